@@ -1,0 +1,181 @@
+// The one step relation every engine uses: an Action union, a guard `enabled` and an
+// update `next`. Each action is one atomic step at the granularity of the lock the
+// kernel holds for it.
+
+import { type Draft, Immer } from 'immer';
+import { match } from 'ts-pattern';
+import { accessOutcome, tlbSlot } from './hardware.js';
+import { do_swap_page, do_wp_page, freeFrameCount, reuseFrame } from './memory.js';
+import { isolatingTask } from './queries.js';
+import type { BatchFolio, Job, State } from './state.js';
+import { kernelStep, startJob } from './task.js';
+import type { Policy, Variant } from './variant.js';
+
+export type Action =
+  /** A user load by the thread on `cpu`, in the mm that CPU runs. */
+  | { readonly op: 'load'; readonly cpu: number; readonly vpage: number }
+  /** A user store of `value`. */
+  | { readonly op: 'store'; readonly cpu: number; readonly vpage: number; readonly value: number }
+  /** The TLB drops an entry on its own, as it may at any moment. */
+  | { readonly op: 'tlbEvict'; readonly cpu: number; readonly mm: number; readonly vpage: number }
+  /** The allocator hands a free frame to another user (a page-cache page), which fills it. */
+  | { readonly op: 'reuseFrame'; readonly frame: number }
+  /** Start migrating the folios that back `vpages` of `mm` (move_pages(2), migratepages). */
+  | {
+      readonly op: 'migrate_pages';
+      readonly task: number;
+      readonly mm: number;
+      readonly vpages: readonly number[];
+    }
+  /** Start reclaiming the folios that back `vpages` of `mm` (kswapd's batch off the LRU). */
+  | {
+      readonly op: 'shrink_folio_list';
+      readonly task: number;
+      readonly mm: number;
+      readonly vpages: readonly number[];
+    }
+  /** The kernel task runs the next step of its batch program. */
+  | { readonly op: 'kernelStep'; readonly task: number };
+
+export type Op = Action['op'];
+
+const inRange = (i: number, n: number) => Number.isInteger(i) && i >= 0 && i < n;
+
+function batchStartable(
+  variant: Variant,
+  s: State,
+  job: Job,
+  task: number,
+  mm: number,
+  vpages: readonly number[],
+) {
+  const t = s.tasks[task];
+  const pages = s.mms[mm]?.pte;
+  if (t === undefined || t.job !== 'idle' || pages === undefined || vpages.length === 0) return false;
+  if (new Set(vpages).size !== vpages.length) return false;
+  const ok = vpages.every((v) => {
+    const pte = pages[v];
+    // isolate_lru_folio() fails on a folio another batch holds.
+    return inRange(v, pages.length) && pte?.kind === 'present' && isolatingTask(s, pte.frame) < 0;
+  });
+  if (!ok) return false;
+  // Migration needs a destination frame for every folio.
+  return job === 'reclaim' || freeFrameCount(s) >= vpages.length;
+}
+
+export function enabled(variant: Variant, s: State, action: Action): boolean {
+  const { policy } = variant;
+  return match(action)
+    .with({ op: 'load' }, { op: 'store' }, (a) => {
+      if (!inRange(a.cpu, s.cpus.length) || !inRange(a.vpage, s.mms[0]!.pte.length)) return false;
+      if (a.op === 'store' && !inRange(a.value - 1, 255)) return false;
+      return accessOutcome(policy.arch, s, a.cpu, a.vpage, a.op === 'store').kind !== 'wait';
+    })
+    .with({ op: 'tlbEvict' }, (a) => {
+      if (!inRange(a.cpu, s.cpus.length) || !inRange(a.mm, s.mms.length)) return false;
+      if (!inRange(a.vpage, s.mms[0]!.pte.length)) return false;
+      return s.cpus[a.cpu]!.tlb[tlbSlot(s, a.mm, a.vpage)] !== null;
+    })
+    .with({ op: 'reuseFrame' }, (a) => s.frames[a.frame]?.owner.kind === 'free')
+    .with({ op: 'migrate_pages' }, (a) =>
+      policy.migrate !== null ? batchStartable(variant, s, 'migrate', a.task, a.mm, a.vpages) : false,
+    )
+    .with({ op: 'shrink_folio_list' }, (a) =>
+      policy.reclaim !== null ? batchStartable(variant, s, 'reclaim', a.task, a.mm, a.vpages) : false,
+    )
+    .with({ op: 'kernelStep' }, (a) => s.tasks[a.task] !== undefined && s.tasks[a.task]!.job !== 'idle')
+    .exhaustive();
+}
+
+function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number, value: number | null): void {
+  const s = d as State;
+  const mm = s.cpus[cpu]!.mm;
+  const slot = tlbSlot(s, mm, vpage);
+  const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null);
+  const write = (frame: number) => {
+    if (value === null) return;
+    d.frames[frame]!.data = value;
+    d.ghost.memory[mm]![vpage] = value;
+  };
+  match(out)
+    .with({ kind: 'hit' }, (o) => write(o.frame))
+    .with({ kind: 'setDirty' }, (o) => {
+      const pte = d.mms[mm]!.pte[vpage]!;
+      if (pte.kind === 'present') {
+        pte.dirty = true;
+        pte.accessed = true;
+      }
+      d.cpus[cpu]!.tlb[slot]!.dirty = true;
+      write(o.frame);
+    })
+    .with({ kind: 'noTrapWrite' }, (o) => {
+      d.cpus[cpu]!.tlb[slot]!.dirty = true;
+      write(o.frame);
+    })
+    .with({ kind: 'walk' }, (o) => {
+      const pte = d.mms[mm]!.pte[vpage]!;
+      if (pte.kind !== 'present') return;
+      pte.accessed = true;
+      if (value !== null) pte.dirty = true;
+      d.cpus[cpu]!.tlb[slot] = { frame: o.frame, writable: pte.writable, dirty: pte.dirty };
+      write(o.frame);
+    })
+    .with({ kind: 'fault' }, (o) => {
+      // x86 invalidates the entry that faulted; the access itself re-executes later.
+      if (o.dropTlb) d.cpus[cpu]!.tlb[slot] = null;
+      match(o.handler)
+        .with('do_swap_page', () => do_swap_page(d, mm, vpage, o.frame))
+        .with('do_wp_page', () => do_wp_page(d, mm, vpage))
+        .exhaustive();
+    })
+    .with({ kind: 'wait' }, () => {
+      throw new Error('next() on a disabled access');
+    })
+    .exhaustive();
+}
+
+function startBatch(
+  d: Draft<State>,
+  policy: Policy,
+  job: Job,
+  task: number,
+  mm: number,
+  vpages: readonly number[],
+) {
+  const folios: BatchFolio[] = vpages.map((vpage) => {
+    const pte = d.mms[mm]!.pte[vpage]!;
+    const src = pte.kind === 'present' ? pte.frame : -1;
+    // Isolation from the LRU takes a reference.
+    d.frames[src]!.refcount += 1;
+    let dst = -1;
+    if (job === 'migrate') {
+      dst = d.frames.findIndex((f) => f.owner.kind === 'free');
+      d.frames[dst] = { owner: { kind: 'anon', mm, vpage }, data: 0, refcount: 1, dirty: false };
+    }
+    return { mm, vpage, src, dst };
+  });
+  startJob(d, policy, task, job, folios);
+}
+
+/** The update as an immer recipe: it mutates a draft, so any engine can apply it to its own copy. */
+export function apply(variant: Variant, d: Draft<State>, action: Action): void {
+  const { policy } = variant;
+  match(action)
+    .with({ op: 'load' }, (a) => userAccess(d, policy, a.cpu, a.vpage, null))
+    .with({ op: 'store' }, (a) => userAccess(d, policy, a.cpu, a.vpage, a.value))
+    .with({ op: 'tlbEvict' }, (a) => {
+      d.cpus[a.cpu]!.tlb[tlbSlot(d as State, a.mm, a.vpage)] = null;
+    })
+    .with({ op: 'reuseFrame' }, (a) => reuseFrame(d, a.frame))
+    .with({ op: 'migrate_pages' }, (a) => startBatch(d, policy, 'migrate', a.task, a.mm, a.vpages))
+    .with({ op: 'shrink_folio_list' }, (a) => startBatch(d, policy, 'reclaim', a.task, a.mm, a.vpages))
+    .with({ op: 'kernelStep' }, (a) => kernelStep(d, policy, a.task))
+    .exhaustive();
+}
+
+const immer = new Immer({ autoFreeze: true });
+
+/** The successor state. The caller must have checked `enabled`. */
+export function next(variant: Variant, s: State, action: Action): State {
+  return immer.produce(s, (d) => apply(variant, d, action));
+}

@@ -1,0 +1,111 @@
+// The size of the world a check runs in. Small on purpose: every bug the seeds argue
+// about needs one page, two CPUs and one kernel task.
+
+export interface Config {
+  readonly name: string;
+  /** Why this config exists: which race it is the smallest world for. */
+  readonly why: string;
+  readonly cpus: number;
+  /** The mm each CPU runs; its length is `cpus`. */
+  readonly cpuMm: readonly number[];
+  readonly mms: number;
+  /** Virtual pages per mm; all mapped and resident at the start. */
+  readonly pages: number;
+  readonly frames: number;
+  /** A store writes one of 1..values; 0 is every page's initial contents. */
+  readonly values: number;
+  /** The CPU each kernel task (kswapd, a thread in migrate_pages()) runs on. */
+  readonly taskCpus: readonly number[];
+  /** Most folios one reclaim or migration batch takes. */
+  readonly batch: number;
+  /** PTEs per page-table page: pages under one PTL share a lock (pte_lockptr). */
+  readonly ptesPerTable: number;
+}
+
+export const LIMITS = { cpus: 8, mms: 4, pages: 8, frames: 32, values: 7, tasks: 4 } as const;
+
+export function defineConfig(config: Config): Config {
+  const problem = configProblem(config);
+  if (problem !== null) throw new Error(`config ${config.name}: ${problem}`);
+  return config;
+}
+
+/** null when the config is usable, else one line naming what is wrong. */
+export function configProblem(c: Config): string | null {
+  const whole = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
+  if (!whole(c.cpus, 1, LIMITS.cpus)) return `cpus must be a whole number from 1 to ${LIMITS.cpus}`;
+  if (!whole(c.mms, 1, LIMITS.mms)) return `mms must be a whole number from 1 to ${LIMITS.mms}`;
+  if (!whole(c.pages, 1, LIMITS.pages)) return `pages must be a whole number from 1 to ${LIMITS.pages}`;
+  if (!whole(c.frames, c.mms * c.pages, LIMITS.frames))
+    return `frames must be a whole number from mms*pages (${c.mms * c.pages}) to ${LIMITS.frames}`;
+  if (!whole(c.values, 1, LIMITS.values)) return `values must be a whole number from 1 to ${LIMITS.values}`;
+  if (c.cpuMm.length !== c.cpus) return `cpuMm must name one mm for each of the ${c.cpus} CPUs`;
+  if (!c.cpuMm.every((mm) => whole(mm, 0, c.mms - 1)))
+    return `cpuMm entries must be mms from 0 to ${c.mms - 1}`;
+  if (c.taskCpus.length > LIMITS.tasks) return `at most ${LIMITS.tasks} kernel tasks`;
+  if (!c.taskCpus.every((cpu) => whole(cpu, 0, c.cpus - 1)))
+    return `taskCpus entries must be CPUs from 0 to ${c.cpus - 1}`;
+  if (!whole(c.batch, 1, c.pages)) return `batch must be a whole number from 1 to pages (${c.pages})`;
+  if (!whole(c.ptesPerTable, 1, 512)) return 'ptesPerTable must be a whole number from 1 to 512';
+  return null;
+}
+
+/** The page-table page (and so the PTL) that vpage's PTE lives in. */
+export const ptlOf = (config: Config, vpage: number): number => Math.floor(vpage / config.ptesPerTable);
+
+export const CONFIGS = {
+  tiny: defineConfig({
+    name: 'tiny',
+    why: 'The smallest world with a remote CPU: one page, two CPUs of one mm, one kernel task on CPU 0.',
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 1,
+    pages: 1,
+    frames: 3,
+    values: 2,
+    taskCpus: [0],
+    batch: 1,
+    ptesPerTable: 1,
+  }),
+  small: defineConfig({
+    name: 'small',
+    why: 'Two pages under one PTL so a batch holds two folios and one flush covers both; the default.',
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 1,
+    pages: 2,
+    frames: 4,
+    values: 2,
+    taskCpus: [0],
+    batch: 2,
+    ptesPerTable: 2,
+  }),
+  'two-mms': defineConfig({
+    name: 'two-mms',
+    why: 'A frame freed by one mm can be faulted in by another: reuse of a frame a stale entry still maps.',
+    cpus: 2,
+    cpuMm: [0, 1],
+    mms: 2,
+    pages: 1,
+    frames: 3,
+    values: 2,
+    taskCpus: [0],
+    batch: 1,
+    ptesPerTable: 1,
+  }),
+  'two-tasks': defineConfig({
+    name: 'two-tasks',
+    why: 'Reclaim and migration in flight at once, each with its own tlb_ubc, on different CPUs.',
+    cpus: 3,
+    cpuMm: [0, 0, 0],
+    mms: 1,
+    pages: 2,
+    frames: 5,
+    values: 2,
+    taskCpus: [0, 1],
+    batch: 1,
+    ptesPerTable: 1,
+  }),
+} as const satisfies Record<string, Config>;
+
+export type ConfigName = keyof typeof CONFIGS;

@@ -1,0 +1,52 @@
+// Every action enabled in a state, in a fixed order: the explorer's successor function
+// and the random engine's menu. Order is deterministic so runs replay exactly.
+
+import { type Action, enabled } from './actions.js';
+import type { Config } from './config.js';
+import type { State } from './state.js';
+import type { Variant } from './variant.js';
+
+/** Non-empty subsets of 0..n-1 with at most `max` members, smallest first. */
+export function batches(n: number, max: number): number[][] {
+  const out: number[][] = [];
+  const grow = (from: number, acc: number[]) => {
+    for (let v = from; v < n; v++) {
+      const next = [...acc, v];
+      out.push(next);
+      if (next.length < max) grow(v + 1, next);
+    }
+  };
+  grow(0, []);
+  return out.sort((a, b) => a.length - b.length);
+}
+
+/** Every action the config's universe can name, enabled or not. */
+export function allActions(variant: Variant, config: Config): Action[] {
+  const out: Action[] = [];
+  for (let cpu = 0; cpu < config.cpus; cpu++)
+    for (let vpage = 0; vpage < config.pages; vpage++) {
+      out.push({ op: 'load', cpu, vpage });
+      for (let value = 1; value <= config.values; value++) out.push({ op: 'store', cpu, vpage, value });
+      for (let mm = 0; mm < config.mms; mm++) out.push({ op: 'tlbEvict', cpu, mm, vpage });
+    }
+  for (let frame = 0; frame < config.frames; frame++) out.push({ op: 'reuseFrame', frame });
+  const sets = batches(config.pages, config.batch);
+  config.taskCpus.forEach((_, task) => {
+    for (let mm = 0; mm < config.mms; mm++)
+      for (const vpages of sets) {
+        if (variant.policy.migrate !== null) out.push({ op: 'migrate_pages', task, mm, vpages });
+        if (variant.policy.reclaim !== null) out.push({ op: 'shrink_folio_list', task, mm, vpages });
+      }
+    out.push({ op: 'kernelStep', task });
+  });
+  return out;
+}
+
+export function enabledActions(
+  variant: Variant,
+  config: Config,
+  s: State,
+  universe?: readonly Action[],
+): Action[] {
+  return (universe ?? allActions(variant, config)).filter((a) => enabled(variant, s, a));
+}

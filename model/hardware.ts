@@ -1,0 +1,104 @@
+// The CPU side: TLB lookups, page walks, the dirty-bit assist, and flushes.
+// x86 is the reference architecture; Arch.dirtyBitTrap switches the one rule the
+// deferred flush of clean entries relies on.
+
+import type { Draft } from 'immer';
+import type { State, TlbEntry } from './state.js';
+import { residentFrame } from './queries.js';
+import { allocatableFrame } from './memory.js';
+import type { Arch } from './variant.js';
+
+export const pagesPerMm = (s: State): number => s.mms[0]!.pte.length;
+export const tlbSlot = (s: State, mm: number, vpage: number): number => mm * pagesPerMm(s) + vpage;
+export const bit = (cpu: number): number => 1 << cpu;
+
+export function tlbLookup(s: State, cpu: number, mm: number, vpage: number): TlbEntry | null {
+  return s.cpus[cpu]!.tlb[tlbSlot(s, mm, vpage)] ?? null;
+}
+
+export type FaultHandler = 'do_swap_page' | 'do_wp_page';
+export type WaitReason = 'migration_entry_wait' | 'folio_lock' | 'out of memory';
+
+/** What one user load or store does, decided from the state before it. */
+export type AccessOutcome =
+  /** TLB hit with the needed permission (a store: the entry is already dirty). No walk. */
+  | { readonly kind: 'hit'; readonly frame: number }
+  /** Store through a clean writable entry: the CPU re-walks, finds the PTE writable, sets D. */
+  | { readonly kind: 'setDirty'; readonly frame: number }
+  /** Store through a clean entry whose PTE is gone or read-only, on an arch that does not trap. */
+  | { readonly kind: 'noTrapWrite'; readonly frame: number }
+  /** TLB miss: the walk finds a present PTE that allows the access and fills the TLB. */
+  | { readonly kind: 'walk'; readonly frame: number }
+  /** Page fault: the CPU drops the entry it faulted on (if any) and the handler runs. */
+  | {
+      readonly kind: 'fault';
+      readonly handler: FaultHandler;
+      readonly dropTlb: boolean;
+      readonly frame: number;
+    }
+  /** The fault handler must sleep; the access cannot make progress in this state. */
+  | { readonly kind: 'wait'; readonly on: WaitReason };
+
+export function accessOutcome(
+  arch: Arch,
+  s: State,
+  cpu: number,
+  vpage: number,
+  write: boolean,
+): AccessOutcome {
+  const mm = s.cpus[cpu]!.mm;
+  const pte = s.mms[mm]!.pte[vpage]!;
+  const entry = tlbLookup(s, cpu, mm, vpage);
+  if (entry !== null) {
+    if (!write) return { kind: 'hit', frame: entry.frame };
+    if (entry.writable && entry.dirty) return { kind: 'hit', frame: entry.frame };
+    if (entry.writable) {
+      // Setting D is a locked walk: it sees the PTE as it is now, not as cached.
+      if (pte.kind === 'present' && pte.writable) return { kind: 'setDirty', frame: entry.frame };
+      if (!arch.dirtyBitTrap) return { kind: 'noTrapWrite', frame: entry.frame };
+    }
+    return faultOutcome(s, mm, vpage, true);
+  }
+  if (pte.kind === 'present' && (pte.writable || !write)) return { kind: 'walk', frame: pte.frame };
+  return faultOutcome(s, mm, vpage, false);
+}
+
+function faultOutcome(s: State, mm: number, vpage: number, dropTlb: boolean): AccessOutcome {
+  const pte = s.mms[mm]!.pte[vpage]!;
+  switch (pte.kind) {
+    case 'migration':
+      return { kind: 'wait', on: 'migration_entry_wait' };
+    case 'present':
+      // Only a write faults on a present PTE: a write-protect fault.
+      return { kind: 'fault', handler: 'do_wp_page', dropTlb, frame: pte.frame };
+    case 'none': {
+      // The folio may still be in the swap cache, locked by reclaim: do_swap_page waits on it.
+      if (residentFrame(s, mm, vpage) >= 0) return { kind: 'wait', on: 'folio_lock' };
+      const frame = allocatableFrame(s);
+      if (frame < 0) return { kind: 'wait', on: 'out of memory' };
+      return { kind: 'fault', handler: 'do_swap_page', dropTlb, frame };
+    }
+  }
+}
+
+export type FlushScope =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'page'; readonly mm: number; readonly vpage: number };
+
+/**
+ * Flush `cpumask` from `fromCpu`, waiting for all: the local CPU flushes itself and every
+ * other CPU in the mask gets one IPI (flush_tlb_multi() / smp_call_function_many()).
+ */
+export function flushTlbMulti(d: Draft<State>, fromCpu: number, cpumask: number, scope: FlushScope): void {
+  d.cpus.forEach((cpu, i) => {
+    if ((cpumask & bit(i)) === 0) return;
+    if (i !== fromCpu) d.cost.ipis += 1;
+    if (scope.kind === 'all') {
+      cpu.tlb.fill(null);
+      d.cost.fullFlushes += 1;
+    } else {
+      cpu.tlb[scope.mm * d.mms[0]!.pte.length + scope.vpage] = null;
+      d.cost.pageFlushes += 1;
+    }
+  });
+}

@@ -1,0 +1,57 @@
+// Page faults and the page allocator (mm/memory.c, mm/page_alloc.c).
+
+import type { Draft } from 'immer';
+import { FOREIGN_DATA, type State } from './state.js';
+
+/** The frame the allocator hands out next: the lowest free one, so runs are deterministic. */
+export function allocatableFrame(s: State): number {
+  return s.frames.findIndex((f) => f.owner.kind === 'free');
+}
+
+export function freeFrameCount(s: State): number {
+  return s.frames.filter((f) => f.owner.kind === 'free').length;
+}
+
+/** Allocate `frame` (free) for anonymous page (mm, vpage) with one reference. */
+export function allocAnon(d: Draft<State>, frame: number, mm: number, vpage: number, data: number): void {
+  d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false };
+}
+
+/** folio_put(): drop a reference; the last one returns the frame to the allocator. */
+export function folio_put(d: Draft<State>, frame: number): void {
+  const f = d.frames[frame]!;
+  f.refcount -= 1;
+  if (f.refcount === 0) {
+    f.owner = { kind: 'free' };
+    f.dirty = false;
+  }
+}
+
+/** do_swap_page(): read the page back from swap into a new frame and map it. */
+export function do_swap_page(d: Draft<State>, mm: number, vpage: number, frame: number): void {
+  allocAnon(d, frame, mm, vpage, d.mms[mm]!.swap[vpage]!);
+  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable: true, dirty: false, accessed: true };
+}
+
+/** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */
+export function do_wp_page(d: Draft<State>, mm: number, vpage: number): void {
+  const pte = d.mms[mm]!.pte[vpage]!;
+  if (pte.kind === 'present') {
+    pte.writable = true;
+    pte.dirty = true;
+    pte.accessed = true;
+  }
+}
+
+/**
+ * The allocator hands a free frame to another user, a page-cache page, which fills it:
+ * anything still mapping the frame now reads someone else's data.
+ */
+export function reuseFrame(d: Draft<State>, frame: number): void {
+  d.frames[frame] = {
+    owner: { kind: 'file', file: 0, index: frame },
+    data: FOREIGN_DATA,
+    refcount: 1,
+    dirty: false,
+  };
+}

@@ -1,0 +1,31 @@
+// Read-only questions about a state, shared by the kernel steps and the invariants.
+
+import { NO_FRAME, type State } from './state.js';
+
+/**
+ * The frame that holds (mm, vpage) now: the one its PTE or migration entry names, or,
+ * with the PTE cleared by reclaim, the folio still in the swap cache. NO_FRAME when the
+ * page lives only in swap.
+ */
+export function residentFrame(s: State, mm: number, vpage: number): number {
+  const pte = s.mms[mm]!.pte[vpage]!;
+  if (pte.kind !== 'none') return pte.frame;
+  return s.frames.findIndex((f) => f.owner.kind === 'anon' && f.owner.mm === mm && f.owner.vpage === vpage);
+}
+
+/** Where the page's data lives now: its resident frame, else its swap copy. */
+export function homeValue(s: State, mm: number, vpage: number): number {
+  const frame = residentFrame(s, mm, vpage);
+  return frame === NO_FRAME ? s.mms[mm]!.swap[vpage]! : s.frames[frame]!.data;
+}
+
+/** The task whose batch holds `frame` (as src or dst), or -1. */
+export function isolatingTask(s: State, frame: number): number {
+  return s.tasks.findIndex((t) => t.folios.some((f) => f.src === frame || f.dst === frame));
+}
+
+export const popcount = (mask: number): number => {
+  let n = 0;
+  for (let m = mask; m !== 0; m &= m - 1) n += 1;
+  return n;
+};

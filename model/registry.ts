@@ -1,0 +1,28 @@
+// Every protocol shootdown knows, correct ones first, then the seeded bugs.
+
+import type { Variant } from './variant.js';
+import { migrateBatched } from './variants/migrate-batched.js';
+import { migrateBatchedWrongCopyBeforeFlush } from './variants/migrate-batched-wrong-copy-before-flush.js';
+import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-wrong-remap-before-flush.js';
+import { reclaimBatched } from './variants/reclaim-batched.js';
+import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
+import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
+import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
+import { reclaimBatchedWrongNoDirtyTrap } from './variants/reclaim-batched-wrong-no-dirty-trap.js';
+import { sync } from './variants/sync.js';
+
+export const VARIANTS: readonly Variant[] = [
+  sync,
+  reclaimBatched,
+  reclaimBatchedDirty,
+  migrateBatched,
+  migrateBatchedWrongCopyBeforeFlush,
+  migrateBatchedWrongRemapBeforeFlush,
+  reclaimBatchedWrongFreeBeforeFlush,
+  reclaimBatchedDirtyWrongNoFlushDirty,
+  reclaimBatchedWrongNoDirtyTrap,
+];
+
+export function findVariant(id: string): Variant | undefined {
+  return VARIANTS.find((v) => v.id === id);
+}

@@ -1,0 +1,77 @@
+// Unmapping and the batched flush (mm/rmap.c).
+
+import type { Draft } from 'immer';
+import { bit, flushTlbMulti } from './hardware.js';
+import type { BatchFolio, State } from './state.js';
+import type { JobPolicy } from './variant.js';
+
+/**
+ * should_defer_flush(): defer only under TTU_BATCH_FLUSH and only when some CPU other
+ * than this one may cache the mm; a purely local flush is cheap (72b252aed506).
+ */
+export function should_defer_flush(s: State, job: JobPolicy, task: number, mm: number): boolean {
+  return job.batchFlush && (s.mms[mm]!.mm_cpumask & ~bit(s.tasks[task]!.cpu)) !== 0;
+}
+
+/** set_tlb_ubc_flush_pending(): remember which CPUs must flush before the batch is done. */
+export function set_tlb_ubc_flush_pending(
+  d: Draft<State>,
+  task: number,
+  mm: number,
+  writable: boolean,
+): void {
+  const ubc = d.tasks[task]!.tlb_ubc;
+  ubc.cpumask |= d.mms[mm]!.mm_cpumask;
+  ubc.flush_required = true;
+  // A dirty PTE may be cached writable: flush before IO (d950c9477d51).
+  if (writable) ubc.writable = true;
+  d.mms[mm]!.tlb_flush_batched = true;
+}
+
+/**
+ * try_to_unmap_flush(): one full flush per CPU in tlb_ubc. Must run before the unmapped
+ * pages are freed, "to prevent data leakage", and before IO on dirty ones.
+ */
+export function try_to_unmap_flush(d: Draft<State>, task: number): void {
+  const t = d.tasks[task]!;
+  if (!t.tlb_ubc.flush_required) return;
+  flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' });
+  t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
+}
+
+/** try_to_unmap_flush_dirty(): flush only if a deferred entry may be writable. */
+export function try_to_unmap_flush_dirty(d: Draft<State>, task: number): void {
+  if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, task);
+}
+
+/**
+ * The body shared by try_to_unmap_one() and try_to_migrate_one(): under the PTL, clear
+ * the PTE (or replace it with a migration entry), then flush now or defer the flush.
+ */
+export function unmapOne(
+  d: Draft<State>,
+  job: JobPolicy,
+  task: number,
+  folio: BatchFolio,
+  leave: 'none' | 'migration',
+): void {
+  const { mm, vpage, src } = folio;
+  const pteval = d.mms[mm]!.pte[vpage]!;
+  if (pteval.kind !== 'present' || pteval.frame !== src) return; // page_vma_mapped_walk() finds no mapping
+  const { writable, dirty } = pteval;
+  d.mms[mm]!.pte[vpage] =
+    leave === 'migration' ? { kind: 'migration', frame: src, writable, dirty } : { kind: 'none' };
+  const here = d.tasks[task]!.cpu;
+  if (should_defer_flush(d as State, job, task, mm)) {
+    // The PTE is cleared but not flushed: a remote CPU may still write the page through a
+    // cached entry. A clean entry must trap on its first write (the dirty-bit assist).
+    if (dirty && !job.deferDirty) flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage });
+    else set_tlb_ubc_flush_pending(d, task, mm, dirty);
+  } else {
+    // ptep_clear_flush()
+    flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage });
+  }
+  // Move the dirty bit to the folio now the PTE is gone.
+  if (dirty) d.frames[src]!.dirty = true;
+  d.frames[src]!.refcount -= 1;
+}

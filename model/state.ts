@@ -1,0 +1,171 @@
+// The state of the machine: CPUs and their TLBs, page tables, frames, kernel tasks.
+// Plain data only (records of small ids and arrays), so every engine can copy,
+// compare and fingerprint it. Kernel names for kernel structures.
+
+import type { Config } from './config.js';
+
+/** A cached translation: what one CPU's TLB holds for (mm, vpage). */
+export interface TlbEntry {
+  readonly frame: number;
+  readonly writable: boolean;
+  /** The D bit as the CPU cached it; a clean entry must re-walk before a store. */
+  readonly dirty: boolean;
+}
+
+export type Pte =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'present';
+      readonly frame: number;
+      readonly writable: boolean;
+      readonly dirty: boolean;
+      readonly accessed: boolean;
+    }
+  /** try_to_migrate_one() leaves this; a fault on it sleeps in migration_entry_wait(). */
+  | {
+      readonly kind: 'migration';
+      readonly frame: number;
+      readonly writable: boolean;
+      readonly dirty: boolean;
+    };
+
+export type Owner =
+  | { readonly kind: 'free' }
+  | { readonly kind: 'anon'; readonly mm: number; readonly vpage: number }
+  | { readonly kind: 'file'; readonly file: number; readonly index: number };
+
+export interface Frame {
+  readonly owner: Owner;
+  /** The page's contents, abstracted to one small value. */
+  readonly data: number;
+  readonly refcount: number;
+  /** PG_dirty: the folio must be written back before it is discarded. */
+  readonly dirty: boolean;
+}
+
+export interface Cpu {
+  /** The mm this CPU runs. */
+  readonly mm: number;
+  /** Indexed by mm * config.pages + vpage. */
+  readonly tlb: readonly (TlbEntry | null)[];
+}
+
+export interface Mm {
+  readonly pte: readonly Pte[];
+  /** Bit i set: CPU i may hold TLB entries of this mm (set on switch-in, never cleared here). */
+  readonly mm_cpumask: number;
+  /** Set by set_tlb_ubc_flush_pending(); read by flush_tlb_batched_pending(). */
+  readonly tlb_flush_batched: boolean;
+  /** Backing store (swap) per vpage: where a page lives when no frame holds it. */
+  readonly swap: readonly number[];
+}
+
+/** struct tlbflush_unmap_batch, one per task (include/linux/sched.h). */
+export interface TlbUbc {
+  readonly cpumask: number;
+  readonly flush_required: boolean;
+  /** Some deferred entry was dirty, so possibly writable: flush before IO. */
+  readonly writable: boolean;
+}
+
+/** One folio of a batch: the page it backs, its frame, and (migration) the new frame. */
+export interface BatchFolio {
+  readonly mm: number;
+  readonly vpage: number;
+  readonly src: number;
+  /** The destination frame of a migration; -1 for reclaim. */
+  readonly dst: number;
+}
+
+export type Job = 'idle' | 'migrate' | 'reclaim';
+
+/** Where a kernel task is in its variant's program (see model/task.ts). */
+export interface Pc {
+  readonly phase: number;
+  readonly folio: number;
+  readonly step: number;
+}
+
+/** A kernel thread (kswapd, or a task in migrate_pages()) with its own program counter. */
+export interface Task {
+  readonly cpu: number;
+  readonly job: Job;
+  readonly folios: readonly BatchFolio[];
+  readonly pc: Pc;
+  readonly tlb_ubc: TlbUbc;
+}
+
+/** History variables: would not exist in a real kernel; read only by invariants. */
+export interface Ghost {
+  /** The abstract memory: the last value stored to each (mm, vpage). */
+  readonly memory: readonly (readonly number[])[];
+}
+
+/** What a protocol spends. Never read by a guard or an invariant. */
+export interface Cost {
+  /** One per target CPU other than the sender. */
+  readonly ipis: number;
+  /** Whole-TLB flushes, local or remote. */
+  readonly fullFlushes: number;
+  /** Single-entry flushes, local or remote. */
+  readonly pageFlushes: number;
+}
+
+export interface State {
+  readonly cpus: readonly Cpu[];
+  readonly mms: readonly Mm[];
+  readonly frames: readonly Frame[];
+  readonly tasks: readonly Task[];
+  readonly ghost: Ghost;
+  readonly cost: Cost;
+}
+
+export const NO_FRAME = -1;
+
+/** What the allocator's other user writes into a frame it is handed. */
+export const FOREIGN_DATA = 99;
+
+export const idlePc: Pc = { phase: 0, folio: 0, step: 0 };
+export const emptyTlbUbc: TlbUbc = { cpumask: 0, flush_required: false, writable: false };
+
+/**
+ * Every page of every mm starts resident, mapped writable and clean, with contents 0
+ * equal to its swap copy; frame i backs page i in order, the rest are free.
+ */
+export function initialState(config: Config): State {
+  const nPages = config.mms * config.pages;
+  return {
+    cpus: config.cpuMm.map((mm) => ({ mm, tlb: Array.from({ length: nPages }, () => null) })),
+    mms: Array.from({ length: config.mms }, (_, mm) => ({
+      pte: Array.from({ length: config.pages }, (_, vpage) => ({
+        kind: 'present' as const,
+        frame: mm * config.pages + vpage,
+        writable: true,
+        dirty: false,
+        accessed: false,
+      })),
+      mm_cpumask: config.cpuMm.reduce((mask, runs, cpu) => (runs === mm ? mask | (1 << cpu) : mask), 0),
+      tlb_flush_batched: false,
+      swap: Array.from({ length: config.pages }, () => 0),
+    })),
+    frames: Array.from({ length: config.frames }, (_, frame) =>
+      frame < nPages
+        ? {
+            owner: {
+              kind: 'anon' as const,
+              mm: Math.floor(frame / config.pages),
+              vpage: frame % config.pages,
+            },
+            data: 0,
+            refcount: 1,
+            dirty: false,
+          }
+        : { owner: { kind: 'free' as const }, data: 0, refcount: 0, dirty: false },
+    ),
+    tasks: config.taskCpus.map((cpu) => ({ cpu, job: 'idle', folios: [], pc: idlePc, tlb_ubc: emptyTlbUbc })),
+    ghost: {
+      memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
+    },
+    cost: { ipis: 0, fullFlushes: 0, pageFlushes: 0 },
+  };
+}

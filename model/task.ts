@@ -1,0 +1,121 @@
+// Kernel tasks as PlusCal-style processes: each runs its variant's program one step at a
+// time, so every user access and every other task can interleave between its steps.
+
+import type { Draft } from 'immer';
+import { match } from 'ts-pattern';
+import { move_to_new_folio, migrate_folio_done, remove_migration_ptes } from './migrate.js';
+import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
+import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
+import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
+import { free_unref_folios, pageout } from './vmscan.js';
+
+export function jobPolicy(policy: Policy, task: Task): JobPolicy | null {
+  return match(task.job)
+    .with('idle', () => null)
+    .with('migrate', () => policy.migrate)
+    .with('reclaim', () => policy.reclaim)
+    .exhaustive();
+}
+
+const phaseSteps = (phase: Phase): readonly StepName[] => ('each' in phase ? phase.each : [phase.once]);
+
+/** The kernel function the task runs next, or null when it is idle. */
+export function currentStep(policy: Policy, task: Task): StepName | null {
+  const job = jobPolicy(policy, task);
+  if (job === null) return null;
+  const phase = job.program[task.pc.phase];
+  return phase === undefined ? null : (phaseSteps(phase)[task.pc.step] ?? null);
+}
+
+/** The folio a per-folio step works on; `once` steps name none. */
+export function currentFolio(policy: Policy, task: Task): BatchFolio | null {
+  const job = jobPolicy(policy, task);
+  const phase = job?.program[task.pc.phase];
+  return phase !== undefined && 'each' in phase ? (task.folios[task.pc.folio] ?? null) : null;
+}
+
+/**
+ * A step with nothing to do is skipped, as the kernel skips it: pageout() and
+ * try_to_unmap_flush_dirty() only for dirty folios, and a flush with nothing pending
+ * returns at once.
+ */
+function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null): boolean {
+  return match(step)
+    .with('pageout', () => folio !== null && s.frames[folio.src]!.dirty)
+    .with(
+      'try_to_unmap_flush_dirty',
+      () => task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty),
+    )
+    .with('try_to_unmap_flush', () => task.tlb_ubc.flush_required)
+    .with(
+      'try_to_unmap_one',
+      'try_to_migrate_one',
+      'free_unref_folios',
+      'move_to_new_folio',
+      'remove_migration_ptes',
+      'migrate_folio_done',
+      () => true,
+    )
+    .exhaustive();
+}
+
+/** The position after `pc` in program order; null past the end. */
+function successor(program: readonly Phase[], pc: Pc, nFolios: number): Pc | null {
+  const phase = program[pc.phase]!;
+  if ('each' in phase) {
+    if (pc.step + 1 < phase.each.length) return { ...pc, step: pc.step + 1 };
+    if (pc.folio + 1 < nFolios) return { phase: pc.phase, folio: pc.folio + 1, step: 0 };
+  }
+  return pc.phase + 1 < program.length ? { phase: pc.phase + 1, folio: 0, step: 0 } : null;
+}
+
+/** Move the task to its next step that has work to do, or make it idle when the batch is done. */
+function settle(d: Draft<State>, policy: Policy, index: number, from: Pc | null): void {
+  const task = d.tasks[index]!;
+  const job = jobPolicy(policy, task as Task)!;
+  let pc: Pc | null = from;
+  while (pc !== null) {
+    task.pc = pc;
+    const step = currentStep(policy, task as Task)!;
+    if (applies(d as State, step, task as Task, currentFolio(policy, task as Task))) return;
+    pc = successor(job.program, pc, task.folios.length);
+  }
+  task.job = 'idle';
+  task.folios = [];
+  task.pc = idlePc;
+}
+
+/** Start a batch on an idle task at the first step of its program. */
+export function startJob(
+  d: Draft<State>,
+  policy: Policy,
+  index: number,
+  job: Task['job'],
+  folios: BatchFolio[],
+): void {
+  const task = d.tasks[index]!;
+  task.job = job;
+  task.folios = folios;
+  settle(d, policy, index, idlePc);
+}
+
+/** Run the task's current step, then move it on. */
+export function kernelStep(d: Draft<State>, policy: Policy, index: number): void {
+  const task = d.tasks[index]! as Task;
+  const job = jobPolicy(policy, task)!;
+  const step = currentStep(policy, task)!;
+  const folio = currentFolio(policy, task);
+  const f = folio!; // per-folio steps always have one; `once` steps ignore it
+  match(step)
+    .with('try_to_unmap_one', () => unmapOne(d, job, index, f, 'none'))
+    .with('try_to_migrate_one', () => unmapOne(d, job, index, f, 'migration'))
+    .with('try_to_unmap_flush', () => try_to_unmap_flush(d, index))
+    .with('try_to_unmap_flush_dirty', () => try_to_unmap_flush_dirty(d, index))
+    .with('pageout', () => pageout(d, f))
+    .with('free_unref_folios', () => free_unref_folios(d, f))
+    .with('move_to_new_folio', () => move_to_new_folio(d, f))
+    .with('remove_migration_ptes', () => remove_migration_ptes(d, f))
+    .with('migrate_folio_done', () => migrate_folio_done(d, f))
+    .exhaustive();
+  settle(d, policy, index, successor(job.program, d.tasks[index]!.pc, task.folios.length));
+}

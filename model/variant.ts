@@ -1,0 +1,134 @@
+// A protocol is data: a policy the shared kernel code reads. Shared code never tests a
+// variant's id. A new protocol is one file under model/variants/ and one registry line.
+
+/** The kernel steps a batch program is made of; each runs under the lock the kernel holds. */
+export type StepName =
+  | 'try_to_unmap_one'
+  | 'try_to_migrate_one'
+  | 'try_to_unmap_flush'
+  | 'try_to_unmap_flush_dirty'
+  | 'pageout'
+  | 'free_unref_folios'
+  | 'move_to_new_folio'
+  | 'remove_migration_ptes'
+  | 'migrate_folio_done';
+
+/** A phase runs its steps for each folio of the batch in turn, or one step once. */
+export type Phase = { readonly each: readonly StepName[] } | { readonly once: StepName };
+
+export interface JobPolicy {
+  /** TTU_BATCH_FLUSH: should_defer_flush() may defer the flush into tlb_ubc. */
+  readonly batchFlush: boolean;
+  /** Defer entries whose PTE was dirty as well; if false they are flushed at once (2015). */
+  readonly deferDirty: boolean;
+  /** The order of the batch's steps. */
+  readonly program: readonly Phase[];
+}
+
+export interface Arch {
+  readonly name: string;
+  /**
+   * A store through a clean cached entry re-walks to set D and faults if the PTE is gone
+   * or read-only (Intel SDM vol. 3, 4.8; the comment above should_defer_flush()).
+   */
+  readonly dirtyBitTrap: boolean;
+}
+
+export interface Policy {
+  readonly arch: Arch;
+  /** How shrink_folio_list() reclaims a batch; null: the variant does not reclaim. */
+  readonly reclaim: JobPolicy | null;
+  /** How migrate_pages() moves a batch; null: the variant does not migrate. */
+  readonly migrate: JobPolicy | null;
+}
+
+export interface Variant {
+  readonly id: string;
+  readonly title: string;
+  /** Who proposed it, when, and where: a commit or a thread. */
+  readonly source: string;
+  /** The variant this one changes, or null for a root. */
+  readonly base: string | null;
+  /** What the model abstracts away, or the mistake a seeded bug makes. */
+  readonly notes: string;
+  readonly policy: Policy;
+  /** Invariant ids this variant is expected to violate; every other one must hold. */
+  readonly violates: readonly string[];
+  /** Reachability targets a run must hit, so the variant cannot pass vacuously. */
+  readonly reaches: readonly string[];
+}
+
+export interface VariantSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly source: string;
+  readonly base?: Variant;
+  readonly notes?: string;
+  readonly policy?: {
+    readonly arch?: Arch;
+    readonly reclaim?: Partial<JobPolicy> | null;
+    readonly migrate?: Partial<JobPolicy> | null;
+  };
+  /** Defaults to []: a correct protocol. Not inherited from the base. */
+  readonly violates?: readonly string[];
+  /** Defaults to the base's. */
+  readonly reaches?: readonly string[];
+}
+
+export const X86: Arch = { name: 'x86', dirtyBitTrap: true };
+export const NO_DIRTY_TRAP: Arch = { name: 'no-dirty-trap', dirtyBitTrap: false };
+
+function mergeJob(
+  base: JobPolicy | null | undefined,
+  over: Partial<JobPolicy> | null | undefined,
+  id: string,
+  job: string,
+): JobPolicy | null {
+  if (over === null) return null;
+  if (over === undefined) return base ?? null;
+  const merged = { ...base, ...over };
+  if (merged.batchFlush === undefined || merged.deferDirty === undefined || merged.program === undefined)
+    throw new Error(`variant ${id}: ${job} policy needs batchFlush, deferDirty and program (or a base)`);
+  return merged as JobPolicy;
+}
+
+/** Steps that act on one folio; the flushes act on the whole batch and may stand anywhere. */
+export const PER_FOLIO_STEPS: readonly StepName[] = [
+  'try_to_unmap_one',
+  'try_to_migrate_one',
+  'pageout',
+  'free_unref_folios',
+  'move_to_new_folio',
+  'remove_migration_ptes',
+  'migrate_folio_done',
+];
+
+function checkProgram(id: string, job: JobPolicy | null): void {
+  for (const phase of job?.program ?? []) {
+    if ('once' in phase && PER_FOLIO_STEPS.includes(phase.once))
+      throw new Error(`variant ${id}: ${phase.once} acts on one folio, so it belongs in an 'each' phase`);
+  }
+}
+
+/** Build a variant from a spec, inheriting every policy field it does not set from its base. */
+export function defineVariant(spec: VariantSpec): Variant {
+  const base = spec.base;
+  const reclaim = mergeJob(base?.policy.reclaim, spec.policy?.reclaim, spec.id, 'reclaim');
+  const migrate = mergeJob(base?.policy.migrate, spec.policy?.migrate, spec.id, 'migrate');
+  checkProgram(spec.id, reclaim);
+  checkProgram(spec.id, migrate);
+  return {
+    id: spec.id,
+    title: spec.title,
+    source: spec.source,
+    base: base?.id ?? null,
+    notes: spec.notes ?? '',
+    policy: {
+      arch: spec.policy?.arch ?? base?.policy.arch ?? X86,
+      reclaim,
+      migrate,
+    },
+    violates: spec.violates ?? [],
+    reaches: spec.reaches ?? base?.reaches ?? [],
+  };
+}

@@ -1,0 +1,21 @@
+// Reclaim of a batch of folios (mm/vmscan.c, shrink_folio_list()).
+
+import type { Draft } from 'immer';
+import { folio_put } from './memory.js';
+import type { BatchFolio, State } from './state.js';
+
+/**
+ * pageout(): write the folio to swap and clear PG_dirty. Writeback is modelled as done
+ * at once; what matters is the snapshot, after which a write through a stale TLB entry
+ * no longer reaches the disk.
+ */
+export function pageout(d: Draft<State>, folio: BatchFolio): void {
+  const frame = d.frames[folio.src]!;
+  d.mms[folio.mm]!.swap[folio.vpage] = frame.data;
+  frame.dirty = false;
+}
+
+/** free_unref_folios(): drop the isolation reference; the frame goes back to the allocator. */
+export function free_unref_folios(d: Draft<State>, folio: BatchFolio): void {
+  folio_put(d, folio.src);
+}

@@ -1,0 +1,200 @@
+// What must hold, as values. Each check returns null or a witness naming the CPU, page
+// and frame, and runs after every step, the initial state included. Checks that speak of
+// what one step did receive that step (pre-state and action); the rest read one state.
+
+import type { Action } from '../model/actions.js';
+import { pagesPerMm, tlbLookup } from '../model/hardware.js';
+import { homeValue, residentFrame } from '../model/queries.js';
+import { NO_FRAME, type State } from '../model/state.js';
+
+export interface Witness {
+  /** One sentence a reviewer reads: who did what to which page and frame. */
+  readonly message: string;
+  readonly cpu?: number;
+  readonly mm?: number;
+  readonly vpage?: number;
+  readonly frame?: number;
+}
+
+export interface Step {
+  readonly pre: State;
+  readonly action: Action;
+}
+
+export interface Invariant {
+  readonly id: string;
+  /** The harm if it breaks, in one sentence. */
+  readonly why: string;
+  readonly check: (s: State, step?: Step) => Witness | null;
+}
+
+function* tlbEntries(s: State) {
+  const pages = pagesPerMm(s);
+  for (let cpu = 0; cpu < s.cpus.length; cpu++) {
+    const tlb = s.cpus[cpu]!.tlb;
+    for (let slot = 0; slot < tlb.length; slot++) {
+      const entry = tlb[slot];
+      if (entry) yield { cpu, mm: Math.floor(slot / pages), vpage: slot % pages, entry };
+    }
+  }
+}
+
+function* pages(s: State) {
+  for (let mm = 0; mm < s.mms.length; mm++)
+    for (let vpage = 0; vpage < pagesPerMm(s); vpage++) yield { mm, vpage };
+}
+
+export const noStaleWritableTlbAfterRemap: Invariant = {
+  id: 'noStaleWritableTlbAfterRemap',
+  why: 'A CPU that can still write src after the page was remapped to dst writes into a frame nobody reads again: the page has two copies and one of them is about to be freed.',
+  check(s) {
+    for (const task of s.tasks) {
+      for (const folio of task.folios) {
+        const pte = s.mms[folio.mm]!.pte[folio.vpage]!;
+        if (folio.dst < 0 || pte.kind !== 'present' || pte.frame !== folio.dst) continue;
+        for (const { cpu, vpage, entry } of tlbEntries(s)) {
+          if (entry.frame === folio.src && entry.writable)
+            return {
+              message: `CPU ${cpu} still caches a writable entry for page ${vpage} to src frame ${folio.src} after the page was remapped to frame ${folio.dst}`,
+              cpu,
+              mm: folio.mm,
+              vpage,
+              frame: folio.src,
+            };
+        }
+      }
+    }
+    return null;
+  },
+};
+
+export const dirtyBitWriteThroughTrap: Invariant = {
+  id: 'dirtyBitWriteThroughTrap',
+  why: 'Deferring the flush of clean entries is safe only if a store through a clean cached entry re-walks and faults when the PTE is gone or read-only; otherwise the write goes to a page the kernel believes clean.',
+  check(s, step) {
+    if (step === undefined || step.action.op !== 'store') return null;
+    const { cpu, vpage } = step.action;
+    const mm = step.pre.cpus[cpu]!.mm;
+    const before = tlbLookup(step.pre, cpu, mm, vpage);
+    const pte = step.pre.mms[mm]!.pte[vpage]!;
+    if (before === null || !before.writable || before.dirty) return null;
+    if (pte.kind === 'present' && pte.writable) return null;
+    const after = tlbLookup(s, cpu, mm, vpage);
+    if (after === null || !after.dirty) return null;
+    return {
+      message: `CPU ${cpu} stored to page ${vpage} through a clean cached entry to frame ${before.frame} whose PTE was ${pte.kind === 'present' ? 'read-only' : pte.kind}, and did not fault`,
+      cpu,
+      mm,
+      vpage,
+      frame: before.frame,
+    };
+  },
+};
+
+export const noLostWrite: Invariant = {
+  id: 'noLostWrite',
+  why: 'Data written before or during a migration or reclaim must be in the frame the page now lives in, or on disk; otherwise a store the program completed is silently gone.',
+  check(s) {
+    for (const { mm, vpage } of pages(s)) {
+      const expected = s.ghost.memory[mm]![vpage]!;
+      const found = homeValue(s, mm, vpage);
+      if (found !== expected) {
+        const frame = residentFrame(s, mm, vpage);
+        const where = frame === NO_FRAME ? 'swap' : `frame ${frame}`;
+        return {
+          message: `page ${vpage} of mm ${mm} holds ${found} in ${where}, but the last store wrote ${expected}`,
+          mm,
+          vpage,
+          ...(frame === NO_FRAME ? {} : { frame }),
+        };
+      }
+    }
+    return null;
+  },
+};
+
+export const loadsSeeLastStore: Invariant = {
+  id: 'loadsSeeLastStore',
+  why: 'The abstract memory (each page holds the last value stored to it) is what every protocol must implement: a load from any CPU, through its TLB or a walk, returns the last store.',
+  check(s) {
+    for (let cpu = 0; cpu < s.cpus.length; cpu++) {
+      const mm = s.cpus[cpu]!.mm;
+      for (let vpage = 0; vpage < pagesPerMm(s); vpage++) {
+        const expected = s.ghost.memory[mm]![vpage]!;
+        const entry = tlbLookup(s, cpu, mm, vpage);
+        const read = entry === null ? homeValue(s, mm, vpage) : s.frames[entry.frame]!.data;
+        if (read !== expected) {
+          const via = entry === null ? 'a page walk' : `its TLB entry to frame ${entry.frame}`;
+          return {
+            message: `a load by CPU ${cpu} from page ${vpage} would return ${read} through ${via}, but the last store wrote ${expected}`,
+            cpu,
+            mm,
+            vpage,
+            ...(entry === null ? {} : { frame: entry.frame }),
+          };
+        }
+      }
+    }
+    return null;
+  },
+};
+
+export const noAccessToFreedFrame: Invariant = {
+  id: 'noAccessToFreedFrame',
+  why: 'A TLB entry to a frame that is free or now belongs to someone else lets a CPU read or corrupt another user’s data: the leak try_to_unmap_flush() must prevent before freeing.',
+  check(s) {
+    for (const { cpu, mm, vpage, entry } of tlbEntries(s)) {
+      const owner = s.frames[entry.frame]!.owner;
+      if (owner.kind === 'anon' && owner.mm === mm && owner.vpage === vpage) continue;
+      const now =
+        owner.kind === 'free'
+          ? 'free'
+          : owner.kind === 'file'
+            ? 'a page-cache page'
+            : `page ${owner.vpage} of mm ${owner.mm}`;
+      return {
+        message: `CPU ${cpu} caches an entry for page ${vpage} to frame ${entry.frame}, which is now ${now}`,
+        cpu,
+        mm,
+        vpage,
+        frame: entry.frame,
+      };
+    }
+    return null;
+  },
+};
+
+export const dirtyNeverDroppedClean: Invariant = {
+  id: 'dirtyNeverDroppedClean',
+  why: 'A page written through any entry must be written back before its frame is discarded; dropping it as clean loses the data for good.',
+  check(s, step) {
+    if (step === undefined) return null;
+    for (const { mm, vpage } of pages(s)) {
+      const frame = residentFrame(step.pre, mm, vpage);
+      if (frame === NO_FRAME || residentFrame(s, mm, vpage) !== NO_FRAME) continue;
+      const data = step.pre.frames[frame]!.data;
+      const onDisk = s.mms[mm]!.swap[vpage]!;
+      if (data !== onDisk)
+        return {
+          message: `frame ${frame} of page ${vpage} held ${data} but was discarded with ${onDisk} on disk`,
+          mm,
+          vpage,
+          frame,
+        };
+    }
+    return null;
+  },
+};
+
+export const INVARIANTS: readonly Invariant[] = [
+  noStaleWritableTlbAfterRemap,
+  dirtyBitWriteThroughTrap,
+  noLostWrite,
+  loadsSeeLastStore,
+  noAccessToFreedFrame,
+  dirtyNeverDroppedClean,
+];
+
+export function findInvariant(id: string): Invariant | undefined {
+  return INVARIANTS.find((i) => i.id === id);
+}

@@ -1,0 +1,79 @@
+// Reachability targets ("sometimes" properties): states or steps a run must reach, so a
+// protocol cannot pass because its race window was never opened.
+
+import { pagesPerMm, tlbLookup } from '../model/hardware.js';
+import { residentFrame } from '../model/queries.js';
+import { NO_FRAME, type State } from '../model/state.js';
+import type { Step } from './invariants.js';
+
+export interface Target {
+  readonly id: string;
+  readonly why: string;
+  readonly hit: (s: State, step?: Step) => boolean;
+}
+
+/** Does `cpu` cache an entry for (its mm, vpage) that the page table no longer backs? */
+function staleEntry(s: State, cpu: number, vpage: number): boolean {
+  const mm = s.cpus[cpu]!.mm;
+  const entry = tlbLookup(s, cpu, mm, vpage);
+  const pte = s.mms[mm]!.pte[vpage]!;
+  return entry !== null && (pte.kind !== 'present' || pte.frame !== entry.frame);
+}
+
+function accessThroughStale(step: Step | undefined, op: 'load' | 'store'): boolean {
+  if (step === undefined || step.action.op !== op) return false;
+  return staleEntry(step.pre, step.action.cpu, step.action.vpage);
+}
+
+function residencyChange(s: State, step: Step | undefined, moved: boolean): boolean {
+  if (step === undefined) return false;
+  for (let mm = 0; mm < s.mms.length; mm++) {
+    for (let vpage = 0; vpage < pagesPerMm(s); vpage++) {
+      const before = residentFrame(step.pre, mm, vpage);
+      const after = residentFrame(s, mm, vpage);
+      if (before === NO_FRAME || before === after) continue;
+      if (moved ? after !== NO_FRAME : after === NO_FRAME) return true;
+    }
+  }
+  return false;
+}
+
+export const TARGETS: readonly Target[] = [
+  {
+    id: 'staleEntryWhileFlushDeferred',
+    why: 'The window batching opens: a flush is pending and a CPU still caches an entry the page table no longer backs.',
+    hit: (s) =>
+      s.tasks.some((t) => t.tlb_ubc.flush_required) &&
+      s.cpus.some((_, cpu) =>
+        Array.from({ length: pagesPerMm(s) }, (_, v) => v).some((v) => staleEntry(s, cpu, v)),
+      ),
+  },
+  {
+    id: 'loadThroughStaleEntry',
+    why: 'A CPU reads through an entry whose PTE is gone or changed.',
+    hit: (_s, step) => accessThroughStale(step, 'load'),
+  },
+  {
+    id: 'storeThroughStaleEntry',
+    why: 'A CPU writes through an entry whose PTE is gone or changed: the race the flush ordering must make harmless.',
+    // A store that faulted dropped the entry; one that went through kept it.
+    hit: (s, step) =>
+      accessThroughStale(step, 'store') &&
+      step!.action.op === 'store' &&
+      tlbLookup(s, step!.action.cpu, s.cpus[step!.action.cpu]!.mm, step!.action.vpage) !== null,
+  },
+  {
+    id: 'pageReclaimed',
+    why: 'A reclaim batch ran to the end: a resident page now lives only in swap.',
+    hit: (s, step) => residencyChange(s, step, false),
+  },
+  {
+    id: 'pageMigrated',
+    why: 'A migration ran to the end: a page moved to another frame.',
+    hit: (s, step) => residencyChange(s, step, true),
+  },
+];
+
+export function findTarget(id: string): Target | undefined {
+  return TARGETS.find((t) => t.id === id);
+}

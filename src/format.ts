@@ -1,0 +1,147 @@
+// How actions and state changes read in reports: kernel names for kernel steps, and only
+// what a step changed. Pure functions of (pre, action, post).
+
+import { match } from 'ts-pattern';
+import type { Action } from '../model/actions.js';
+import { accessOutcome, pagesPerMm, type AccessOutcome } from '../model/hardware.js';
+import type { Frame, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
+import { currentFolio, currentStep } from '../model/task.js';
+import type { Variant } from '../model/variant.js';
+
+const pages = (vpages: readonly number[]) => vpages.map((v) => `p${v}`).join(',');
+
+/** The action alone, as fast-check prints a command. */
+export function describeAction(a: Action): string {
+  return match(a)
+    .with({ op: 'load' }, (x) => `load(cpu ${x.cpu}, p${x.vpage})`)
+    .with({ op: 'store' }, (x) => `store(cpu ${x.cpu}, p${x.vpage}, ${x.value})`)
+    .with({ op: 'tlbEvict' }, (x) => `tlbEvict(cpu ${x.cpu}, mm ${x.mm}, p${x.vpage})`)
+    .with({ op: 'reuseFrame' }, (x) => `reuseFrame(f${x.frame})`)
+    .with({ op: 'migrate_pages' }, (x) => `migrate_pages(task ${x.task}, mm ${x.mm}, ${pages(x.vpages)})`)
+    .with(
+      { op: 'shrink_folio_list' },
+      (x) => `shrink_folio_list(task ${x.task}, mm ${x.mm}, ${pages(x.vpages)})`,
+    )
+    .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
+    .exhaustive();
+}
+
+/** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */
+export function stepColumn(pre: State, a: Action): number | null {
+  return match(a)
+    .with({ op: 'load' }, { op: 'store' }, { op: 'tlbEvict' }, (x) => x.cpu)
+    .with({ op: 'reuseFrame' }, () => null)
+    .with(
+      { op: 'migrate_pages' },
+      { op: 'shrink_folio_list' },
+      { op: 'kernelStep' },
+      (x) => pre.tasks[x.task]!.cpu,
+    )
+    .exhaustive();
+}
+
+function outcomeText(o: AccessOutcome): string {
+  return match(o)
+    .with({ kind: 'hit' }, (x) => `TLB hit f${x.frame}`)
+    .with({ kind: 'setDirty' }, (x) => `walk sets D, f${x.frame}`)
+    .with({ kind: 'noTrapWrite' }, (x) => `no trap! f${x.frame}`)
+    .with({ kind: 'walk' }, (x) => `walk f${x.frame}`)
+    .with({ kind: 'fault' }, (x) => `#PF ${x.handler}`)
+    .with({ kind: 'wait' }, (x) => x.on)
+    .exhaustive();
+}
+
+/** The step as a reviewer reads it: kernel function names, what a load returned. */
+export function describeStep(variant: Variant, pre: State, a: Action): string {
+  return match(a)
+    .with({ op: 'load' }, (x) => {
+      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, false);
+      const value = o.kind === 'hit' || o.kind === 'walk' ? ` = ${pre.frames[o.frame]!.data}` : '';
+      return `load p${x.vpage}${value} (${outcomeText(o)})`;
+    })
+    .with({ op: 'store' }, (x) => {
+      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, true);
+      return `store p${x.vpage} := ${x.value} (${outcomeText(o)})`;
+    })
+    .with({ op: 'tlbEvict' }, (x) => `TLB evicts p${x.vpage}`)
+    .with({ op: 'reuseFrame' }, (x) => `alloc_pages hands f${x.frame} to the page cache`)
+    .with({ op: 'migrate_pages' }, (x) => `migrate_pages(${pages(x.vpages)})`)
+    .with({ op: 'shrink_folio_list' }, (x) => `shrink_folio_list(${pages(x.vpages)})`)
+    .with({ op: 'kernelStep' }, (x) => {
+      const task = pre.tasks[x.task]!;
+      const step = currentStep(variant.policy, task) ?? '(idle)';
+      const folio = currentFolio(variant.policy, task);
+      return folio === null ? step : `${step}(p${folio.vpage})`;
+    })
+    .exhaustive();
+}
+
+const ptes = (p: Pte): string =>
+  match(p)
+    .with({ kind: 'none' }, () => 'none')
+    .with(
+      { kind: 'present' },
+      (x) => `f${x.frame} ${x.writable ? 'rw' : 'ro'}${x.dirty ? ' D' : ''}${x.accessed ? ' A' : ''}`,
+    )
+    .with(
+      { kind: 'migration' },
+      (x) => `migration f${x.frame}${x.writable ? ' rw' : ''}${x.dirty ? ' D' : ''}`,
+    )
+    .exhaustive();
+
+const tlbs = (e: TlbEntry | null): string =>
+  e === null ? '-' : `f${e.frame} ${e.writable ? 'rw' : 'ro'}${e.dirty ? ' D' : ''}`;
+
+const frames = (f: Frame): string => {
+  const who = match(f.owner)
+    .with({ kind: 'free' }, () => 'free')
+    .with({ kind: 'anon' }, (o) => (o.mm === 0 ? `p${o.vpage}` : `mm${o.mm}:p${o.vpage}`))
+    .with({ kind: 'file' }, () => 'page cache')
+    .exhaustive();
+  return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}`;
+};
+
+const cpus = (mask: number): string => {
+  const list: number[] = [];
+  for (let i = 0; 1 << i <= mask; i++) if (mask & (1 << i)) list.push(i);
+  return `{${list.join(',')}}`;
+};
+
+const ubcs = (u: TlbUbc): string =>
+  u.flush_required ? `cpus ${cpus(u.cpumask)}${u.writable ? ' writable' : ''}` : 'empty';
+
+/** What changed from pre to post, one short phrase per changed piece of state. */
+export function describeChanges(pre: State, post: State): string[] {
+  const out: string[] = [];
+  const nPages = pagesPerMm(pre);
+  const pageName = (mm: number, v: number) => (pre.mms.length > 1 ? `mm${mm}:p${v}` : `p${v}`);
+  post.mms.forEach((mm, m) => {
+    mm.pte.forEach((p, v) => {
+      const before = ptes(pre.mms[m]!.pte[v]!);
+      const after = ptes(p);
+      if (before !== after) out.push(`pte ${pageName(m, v)}: ${after}`);
+    });
+    mm.swap.forEach((x, v) => {
+      if (x !== pre.mms[m]!.swap[v]) out.push(`swap ${pageName(m, v)} =${x}`);
+    });
+  });
+  post.cpus.forEach((cpu, c) => {
+    cpu.tlb.forEach((e, slot) => {
+      const before = tlbs(pre.cpus[c]!.tlb[slot] ?? null);
+      const after = tlbs(e);
+      if (before !== after)
+        out.push(`tlb${c} ${pageName(Math.floor(slot / nPages), slot % nPages)}: ${after}`);
+    });
+  });
+  post.frames.forEach((f, i) => {
+    const after = frames(f);
+    if (after !== frames(pre.frames[i]!)) out.push(`f${i}: ${after}`);
+  });
+  post.tasks.forEach((t, i) => {
+    const after = ubcs(t.tlb_ubc);
+    if (after !== ubcs(pre.tasks[i]!.tlb_ubc)) out.push(`tlb_ubc${post.tasks.length > 1 ? i : ''}: ${after}`);
+  });
+  const ipis = post.cost.ipis - pre.cost.ipis;
+  if (ipis > 0) out.push(`${ipis} IPI${ipis > 1 ? 's' : ''}`);
+  return out;
+}

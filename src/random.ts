@@ -1,0 +1,243 @@
+// The random engine: fast-check command sequences over the model's actions, every
+// invariant checked after every step, failures shrunk, then minimised on the concrete
+// action list.
+
+import fc from 'fast-check';
+import { type Action, next } from '../model/actions.js';
+import type { Config } from '../model/config.js';
+import { allActions, enabledActions } from '../model/enumerate.js';
+import { initialState, type State } from '../model/state.js';
+import type { Variant } from '../model/variant.js';
+import { type Pick, pickArbitrary, resolvePick } from '../properties/arbitraries.js';
+import type { Invariant, Witness } from '../properties/invariants.js';
+import { TARGETS } from '../properties/targets.js';
+import { describeAction } from './format.js';
+import { firstViolation, replay, type ReplayResult } from './trace.js';
+
+export interface RandomOptions {
+  readonly runs: number;
+  readonly seed: number;
+  /**
+   * Long sequences at full size: with fast-check's default size a 7-step bug went
+   * unfound in 10 of 10 seeds; size 'max' with 50 commands found it in 20 of 20
+   * (PERFORMANCE-NOTES.md). Longer sequences shrink less well.
+   */
+  readonly maxCommands?: number;
+}
+
+export interface RandomFailure {
+  readonly invariant: Invariant;
+  readonly witness: Witness;
+  /** The counterexample: shrunk by fast-check, then 1-minimal (no single action can go). */
+  readonly actions: readonly Action[];
+  /** Its length as fast-check's shrinker left it, before minimising. */
+  readonly shrunkLength: number;
+  readonly replay: ReplayResult;
+  /** fast-check's replay path for this seed. */
+  readonly path: string;
+}
+
+export interface RandomResult {
+  /** Runs fast-check executed before it stopped (all of them when nothing broke). */
+  readonly runs: number;
+  /** Actions executed over those runs, shrinking excluded. */
+  readonly steps: number;
+  /** Share of commands whose guard failed (no action enabled at all). */
+  readonly rejectedShare: number;
+  readonly targetsHit: readonly string[];
+  readonly failure: RandomFailure | null;
+}
+
+interface Model {
+  state: State;
+}
+
+class InvariantBroken extends Error {
+  constructor(
+    readonly invariant: Invariant,
+    readonly witness: Witness,
+  ) {
+    super(`${invariant.id}: ${witness.message}`);
+  }
+}
+
+interface Run {
+  readonly variant: Variant;
+  readonly config: Config;
+  readonly universe: readonly Action[];
+  readonly invariants: readonly Invariant[];
+  steps: number;
+  checked: number;
+  rejected: number;
+  shrinking: boolean;
+  readonly targetsHit: Set<string>;
+}
+
+/** One step: pick an enabled action, take it, check every invariant. */
+class PickCommand implements fc.Command<Model, object> {
+  private last: Action | null = null;
+  constructor(
+    readonly pick: Pick,
+    private readonly run_: Run,
+  ) {}
+
+  check(m: Readonly<Model>): boolean {
+    const ok = enabledActions(this.run_.variant, this.run_.config, m.state, this.run_.universe).length > 0;
+    if (!this.run_.shrinking) {
+      this.run_.checked += 1;
+      if (!ok) this.run_.rejected += 1;
+    }
+    return ok;
+  }
+
+  run(m: Model): void {
+    const r = this.run_;
+    const action = resolvePick(this.pick, enabledActions(r.variant, r.config, m.state, r.universe));
+    this.last = action;
+    const pre = m.state;
+    const post = next(r.variant, pre, action);
+    m.state = post;
+    const step = { pre, action };
+    if (!r.shrinking) {
+      r.steps += 1;
+      for (const target of TARGETS)
+        if (!r.targetsHit.has(target.id) && target.hit(post, step)) r.targetsHit.add(target.id);
+    }
+    const broken = firstViolation(r.invariants, post, step);
+    if (broken) {
+      r.shrinking = true;
+      throw new InvariantBroken(broken.invariant, broken.witness);
+    }
+  }
+
+  toString(): string {
+    return this.last === null ? `pick(${this.pick.roll}, ${this.pick.index})` : describeAction(this.last);
+  }
+}
+
+/** The concrete actions a list of picks takes from the initial state. */
+export function resolvePicks(variant: Variant, config: Config, picks: readonly Pick[]): Action[] {
+  const universe = allActions(variant, config);
+  let state = initialState(config);
+  const out: Action[] = [];
+  for (const pick of picks) {
+    const menu = enabledActions(variant, config, state, universe);
+    if (menu.length === 0) continue;
+    const action = resolvePick(pick, menu);
+    out.push(action);
+    state = next(variant, state, action);
+  }
+  return out;
+}
+
+/**
+ * Drop actions one at a time while the rest (skipping any that become disabled) still
+ * breaks the same invariant, until no single action can go.
+ */
+export function minimise(
+  variant: Variant,
+  config: Config,
+  invariants: readonly Invariant[],
+  actions: readonly Action[],
+  id: string,
+): ReplayResult {
+  const breaks = (list: readonly Action[]) => {
+    const r = replay(variant, config, list, { invariants, skipDisabled: true });
+    return r.violation?.invariant.id === id ? r : null;
+  };
+  let best = breaks(actions);
+  if (best === null) throw new Error('internal: the counterexample does not replay');
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const current = best.trace.steps.map((s) => s.action);
+    for (let i = current.length - 1; i >= 0; i--) {
+      const shorter = breaks([...current.slice(0, i), ...current.slice(i + 1)]);
+      if (shorter !== null && shorter.trace.steps.length < best.trace.steps.length) {
+        best = shorter;
+        changed = true;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+export function runRandom(
+  variant: Variant,
+  config: Config,
+  invariants: readonly Invariant[],
+  options: RandomOptions,
+): RandomResult {
+  const run: Run = {
+    variant,
+    config,
+    universe: allActions(variant, config),
+    invariants,
+    steps: 0,
+    checked: 0,
+    rejected: 0,
+    shrinking: false,
+    targetsHit: new Set(),
+  };
+  const initial = initialState(config);
+  const atStart = firstViolation(invariants, initial);
+  if (atStart) {
+    const r = replay(variant, config, [], { invariants });
+    return {
+      runs: 0,
+      steps: 0,
+      rejectedShare: 0,
+      targetsHit: [],
+      failure: { ...atStart, actions: [], shrunkLength: 0, replay: r, path: '' },
+    };
+  }
+  const command = pickArbitrary.map(
+    (pick) => new PickCommand(pick, run),
+    (value) => {
+      if (value instanceof PickCommand) return value.pick;
+      throw new Error('not a PickCommand');
+    },
+  );
+  const property = fc.property(
+    fc.commands([command], { maxCommands: options.maxCommands ?? 50, size: 'max' }),
+    (cmds) => {
+      fc.modelRun(() => ({ model: { state: initial }, real: {} }), cmds);
+    },
+  );
+  const details = fc.check(property, { numRuns: options.runs, seed: options.seed });
+  const targetsHit = [...run.targetsHit].sort();
+  const rejectedShare = run.checked === 0 ? 0 : run.rejected / run.checked;
+  if (!details.failed || details.counterexample === null)
+    return { runs: details.numRuns, steps: run.steps, rejectedShare, targetsHit, failure: null };
+  if (!(details.errorInstance instanceof InvariantBroken)) throw details.errorInstance;
+  const [cmds] = details.counterexample;
+  // fast-check wraps each command; the wrapper keeps ours as `cmd`.
+  const picks = [...cmds]
+    .map((c: object) => ('cmd' in c ? c.cmd : c))
+    .filter((c): c is PickCommand => c instanceof PickCommand)
+    .map((c) => c.pick);
+  const shrunk = replay(variant, config, resolvePicks(variant, config, picks), { invariants });
+  const id = shrunk.violation?.invariant.id ?? details.errorInstance.invariant.id;
+  const best = minimise(
+    variant,
+    config,
+    invariants,
+    shrunk.trace.steps.map((s) => s.action),
+    id,
+  );
+  return {
+    runs: details.numRuns,
+    steps: run.steps,
+    rejectedShare,
+    targetsHit,
+    failure: {
+      invariant: best.violation!.invariant,
+      witness: best.violation!.witness,
+      actions: best.trace.steps.map((s) => s.action),
+      shrunkLength: shrunk.trace.steps.length,
+      replay: best,
+      path: details.counterexamplePath ?? '',
+    },
+  };
+}

@@ -10,11 +10,7 @@ import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
 import { free_unref_folios, pageout } from './vmscan.js';
 
 export function jobPolicy(policy: Policy, task: Task): JobPolicy | null {
-  return match(task.job)
-    .with('idle', () => null)
-    .with('migrate', () => policy.migrate)
-    .with('reclaim', () => policy.reclaim)
-    .exhaustive();
+  return task.job === 'migrate' ? policy.migrate : task.job === 'reclaim' ? policy.reclaim : null;
 }
 
 const phaseSteps = (phase: Phase): readonly StepName[] => ('each' in phase ? phase.each : [phase.once]);

@@ -28,7 +28,7 @@ export interface RandomOptions {
 export interface RandomFailure {
   readonly invariant: Invariant;
   readonly witness: Witness;
-  /** The counterexample: shrunk by fast-check, then 1-minimal (no single action can go). */
+  /** The counterexample: shrunk by fast-check, then 1-minimal (see `minimise`). */
   readonly actions: readonly Action[];
   /** Its length as fast-check's shrinker left it, before minimising. */
   readonly shrunkLength: number;
@@ -76,13 +76,17 @@ interface Run {
 /** One step: pick an enabled action, take it, check every invariant. */
 class PickCommand implements fc.Command<Model, object> {
   private last: Action | null = null;
+  /** The menu `check` computed, reused by `run` on the same state. */
+  private menu: { readonly state: State; readonly actions: readonly Action[] } | null = null;
   constructor(
     readonly pick: Pick,
     private readonly run_: Run,
   ) {}
 
   check(m: Readonly<Model>): boolean {
-    const ok = enabledActions(this.run_.variant, this.run_.config, m.state, this.run_.universe).length > 0;
+    const actions = enabledActions(this.run_.variant, this.run_.config, m.state, this.run_.universe);
+    this.menu = { state: m.state, actions };
+    const ok = actions.length > 0;
     if (!this.run_.shrinking) {
       this.run_.checked += 1;
       if (!ok) this.run_.rejected += 1;
@@ -92,7 +96,12 @@ class PickCommand implements fc.Command<Model, object> {
 
   run(m: Model): void {
     const r = this.run_;
-    const action = resolvePick(this.pick, enabledActions(r.variant, r.config, m.state, r.universe));
+    const menu =
+      this.menu?.state === m.state
+        ? this.menu.actions
+        : enabledActions(r.variant, r.config, m.state, r.universe);
+    this.menu = null;
+    const action = resolvePick(this.pick, menu);
     this.last = action;
     const pre = m.state;
     const post = next(r.variant, pre, action);
@@ -131,8 +140,8 @@ export function resolvePicks(variant: Variant, config: Config, picks: readonly P
 }
 
 /**
- * Drop actions one at a time while the rest (skipping any that become disabled) still
- * breaks the same invariant, until no single action can go.
+ * Simplify while the result (skipping actions that become disabled) still breaks the same
+ * invariant, until no single action and no single page of a batch can go.
  */
 export function minimise(
   variant: Variant,
@@ -151,16 +160,39 @@ export function minimise(
   while (changed) {
     changed = false;
     const current = best.trace.steps.map((s) => s.action);
-    for (let i = current.length - 1; i >= 0; i--) {
-      const shorter = breaks([...current.slice(0, i), ...current.slice(i + 1)]);
-      if (shorter !== null && shorter.trace.steps.length < best.trace.steps.length) {
-        best = shorter;
+    for (const candidate of simpler(current)) {
+      const r = breaks(candidate);
+      if (r !== null && size(r.trace.steps.map((s) => s.action)) < size(current)) {
+        best = r;
         changed = true;
         break;
       }
     }
   }
   return best;
+}
+
+/** Steps first, then pages named by batch starts: what a reader has to follow. */
+const size = (actions: readonly Action[]) =>
+  actions.length * 100 + actions.reduce((n, a) => n + ('vpages' in a ? a.vpages.length : 0), 0);
+
+/** Lists one simplification away: one action dropped, or one page dropped from a batch. */
+function* simpler(actions: readonly Action[]): Generator<Action[]> {
+  for (let i = actions.length - 1; i >= 0; i--) yield [...actions.slice(0, i), ...actions.slice(i + 1)];
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    if (!('vpages' in a) || a.vpages.length < 2) continue;
+    for (let j = 0; j < a.vpages.length; j++) {
+      const smaller = [
+        ...actions.slice(0, i),
+        { ...a, vpages: a.vpages.filter((_, k) => k !== j) },
+        ...actions.slice(i + 1),
+      ];
+      yield smaller;
+      // A smaller batch has fewer kernel steps, so later actions must move up by one.
+      for (let k = smaller.length - 1; k > i; k--) yield [...smaller.slice(0, k), ...smaller.slice(k + 1)];
+    }
+  }
 }
 
 export function runRandom(

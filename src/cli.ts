@@ -1,0 +1,314 @@
+// The command line: `shootdown list` and `shootdown check`. Every bad input is one line
+// on stderr and exit 2; verdicts not as expected exit 1.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CONFIGS, type Config } from '../model/config.js';
+import { findVariant, VARIANTS } from '../model/registry.js';
+import type { Variant } from '../model/variant.js';
+import { findInvariant, INVARIANTS, type Invariant } from '../properties/invariants.js';
+import { TARGETS } from '../properties/targets.js';
+import { checkDocument, type ProtocolVerdict, variantProblem } from './check.js';
+import { describeConfig, formatRaceReport } from './report.js';
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+};
+
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
+
+export const DEFAULT_RUNS = 2000;
+export const DEFAULT_SEED = 1;
+
+class UsageError extends Error {}
+
+function wholeNumber(name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function pickConfig(name: string): Config {
+  const config = (CONFIGS as Record<string, Config>)[name];
+  if (config === undefined)
+    throw new UsageError(`unknown config '${name}' (known: ${Object.keys(CONFIGS).join(', ')})`);
+  return config;
+}
+
+function pickInvariants(ids: readonly string[] | undefined): Invariant[] | undefined {
+  if (ids === undefined) return undefined;
+  return ids.map((id) => {
+    const inv = findInvariant(id);
+    if (inv === undefined)
+      throw new UsageError(`unknown invariant '${id}' (known: ${INVARIANTS.map((i) => i.id).join(', ')})`);
+    return inv;
+  });
+}
+
+function looksLikeVariant(x: unknown): x is Variant {
+  if (typeof x !== 'object' || x === null) return false;
+  const v = x as Partial<Variant>;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.policy === 'object' &&
+    Array.isArray(v.violates) &&
+    Array.isArray(v.reaches)
+  );
+}
+
+/** Variants from a user's file: its default export (a variant or a list) or its named exports. */
+export async function loadVariantFile(path: string): Promise<Variant[]> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(resolve(path)).href);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UsageError(`cannot load variant file ${path}: ${why}`);
+  }
+  const exported = mod.default !== undefined ? [mod.default].flat() : Object.values(mod);
+  const variants = exported.filter(looksLikeVariant);
+  if (variants.length === 0)
+    throw new UsageError(
+      `variant file ${path} exports no variant (build one with defineVariant and export it)`,
+    );
+  for (const v of variants) {
+    const problem = variantProblem(v);
+    if (problem !== null) throw new UsageError(`${path}: ${problem}`);
+  }
+  return variants;
+}
+
+function selectProtocols(ids: readonly string[] | undefined, fromFiles: readonly Variant[]): Variant[] {
+  if (ids === undefined) return fromFiles.length > 0 ? [...fromFiles] : [...VARIANTS];
+  const known = [...VARIANTS, ...fromFiles];
+  return ids.map((id) => {
+    const v = fromFiles.find((f) => f.id === id) ?? findVariant(id);
+    if (v === undefined)
+      throw new UsageError(`unknown protocol '${id}' (known: ${known.map((k) => k.id).join(', ')})`);
+    return v;
+  });
+}
+
+function formatVerdict(v: ProtocolVerdict): string {
+  const lines: string[] = [];
+  const unexpected = v.invariants.filter((i) => i.verdict !== i.expected).length;
+  const missed = v.targets.filter((t) => !t.hit);
+  lines.push(`${v.protocol}: ${v.title}  [${v.ok ? 'as expected' : 'NOT AS EXPECTED'}]`);
+  const w = Math.max(...v.invariants.map((i) => i.invariant.length));
+  for (const i of v.invariants) {
+    const verdict =
+      i.verdict === 'holds'
+        ? `holds (${i.runs} runs, ${i.steps} steps)`
+        : `VIOLATED (counterexample of ${i.counterexample!.length} steps, found in run ${i.counterexample!.run})`;
+    const note = i.verdict === i.expected ? '' : `  <-- expected ${i.expected}`;
+    lines.push(`  ${i.invariant.padEnd(w)}  ${verdict}${note}`);
+  }
+  if (v.targets.length > 0)
+    lines.push(
+      missed.length === 0
+        ? `  reached: ${v.targets.map((t) => t.target).join(', ')}`
+        : `  NOT REACHED: ${missed.map((t) => t.target).join(', ')} (the protocol may pass vacuously)`,
+    );
+  if (unexpected > 0) lines.push(`  ${unexpected} verdict${unexpected > 1 ? 's' : ''} not as expected`);
+  return lines.join('\n');
+}
+
+interface CheckFlags {
+  protocol?: string[];
+  config: string;
+  runs: number;
+  seed: number;
+  invariant?: string[];
+  json?: boolean;
+  variantFile?: string[];
+  maxCommands: number;
+  reports: 'none' | 'first' | 'all';
+}
+
+async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
+  const config = pickConfig(flags.config);
+  const invariants = pickInvariants(flags.invariant);
+  const fromFiles: Variant[] = [];
+  for (const file of flags.variantFile ?? []) fromFiles.push(...(await loadVariantFile(file)));
+  const variants = selectProtocols(flags.protocol, fromFiles);
+  const options = {
+    config,
+    runs: flags.runs,
+    seed: flags.seed,
+    maxCommands: flags.maxCommands,
+    ...(invariants ? { invariants } : {}),
+  };
+  if (!flags.json) {
+    io.out(
+      `shootdown ${VERSION}: random engine (fast-check), ${flags.runs} runs per campaign, seed ${flags.seed}`,
+    );
+    io.out(`config ${describeConfig(config)}`);
+    io.out('');
+  }
+  const { document, verdicts } = checkDocument(variants, options, VERSION, (v) => {
+    if (!flags.json) io.out(`${formatVerdict(v)}\n`);
+  });
+  if (flags.json) {
+    io.out(JSON.stringify(document, null, 2));
+    return document.ok ? 0 : 1;
+  }
+  if (flags.reports !== 'none') {
+    for (const v of verdicts) {
+      const failures = [...v.failures].sort((a, b) => a.actions.length - b.actions.length);
+      for (const f of flags.reports === 'all' ? failures : failures.slice(0, 1)) {
+        const variant = variants.find((x) => x.id === v.protocol)!;
+        const row = v.invariants.find((i) => i.invariant === f.invariant.id)!;
+        io.out(
+          formatRaceReport({
+            variant,
+            config,
+            invariant: f.invariant,
+            witness: f.witness,
+            trace: f.replay.trace,
+            engine: 'random (fast-check)',
+            seed: flags.seed,
+            provenance: `found in run ${row.counterexample!.run}, shrunk to ${f.shrunkLength} steps, minimised to ${f.actions.length}`,
+          }),
+        );
+        io.out('');
+      }
+    }
+  }
+  const rows = verdicts.flatMap((v) => v.invariants);
+  const bad = verdicts.filter((v) => !v.ok).map((v) => v.protocol);
+  io.out(
+    bad.length === 0
+      ? `${verdicts.length} protocols, ${rows.length} verdicts: every one as expected`
+      : `${bad.length} of ${verdicts.length} protocols not as expected: ${bad.join(', ')}`,
+  );
+  return document.ok ? 0 : 1;
+}
+
+function runList(json: boolean, io: Io): number {
+  const protocols = VARIANTS.map((v) => ({
+    id: v.id,
+    title: v.title,
+    source: v.source,
+    base: v.base,
+    arch: v.policy.arch.name,
+    expected: Object.fromEntries(
+      INVARIANTS.map((i) => [i.id, v.violates.includes(i.id) ? 'violated' : 'holds']),
+    ),
+    reaches: v.reaches,
+  }));
+  const invariants = INVARIANTS.map((i) => ({ id: i.id, why: i.why }));
+  const targets = TARGETS.map((t) => ({ id: t.id, why: t.why }));
+  const configs = Object.values(CONFIGS);
+  if (json) {
+    io.out(
+      JSON.stringify(
+        { tool: 'shootdown', version: VERSION, protocols, invariants, targets, configs },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  io.out('protocols:');
+  for (const p of protocols) {
+    const violates = Object.entries(p.expected)
+      .filter(([, v]) => v === 'violated')
+      .map(([k]) => k);
+    io.out(`  ${p.id}${p.base ? ` (changes ${p.base})` : ''}: ${p.title}`);
+    io.out(`      source: ${p.source}`);
+    io.out(
+      `      expected: ${violates.length === 0 ? 'every invariant holds' : `violates ${violates.join(', ')}`}`,
+    );
+  }
+  io.out('invariants:');
+  for (const i of invariants) io.out(`  ${i.id}: ${i.why}`);
+  io.out('reachability targets:');
+  for (const t of targets) io.out(`  ${t.id}: ${t.why}`);
+  io.out('configs:');
+  for (const c of configs) io.out(`  ${describeConfig(c)}\n      ${c.why}`);
+  return 0;
+}
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const program = new Command()
+    .name('shootdown')
+    .description('Model checker for the TLB-flush protocols of the Linux memory manager')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      outputError: (s) => io.err(`shootdown: ${s.replace(/^error: /, '').trimEnd()}`),
+    })
+    .showSuggestionAfterError(false);
+
+  program
+    .command('list')
+    .description('the registry: protocols, invariants, reachability targets, configs')
+    .option('--json', 'one JSON document')
+    .action((o: { json?: boolean }) => {
+      code = runList(o.json ?? false, io);
+    });
+
+  program
+    .command('check')
+    .description('check protocols against every invariant and compare with the expected verdicts')
+    .option('--protocol <id>', 'a protocol to check (repeatable; default: all)', collect)
+    .option('--config <name>', `the world to check in (${Object.keys(CONFIGS).join(', ')})`, 'small')
+    .option('--runs <n>', 'fast-check runs per campaign', wholeNumber('--runs', 1, 10_000_000), DEFAULT_RUNS)
+    .option('--seed <n>', 'fast-check seed', wholeNumber('--seed', -(2 ** 31), 2 ** 31 - 1), DEFAULT_SEED)
+    .option('--invariant <id>', 'check only this invariant (repeatable)', collect)
+    .option(
+      '--variant-file <path>',
+      'a TypeScript or JavaScript file exporting variants (repeatable)',
+      collect,
+    )
+    .option(
+      '--max-commands <n>',
+      'longest action sequence per run',
+      wholeNumber('--max-commands', 1, 1000),
+      50,
+    )
+    .addOption(
+      new Option('--reports <which>', 'race reports to print')
+        .choices(['none', 'first', 'all'])
+        .default('first'),
+    )
+    .option('--json', 'print one JSON verdict document instead of the table')
+    .action(async (o: CheckFlags) => {
+      code = await runCheck(o, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0;
+      return 2; // commander has already printed its one-line error
+    }
+    if (e instanceof UsageError) {
+      io.err(`shootdown: ${e.message}`);
+      return 2;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    io.err(`shootdown: internal error: ${message}`);
+    return 3;
+  }
+}

@@ -144,7 +144,12 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const config = pickConfig(flags.config);
   const invariants = pickInvariants(flags.invariant);
   const fromFiles: Variant[] = [];
-  for (const file of flags.variantFile ?? []) fromFiles.push(...(await loadVariantFile(file)));
+  const fileOf = new Map<string, string>();
+  for (const file of flags.variantFile ?? [])
+    for (const v of await loadVariantFile(file)) {
+      fromFiles.push(v);
+      fileOf.set(v.id, file);
+    }
   const variants = selectProtocols(flags.protocol, fromFiles);
   const options = {
     config,
@@ -183,6 +188,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
             engine: 'random (fast-check)',
             seed: flags.seed,
             provenance: `found in run ${row.counterexample!.run}, shrunk to ${f.shrunkLength} steps, minimised to ${f.actions.length}`,
+            ...(fileOf.has(variant.id) ? { variantFile: fileOf.get(variant.id)! } : {}),
           }),
         );
         io.out('');

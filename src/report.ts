@@ -19,6 +19,8 @@ export interface RaceReportInput {
   readonly seed: number;
   /** How the engine got here, e.g. "found in run 13, shrunk to 8 steps". */
   readonly provenance?: string;
+  /** The file the variant came from, when it is not in the registry. */
+  readonly variantFile?: string;
 }
 
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
@@ -102,7 +104,9 @@ export function formatRaceReport(input: RaceReportInput, runs?: number): string 
   out.push('');
   out.push(`replay:  ${replayCommand(input, runs)}`);
   out.push('as a test:');
-  out.push(`  const r = replay(findVariant('${variant.id}')!, CONFIGS['${config.name}'], [`);
+  const variantExpr = input.variantFile === undefined ? `findVariant('${variant.id}')!` : 'variant';
+  if (input.variantFile !== undefined) out.push(`  // import variant from '${input.variantFile}';`);
+  out.push(`  const r = replay(${variantExpr}, CONFIGS['${config.name}'], [`);
   out.push(
     actionsAsCode(
       trace.steps.map((s) => s.action),

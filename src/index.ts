@@ -1,0 +1,36 @@
+// The library: the model's types and step functions, the variant builder, the invariants,
+// and `checkVariant`, which returns the verdict `shootdown check --json` prints.
+
+export type { Action, Op } from '../model/actions.js';
+export { apply, enabled, next } from '../model/actions.js';
+export type { Config, ConfigName } from '../model/config.js';
+export { CONFIGS, configProblem, defineConfig, ptlOf } from '../model/config.js';
+export { allActions, enabledActions } from '../model/enumerate.js';
+export { findVariant, VARIANTS } from '../model/registry.js';
+export type {
+  BatchFolio,
+  Cost,
+  Cpu,
+  Frame,
+  Ghost,
+  Mm,
+  Owner,
+  Pte,
+  State,
+  Task,
+  TlbEntry,
+  TlbUbc,
+} from '../model/state.js';
+export { initialState } from '../model/state.js';
+export type { Arch, JobPolicy, Phase, Policy, StepName, Variant, VariantSpec } from '../model/variant.js';
+export { defineVariant, NO_DIRTY_TRAP, X86 } from '../model/variant.js';
+export type { Invariant, Step, Witness } from '../properties/invariants.js';
+export { findInvariant, INVARIANTS } from '../properties/invariants.js';
+export type { Target } from '../properties/targets.js';
+export { findTarget, TARGETS } from '../properties/targets.js';
+export type { CheckDocument, CheckOptions, InvariantVerdict, ProtocolVerdict, Verdict } from './check.js';
+export { checkDocument, checkVariant } from './check.js';
+export { minimise, runRandom } from './random.js';
+export { formatRaceReport } from './report.js';
+export type { ReplayResult, Trace, TraceStep, Violation } from './trace.js';
+export { replay } from './trace.js';

@@ -53,7 +53,9 @@ export function accessOutcome(
     if (!write) return { kind: 'hit', frame: entry.frame };
     if (entry.writable && entry.dirty) return { kind: 'hit', frame: entry.frame };
     if (entry.writable) {
-      // Setting D is a locked walk: it sees the PTE as it is now, not as cached.
+      // Setting D is a locked walk: it sees the PTE as it is now, not as cached. If the PTE
+      // is writable again but names another frame, the SDM does not say which frame the
+      // store reaches; the model takes the pessimistic reading, the cached one.
       if (pte.kind === 'present' && pte.writable) return { kind: 'setDirty', frame: entry.frame };
       if (!arch.dirtyBitTrap) return { kind: 'noTrapWrite', frame: entry.frame };
     }

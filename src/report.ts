@@ -44,11 +44,12 @@ export function actionsAsCode(actions: readonly Action[], indent: string): strin
 }
 
 export function replayCommand(
-  input: Pick<RaceReportInput, 'variant' | 'config' | 'invariant' | 'seed'>,
+  input: Pick<RaceReportInput, 'variant' | 'config' | 'invariant' | 'seed' | 'variantFile'>,
   runs?: number,
 ): string {
   const r = runs === undefined ? '' : ` --runs ${runs}`;
-  return `npx shootdown check --protocol ${input.variant.id} --config ${input.config.name} --invariant ${input.invariant.id} --seed ${input.seed}${r}`;
+  const file = input.variantFile === undefined ? '' : ` --variant-file ${input.variantFile}`;
+  return `npx shootdown check${file} --protocol ${input.variant.id} --config ${input.config.name} --invariant ${input.invariant.id} --seed ${input.seed}${r}`;
 }
 
 export function formatRaceReport(input: RaceReportInput, runs?: number): string {

@@ -1,0 +1,56 @@
+// Every correct protocol holds against every invariant for a recorded number of runs, and
+// reaches its race window, so it cannot pass vacuously.
+
+import { describe, expect, it } from 'vitest';
+import { CONFIGS } from '../../model/config.js';
+import { VARIANTS } from '../../model/registry.js';
+import { checkVariant } from '../../src/check.js';
+
+/** Runs per campaign on `small`, seed 1. */
+const RECORDED_RUNS = 1000;
+const correct = VARIANTS.filter((v) => v.violates.length === 0);
+
+describe('correct protocols', () => {
+  it('are sync, reclaim-batched, reclaim-batched-dirty and migrate-batched', () => {
+    expect(correct.map((v) => v.id)).toEqual([
+      'sync',
+      'reclaim-batched',
+      'reclaim-batched-dirty',
+      'migrate-batched',
+    ]);
+  });
+
+  for (const variant of correct)
+    it(`${variant.id} holds for ${RECORDED_RUNS} runs and reaches its targets`, () => {
+      const r = checkVariant(variant, { config: CONFIGS.small, runs: RECORDED_RUNS, seed: 1 });
+      for (const row of r.invariants) {
+        expect(row.verdict, row.invariant).toBe('holds');
+        expect(row.runs).toBe(RECORDED_RUNS);
+      }
+      expect(r.targets.length).toBeGreaterThan(0);
+      expect(r.targets.filter((t) => !t.hit)).toEqual([]);
+      expect(r.ok).toBe(true);
+    });
+
+  for (const name of ['tiny', 'two-mms', 'two-tasks'] as const)
+    it(`all hold on config ${name}`, () => {
+      for (const variant of correct) {
+        const r = checkVariant(variant, { config: CONFIGS[name], runs: 300, seed: 2 });
+        expect(
+          r.invariants.filter((i) => i.verdict !== 'holds'),
+          `${variant.id} on ${name}`,
+        ).toEqual([]);
+      }
+    });
+});
+
+describe('the whole registry', () => {
+  it('meets every expected verdict on small (what `npm run check` asserts)', () => {
+    for (const variant of VARIANTS) {
+      const r = checkVariant(variant, { config: CONFIGS.small, runs: 2000, seed: 1 });
+      const wrong = r.invariants.filter((i) => i.verdict !== i.expected).map((i) => i.invariant);
+      expect(wrong, variant.id).toEqual([]);
+      expect(r.ok, variant.id).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,173 @@
+// The command line: verdict documents, exit codes (0 as expected, 1 not, 2 bad usage),
+// and one clear line for every kind of bad input.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CONFIGS } from '../../model/config.js';
+import { VARIANTS } from '../../model/registry.js';
+import { INVARIANTS } from '../../properties/invariants.js';
+import type { CheckDocument } from '../../src/check.js';
+import { main } from '../../src/cli.js';
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err };
+}
+
+describe('shootdown list', () => {
+  it('--json lists every protocol, invariant and config with expected verdicts', async () => {
+    const r = await run('list', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.protocols.map((p: { id: string }) => p.id)).toEqual(VARIANTS.map((v) => v.id));
+    expect(doc.invariants.map((i: { id: string }) => i.id)).toEqual(INVARIANTS.map((i) => i.id));
+    expect(doc.configs.map((c: { name: string }) => c.name)).toEqual(Object.keys(CONFIGS));
+    const copy = doc.protocols.find(
+      (p: { id: string }) => p.id === 'migrate-batched-wrong-copy-before-flush',
+    );
+    expect(copy.expected.noLostWrite).toBe('violated');
+    expect(copy.expected.noAccessToFreedFrame).toBe('holds');
+  });
+
+  it('prints the registry as text', async () => {
+    const r = await run('list');
+    expect(r.code).toBe(0);
+    for (const v of VARIANTS) expect(r.out).toContain(v.id);
+    for (const i of INVARIANTS) expect(r.out).toContain(i.why);
+  });
+});
+
+describe('shootdown check', () => {
+  it('--json gives one document with a verdict per protocol and invariant', async () => {
+    const r = await run(
+      'check',
+      '--protocol',
+      'sync',
+      '--protocol',
+      'migrate-batched-wrong-copy-before-flush',
+      '--runs',
+      '300',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as CheckDocument;
+    expect(doc.ok).toBe(true);
+    expect(doc.protocols.map((p) => p.protocol)).toEqual(['sync', 'migrate-batched-wrong-copy-before-flush']);
+    const bug = doc.protocols[1]!.invariants.find((i) => i.invariant === 'noLostWrite')!;
+    expect(bug).toMatchObject({ expected: 'violated', verdict: 'violated' });
+    expect(bug.counterexample!.length).toBe(bug.counterexample!.actions.length);
+    expect(doc.protocols[0]!.invariants.every((i) => i.verdict === 'holds' && i.runs === 300)).toBe(true);
+  });
+
+  it('prints the table and the race report, and exits 0 when all is as expected', async () => {
+    const r = await run('check', '--protocol', 'reclaim-batched-wrong-no-dirty-trap', '--runs', '500');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/dirtyBitWriteThroughTrap +VIOLATED \(counterexample of \d+ steps/);
+    expect(r.out).toContain('VIOLATED dirtyBitWriteThroughTrap in reclaim-batched-wrong-no-dirty-trap');
+    expect(r.out).toMatch(/noStaleWritableTlbAfterRemap +holds \(500 runs, \d+ steps\)/);
+    expect(r.out).toContain('every one as expected');
+  });
+
+  it('exits 1 when a verdict is not as expected', async () => {
+    const r = await run(
+      'check',
+      '--variant-file',
+      'test/fixtures/mislabelled-variant.ts',
+      '--runs',
+      '500',
+      '--reports',
+      'none',
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('<-- expected holds');
+    expect(r.out).toContain('not as expected: mislabelled');
+  });
+
+  it('checks a variant from a file and names the file in the replay line', async () => {
+    const r = await run('check', '--variant-file', 'examples/migrate-flush-dirty-only.ts', '--runs', '500');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      '--variant-file examples/migrate-flush-dirty-only.ts --protocol migrate-flush-dirty-only',
+    );
+  });
+});
+
+describe('bad input: one line on stderr, exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown protocol', ['check', '--protocol', 'nope'], /unknown protocol 'nope'/],
+    ['unknown config', ['check', '--config', 'huge'], /unknown config 'huge'/],
+    ['unknown invariant', ['check', '--invariant', 'noBugs'], /unknown invariant 'noBugs'/],
+    ['runs not a number', ['check', '--runs', 'many'], /--runs must be a whole number/],
+    ['runs zero', ['check', '--runs', '0'], /--runs must be from 1/],
+    ['seed not whole', ['check', '--seed', '1.5'], /--seed must be a whole number/],
+    ['unknown option', ['check', '--fast'], /unknown option '--fast'/],
+    ['unknown command', ['prove'], /unknown command 'prove'/],
+    ['bad reports choice', ['check', '--reports', 'some'], /--reports/],
+    [
+      'missing variant file',
+      ['check', '--variant-file', 'no/such/file.ts'],
+      /cannot load variant file no\/such\/file.ts/,
+    ],
+    [
+      'file with no variant',
+      ['check', '--variant-file', 'test/fixtures/not-a-variant.ts'],
+      /exports no variant/,
+    ],
+    [
+      'variant naming an unknown invariant',
+      ['check', '--variant-file', 'test/fixtures/unknown-invariant.ts'],
+      /unknown invariant 'noLostWrites'/,
+    ],
+  ];
+  for (const [name, argv, message] of cases)
+    it(name, async () => {
+      const r = await run(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toMatch(/^shootdown: /);
+      expect(r.err[0]).toMatch(message);
+      expect(r.err[0]).not.toMatch(/\n\s+at /);
+    });
+
+  it('any malformed value of a numeric or named flag is refused the same way', async () => {
+    const flag = fc.constantFrom(
+      '--runs',
+      '--seed',
+      '--max-commands',
+      '--config',
+      '--protocol',
+      '--invariant',
+    );
+    const junk = fc
+      .string({ minLength: 1, maxLength: 12 })
+      .filter((s) => !/^-?\d+$/.test(s) && !s.startsWith('-'));
+    await fc.assert(
+      fc.asyncProperty(flag, junk, async (f, value) => {
+        const r = await run('check', f, value);
+        expect(r.code).toBe(2);
+        expect(r.err).toHaveLength(1);
+        expect(r.err[0]).toMatch(/^shootdown: /);
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+});
+
+describe('the installed command', () => {
+  it('runs through bin/shootdown.mjs with real exit codes', () => {
+    const ok = execFileSync(
+      'node',
+      ['bin/shootdown.mjs', 'check', '--protocol', 'sync', '--runs', '50', '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect((JSON.parse(ok) as CheckDocument).ok).toBe(true);
+    const bad = spawnSync('node', ['bin/shootdown.mjs', 'check', '--config', 'nope'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

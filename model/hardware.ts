@@ -3,9 +3,9 @@
 // deferred flush of clean entries relies on.
 
 import type { Draft } from 'immer';
-import type { State, TlbEntry } from './state.js';
-import { residentFrame } from './queries.js';
 import { allocatableFrame } from './memory.js';
+import { residentFrame } from './queries.js';
+import type { State, TlbEntry } from './state.js';
 import type { Arch } from './variant.js';
 
 export const pagesPerMm = (s: State): number => s.mms[0]!.pte.length;

@@ -3,7 +3,7 @@
 
 import type { Draft } from 'immer';
 import { match } from 'ts-pattern';
-import { move_to_new_folio, migrate_folio_done, remove_migration_ptes } from './migrate.js';
+import { migrate_folio_done, move_to_new_folio, remove_migration_ptes } from './migrate.js';
 import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import type { JobPolicy, Phase, Policy, StepName } from './variant.js';

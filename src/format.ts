@@ -3,7 +3,7 @@
 
 import { match } from 'ts-pattern';
 import type { Action } from '../model/actions.js';
-import { accessOutcome, pagesPerMm, type AccessOutcome } from '../model/hardware.js';
+import { type AccessOutcome, accessOutcome, pagesPerMm } from '../model/hardware.js';
 import type { Frame, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
 import { currentFolio, currentStep } from '../model/task.js';
 import type { Variant } from '../model/variant.js';

@@ -12,7 +12,7 @@ import { type Pick, pickArbitrary, resolvePick } from '../properties/arbitraries
 import type { Invariant, Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
 import { describeAction } from './format.js';
-import { firstViolation, replay, type ReplayResult } from './trace.js';
+import { firstViolation, type ReplayResult, replay } from './trace.js';
 
 export interface RandomOptions {
   readonly runs: number;

@@ -5,7 +5,7 @@
 // Breaks dirtyBitWriteThroughTrap, dirtyNeverDroppedClean and noLostWrite. The guarantee
 // 72b252aed506 asks of every architecture that selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH.
 
-import { NO_DIRTY_TRAP, defineVariant } from '../variant.js';
+import { defineVariant, NO_DIRTY_TRAP } from '../variant.js';
 import { reclaimBatched } from './reclaim-batched.js';
 
 export const reclaimBatchedWrongNoDirtyTrap = defineVariant({

@@ -7,9 +7,36 @@ import type { Config } from '../model/config.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
+import { describeChanges, describeStep, stepColumn } from './format.js';
 import { type RandomFailure, runRandom } from './random.js';
+import type { Trace } from './trace.js';
+import { VERSION } from './version.js';
+
+function describeTrace(variant: Variant, trace: Trace): CounterexampleStep[] {
+  let pre = trace.initial;
+  return trace.steps.map(({ action, state }) => {
+    const step = {
+      action,
+      cpu: stepColumn(pre, action),
+      text: describeStep(variant, pre, action),
+      changed: describeChanges(pre, state),
+    };
+    pre = state;
+    return step;
+  });
+}
 
 export type Verdict = 'holds' | 'violated';
+
+export interface CounterexampleStep {
+  readonly action: Action;
+  /** The CPU whose column the step belongs in; null for the kernel column. */
+  readonly cpu: number | null;
+  /** The step with kernel names, as the race report prints it. */
+  readonly text: string;
+  /** What it changed. */
+  readonly changed: readonly string[];
+}
 
 export interface Counterexample {
   /** Steps in the minimised counterexample. */
@@ -17,6 +44,7 @@ export interface Counterexample {
   /** Steps as fast-check's shrinker left it. */
   readonly shrunkLength: number;
   readonly actions: readonly Action[];
+  readonly steps: readonly CounterexampleStep[];
   readonly witness: Witness;
   /** The run (1-based) of the campaign that first broke the invariant. */
   readonly run: number;
@@ -98,6 +126,7 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
         length: f.actions.length,
         shrunkLength: f.shrunkLength,
         actions: f.actions,
+        steps: describeTrace(variant, f.replay.trace),
         witness: f.witness,
         run: r.runs,
         path: f.path,
@@ -136,10 +165,10 @@ export interface CheckDocument {
   readonly ok: boolean;
 }
 
+/** Check every variant; the document is what `shootdown check --json` prints. */
 export function checkDocument(
   variants: readonly Variant[],
   options: CheckOptions,
-  version: string,
   onVerdict?: (v: ProtocolVerdict) => void,
 ): { document: CheckDocument; verdicts: ProtocolVerdict[] } {
   const verdicts = variants.map((v) => {
@@ -149,7 +178,7 @@ export function checkDocument(
   });
   const document: CheckDocument = {
     tool: 'shootdown',
-    version,
+    version: VERSION,
     engine: 'random',
     config: options.config,
     runs: options.runs,

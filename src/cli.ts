@@ -1,7 +1,6 @@
 // The command line: `shootdown list` and `shootdown check`. Every bad input is one line
 // on stderr and exit 2; verdicts not as expected exit 1.
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -12,6 +11,7 @@ import { findInvariant, INVARIANTS, type Invariant } from '../properties/invaria
 import { TARGETS } from '../properties/targets.js';
 import { checkDocument, type ProtocolVerdict, variantProblem } from './check.js';
 import { describeConfig, formatRaceReport } from './report.js';
+import { VERSION } from './version.js';
 
 export interface Io {
   readonly out: (text: string) => void;
@@ -22,10 +22,6 @@ const processIo: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
 };
-
-export const VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-).version;
 
 export const DEFAULT_RUNS = 2000;
 export const DEFAULT_SEED = 1;
@@ -165,7 +161,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
     io.out(`config ${describeConfig(config)}`);
     io.out('');
   }
-  const { document, verdicts } = checkDocument(variants, options, VERSION, (v) => {
+  const { document, verdicts } = checkDocument(variants, options, (v) => {
     if (!flags.json) io.out(`${formatVerdict(v)}\n`);
   });
   if (flags.json) {

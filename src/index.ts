@@ -28,7 +28,15 @@ export type { Invariant, Step, Witness } from '../properties/invariants.js';
 export { findInvariant, INVARIANTS } from '../properties/invariants.js';
 export type { Target } from '../properties/targets.js';
 export { findTarget, TARGETS } from '../properties/targets.js';
-export type { CheckDocument, CheckOptions, InvariantVerdict, ProtocolVerdict, Verdict } from './check.js';
+export type {
+  CheckDocument,
+  CheckOptions,
+  Counterexample,
+  CounterexampleStep,
+  InvariantVerdict,
+  ProtocolVerdict,
+  Verdict,
+} from './check.js';
 export { checkDocument, checkVariant } from './check.js';
 export { minimise, runRandom } from './random.js';
 export { formatRaceReport } from './report.js';

@@ -2,8 +2,8 @@
 // entries under TTU_BATCH_FLUSH, flushes once, then copies and remaps each folio and frees
 // its source. A CPU may write src through a stale entry until the flush, which is why the
 // copy must come after it.
-// Huang Ying, "migrate_pages: batch flushing TLB", commit 7e12beb8ca2a (v6.3, 2023);
-// seeds 000 and 002. Reclaim is as in reclaim-batched-dirty, as in v6.3.
+// Huang Ying, "migrate_pages: batch flushing TLB", commit 7e12beb8ca2a (2023);
+// seeds 000 and 002. Reclaim is as in reclaim-batched-dirty.
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';
@@ -11,7 +11,7 @@ import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';
 export const migrateBatched = defineVariant({
   id: 'migrate-batched',
   title: 'Batched TLB flush for migrate_pages()',
-  source: 'Huang Ying, commit 7e12beb8ca2a (v6.3, 2023), seeds 000 and 002',
+  source: 'Huang Ying, commit 7e12beb8ca2a (2023), seeds 000 and 002',
   base: reclaimBatchedDirty,
   notes: 'THP folios are not batched in the kernel; the model has no THP.',
   policy: {

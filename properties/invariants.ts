@@ -52,8 +52,10 @@ export const noStaleWritableTlbAfterRemap: Invariant = {
       for (const folio of task.folios) {
         const pte = s.mms[folio.mm]!.pte[folio.vpage]!;
         if (folio.dst < 0 || pte.kind !== 'present' || pte.frame !== folio.dst) continue;
-        for (const { cpu, vpage, entry } of tlbEntries(s)) {
-          if (entry.frame === folio.src && entry.writable)
+        // Only entries for this page: another page's entry to a reused src is
+        // noAccessToFreedFrame's business.
+        for (const { cpu, mm, vpage, entry } of tlbEntries(s)) {
+          if (mm === folio.mm && vpage === folio.vpage && entry.frame === folio.src && entry.writable)
             return {
               message: `CPU ${cpu} still caches a writable entry for page ${vpage} to src frame ${folio.src} after the page was remapped to frame ${folio.dst}`,
               cpu,

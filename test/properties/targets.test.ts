@@ -1,0 +1,269 @@
+import { produce } from 'immer';
+import { describe, expect, it } from 'vitest';
+import { type Action, enabled, next } from '../../model/actions.js';
+import { CONFIGS } from '../../model/config.js';
+import { tlbLookup, tlbSlot } from '../../model/hardware.js';
+import { findVariant } from '../../model/registry.js';
+import { initialState, type Pte, type State, type TlbEntry } from '../../model/state.js';
+import type { Variant } from '../../model/variant.js';
+import type { Step } from '../../properties/invariants.js';
+import { findTarget, TARGETS, type Target } from '../../properties/targets.js';
+
+function variant(id: string): Variant {
+  const v = findVariant(id);
+  if (v === undefined) throw new Error(`no variant ${id}`);
+  return v;
+}
+
+function target(id: string): Target {
+  const t = findTarget(id);
+  if (t === undefined) throw new Error(`no target ${id}`);
+  return t;
+}
+
+const sync = variant('sync');
+const reclaimBatched = variant('reclaim-batched');
+const migrateBatched = variant('migrate-batched');
+const noDirtyTrap = variant('reclaim-batched-wrong-no-dirty-trap');
+
+interface Taken extends Step {
+  readonly post: State;
+}
+
+/** Take each action in turn; every one must be enabled. */
+function run(v: Variant, s0: State, actions: readonly Action[]): Taken[] {
+  const taken: Taken[] = [];
+  let s = s0;
+  for (const action of actions) {
+    if (!enabled(v, s, action)) throw new Error(`${v.id}: ${JSON.stringify(action)} is not enabled`);
+    const post = next(v, s, action);
+    taken.push({ pre: s, action, post });
+    s = post;
+  }
+  return taken;
+}
+
+/** Whether `t` is hit after each step of a run. */
+const hits = (t: Target, steps: readonly Taken[]): boolean[] => steps.map((st) => t.hit(st.post, st));
+
+const load = (cpu: number, vpage: number): Action => ({ op: 'load', cpu, vpage });
+const store = (cpu: number, vpage: number, value: number): Action => ({ op: 'store', cpu, vpage, value });
+const kstep = (task: number): Action => ({ op: 'kernelStep', task });
+const migrate = (vpages: number[]): Action => ({ op: 'migrate_pages', task: 0, mm: 0, vpages });
+const shrink = (vpages: number[]): Action => ({ op: 'shrink_folio_list', task: 0, mm: 0, vpages });
+
+function withTlb(s: State, cpu: number, vpage: number, entry: TlbEntry | null): State {
+  return produce(s, (d) => {
+    d.cpus[cpu]!.tlb[tlbSlot(s, 0, vpage)] = entry;
+  });
+}
+
+function withPte(s: State, vpage: number, pte: Pte): State {
+  return produce(s, (d) => {
+    d.mms[0]!.pte[vpage] = pte;
+  });
+}
+
+function withFlushPending(s: State): State {
+  return produce(s, (d) => {
+    d.tasks[0]!.tlb_ubc = { cpumask: 3, flush_required: true, writable: false };
+  });
+}
+
+const small = initialState(CONFIGS.small);
+const staleEntryWhileFlushDeferred = target('staleEntryWhileFlushDeferred');
+const loadThroughStaleEntry = target('loadThroughStaleEntry');
+const storeThroughStaleEntry = target('storeThroughStaleEntry');
+const pageReclaimed = target('pageReclaimed');
+const pageMigrated = target('pageMigrated');
+
+describe('TARGETS', () => {
+  it('lists the five targets, each with a unique id and a reason', () => {
+    expect(TARGETS.map((t) => t.id)).toEqual([
+      'staleEntryWhileFlushDeferred',
+      'loadThroughStaleEntry',
+      'storeThroughStaleEntry',
+      'pageReclaimed',
+      'pageMigrated',
+    ]);
+    expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);
+    for (const t of TARGETS) expect(t.why.trim().length, t.id).toBeGreaterThan(0);
+    expect(findTarget('noSuchTarget')).toBeUndefined();
+  });
+
+  describe.each(Object.values(CONFIGS))('initial state of config $name', (config) => {
+    const s0 = initialState(config);
+    const trivial = run(sync, s0, [load(0, 0), store(config.cpus - 1, 0, 1), load(config.cpus - 1, 0)]);
+
+    it.each(TARGETS.map((t) => [t.id, t] as const))('%s is not hit', (_id, t) => {
+      expect(t.hit(s0)).toBe(false);
+      expect(hits(t, trivial)).toEqual([false, false, false]);
+    });
+  });
+});
+
+describe('staleEntryWhileFlushDeferred', () => {
+  const hit = (s: State) => staleEntryWhileFlushDeferred.hit(s);
+  // CPU 1 caches page 0; migration unmaps it with the flush deferred, then flushes.
+  const steps = run(migrateBatched, small, [load(1, 0), migrate([0]), kstep(0), kstep(0)]);
+
+  it('is hit between the deferred unmap and the flush of a batched migration', () => {
+    expect(hits(staleEntryWhileFlushDeferred, steps)).toEqual([false, false, true, false]);
+  });
+
+  it('is not hit when a synchronous protocol unmaps', () => {
+    const syncSteps = run(sync, small, [load(1, 0), migrate([0]), kstep(0)]);
+    expect(syncSteps[2]!.post.mms[0]!.pte[0]!.kind).toBe('migration');
+    expect(hits(staleEntryWhileFlushDeferred, syncSteps)).toEqual([false, false, false]);
+  });
+
+  it('needs both a pending flush and a stale entry', () => {
+    const stale = withTlb(withPte(small, 1, { kind: 'none' }), 1, 1, {
+      frame: 1,
+      writable: false,
+      dirty: false,
+    });
+    expect(hit(stale)).toBe(false);
+    expect(hit(withFlushPending(small))).toBe(false);
+    expect(hit(withFlushPending(withTlb(small, 1, 1, { frame: 1, writable: true, dirty: true })))).toBe(
+      false,
+    );
+    expect(hit(withFlushPending(stale))).toBe(true);
+  });
+
+  it('counts an entry to another frame than the present PTE maps as stale', () => {
+    const remapped = withPte(small, 0, {
+      kind: 'present',
+      frame: 2,
+      writable: true,
+      dirty: false,
+      accessed: true,
+    });
+    expect(hit(withFlushPending(withTlb(remapped, 0, 0, { frame: 0, writable: false, dirty: false })))).toBe(
+      true,
+    );
+  });
+});
+
+describe('loadThroughStaleEntry', () => {
+  // CPU 1 caches page 0; migration unmaps it with the flush deferred.
+  const unmapped = run(migrateBatched, small, [load(1, 0), migrate([0]), kstep(0)])[2]!.post;
+
+  it('is hit by a load through the stale entry', () => {
+    const [step] = run(migrateBatched, unmapped, [load(1, 0)]);
+    expect(loadThroughStaleEntry.hit(step!.post, step)).toBe(true);
+    expect(loadThroughStaleEntry.hit(step!.post)).toBe(false);
+  });
+
+  it('is not hit by a load through an entry the PTE still backs', () => {
+    const [step] = run(migrateBatched, withTlb(small, 1, 0, { frame: 0, writable: true, dirty: false }), [
+      load(1, 0),
+    ]);
+    expect(loadThroughStaleEntry.hit(step!.post, step)).toBe(false);
+  });
+
+  it('is not hit by a load on a CPU without the stale entry, nor by other ops', () => {
+    const evict: Action = { op: 'tlbEvict', cpu: 1, mm: 0, vpage: 0 };
+    expect(hits(loadThroughStaleEntry, run(migrateBatched, unmapped, [load(0, 1), evict]))).toEqual([
+      false,
+      false,
+    ]);
+  });
+});
+
+describe('storeThroughStaleEntry', () => {
+  it('is hit by a store through a deferred dirty entry during migration', () => {
+    // CPU 1 stores (dirty entry), migration unmaps with the flush deferred, CPU 1 stores again.
+    const steps = run(migrateBatched, small, [store(1, 0, 1), migrate([0]), kstep(0), store(1, 0, 2)]);
+    expect(tlbLookup(steps[3]!.post, 1, 0, 0)).toEqual({ frame: 0, writable: true, dirty: true });
+    expect(hits(storeThroughStaleEntry, steps)).toEqual([false, false, false, true]);
+  });
+
+  // CPU 1 caches page 0 clean and writable; the page now lives only in swap.
+  const swappedOut = produce(withTlb(small, 1, 0, { frame: 0, writable: true, dirty: false }), (d) => {
+    d.mms[0]!.pte[0] = { kind: 'none' };
+    d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false };
+  });
+
+  it('is hit when the store goes through a clean stale entry without trapping', () => {
+    const [step] = run(noDirtyTrap, swappedOut, [store(1, 0, 1)]);
+    expect(tlbLookup(step!.post, 1, 0, 0)).not.toBeNull();
+    expect(storeThroughStaleEntry.hit(step!.post, step)).toBe(true);
+  });
+
+  it('is not hit when the store faults and drops the entry', () => {
+    const [step] = run(reclaimBatched, swappedOut, [store(1, 0, 1)]);
+    expect(tlbLookup(step!.post, 1, 0, 0)).toBeNull();
+    expect(storeThroughStaleEntry.hit(step!.post, step)).toBe(false);
+  });
+
+  it('is not hit by a store through a fresh entry, a load, or no step', () => {
+    const [fresh] = run(sync, withTlb(small, 1, 0, { frame: 0, writable: true, dirty: true }), [
+      store(1, 0, 1),
+    ]);
+    expect(storeThroughStaleEntry.hit(fresh!.post, fresh)).toBe(false);
+    const [loaded] = run(noDirtyTrap, swappedOut, [load(1, 0)]);
+    expect(storeThroughStaleEntry.hit(loaded!.post, loaded)).toBe(false);
+    const [stored] = run(noDirtyTrap, swappedOut, [store(1, 0, 1)]);
+    expect(storeThroughStaleEntry.hit(stored!.post)).toBe(false);
+  });
+});
+
+describe('pageReclaimed', () => {
+  it('is hit by the step that frees the last frame of a page', () => {
+    // load, shrink, unmap (deferred), flush, free.
+    const steps = run(reclaimBatched, small, [load(1, 0), shrink([0]), kstep(0), kstep(0), kstep(0)]);
+    expect(steps[4]!.post.frames[0]!.owner).toEqual({ kind: 'free' });
+    expect(hits(pageReclaimed, steps)).toEqual([false, false, false, false, true]);
+  });
+
+  it('is hit when a two-page batch is freed, one step per page', () => {
+    // unmap x2, flush, free x2.
+    const steps = run(reclaimBatched, small, [
+      load(1, 1),
+      shrink([0, 1]),
+      ...Array.from({ length: 5 }, () => kstep(0)),
+    ]);
+    expect(hits(pageReclaimed, steps)).toEqual([false, false, false, false, false, true, true]);
+  });
+
+  it('is not hit by a migration nor a swap-in', () => {
+    const migrated = run(migrateBatched, small, [migrate([0]), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    expect(hits(pageReclaimed, migrated)).toEqual([false, false, false, false, false]);
+    // shrink, unmap, flush, free, then the load swaps page 0 back in.
+    const swapIn = run(reclaimBatched, small, [shrink([0]), kstep(0), kstep(0), kstep(0), load(0, 0)]);
+    expect(swapIn[4]!.post.mms[0]!.pte[0]).toMatchObject({ kind: 'present' });
+    expect(hits(pageReclaimed, swapIn)).toEqual([false, false, false, true, false]);
+  });
+});
+
+describe('pageMigrated', () => {
+  // CPU 1 caches page 0; migrate-batched: unmap, flush, copy, remap, done.
+  const steps = run(migrateBatched, small, [
+    load(1, 0),
+    migrate([0]),
+    kstep(0),
+    kstep(0),
+    kstep(0),
+    kstep(0),
+    kstep(0),
+  ]);
+
+  it('is hit by the remap, and only by it', () => {
+    expect(steps[5]!.post.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 2 });
+    expect(hits(pageMigrated, steps)).toEqual([false, false, false, false, false, true, false]);
+    expect(pageMigrated.hit(steps[5]!.post)).toBe(false);
+  });
+
+  it('is hit by a synchronous migration as well', () => {
+    const syncSteps = run(sync, small, [migrate([1]), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    expect(hits(pageMigrated, syncSteps)).toEqual([false, false, false, true, false]);
+  });
+
+  it('is not hit by a reclaim or a swap-in', () => {
+    // shrink, unmap, flush, free, then the load swaps page 0 back in.
+    const reclaimed = run(reclaimBatched, small, [shrink([0]), kstep(0), kstep(0), kstep(0), load(0, 0)]);
+    expect(reclaimed[4]!.post.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
+    expect(hits(pageMigrated, reclaimed)).toEqual([false, false, false, false, false]);
+  });
+});

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
 import { allActions, batches, enabledActions } from '../../model/enumerate.js';
-import { findVariant, VARIANTS } from '../../model/registry.js';
+import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
+import { variant } from '../support.js';
 
-const sync = findVariant('sync')!;
-const migrateBatched = findVariant('migrate-batched')!;
+const sync = variant('sync');
+const migrateBatched = variant('migrate-batched');
 
 /** A few reachable states of small under migrate-batched: mid-batch, with stale entries. */
 function reachable(): State[] {

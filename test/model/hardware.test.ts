@@ -2,27 +2,16 @@ import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS, defineConfig } from '../../model/config.js';
-import { accessOutcome, flushTlbMulti, tlbLookup, tlbSlot } from '../../model/hardware.js';
-import { findVariant } from '../../model/registry.js';
+import { accessOutcome, flushTlbMulti, tlbLookup } from '../../model/hardware.js';
 import { initialState, type Pte, type State, type TlbEntry } from '../../model/state.js';
 import { NO_DIRTY_TRAP, X86 } from '../../model/variant.js';
+import { variant, withPte, withTlb } from '../support.js';
 
-const sync = findVariant('sync')!;
-const noTrap = findVariant('reclaim-batched-wrong-no-dirty-trap')!;
+const sync = variant('sync');
+const noTrap = variant('reclaim-batched-wrong-no-dirty-trap');
 
 const tiny = () => initialState(CONFIGS.tiny);
 const small = () => initialState(CONFIGS.small);
-
-/** Put `entry` in `cpu`'s TLB for (mm, vpage). */
-const withTlb = (s: State, cpu: number, mm: number, vpage: number, entry: TlbEntry | null): State =>
-  produce(s, (d) => {
-    d.cpus[cpu]!.tlb[tlbSlot(s, mm, vpage)] = entry;
-  });
-
-const withPte = (s: State, mm: number, vpage: number, pte: Pte): State =>
-  produce(s, (d) => {
-    d.mms[mm]!.pte[vpage] = pte;
-  });
 
 /**
  * Tiny after reclaim cleared the PTE of page 0 and freed its frame: the page lives only

@@ -1,40 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { type Action, enabled, next } from '../../model/actions.js';
+import { enabled, next } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
-import { findVariant } from '../../model/registry.js';
 import { should_defer_flush } from '../../model/rmap.js';
 import { emptyTlbUbc, idlePc, initialState, type State } from '../../model/state.js';
 import { currentFolio, currentStep } from '../../model/task.js';
 import type { Variant } from '../../model/variant.js';
+import { finalState, kstep, load, migrate, shrink, store, variant } from '../support.js';
 
-const variant = (id: string): Variant => {
-  const v = findVariant(id);
-  if (v === undefined) throw new Error(`no variant ${id}`);
-  return v;
-};
 const sync = variant('sync');
 const reclaimBatched = variant('reclaim-batched');
 const reclaimBatchedDirty = variant('reclaim-batched-dirty');
 const migrateBatched = variant('migrate-batched');
 
-const step: Action = { op: 'kernelStep', task: 0 };
-
-/** Apply `actions` in order, checking each is enabled first. */
-function run(v: Variant, s: State, actions: readonly Action[]): State {
-  return actions.reduce((st, a) => {
-    expect(enabled(v, st, a), JSON.stringify(a)).toBe(true);
-    return next(v, st, a);
-  }, s);
-}
+const step = kstep(0);
 
 /** Every CPU of small caches both pages, CPU 1 through a store to each vpage in `dirty`. */
 function warmed(v: Variant, dirty: readonly number[]): State {
-  const loads: Action[] = [0, 1].flatMap((cpu) =>
-    [0, 1].map((vpage) => ({ op: 'load', cpu, vpage }) as const),
-  );
-  const stores: Action[] = dirty.map((vpage) => ({ op: 'store', cpu: 1, vpage, value: 1 + vpage }) as const);
-  return run(v, initialState(CONFIGS.small), [...loads, ...stores]);
+  const loads = [0, 1].flatMap((cpu) => [0, 1].map((vpage) => load(cpu, vpage)));
+  const stores = dirty.map((vpage) => store(1, vpage, 1 + vpage));
+  return finalState(v, initialState(CONFIGS.small), [...loads, ...stores]);
 }
 
 /** Run task 0 to idle, recording the step (and the vpage of its folio) before each kernelStep. */
@@ -53,7 +38,7 @@ function trace(v: Variant, start: State): { steps: string[]; end: State } {
 describe('starting a batch', () => {
   it('migrate_pages isolates each folio (refcount +1) and allocates the lowest free frames as dst', () => {
     const s = initialState(CONFIGS.small);
-    const after = next(migrateBatched, s, { op: 'migrate_pages', task: 0, mm: 0, vpages: [0, 1] });
+    const after = next(migrateBatched, s, migrate(0, 0, [0, 1]));
     const t = after.tasks[0]!;
     expect(t.job).toBe('migrate');
     expect(t.folios).toEqual([
@@ -69,12 +54,7 @@ describe('starting a batch', () => {
   });
 
   it('shrink_folio_list isolates each folio and allocates nothing', () => {
-    const after = next(reclaimBatched, initialState(CONFIGS.small), {
-      op: 'shrink_folio_list',
-      task: 0,
-      mm: 0,
-      vpages: [1],
-    });
+    const after = next(reclaimBatched, initialState(CONFIGS.small), shrink(0, 0, [1]));
     const t = after.tasks[0]!;
     expect(t.job).toBe('reclaim');
     expect(t.folios).toEqual([{ mm: 0, vpage: 1, src: 1, dst: -1 }]);
@@ -86,32 +66,25 @@ describe('starting a batch', () => {
   it('migrate_pages is not enabled without a free frame for every folio', () => {
     let s = initialState(CONFIGS.small);
     s = next(migrateBatched, s, { op: 'reuseFrame', frame: 2 });
-    expect(enabled(migrateBatched, s, { op: 'migrate_pages', task: 0, mm: 0, vpages: [0, 1] })).toBe(false);
-    expect(enabled(migrateBatched, s, { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] })).toBe(true);
+    expect(enabled(migrateBatched, s, migrate(0, 0, [0, 1]))).toBe(false);
+    expect(enabled(migrateBatched, s, migrate(0, 0, [0]))).toBe(true);
     // Reclaim needs no destination.
-    expect(enabled(migrateBatched, s, { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0, 1] })).toBe(
-      true,
-    );
+    expect(enabled(migrateBatched, s, shrink(0, 0, [0, 1]))).toBe(true);
   });
 
   it('isolate_lru_folio fails on a folio another batch holds', () => {
     const two = initialState(CONFIGS['two-tasks']);
-    const s = next(migrateBatched, two, { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] });
-    expect(enabled(migrateBatched, s, { op: 'migrate_pages', task: 1, mm: 0, vpages: [0] })).toBe(false);
-    expect(enabled(migrateBatched, s, { op: 'migrate_pages', task: 1, mm: 0, vpages: [1] })).toBe(true);
+    const s = next(migrateBatched, two, shrink(0, 0, [0]));
+    expect(enabled(migrateBatched, s, migrate(1, 0, [0]))).toBe(false);
+    expect(enabled(migrateBatched, s, migrate(1, 0, [1]))).toBe(true);
     // A busy task cannot start a second batch.
-    expect(enabled(migrateBatched, s, { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [1] })).toBe(false);
+    expect(enabled(migrateBatched, s, shrink(0, 0, [1]))).toBe(false);
   });
 });
 
 describe('kernelStep runs the program in order', () => {
   it('migrate-batched: try_to_migrate_one for each folio, one try_to_unmap_flush, then copy, remap, free each', () => {
-    const s = next(migrateBatched, warmed(migrateBatched, []), {
-      op: 'migrate_pages',
-      task: 0,
-      mm: 0,
-      vpages: [0, 1],
-    });
+    const s = next(migrateBatched, warmed(migrateBatched, []), migrate(0, 0, [0, 1]));
     const { steps } = trace(migrateBatched, s);
     expect(steps).toEqual([
       'try_to_migrate_one 0',
@@ -127,12 +100,7 @@ describe('kernelStep runs the program in order', () => {
   });
 
   it('sync migration: unmap_and_move one folio at a time', () => {
-    const s = next(sync, initialState(CONFIGS.small), {
-      op: 'migrate_pages',
-      task: 0,
-      mm: 0,
-      vpages: [0, 1],
-    });
+    const s = next(sync, initialState(CONFIGS.small), migrate(0, 0, [0, 1]));
     const per = (v: number) => [
       `try_to_migrate_one ${v}`,
       `move_to_new_folio ${v}`,
@@ -143,14 +111,14 @@ describe('kernelStep runs the program in order', () => {
   });
 
   it('sync reclaim skips pageout for clean folios and runs it for dirty ones', () => {
-    const clean = next(sync, warmed(sync, []), { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0, 1] });
+    const clean = next(sync, warmed(sync, []), shrink(0, 0, [0, 1]));
     expect(trace(sync, clean).steps).toEqual([
       'try_to_unmap_one 0',
       'try_to_unmap_one 1',
       'free_unref_folios 0',
       'free_unref_folios 1',
     ]);
-    const dirty = next(sync, warmed(sync, [1]), { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0, 1] });
+    const dirty = next(sync, warmed(sync, [1]), shrink(0, 0, [0, 1]));
     expect(trace(sync, dirty).steps).toEqual([
       'try_to_unmap_one 0',
       'try_to_unmap_one 1',
@@ -161,12 +129,7 @@ describe('kernelStep runs the program in order', () => {
   });
 
   it('reclaim-batched-dirty: try_to_unmap_flush_dirty and pageout only for the dirty folio', () => {
-    const s = next(reclaimBatchedDirty, warmed(reclaimBatchedDirty, [0]), {
-      op: 'shrink_folio_list',
-      task: 0,
-      mm: 0,
-      vpages: [0, 1],
-    });
+    const s = next(reclaimBatchedDirty, warmed(reclaimBatchedDirty, [0]), shrink(0, 0, [0, 1]));
     expect(trace(reclaimBatchedDirty, s).steps).toEqual([
       'try_to_unmap_one 0',
       'try_to_unmap_flush_dirty 0',
@@ -180,12 +143,7 @@ describe('kernelStep runs the program in order', () => {
   });
 
   it('try_to_unmap_flush is skipped when try_to_unmap_flush_dirty already flushed everything pending', () => {
-    const s = next(reclaimBatchedDirty, warmed(reclaimBatchedDirty, [1]), {
-      op: 'shrink_folio_list',
-      task: 0,
-      mm: 0,
-      vpages: [0, 1],
-    });
+    const s = next(reclaimBatchedDirty, warmed(reclaimBatchedDirty, [1]), shrink(0, 0, [0, 1]));
     expect(trace(reclaimBatchedDirty, s).steps).toEqual([
       'try_to_unmap_one 0',
       'try_to_unmap_one 1',
@@ -197,12 +155,7 @@ describe('kernelStep runs the program in order', () => {
   });
 
   it('try_to_unmap_flush is skipped when reclaim-batched flushed a dirty PTE at once (deferDirty false)', () => {
-    const s = next(reclaimBatched, warmed(reclaimBatched, [0]), {
-      op: 'shrink_folio_list',
-      task: 0,
-      mm: 0,
-      vpages: [0],
-    });
+    const s = next(reclaimBatched, warmed(reclaimBatched, [0]), shrink(0, 0, [0]));
     expect(trace(reclaimBatched, s).steps).toEqual([
       'try_to_unmap_one 0',
       'pageout 0',
@@ -245,11 +198,7 @@ describe('should_defer_flush', () => {
   });
 
   it('a local-only mm is flushed at once by ptep_clear_flush, with no IPI and nothing pending', () => {
-    let s = run(reclaimBatched, twoMms, [
-      { op: 'load', cpu: 0, vpage: 0 },
-      { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] },
-      step,
-    ]);
+    let s = finalState(reclaimBatched, twoMms, [load(0, 0), shrink(0, 0, [0]), step]);
     expect(s.tasks[0]!.tlb_ubc).toEqual(emptyTlbUbc);
     expect(s.mms[0]!.tlb_flush_batched).toBe(false);
     expect(s.cost).toEqual({ ipis: 0, fullFlushes: 0, pageFlushes: 1 });
@@ -260,11 +209,7 @@ describe('should_defer_flush', () => {
   });
 
   it('a remote mm is deferred: tlb_ubc holds the remote CPU and try_to_unmap_flush IPIs it', () => {
-    let s = run(reclaimBatched, twoMms, [
-      { op: 'load', cpu: 1, vpage: 0 },
-      { op: 'shrink_folio_list', task: 0, mm: 1, vpages: [0] },
-      step,
-    ]);
+    let s = finalState(reclaimBatched, twoMms, [load(1, 0), shrink(0, 1, [0]), step]);
     expect(s.tasks[0]!.tlb_ubc).toEqual({ cpumask: 0b10, flush_required: true, writable: false });
     expect(tlbLookup(s, 1, 1, 0)).not.toBeNull();
     expect(currentStep(reclaimBatched.policy, s.tasks[0]!)).toBe('try_to_unmap_flush');
@@ -276,7 +221,7 @@ describe('should_defer_flush', () => {
 
 describe('set_tlb_ubc_flush_pending', () => {
   const unmapped = (v: Variant, dirty: readonly number[]): State =>
-    run(v, warmed(v, dirty), [{ op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] }, step]);
+    finalState(v, warmed(v, dirty), [shrink(0, 0, [0]), step]);
 
   it('a deferred clean PTE collects mm_cpumask, sets flush_required but not writable, and flushes nothing yet', () => {
     const s = unmapped(reclaimBatchedDirty, []);
@@ -322,12 +267,7 @@ describe('set_tlb_ubc_flush_pending', () => {
 
 describe('end of a batch', () => {
   it('free_unref_folios returns a reclaimed frame to the allocator with refcount 0, after pageout saved it', () => {
-    const s = next(reclaimBatchedDirty, warmed(reclaimBatchedDirty, [1]), {
-      op: 'shrink_folio_list',
-      task: 0,
-      mm: 0,
-      vpages: [0, 1],
-    });
+    const s = next(reclaimBatchedDirty, warmed(reclaimBatchedDirty, [1]), shrink(0, 0, [0, 1]));
     const { end } = trace(reclaimBatchedDirty, s);
     for (const frame of [0, 1]) {
       expect(end.frames[frame]).toEqual({
@@ -342,12 +282,7 @@ describe('end of a batch', () => {
   });
 
   it('migrate_folio_done frees src and leaves dst mapped with one reference and the data and dirty bit', () => {
-    const s = next(migrateBatched, warmed(migrateBatched, [1]), {
-      op: 'migrate_pages',
-      task: 0,
-      mm: 0,
-      vpages: [0, 1],
-    });
+    const s = next(migrateBatched, warmed(migrateBatched, [1]), migrate(0, 0, [0, 1]));
     const { end } = trace(migrateBatched, s);
     expect(end.frames[0]!).toMatchObject({ owner: { kind: 'free' }, refcount: 0 });
     expect(end.frames[1]!).toMatchObject({ owner: { kind: 'free' }, refcount: 0 });
@@ -370,23 +305,18 @@ describe('end of a batch', () => {
   });
 
   it('after migration a load walks to dst', () => {
-    const s = next(migrateBatched, warmed(migrateBatched, []), {
-      op: 'migrate_pages',
-      task: 0,
-      mm: 0,
-      vpages: [0],
-    });
+    const s = next(migrateBatched, warmed(migrateBatched, []), migrate(0, 0, [0]));
     const { end } = trace(migrateBatched, s);
-    const after = next(migrateBatched, end, { op: 'load', cpu: 1, vpage: 0 });
+    const after = next(migrateBatched, end, load(1, 0));
     expect(tlbLookup(after, 1, 0, 0)!.frame).toBe(2);
   });
 
   it('a refcount never goes negative over a full reclaim of a page a CPU keeps faulting in', () => {
     let s = warmed(sync, [0]);
     for (let round = 0; round < 3; round++) {
-      s = next(sync, s, { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] });
+      s = next(sync, s, shrink(0, 0, [0]));
       s = trace(sync, s).end;
-      s = next(sync, s, { op: 'load', cpu: 1, vpage: 0 }); // do_swap_page
+      s = next(sync, s, load(1, 0)); // do_swap_page
       expect(s.frames.every((f) => f.refcount >= 0 && (f.owner.kind === 'free') === (f.refcount === 0))).toBe(
         true,
       );

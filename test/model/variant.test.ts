@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Action, next } from '../../model/actions.js';
 import { CONFIGS, type Config } from '../../model/config.js';
 import { allActions, enabledActions } from '../../model/enumerate.js';
-import { findVariant, VARIANTS } from '../../model/registry.js';
+import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
 import {
   defineVariant,
@@ -12,11 +12,12 @@ import {
   type Variant,
   X86,
 } from '../../model/variant.js';
+import { variant } from '../support.js';
 
-const sync = findVariant('sync')!;
-const reclaimBatched = findVariant('reclaim-batched')!;
-const reclaimBatchedDirty = findVariant('reclaim-batched-dirty')!;
-const noTrap = findVariant('reclaim-batched-wrong-no-dirty-trap')!;
+const sync = variant('sync');
+const reclaimBatched = variant('reclaim-batched');
+const reclaimBatchedDirty = variant('reclaim-batched-dirty');
+const noTrap = variant('reclaim-batched-wrong-no-dirty-trap');
 
 const meta = { title: 'test', source: 'test' };
 

@@ -1,11 +1,9 @@
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { type Action, enabled, next } from '../../model/actions.js';
+import { enabled, next } from '../../model/actions.js';
 import { CONFIGS, defineConfig } from '../../model/config.js';
 import { tlbLookup, tlbSlot } from '../../model/hardware.js';
-import { findVariant } from '../../model/registry.js';
-import { initialState, type Pte, type State, type TlbEntry } from '../../model/state.js';
-import type { Variant } from '../../model/variant.js';
+import { initialState, type State } from '../../model/state.js';
 import {
   dirtyBitWriteThroughTrap,
   dirtyNeverDroppedClean,
@@ -18,15 +16,29 @@ import {
   type Step,
   type Witness,
 } from '../../properties/invariants.js';
-
-// ---------------------------------------------------------------------------------------
-// Helpers: variants by id, stepping the model, and small immer edits of a state.
-
-function variant(id: string): Variant {
-  const v = findVariant(id);
-  if (v === undefined) throw new Error(`no variant ${id}`);
-  return v;
-}
+import {
+  clean,
+  dirtyEntry,
+  finalState,
+  freeFrame,
+  kstep,
+  load,
+  migrate,
+  none,
+  ownFrame,
+  present,
+  readOnly,
+  run,
+  shrink,
+  store,
+  type Taken,
+  variant,
+  withFrameData,
+  withGhost,
+  withPte,
+  withSwap,
+  withTlb,
+} from '../support.js';
 
 const sync = variant('sync');
 const reclaimBatched = variant('reclaim-batched');
@@ -35,104 +47,12 @@ const migrateBatched = variant('migrate-batched');
 const remapBeforeFlush = variant('migrate-batched-wrong-remap-before-flush');
 const noDirtyTrap = variant('reclaim-batched-wrong-no-dirty-trap');
 
-interface Taken extends Step {
-  readonly post: State;
-}
-
-/** Take each action in turn; every one must be enabled. */
-function run(v: Variant, s0: State, actions: readonly Action[]): Taken[] {
-  const taken: Taken[] = [];
-  let s = s0;
-  for (const action of actions) {
-    if (!enabled(v, s, action)) throw new Error(`${v.id}: ${JSON.stringify(action)} is not enabled`);
-    const post = next(v, s, action);
-    taken.push({ pre: s, action, post });
-    s = post;
-  }
-  return taken;
-}
-
+/** The last element of `xs`; throws on an empty list. */
 function last<T>(xs: readonly T[]): T {
   const x = xs[xs.length - 1];
   if (x === undefined) throw new Error('empty');
   return x;
 }
-
-/** The state after the actions. */
-const finalState = (v: Variant, s0: State, actions: readonly Action[]): State =>
-  last(run(v, s0, actions)).post;
-
-const load = (cpu: number, vpage: number): Action => ({ op: 'load', cpu, vpage });
-const store = (cpu: number, vpage: number, value: number): Action => ({ op: 'store', cpu, vpage, value });
-const kstep = (task: number): Action => ({ op: 'kernelStep', task });
-const migrate = (task: number, mm: number, vpages: number[]): Action => ({
-  op: 'migrate_pages',
-  task,
-  mm,
-  vpages,
-});
-const shrink = (task: number, mm: number, vpages: number[]): Action => ({
-  op: 'shrink_folio_list',
-  task,
-  mm,
-  vpages,
-});
-
-function withTlb(s: State, cpu: number, mm: number, vpage: number, entry: TlbEntry | null): State {
-  return produce(s, (d) => {
-    d.cpus[cpu]!.tlb[tlbSlot(s, mm, vpage)] = entry;
-  });
-}
-
-function withPte(s: State, mm: number, vpage: number, pte: Pte): State {
-  return produce(s, (d) => {
-    d.mms[mm]!.pte[vpage] = pte;
-  });
-}
-
-/** The last store to (mm, vpage) wrote `value` (the ghost), without touching any frame. */
-function withGhost(s: State, mm: number, vpage: number, value: number): State {
-  return produce(s, (d) => {
-    d.ghost.memory[mm]![vpage] = value;
-  });
-}
-
-function withFrameData(s: State, frame: number, data: number): State {
-  return produce(s, (d) => {
-    d.frames[frame]!.data = data;
-  });
-}
-
-function withSwap(s: State, mm: number, vpage: number, value: number): State {
-  return produce(s, (d) => {
-    d.mms[mm]!.swap[vpage] = value;
-  });
-}
-
-function freeFrame(s: State, frame: number): State {
-  return produce(s, (d) => {
-    d.frames[frame] = { owner: { kind: 'free' }, data: d.frames[frame]!.data, refcount: 0, dirty: false };
-  });
-}
-
-function ownFrame(s: State, frame: number, mm: number, vpage: number, data: number): State {
-  return produce(s, (d) => {
-    d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false };
-  });
-}
-
-const present = (frame: number, writable = true, dirty = false): Pte => ({
-  kind: 'present',
-  frame,
-  writable,
-  dirty,
-  accessed: true,
-});
-const none: Pte = { kind: 'none' };
-
-const clean = (frame: number): TlbEntry => ({ frame, writable: true, dirty: false });
-const dirtyEntry = (frame: number): TlbEntry => ({ frame, writable: true, dirty: true });
-const readOnly = (frame: number): TlbEntry => ({ frame, writable: false, dirty: false });
 
 function expectWitness(w: Witness | null, fields: Partial<Omit<Witness, 'message'>>): Witness {
   expect(w).not.toBeNull();

@@ -1,19 +1,28 @@
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { type Action, enabled, next } from '../../model/actions.js';
+import type { Action } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
-import { tlbLookup, tlbSlot } from '../../model/hardware.js';
-import { findVariant } from '../../model/registry.js';
-import { initialState, type Pte, type State, type TlbEntry } from '../../model/state.js';
-import type { Variant } from '../../model/variant.js';
-import type { Step } from '../../properties/invariants.js';
+import { tlbLookup } from '../../model/hardware.js';
+import { initialState, type State } from '../../model/state.js';
 import { findTarget, TARGETS, type Target } from '../../properties/targets.js';
-
-function variant(id: string): Variant {
-  const v = findVariant(id);
-  if (v === undefined) throw new Error(`no variant ${id}`);
-  return v;
-}
+import {
+  clean,
+  dirtyEntry,
+  kstep,
+  load,
+  migrate,
+  none,
+  present,
+  readOnly,
+  run,
+  shrink,
+  store,
+  type Taken,
+  variant,
+  withFlushPending,
+  withPte,
+  withTlb,
+} from '../support.js';
 
 function target(id: string): Target {
   const t = findTarget(id);
@@ -26,49 +35,8 @@ const reclaimBatched = variant('reclaim-batched');
 const migrateBatched = variant('migrate-batched');
 const noDirtyTrap = variant('reclaim-batched-wrong-no-dirty-trap');
 
-interface Taken extends Step {
-  readonly post: State;
-}
-
-/** Take each action in turn; every one must be enabled. */
-function run(v: Variant, s0: State, actions: readonly Action[]): Taken[] {
-  const taken: Taken[] = [];
-  let s = s0;
-  for (const action of actions) {
-    if (!enabled(v, s, action)) throw new Error(`${v.id}: ${JSON.stringify(action)} is not enabled`);
-    const post = next(v, s, action);
-    taken.push({ pre: s, action, post });
-    s = post;
-  }
-  return taken;
-}
-
 /** Whether `t` is hit after each step of a run. */
 const hits = (t: Target, steps: readonly Taken[]): boolean[] => steps.map((st) => t.hit(st.post, st));
-
-const load = (cpu: number, vpage: number): Action => ({ op: 'load', cpu, vpage });
-const store = (cpu: number, vpage: number, value: number): Action => ({ op: 'store', cpu, vpage, value });
-const kstep = (task: number): Action => ({ op: 'kernelStep', task });
-const migrate = (vpages: number[]): Action => ({ op: 'migrate_pages', task: 0, mm: 0, vpages });
-const shrink = (vpages: number[]): Action => ({ op: 'shrink_folio_list', task: 0, mm: 0, vpages });
-
-function withTlb(s: State, cpu: number, vpage: number, entry: TlbEntry | null): State {
-  return produce(s, (d) => {
-    d.cpus[cpu]!.tlb[tlbSlot(s, 0, vpage)] = entry;
-  });
-}
-
-function withPte(s: State, vpage: number, pte: Pte): State {
-  return produce(s, (d) => {
-    d.mms[0]!.pte[vpage] = pte;
-  });
-}
-
-function withFlushPending(s: State): State {
-  return produce(s, (d) => {
-    d.tasks[0]!.tlb_ubc = { cpumask: 3, flush_required: true, writable: false };
-  });
-}
 
 const small = initialState(CONFIGS.small);
 const staleEntryWhileFlushDeferred = target('staleEntryWhileFlushDeferred');
@@ -105,49 +73,35 @@ describe('TARGETS', () => {
 describe('staleEntryWhileFlushDeferred', () => {
   const hit = (s: State) => staleEntryWhileFlushDeferred.hit(s);
   // CPU 1 caches page 0; migration unmaps it with the flush deferred, then flushes.
-  const steps = run(migrateBatched, small, [load(1, 0), migrate([0]), kstep(0), kstep(0)]);
+  const steps = run(migrateBatched, small, [load(1, 0), migrate(0, 0, [0]), kstep(0), kstep(0)]);
 
   it('is hit between the deferred unmap and the flush of a batched migration', () => {
     expect(hits(staleEntryWhileFlushDeferred, steps)).toEqual([false, false, true, false]);
   });
 
   it('is not hit when a synchronous protocol unmaps', () => {
-    const syncSteps = run(sync, small, [load(1, 0), migrate([0]), kstep(0)]);
+    const syncSteps = run(sync, small, [load(1, 0), migrate(0, 0, [0]), kstep(0)]);
     expect(syncSteps[2]!.post.mms[0]!.pte[0]!.kind).toBe('migration');
     expect(hits(staleEntryWhileFlushDeferred, syncSteps)).toEqual([false, false, false]);
   });
 
   it('needs both a pending flush and a stale entry', () => {
-    const stale = withTlb(withPte(small, 1, { kind: 'none' }), 1, 1, {
-      frame: 1,
-      writable: false,
-      dirty: false,
-    });
+    const stale = withTlb(withPte(small, 0, 1, none), 1, 0, 1, readOnly(1));
     expect(hit(stale)).toBe(false);
-    expect(hit(withFlushPending(small))).toBe(false);
-    expect(hit(withFlushPending(withTlb(small, 1, 1, { frame: 1, writable: true, dirty: true })))).toBe(
-      false,
-    );
-    expect(hit(withFlushPending(stale))).toBe(true);
+    expect(hit(withFlushPending(small, 0, 0b11))).toBe(false);
+    expect(hit(withFlushPending(withTlb(small, 1, 0, 1, dirtyEntry(1)), 0, 0b11))).toBe(false);
+    expect(hit(withFlushPending(stale, 0, 0b11))).toBe(true);
   });
 
   it('counts an entry to another frame than the present PTE maps as stale', () => {
-    const remapped = withPte(small, 0, {
-      kind: 'present',
-      frame: 2,
-      writable: true,
-      dirty: false,
-      accessed: true,
-    });
-    expect(hit(withFlushPending(withTlb(remapped, 0, 0, { frame: 0, writable: false, dirty: false })))).toBe(
-      true,
-    );
+    const remapped = withPte(small, 0, 0, present(2));
+    expect(hit(withFlushPending(withTlb(remapped, 0, 0, 0, readOnly(0)), 0, 0b11))).toBe(true);
   });
 });
 
 describe('loadThroughStaleEntry', () => {
   // CPU 1 caches page 0; migration unmaps it with the flush deferred.
-  const unmapped = run(migrateBatched, small, [load(1, 0), migrate([0]), kstep(0)])[2]!.post;
+  const unmapped = run(migrateBatched, small, [load(1, 0), migrate(0, 0, [0]), kstep(0)])[2]!.post;
 
   it('is hit by a load through the stale entry', () => {
     const [step] = run(migrateBatched, unmapped, [load(1, 0)]);
@@ -156,9 +110,7 @@ describe('loadThroughStaleEntry', () => {
   });
 
   it('is not hit by a load through an entry the PTE still backs', () => {
-    const [step] = run(migrateBatched, withTlb(small, 1, 0, { frame: 0, writable: true, dirty: false }), [
-      load(1, 0),
-    ]);
+    const [step] = run(migrateBatched, withTlb(small, 1, 0, 0, clean(0)), [load(1, 0)]);
     expect(loadThroughStaleEntry.hit(step!.post, step)).toBe(false);
   });
 
@@ -174,13 +126,13 @@ describe('loadThroughStaleEntry', () => {
 describe('storeThroughStaleEntry', () => {
   it('is hit by a store through a deferred dirty entry during migration', () => {
     // CPU 1 stores (dirty entry), migration unmaps with the flush deferred, CPU 1 stores again.
-    const steps = run(migrateBatched, small, [store(1, 0, 1), migrate([0]), kstep(0), store(1, 0, 2)]);
+    const steps = run(migrateBatched, small, [store(1, 0, 1), migrate(0, 0, [0]), kstep(0), store(1, 0, 2)]);
     expect(tlbLookup(steps[3]!.post, 1, 0, 0)).toEqual({ frame: 0, writable: true, dirty: true });
     expect(hits(storeThroughStaleEntry, steps)).toEqual([false, false, false, true]);
   });
 
   // CPU 1 caches page 0 clean and writable; the page now lives only in swap.
-  const swappedOut = produce(withTlb(small, 1, 0, { frame: 0, writable: true, dirty: false }), (d) => {
+  const swappedOut = produce(withTlb(small, 1, 0, 0, clean(0)), (d) => {
     d.mms[0]!.pte[0] = { kind: 'none' };
     d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false };
   });
@@ -198,9 +150,7 @@ describe('storeThroughStaleEntry', () => {
   });
 
   it('is not hit by a store through a fresh entry, a load, or no step', () => {
-    const [fresh] = run(sync, withTlb(small, 1, 0, { frame: 0, writable: true, dirty: true }), [
-      store(1, 0, 1),
-    ]);
+    const [fresh] = run(sync, withTlb(small, 1, 0, 0, dirtyEntry(0)), [store(1, 0, 1)]);
     expect(storeThroughStaleEntry.hit(fresh!.post, fresh)).toBe(false);
     const [loaded] = run(noDirtyTrap, swappedOut, [load(1, 0)]);
     expect(storeThroughStaleEntry.hit(loaded!.post, loaded)).toBe(false);
@@ -212,7 +162,7 @@ describe('storeThroughStaleEntry', () => {
 describe('pageReclaimed', () => {
   it('is hit by the step that frees the last frame of a page', () => {
     // load, shrink, unmap (deferred), flush, free.
-    const steps = run(reclaimBatched, small, [load(1, 0), shrink([0]), kstep(0), kstep(0), kstep(0)]);
+    const steps = run(reclaimBatched, small, [load(1, 0), shrink(0, 0, [0]), kstep(0), kstep(0), kstep(0)]);
     expect(steps[4]!.post.frames[0]!.owner).toEqual({ kind: 'free' });
     expect(hits(pageReclaimed, steps)).toEqual([false, false, false, false, true]);
   });
@@ -221,17 +171,17 @@ describe('pageReclaimed', () => {
     // unmap x2, flush, free x2.
     const steps = run(reclaimBatched, small, [
       load(1, 1),
-      shrink([0, 1]),
+      shrink(0, 0, [0, 1]),
       ...Array.from({ length: 5 }, () => kstep(0)),
     ]);
     expect(hits(pageReclaimed, steps)).toEqual([false, false, false, false, false, true, true]);
   });
 
   it('is not hit by a migration nor a swap-in', () => {
-    const migrated = run(migrateBatched, small, [migrate([0]), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const migrated = run(migrateBatched, small, [migrate(0, 0, [0]), kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(hits(pageReclaimed, migrated)).toEqual([false, false, false, false, false]);
     // shrink, unmap, flush, free, then the load swaps page 0 back in.
-    const swapIn = run(reclaimBatched, small, [shrink([0]), kstep(0), kstep(0), kstep(0), load(0, 0)]);
+    const swapIn = run(reclaimBatched, small, [shrink(0, 0, [0]), kstep(0), kstep(0), kstep(0), load(0, 0)]);
     expect(swapIn[4]!.post.mms[0]!.pte[0]).toMatchObject({ kind: 'present' });
     expect(hits(pageReclaimed, swapIn)).toEqual([false, false, false, true, false]);
   });
@@ -241,7 +191,7 @@ describe('pageMigrated', () => {
   // CPU 1 caches page 0; migrate-batched: unmap, flush, copy, remap, done.
   const steps = run(migrateBatched, small, [
     load(1, 0),
-    migrate([0]),
+    migrate(0, 0, [0]),
     kstep(0),
     kstep(0),
     kstep(0),
@@ -256,13 +206,19 @@ describe('pageMigrated', () => {
   });
 
   it('is hit by a synchronous migration as well', () => {
-    const syncSteps = run(sync, small, [migrate([1]), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const syncSteps = run(sync, small, [migrate(0, 0, [1]), kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(hits(pageMigrated, syncSteps)).toEqual([false, false, false, true, false]);
   });
 
   it('is not hit by a reclaim or a swap-in', () => {
     // shrink, unmap, flush, free, then the load swaps page 0 back in.
-    const reclaimed = run(reclaimBatched, small, [shrink([0]), kstep(0), kstep(0), kstep(0), load(0, 0)]);
+    const reclaimed = run(reclaimBatched, small, [
+      shrink(0, 0, [0]),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      load(0, 0),
+    ]);
     expect(reclaimed[4]!.post.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
     expect(hits(pageMigrated, reclaimed)).toEqual([false, false, false, false, false]);
   });

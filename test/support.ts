@@ -1,0 +1,152 @@
+// Helpers shared by the model and property tests: variants by id, stepping the model,
+// action builders, small immer edits of a state, and PTE / TLB-entry builders.
+
+import { produce } from 'immer';
+import { expect } from 'vitest';
+import { type Action, enabled, next } from '../model/actions.js';
+import { tlbSlot } from '../model/hardware.js';
+import { findVariant } from '../model/registry.js';
+import type { Pte, State, TlbEntry } from '../model/state.js';
+import type { Variant } from '../model/variant.js';
+import type { Step } from '../properties/invariants.js';
+
+// ---------------------------------------------------------------------------------------
+// Variants and stepping
+
+/** The registered variant `id`; throws if there is none. */
+export function variant(id: string): Variant {
+  const v = findVariant(id);
+  if (v === undefined) throw new Error(`no variant ${id}`);
+  return v;
+}
+
+/** One step of a run: the state before, the action taken and the state after. */
+export interface Taken extends Step {
+  readonly post: State;
+}
+
+/** Take each action in turn from `s0`, asserting each is enabled first; returns every step. */
+export function run(v: Variant, s0: State, actions: readonly Action[]): Taken[] {
+  const taken: Taken[] = [];
+  let s = s0;
+  for (const action of actions) {
+    expect(enabled(v, s, action), `${v.id}: ${JSON.stringify(action)} is not enabled`).toBe(true);
+    const post = next(v, s, action);
+    taken.push({ pre: s, action, post });
+    s = post;
+  }
+  return taken;
+}
+
+/** The state after taking `actions` from `s0` (each asserted enabled), as {@link run}. */
+export const finalState = (v: Variant, s0: State, actions: readonly Action[]): State =>
+  run(v, s0, actions).at(-1)?.post ?? s0;
+
+// ---------------------------------------------------------------------------------------
+// Actions
+
+/** A user load by `cpu` of `vpage` in the mm that CPU runs. */
+export const load = (cpu: number, vpage: number): Action => ({ op: 'load', cpu, vpage });
+/** A user store of `value` by `cpu` to `vpage`. */
+export const store = (cpu: number, vpage: number, value: number): Action => ({
+  op: 'store',
+  cpu,
+  vpage,
+  value,
+});
+/** One step of kernel task `task`. */
+export const kstep = (task: number): Action => ({ op: 'kernelStep', task });
+/** Task `task` starts migrating `vpages` of `mm`. */
+export const migrate = (task: number, mm: number, vpages: number[]): Action => ({
+  op: 'migrate_pages',
+  task,
+  mm,
+  vpages,
+});
+/** Task `task` starts reclaiming `vpages` of `mm`. */
+export const shrink = (task: number, mm: number, vpages: number[]): Action => ({
+  op: 'shrink_folio_list',
+  task,
+  mm,
+  vpages,
+});
+
+// ---------------------------------------------------------------------------------------
+// Immer edits of a state
+
+/** Put `entry` (or nothing) in `cpu`'s TLB slot for (mm, vpage). */
+export function withTlb(s: State, cpu: number, mm: number, vpage: number, entry: TlbEntry | null): State {
+  return produce(s, (d) => {
+    d.cpus[cpu]!.tlb[tlbSlot(s, mm, vpage)] = entry;
+  });
+}
+
+/** Set the PTE of (mm, vpage). */
+export function withPte(s: State, mm: number, vpage: number, pte: Pte): State {
+  return produce(s, (d) => {
+    d.mms[mm]!.pte[vpage] = pte;
+  });
+}
+
+/** The last store to (mm, vpage) wrote `value` (the ghost), without touching any frame. */
+export function withGhost(s: State, mm: number, vpage: number, value: number): State {
+  return produce(s, (d) => {
+    d.ghost.memory[mm]![vpage] = value;
+  });
+}
+
+/** Frame `frame` holds `data`. */
+export function withFrameData(s: State, frame: number, data: number): State {
+  return produce(s, (d) => {
+    d.frames[frame]!.data = data;
+  });
+}
+
+/** The swap copy of (mm, vpage) holds `value`. */
+export function withSwap(s: State, mm: number, vpage: number, value: number): State {
+  return produce(s, (d) => {
+    d.mms[mm]!.swap[vpage] = value;
+  });
+}
+
+/** Task `task` has a deferred flush pending (tlb_ubc) for the CPUs in `cpumask`. */
+export function withFlushPending(s: State, task: number, cpumask: number): State {
+  return produce(s, (d) => {
+    d.tasks[task]!.tlb_ubc = { cpumask, flush_required: true, writable: false };
+  });
+}
+
+/** Frame `frame` is back with the allocator (its data kept), with no references. */
+export function freeFrame(s: State, frame: number): State {
+  return produce(s, (d) => {
+    d.frames[frame] = { owner: { kind: 'free' }, data: d.frames[frame]!.data, refcount: 0, dirty: false };
+  });
+}
+
+/** Frame `frame` backs anonymous page (mm, vpage), holding `data`, with one reference. */
+export function ownFrame(s: State, frame: number, mm: number, vpage: number, data: number): State {
+  return produce(s, (d) => {
+    d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false };
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// PTEs and TLB entries
+
+/** A present, accessed PTE to `frame` (writable and clean unless said otherwise). */
+export const present = (frame: number, writable = true, dirty = false): Pte => ({
+  kind: 'present',
+  frame,
+  writable,
+  dirty,
+  accessed: true,
+});
+/** An empty PTE. */
+export const none: Pte = { kind: 'none' };
+
+/** A clean writable TLB entry to `frame`. */
+export const clean = (frame: number): TlbEntry => ({ frame, writable: true, dirty: false });
+/** A dirty writable TLB entry to `frame`. */
+export const dirtyEntry = (frame: number): TlbEntry => ({ frame, writable: true, dirty: true });
+/** A read-only clean TLB entry to `frame`. */
+export const readOnly = (frame: number): TlbEntry => ({ frame, writable: false, dirty: false });

@@ -125,8 +125,10 @@ export const NO_FRAME = -1;
 /** What the allocator's other user writes into a frame it is handed. */
 export const FOREIGN_DATA = 99;
 
-export const idlePc: Pc = { phase: 0, folio: 0, step: 0 };
-export const emptyTlbUbc: TlbUbc = { cpumask: 0, flush_required: false, writable: false };
+// Frozen: recipes may assign them but must never edit them in place (engines that apply
+// recipes to plain copies share these objects).
+export const idlePc: Pc = Object.freeze({ phase: 0, folio: 0, step: 0 });
+export const emptyTlbUbc: TlbUbc = Object.freeze({ cpumask: 0, flush_required: false, writable: false });
 
 /**
  * Every page of every mm starts resident, mapped writable and clean, with contents 0

@@ -25,6 +25,11 @@ export interface Invariant {
   readonly id: string;
   /** The harm if it breaks, in one sentence. */
   readonly why: string;
+  /**
+   * 'state': a predicate of one state (the explorer checks it once per distinct state);
+   * 'step': it reads the step that led here and is checked on every transition.
+   */
+  readonly over: 'state' | 'step';
   readonly check: (s: State, step?: Step) => Witness | null;
 }
 
@@ -46,6 +51,7 @@ function* pages(s: State) {
 
 export const noStaleWritableTlbAfterRemap: Invariant = {
   id: 'noStaleWritableTlbAfterRemap',
+  over: 'state',
   why: 'A CPU that can still write src after the page was remapped to dst writes into a frame nobody reads again: the page has two copies and one of them is about to be freed.',
   check(s) {
     for (const task of s.tasks) {
@@ -72,6 +78,7 @@ export const noStaleWritableTlbAfterRemap: Invariant = {
 
 export const dirtyBitWriteThroughTrap: Invariant = {
   id: 'dirtyBitWriteThroughTrap',
+  over: 'step',
   why: 'Deferring the flush of clean entries is safe only if a store through a clean cached entry re-walks and faults when the PTE is gone or read-only; otherwise the write goes to a page the kernel believes clean.',
   check(s, step) {
     if (step === undefined || step.action.op !== 'store') return null;
@@ -95,6 +102,7 @@ export const dirtyBitWriteThroughTrap: Invariant = {
 
 export const noLostWrite: Invariant = {
   id: 'noLostWrite',
+  over: 'state',
   why: 'Data written before or during a migration or reclaim must be in the frame the page now lives in, or on disk; otherwise a store the program completed is silently gone.',
   check(s) {
     for (const { mm, vpage } of pages(s)) {
@@ -117,6 +125,7 @@ export const noLostWrite: Invariant = {
 
 export const loadsSeeLastStore: Invariant = {
   id: 'loadsSeeLastStore',
+  over: 'state',
   why: 'The abstract memory (each page holds the last value stored to it) is what every protocol must implement: a load from any CPU, through its TLB or a walk, returns the last store.',
   check(s) {
     for (let cpu = 0; cpu < s.cpus.length; cpu++) {
@@ -143,6 +152,7 @@ export const loadsSeeLastStore: Invariant = {
 
 export const noAccessToFreedFrame: Invariant = {
   id: 'noAccessToFreedFrame',
+  over: 'state',
   why: 'A TLB entry to a frame that is free or now belongs to someone else lets a CPU read or corrupt another user’s data: the leak try_to_unmap_flush() must prevent before freeing.',
   check(s) {
     for (const { cpu, mm, vpage, entry } of tlbEntries(s)) {
@@ -168,6 +178,7 @@ export const noAccessToFreedFrame: Invariant = {
 
 export const dirtyNeverDroppedClean: Invariant = {
   id: 'dirtyNeverDroppedClean',
+  over: 'step',
   why: 'A page written through any entry must be written back before its frame is discarded; dropping it as clean loses the data for good.',
   check(s, step) {
     if (step === undefined) return null;

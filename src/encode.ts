@@ -1,0 +1,155 @@
+// A canonical byte encoding of a state: everything but the cost counters, in a fixed
+// layout per config, so equal states have equal bytes and a fingerprint of the bytes
+// identifies the state. decode() is its exact inverse and gives a fresh, mutable state
+// that the model's recipes (model/actions.ts `apply`) can step in place.
+
+import type { Config } from '../model/config.js';
+import type { BatchFolio, Frame, Job, Pte, State, TlbEntry } from '../model/state.js';
+
+export interface Layout {
+  readonly config: Config;
+  readonly slots: number;
+  readonly size: number;
+}
+
+const JOBS: readonly Job[] = ['idle', 'migrate', 'reclaim'];
+
+export function layoutOf(config: Config): Layout {
+  const slots = config.mms * config.pages;
+  const cpus = config.cpus * (1 + slots);
+  const mms = config.mms * (2 + config.pages * 3);
+  const frames = config.frames * 6;
+  const tasks = config.taskCpus.length * (3 + config.batch * 4 + 3 + 3);
+  const ghost = slots;
+  return { config, slots, size: cpus + mms + frames + tasks + ghost };
+}
+
+export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void {
+  let i = at;
+  for (const cpu of s.cpus) {
+    out[i++] = cpu.mm;
+    for (const e of cpu.tlb)
+      out[i++] = e === null ? 0 : 1 + ((e.frame << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
+  }
+  for (const mm of s.mms) {
+    out[i++] = mm.mm_cpumask;
+    out[i++] = mm.tlb_flush_batched ? 1 : 0;
+    for (const p of mm.pte) {
+      if (p.kind === 'none') {
+        out[i++] = 0;
+        out[i++] = 0;
+      } else {
+        const accessed = p.kind === 'present' && p.accessed ? 16 : 0;
+        out[i++] = (p.kind === 'present' ? 1 : 2) | (p.writable ? 4 : 0) | (p.dirty ? 8 : 0) | accessed;
+        out[i++] = p.frame;
+      }
+    }
+    for (const v of mm.swap) out[i++] = v;
+  }
+  for (const f of s.frames) {
+    const o = f.owner;
+    out[i++] = o.kind === 'free' ? 0 : o.kind === 'anon' ? 1 : 2;
+    out[i++] = o.kind === 'anon' ? o.mm : o.kind === 'file' ? o.file : 0;
+    out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? o.index : 0;
+    out[i++] = f.data;
+    out[i++] = f.refcount;
+    out[i++] = f.dirty ? 1 : 0;
+  }
+  const batch = layout.config.batch;
+  for (const t of s.tasks) {
+    out[i++] = t.cpu;
+    out[i++] = JOBS.indexOf(t.job);
+    out[i++] = t.folios.length;
+    for (let k = 0; k < batch; k++) {
+      const f = t.folios[k];
+      out[i++] = f?.mm ?? 0;
+      out[i++] = f?.vpage ?? 0;
+      out[i++] = f?.src ?? 0;
+      out[i++] = f === undefined ? 0 : f.dst + 1;
+    }
+    out[i++] = t.pc.phase;
+    out[i++] = t.pc.folio;
+    out[i++] = t.pc.step;
+    out[i++] = t.tlb_ubc.cpumask;
+    out[i++] = t.tlb_ubc.flush_required ? 1 : 0;
+    out[i++] = t.tlb_ubc.writable ? 1 : 0;
+  }
+  for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
+}
+
+const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };
+
+/** The state the bytes encode, as fresh plain objects; cost counters start at zero. */
+export function decode(layout: Layout, b: Uint8Array, at = 0): State {
+  const { config } = layout;
+  let i = at;
+  const cpus = [];
+  for (let c = 0; c < config.cpus; c++) {
+    const mm = b[i++]!;
+    const tlb: (TlbEntry | null)[] = [];
+    for (let k = 0; k < layout.slots; k++) {
+      const x = b[i++]!;
+      tlb.push(
+        x === 0 ? null : { frame: (x - 1) >> 2, writable: ((x - 1) & 2) !== 0, dirty: ((x - 1) & 1) !== 0 },
+      );
+    }
+    cpus.push({ mm, tlb });
+  }
+  const mms = [];
+  for (let m = 0; m < config.mms; m++) {
+    const mm_cpumask = b[i++]!;
+    const tlb_flush_batched = b[i++] === 1;
+    const pte: Pte[] = [];
+    for (let v = 0; v < config.pages; v++) {
+      const flags = b[i++]!;
+      const frame = b[i++]!;
+      const kind = flags & 3;
+      const writable = (flags & 4) !== 0;
+      const dirty = (flags & 8) !== 0;
+      pte.push(
+        kind === 0
+          ? { kind: 'none' }
+          : kind === 1
+            ? { kind: 'present', frame, writable, dirty, accessed: (flags & 16) !== 0 }
+            : { kind: 'migration', frame, writable, dirty },
+      );
+    }
+    const swap: number[] = [];
+    for (let v = 0; v < config.pages; v++) swap.push(b[i++]!);
+    mms.push({ pte, mm_cpumask, tlb_flush_batched, swap });
+  }
+  const frames: Frame[] = [];
+  for (let f = 0; f < config.frames; f++) {
+    const kind = b[i++]!;
+    const x = b[i++]!;
+    const y = b[i++]!;
+    const owner: Frame['owner'] =
+      kind === 0
+        ? { kind: 'free' }
+        : kind === 1
+          ? { kind: 'anon', mm: x, vpage: y }
+          : { kind: 'file', file: x, index: y };
+    frames.push({ owner, data: b[i++]!, refcount: b[i++]!, dirty: b[i++] === 1 });
+  }
+  const tasks = [];
+  for (let t = 0; t < config.taskCpus.length; t++) {
+    const cpu = b[i++]!;
+    const job = JOBS[b[i++]!]!;
+    const n = b[i++]!;
+    const folios: BatchFolio[] = [];
+    for (let k = 0; k < config.batch; k++) {
+      const folio = { mm: b[i++]!, vpage: b[i++]!, src: b[i++]!, dst: b[i++]! - 1 };
+      if (k < n) folios.push(folio);
+    }
+    const pc = { phase: b[i++]!, folio: b[i++]!, step: b[i++]! };
+    const tlb_ubc = { cpumask: b[i++]!, flush_required: b[i++] === 1, writable: b[i++] === 1 };
+    tasks.push({ cpu, job, folios, pc, tlb_ubc });
+  }
+  const memory: number[][] = [];
+  for (let m = 0; m < config.mms; m++) {
+    const row: number[] = [];
+    for (let v = 0; v < config.pages; v++) row.push(b[i++]!);
+    memory.push(row);
+  }
+  return { cpus, mms, frames, tasks, ghost: { memory }, cost: { ...ZERO_COST } };
+}

@@ -1,0 +1,242 @@
+// The exhaustive explorer: breadth-first search over every enabled action from the
+// initial state, so the first violation found has a shortest counterexample. It steps
+// the model's own recipe (`apply`) on fresh copies decoded from canonical bytes, keeps
+// 64-bit fingerprints of those bytes as its visited set, and replays every
+// counterexample through `next` (immer) before reporting it.
+
+import type { Draft } from 'immer';
+import { type Action, apply, enabled } from '../model/actions.js';
+import type { Config } from '../model/config.js';
+import { allActions } from '../model/enumerate.js';
+import { initialState, type State } from '../model/state.js';
+import { currentStep } from '../model/task.js';
+import type { Variant } from '../model/variant.js';
+import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
+import { TARGETS } from '../properties/targets.js';
+import { decode, encode, layoutOf } from './encode.js';
+import { type ReplayResult, replay } from './trace.js';
+import { FingerprintSet, fingerprint } from './visited.js';
+
+export interface ExploreProgress {
+  readonly depth: number;
+  readonly generated: number;
+  readonly distinct: number;
+  readonly queue: number;
+  readonly seconds: number;
+  readonly statesPerSecond: number;
+  readonly memoryMb: number;
+}
+
+export interface ExploreOptions {
+  readonly invariants?: readonly Invariant[];
+  /** Stop after this many distinct states. */
+  readonly maxStates?: number;
+  readonly maxSeconds?: number;
+  /** Stop before the process's resident memory passes this. */
+  readonly maxMemoryMb?: number;
+  readonly onProgress?: (p: ExploreProgress) => void;
+  readonly progressEveryMs?: number;
+}
+
+export type Budget = 'max-states' | 'max-seconds' | 'memory';
+
+export interface ExploreViolation {
+  readonly invariant: Invariant;
+  readonly witness: Witness;
+  /** A shortest action sequence from the initial state that breaks it. */
+  readonly actions: readonly Action[];
+  readonly replay: ReplayResult;
+}
+
+export interface ExploreResult {
+  /** Every reachable state was visited (and no violation stopped the search). */
+  readonly complete: boolean;
+  readonly stoppedBy: Budget | null;
+  readonly distinct: number;
+  /** Transitions taken, including those into states already visited. */
+  readonly generated: number;
+  /** The deepest BFS level reached. */
+  readonly depth: number;
+  readonly seconds: number;
+  /** Bytes of the visited set. */
+  readonly visitedBytes: number;
+  readonly violation: ExploreViolation | null;
+  /** How often each action (kernel steps by function name) fired. */
+  readonly coverage: Readonly<Record<string, number>>;
+  readonly targetsHit: readonly string[];
+}
+
+/** A growable byte queue of fixed-size records; records behind the head can be dropped. */
+class Arena {
+  private buf: Uint8Array;
+  private base = 0; // id of the first record still held
+  constructor(private readonly size: number) {
+    this.buf = new Uint8Array(size * 4096);
+  }
+  offset(id: number): number {
+    return (id - this.base) * this.size;
+  }
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+  /** Make room for record `id`, dropping records before `keepFrom` if that is enough. */
+  reserve(id: number, keepFrom: number): void {
+    const need = (id - this.base + 1) * this.size;
+    if (need <= this.buf.length) return;
+    const live = (id - keepFrom) * this.size;
+    if (keepFrom > this.base && live * 2 <= this.buf.length) {
+      this.buf.copyWithin(0, (keepFrom - this.base) * this.size, (id - this.base) * this.size);
+      this.base = keepFrom;
+      return;
+    }
+    const bigger = new Uint8Array(this.buf.length * 2);
+    bigger.set(this.buf.subarray(0, (id - this.base) * this.size));
+    this.buf = bigger;
+  }
+}
+
+class Growable {
+  a: Int32Array = new Int32Array(1 << 16);
+  set(i: number, v: number): void {
+    if (i >= this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[i] = v;
+  }
+}
+
+export function explore(variant: Variant, config: Config, options: ExploreOptions = {}): ExploreResult {
+  const invariants = options.invariants ?? INVARIANTS;
+  const stateInvariants = invariants.filter((i) => i.over === 'state');
+  const stepInvariants = invariants.filter((i) => i.over === 'step');
+  const layout = layoutOf(config);
+  const size = layout.size;
+  const universe = allActions(variant, config);
+  const started = performance.now();
+  const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
+  const maxMs = (options.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000;
+  const maxRss = (options.maxMemoryMb ?? Number.POSITIVE_INFINITY) * 1024 * 1024;
+  const progressEvery = options.progressEveryMs ?? 3000;
+  let lastProgress = started;
+
+  const visited = new FingerprintSet();
+  const arena = new Arena(size);
+  const parent = new Growable();
+  const via = new Growable();
+  const coverage: Record<string, number> = {};
+  const targetsHit = new Set<string>();
+  const scratch = new Uint8Array(size);
+  const fp = new Uint32Array(2);
+
+  let generated = 0;
+  let depth = 0;
+  let violation: ExploreViolation | null = null;
+
+  const elapsed = () => (performance.now() - started) / 1000;
+  const finish = (stoppedBy: Budget | null, distinct: number): ExploreResult => ({
+    complete: stoppedBy === null && violation === null,
+    stoppedBy,
+    distinct,
+    generated,
+    depth,
+    seconds: elapsed(),
+    visitedBytes: visited.bytes,
+    violation,
+    coverage,
+    targetsHit: [...targetsHit].sort(),
+  });
+
+  const pathTo = (id: number): Action[] => {
+    const actions: Action[] = [];
+    for (let at = id; at > 0; at = parent.a[at]!) actions.push(universe[via.a[at]!]!);
+    return actions.reverse();
+  };
+  const caught = (actions: Action[], invariant: Invariant): ExploreViolation => {
+    const r = replay(variant, config, actions, { invariants: [invariant] });
+    if (r.violation === null || r.disabledAt !== null)
+      throw new Error(
+        `internal: the explorer's counterexample for ${invariant.id} does not replay through next()`,
+      );
+    return { invariant, witness: r.violation.witness, actions, replay: r };
+  };
+
+  const initial = initialState(config);
+  for (const inv of invariants) {
+    if (inv.check(initial) !== null) {
+      violation = caught([], inv);
+      return finish(null, 1);
+    }
+  }
+  arena.reserve(0, 0);
+  encode(layout, initial, arena.bytes, 0);
+  fingerprint(arena.bytes, 0, size, fp);
+  visited.add(fp[0]!, fp[1]!);
+  parent.set(0, -1);
+  via.set(0, 0);
+
+  let count = 1;
+  let levelEnd = 1;
+  for (let head = 0; head < count; head++) {
+    if (head === levelEnd) {
+      depth += 1;
+      levelEnd = count;
+    }
+    if ((head & 255) === 0) {
+      const now = performance.now();
+      if (now - started > maxMs) return finish('max-seconds', count);
+      if (now - lastProgress >= progressEvery) {
+        lastProgress = now;
+        const rss = process.memoryUsage().rss;
+        if (rss > maxRss) return finish('memory', count);
+        options.onProgress?.({
+          depth,
+          generated,
+          distinct: count,
+          queue: count - head,
+          seconds: elapsed(),
+          statesPerSecond: count / Math.max(elapsed(), 1e-9),
+          memoryMb: rss / 1048576,
+        });
+      }
+    }
+    const pre = decode(layout, arena.bytes, arena.offset(head));
+    for (let ai = 0; ai < universe.length; ai++) {
+      const action = universe[ai]!;
+      if (!enabled(variant, pre, action)) continue;
+      const post = decode(layout, arena.bytes, arena.offset(head));
+      const name =
+        action.op === 'kernelStep'
+          ? (currentStep(variant.policy, pre.tasks[action.task]!) ?? 'idle')
+          : action.op;
+      apply(variant, post as Draft<State>, action);
+      generated += 1;
+      coverage[name] = (coverage[name] ?? 0) + 1;
+      const step = { pre, action };
+      for (const t of TARGETS) if (!targetsHit.has(t.id) && t.hit(post, step)) targetsHit.add(t.id);
+      for (const inv of stepInvariants) {
+        if (inv.check(post, step) !== null) {
+          violation = caught([...pathTo(head), action], inv);
+          return finish(null, count);
+        }
+      }
+      encode(layout, post, scratch, 0);
+      fingerprint(scratch, 0, size, fp);
+      if (!visited.add(fp[0]!, fp[1]!)) continue;
+      for (const inv of stateInvariants) {
+        if (inv.check(post, step) !== null) {
+          violation = caught([...pathTo(head), action], inv);
+          return finish(null, count + 1);
+        }
+      }
+      arena.reserve(count, head);
+      arena.bytes.set(scratch, arena.offset(count));
+      parent.set(count, head);
+      via.set(count, ai);
+      count += 1;
+      if (count >= maxStates) return finish('max-states', count);
+    }
+  }
+  return finish(null, count);
+}

@@ -11,7 +11,7 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   load: 6,
   store: 8,
   tlbEvict: 1,
-  reuseFrame: 1,
+  reuseFrame: 4,
   migrate_pages: 2,
   shrink_folio_list: 2,
   // Kernel tasks must make progress for a batch to open and close its race window.

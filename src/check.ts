@@ -1,5 +1,6 @@
-// The verdict of a protocol against every invariant: one random-engine campaign per
-// round, each round dropping the invariant the last one broke, until the rest hold.
+// The verdict of a protocol against every invariant. An engine runs campaigns; each
+// campaign checks the invariants still undecided and stops at the first one broken,
+// which is then decided 'violated' and dropped, until a campaign finds nothing.
 // The result is plain data, the same document `shootdown check --json` prints.
 
 import type { Action } from '../model/actions.js';
@@ -7,10 +8,114 @@ import type { Config } from '../model/config.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
+import { type Budget, type ExploreProgress, explore } from './explore.js';
 import { describeChanges, describeStep, stepColumn } from './format.js';
-import { type RandomFailure, runRandom } from './random.js';
-import type { Trace } from './trace.js';
+import { runRandom } from './random.js';
+import type { ReplayResult, Trace } from './trace.js';
 import { VERSION } from './version.js';
+
+export type EngineName = 'random' | 'exhaustive';
+export type Verdict = 'holds' | 'violated';
+/** 'incomplete': the explorer hit a budget before it found a violation or ran out of states. */
+export type Outcome = Verdict | 'incomplete';
+
+export interface CounterexampleStep {
+  readonly action: Action;
+  /** The CPU whose column the step belongs in; null for the kernel column. */
+  readonly cpu: number | null;
+  /** The step with kernel names, as the race report prints it. */
+  readonly text: string;
+  /** What it changed. */
+  readonly changed: readonly string[];
+}
+
+export interface Counterexample {
+  readonly length: number;
+  readonly actions: readonly Action[];
+  readonly steps: readonly CounterexampleStep[];
+  readonly witness: Witness;
+  /** Random engine: the run (1-based) that first broke the invariant. */
+  readonly run?: number;
+  /** Random engine: the length fast-check's shrinker reached, before minimising. */
+  readonly shrunkLength?: number;
+  /** Random engine: fast-check's replay path. */
+  readonly path?: string;
+  /** Exhaustive engine: breadth-first, so no shorter counterexample exists. */
+  readonly shortest?: boolean;
+}
+
+export interface InvariantVerdict {
+  readonly invariant: string;
+  readonly expected: Verdict;
+  readonly verdict: Outcome;
+  /** Random engine: runs and executed steps of the deciding campaign. */
+  readonly runs?: number;
+  readonly steps?: number;
+  /** Exhaustive engine: distinct states, transitions and depth of the deciding search. */
+  readonly states?: number;
+  readonly transitions?: number;
+  readonly depth?: number;
+  /** Exhaustive engine: the budget that ended an incomplete search. */
+  readonly stoppedBy?: Budget;
+  readonly counterexample: Counterexample | null;
+}
+
+export interface TargetVerdict {
+  readonly target: string;
+  readonly hit: boolean;
+}
+
+/** A counterexample as the reports need it. */
+export interface Failure {
+  readonly invariant: Invariant;
+  readonly witness: Witness;
+  readonly actions: readonly Action[];
+  readonly replay: ReplayResult;
+  /** How the engine got it, in a few words. */
+  readonly provenance: string;
+}
+
+export interface ProtocolVerdict {
+  readonly protocol: string;
+  readonly title: string;
+  readonly engine: EngineName;
+  readonly invariants: readonly InvariantVerdict[];
+  /** The variant's reachability targets, as hit by the last campaign (the one that found nothing). */
+  readonly targets: readonly TargetVerdict[];
+  /** Every verdict as expected and every target hit. */
+  readonly ok: boolean;
+  /** The failures themselves, for reports; not part of the JSON document. */
+  readonly failures: readonly Failure[];
+}
+
+export interface CheckOptions {
+  readonly config: Config;
+  readonly engine?: EngineName;
+  /** Random engine. */
+  readonly runs?: number;
+  readonly seed?: number;
+  readonly maxCommands?: number;
+  /** Exhaustive engine budgets. */
+  readonly maxStates?: number;
+  readonly maxSeconds?: number;
+  readonly maxMemoryMb?: number;
+  readonly onProgress?: (p: ExploreProgress) => void;
+  /** Check only these invariants (default: all). */
+  readonly invariants?: readonly Invariant[];
+}
+
+export const DEFAULT_RUNS = 2000;
+export const DEFAULT_SEED = 1;
+
+/** Unknown invariant or target ids in a variant, as one line, or null. */
+export function variantProblem(variant: Variant): string | null {
+  const unknownInvariant = variant.violates.find((id) => !INVARIANTS.some((i) => i.id === id));
+  if (unknownInvariant)
+    return `variant ${variant.id} expects to violate unknown invariant '${unknownInvariant}'`;
+  const unknownTarget = variant.reaches.find((id) => !TARGETS.some((t) => t.id === id));
+  if (unknownTarget) return `variant ${variant.id} names unknown reachability target '${unknownTarget}'`;
+  return null;
+}
 
 function describeTrace(variant: Variant, trace: Trace): CounterexampleStep[] {
   let pre = trace.initial;
@@ -26,112 +131,108 @@ function describeTrace(variant: Variant, trace: Trace): CounterexampleStep[] {
   });
 }
 
-export type Verdict = 'holds' | 'violated';
-
-export interface CounterexampleStep {
-  readonly action: Action;
-  /** The CPU whose column the step belongs in; null for the kernel column. */
-  readonly cpu: number | null;
-  /** The step with kernel names, as the race report prints it. */
-  readonly text: string;
-  /** What it changed. */
-  readonly changed: readonly string[];
+interface Campaign {
+  readonly failure: (Failure & { readonly extra: Partial<Counterexample> }) | null;
+  /** Evidence fields for every row this campaign decides. */
+  readonly evidence: Partial<InvariantVerdict>;
+  /** With no failure: did it cover everything it set out to (false: a budget ended it)? */
+  readonly complete: boolean;
+  readonly targetsHit: readonly string[];
 }
 
-export interface Counterexample {
-  /** Steps in the minimised counterexample. */
-  readonly length: number;
-  /** Steps as fast-check's shrinker left it. */
-  readonly shrunkLength: number;
-  readonly actions: readonly Action[];
-  readonly steps: readonly CounterexampleStep[];
-  readonly witness: Witness;
-  /** The run (1-based) of the campaign that first broke the invariant. */
-  readonly run: number;
-  readonly path: string;
+function randomCampaign(variant: Variant, o: CheckOptions, invariants: readonly Invariant[]): Campaign {
+  const r = runRandom(variant, o.config, invariants, {
+    runs: o.runs ?? DEFAULT_RUNS,
+    seed: o.seed ?? DEFAULT_SEED,
+    ...(o.maxCommands ? { maxCommands: o.maxCommands } : {}),
+  });
+  const f = r.failure;
+  return {
+    evidence: { runs: r.runs, steps: r.steps },
+    complete: true,
+    targetsHit: r.targetsHit,
+    failure:
+      f === null
+        ? null
+        : {
+            ...f,
+            provenance: `found in run ${r.runs}, shrunk to ${f.shrunkLength} steps, minimised to ${f.actions.length}`,
+            extra: { run: r.runs, shrunkLength: f.shrunkLength, path: f.path },
+          },
+  };
 }
 
-export interface InvariantVerdict {
-  readonly invariant: string;
-  readonly expected: Verdict;
-  readonly verdict: Verdict;
-  /** Runs and executed steps of the campaign that decided this verdict. */
-  readonly runs: number;
-  readonly steps: number;
-  readonly counterexample: Counterexample | null;
-}
-
-export interface TargetVerdict {
-  readonly target: string;
-  readonly hit: boolean;
-}
-
-export interface ProtocolVerdict {
-  readonly protocol: string;
-  readonly title: string;
-  readonly invariants: readonly InvariantVerdict[];
-  /** The variant's reachability targets, as hit by the last campaign (the one that found nothing). */
-  readonly targets: readonly TargetVerdict[];
-  /** Every verdict as expected and every target hit. */
-  readonly ok: boolean;
-  /** The failures themselves, for reports; not part of the JSON document. */
-  readonly failures: readonly RandomFailure[];
-}
-
-export interface CheckOptions {
-  readonly config: Config;
-  readonly runs: number;
-  readonly seed: number;
-  /** Check only these invariants (default: all). */
-  readonly invariants?: readonly Invariant[];
-  readonly maxCommands?: number;
-}
-
-/** Unknown invariant or target ids in a variant, as one line, or null. */
-export function variantProblem(variant: Variant): string | null {
-  const unknownInvariant = variant.violates.find((id) => !INVARIANTS.some((i) => i.id === id));
-  if (unknownInvariant)
-    return `variant ${variant.id} expects to violate unknown invariant '${unknownInvariant}'`;
-  const unknownTarget = variant.reaches.find((id) => !TARGETS.some((t) => t.id === id));
-  if (unknownTarget) return `variant ${variant.id} names unknown reachability target '${unknownTarget}'`;
-  return null;
+function exhaustiveCampaign(variant: Variant, o: CheckOptions, invariants: readonly Invariant[]): Campaign {
+  const r = explore(variant, o.config, {
+    invariants,
+    ...(o.maxStates === undefined ? {} : { maxStates: o.maxStates }),
+    ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
+    ...(o.maxMemoryMb === undefined ? {} : { maxMemoryMb: o.maxMemoryMb }),
+    ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+  });
+  const v = r.violation;
+  return {
+    evidence: {
+      states: r.distinct,
+      transitions: r.generated,
+      depth: r.depth,
+      ...(r.stoppedBy === null ? {} : { stoppedBy: r.stoppedBy }),
+    },
+    complete: r.complete,
+    targetsHit: r.targetsHit,
+    failure:
+      v === null
+        ? null
+        : {
+            ...v,
+            provenance: `no shorter one exists; found after ${r.distinct} states`,
+            extra: { shortest: true },
+          },
+  };
 }
 
 export function checkVariant(variant: Variant, options: CheckOptions): ProtocolVerdict {
   const problem = variantProblem(variant);
   if (problem !== null) throw new Error(problem);
+  const engine = options.engine ?? 'random';
+  const campaign = engine === 'random' ? randomCampaign : exhaustiveCampaign;
   const chosen = options.invariants ?? INVARIANTS;
-  const random = {
-    runs: options.runs,
-    seed: options.seed,
-    ...(options.maxCommands ? { maxCommands: options.maxCommands } : {}),
-  };
+  const expected = (id: string): Verdict => (variant.violates.includes(id) ? 'violated' : 'holds');
   const decided = new Map<string, InvariantVerdict>();
-  const failures: RandomFailure[] = [];
+  const failures: Failure[] = [];
   let remaining = [...chosen];
   let targetsHit: readonly string[] = [];
   let lastRound = true;
   while (remaining.length > 0) {
-    const r = runRandom(variant, options.config, remaining, random);
-    if (r.failure === null) {
-      for (const inv of remaining) decided.set(inv.id, row(variant, inv.id, 'holds', r.runs, r.steps, null));
-      targetsHit = r.targetsHit;
+    const c = campaign(variant, options, remaining);
+    if (c.failure === null) {
+      const verdict: Outcome = c.complete ? 'holds' : 'incomplete';
+      for (const inv of remaining)
+        decided.set(inv.id, {
+          invariant: inv.id,
+          expected: expected(inv.id),
+          verdict,
+          ...c.evidence,
+          counterexample: null,
+        });
+      targetsHit = c.targetsHit;
       break;
     }
-    const f = r.failure;
+    const { extra, ...f } = c.failure;
     failures.push(f);
-    decided.set(
-      f.invariant.id,
-      row(variant, f.invariant.id, 'violated', r.runs, r.steps, {
+    decided.set(f.invariant.id, {
+      invariant: f.invariant.id,
+      expected: expected(f.invariant.id),
+      verdict: 'violated',
+      ...c.evidence,
+      counterexample: {
         length: f.actions.length,
-        shrunkLength: f.shrunkLength,
         actions: f.actions,
         steps: describeTrace(variant, f.replay.trace),
         witness: f.witness,
-        run: r.runs,
-        path: f.path,
-      }),
-    );
+        ...extra,
+      },
+    });
     remaining = remaining.filter((i) => i.id !== f.invariant.id);
     lastRound = remaining.length > 0;
   }
@@ -139,28 +240,16 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   // With every invariant broken no campaign ran to the end; targets are then moot.
   const targets = lastRound ? variant.reaches.map((t) => ({ target: t, hit: targetsHit.includes(t) })) : [];
   const ok = invariants.every((v) => v.verdict === v.expected) && targets.every((t) => t.hit);
-  return { protocol: variant.id, title: variant.title, invariants, targets, ok, failures };
-}
-
-function row(
-  variant: Variant,
-  invariant: string,
-  verdict: Verdict,
-  runs: number,
-  steps: number,
-  counterexample: Counterexample | null,
-): InvariantVerdict {
-  const expected: Verdict = variant.violates.includes(invariant) ? 'violated' : 'holds';
-  return { invariant, expected, verdict, runs, steps, counterexample };
+  return { protocol: variant.id, title: variant.title, engine, invariants, targets, ok, failures };
 }
 
 export interface CheckDocument {
   readonly tool: 'shootdown';
   readonly version: string;
-  readonly engine: 'random';
+  readonly engine: EngineName;
   readonly config: Config;
-  readonly runs: number;
-  readonly seed: number;
+  readonly runs?: number;
+  readonly seed?: number;
   readonly protocols: readonly Omit<ProtocolVerdict, 'failures'>[];
   readonly ok: boolean;
 }
@@ -176,13 +265,15 @@ export function checkDocument(
     onVerdict?.(verdict);
     return verdict;
   });
+  const engine = options.engine ?? 'random';
   const document: CheckDocument = {
     tool: 'shootdown',
     version: VERSION,
-    engine: 'random',
+    engine,
     config: options.config,
-    runs: options.runs,
-    seed: options.seed,
+    ...(engine === 'random'
+      ? { runs: options.runs ?? DEFAULT_RUNS, seed: options.seed ?? DEFAULT_SEED }
+      : {}),
     protocols: verdicts.map(({ failures: _, ...rest }) => rest),
     ok: verdicts.every((v) => v.ok),
   };

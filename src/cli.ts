@@ -9,7 +9,18 @@ import { findVariant, VARIANTS } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
 import { findInvariant, INVARIANTS, type Invariant } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
-import { checkDocument, type ProtocolVerdict, variantProblem } from './check.js';
+import {
+  type CheckDocument,
+  type CheckOptions,
+  checkDocument,
+  DEFAULT_RUNS,
+  DEFAULT_SEED,
+  type EngineName,
+  type InvariantVerdict,
+  type ProtocolVerdict,
+  variantProblem,
+} from './check.js';
+import type { ExploreProgress } from './explore.js';
 import { describeConfig, formatRaceReport } from './report.js';
 import { VERSION } from './version.js';
 
@@ -22,9 +33,6 @@ const processIo: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
 };
-
-export const DEFAULT_RUNS = 2000;
-export const DEFAULT_SEED = 1;
 
 class UsageError extends Error {}
 
@@ -100,6 +108,12 @@ function selectProtocols(ids: readonly string[] | undefined, fromFiles: readonly
   });
 }
 
+function evidence(i: InvariantVerdict): string {
+  if (i.runs !== undefined) return `${i.runs} runs, ${i.steps} steps`;
+  const cut = i.stoppedBy === undefined ? '' : `; search incomplete, stopped by ${i.stoppedBy}`;
+  return `${i.states} states, ${i.transitions} transitions, depth ${i.depth}${cut}`;
+}
+
 function formatVerdict(v: ProtocolVerdict): string {
   const lines: string[] = [];
   const unexpected = v.invariants.filter((i) => i.verdict !== i.expected).length;
@@ -107,10 +121,15 @@ function formatVerdict(v: ProtocolVerdict): string {
   lines.push(`${v.protocol}: ${v.title}  [${v.ok ? 'as expected' : 'NOT AS EXPECTED'}]`);
   const w = Math.max(...v.invariants.map((i) => i.invariant.length));
   for (const i of v.invariants) {
+    const c = i.counterexample;
     const verdict =
       i.verdict === 'holds'
-        ? `holds (${i.runs} runs, ${i.steps} steps)`
-        : `VIOLATED (counterexample of ${i.counterexample!.length} steps, found in run ${i.counterexample!.run})`;
+        ? `holds (${evidence(i)})`
+        : i.verdict === 'incomplete'
+          ? `no violation (${evidence(i)})`
+          : c?.shortest
+            ? `VIOLATED (shortest counterexample: ${c.length} steps, after ${i.states} states)`
+            : `VIOLATED (counterexample of ${c?.length} steps, found in run ${c?.run})`;
     const note = i.verdict === i.expected ? '' : `  <-- expected ${i.expected}`;
     lines.push(`  ${i.invariant.padEnd(w)}  ${verdict}${note}`);
   }
@@ -126,18 +145,54 @@ function formatVerdict(v: ProtocolVerdict): string {
 
 interface CheckFlags {
   protocol?: string[];
-  config: string;
+  config?: string;
+  engine: 'random' | 'exhaustive' | 'both';
   runs: number;
   seed: number;
   invariant?: string[];
   json?: boolean;
   variantFile?: string[];
   maxCommands: number;
+  maxStates?: number;
+  maxSeconds?: number;
+  maxMemory?: number;
   reports: 'none' | 'first' | 'all';
 }
 
+/**
+ * Where the engines disagree: a verdict the explorer decided that the random engine did not
+ * match, or a random counterexample shorter than the explorer's shortest one.
+ */
+export function disagreements(
+  random: readonly ProtocolVerdict[],
+  exhaustive: readonly ProtocolVerdict[],
+): string[] {
+  const out: string[] = [];
+  for (const r of random) {
+    const e = exhaustive.find((x) => x.protocol === r.protocol);
+    if (e === undefined) continue;
+    for (const ri of r.invariants) {
+      const ei = e.invariants.find((x) => x.invariant === ri.invariant)!;
+      if (ei.verdict === 'incomplete') continue;
+      if (ei.verdict !== ri.verdict)
+        out.push(`${r.protocol} / ${ri.invariant}: exhaustive says ${ei.verdict}, random says ${ri.verdict}`);
+      else if (ei.counterexample && ri.counterexample && ri.counterexample.length < ei.counterexample.length)
+        out.push(
+          `${r.protocol} / ${ri.invariant}: random found ${ri.counterexample.length} steps, shorter than the explorer's ${ei.counterexample.length}`,
+        );
+    }
+  }
+  return out;
+}
+
+function progressLine(p: ExploreProgress): string {
+  return `\r  depth ${p.depth}, ${p.generated} generated, ${p.distinct} distinct, queue ${p.queue}, ${Math.round(p.statesPerSecond)} states/s, ${Math.round(p.memoryMb)} MB   `;
+}
+
 async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
-  const config = pickConfig(flags.config);
+  const engines: EngineName[] = flags.engine === 'both' ? ['random', 'exhaustive'] : [flags.engine];
+  // The explorer needs a world small enough to exhaust; random testing wants a bigger one.
+  const config = pickConfig(flags.config ?? (flags.engine === 'random' ? 'small' : 'tiny'));
   const invariants = pickInvariants(flags.invariant);
   const fromFiles: Variant[] = [];
   const fileOf = new Map<string, string>();
@@ -147,33 +202,43 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       fileOf.set(v.id, file);
     }
   const variants = selectProtocols(flags.protocol, fromFiles);
-  const options = {
-    config,
-    runs: flags.runs,
-    seed: flags.seed,
-    maxCommands: flags.maxCommands,
-    ...(invariants ? { invariants } : {}),
-  };
-  if (!flags.json) {
-    io.out(
-      `shootdown ${VERSION}: random engine (fast-check), ${flags.runs} runs per campaign, seed ${flags.seed}`,
-    );
-    io.out(`config ${describeConfig(config)}`);
-    io.out('');
-  }
-  const { document, verdicts } = checkDocument(variants, options, (v) => {
-    if (!flags.json) io.out(`${formatVerdict(v)}\n`);
-  });
-  if (flags.json) {
-    io.out(JSON.stringify(document, null, 2));
-    return document.ok ? 0 : 1;
-  }
-  if (flags.reports !== 'none') {
+  // A TLC-style progress line on a terminal only.
+  const tty = !flags.json && process.stderr.isTTY === true;
+  const documents: CheckDocument[] = [];
+  const results: ProtocolVerdict[][] = [];
+  for (const engine of engines) {
+    const options: CheckOptions = {
+      config,
+      engine,
+      runs: flags.runs,
+      seed: flags.seed,
+      maxCommands: flags.maxCommands,
+      ...(flags.maxStates === undefined ? {} : { maxStates: flags.maxStates }),
+      ...(flags.maxSeconds === undefined ? {} : { maxSeconds: flags.maxSeconds }),
+      ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
+      ...(tty ? { onProgress: (p: ExploreProgress) => process.stderr.write(progressLine(p)) } : {}),
+      ...(invariants ? { invariants } : {}),
+    };
+    if (!flags.json) {
+      io.out(
+        engine === 'random'
+          ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs} runs per campaign, seed ${flags.seed}`
+          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints)`,
+      );
+      io.out(`config ${describeConfig(config)}`);
+      io.out('');
+    }
+    const { document, verdicts } = checkDocument(variants, options, (v) => {
+      if (tty) process.stderr.write('\r\x1b[K');
+      if (!flags.json) io.out(`${formatVerdict(v)}\n`);
+    });
+    documents.push(document);
+    results.push(verdicts);
+    if (flags.json || flags.reports === 'none') continue;
     for (const v of verdicts) {
       const failures = [...v.failures].sort((a, b) => a.actions.length - b.actions.length);
       for (const f of flags.reports === 'all' ? failures : failures.slice(0, 1)) {
         const variant = variants.find((x) => x.id === v.protocol)!;
-        const row = v.invariants.find((i) => i.invariant === f.invariant.id)!;
         io.out(
           formatRaceReport({
             variant,
@@ -181,9 +246,9 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
             invariant: f.invariant,
             witness: f.witness,
             trace: f.replay.trace,
-            engine: 'random (fast-check)',
-            seed: flags.seed,
-            provenance: `found in run ${row.counterexample!.run}, shrunk to ${f.shrunkLength} steps, minimised to ${f.actions.length}`,
+            engine: engine === 'random' ? 'random (fast-check)' : 'exhaustive (breadth-first)',
+            ...(engine === 'random' ? { seed: flags.seed } : {}),
+            provenance: f.provenance,
             ...(fileOf.has(variant.id) ? { variantFile: fileOf.get(variant.id)! } : {}),
           }),
         );
@@ -191,14 +256,29 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       }
     }
   }
-  const rows = verdicts.flatMap((v) => v.invariants);
-  const bad = verdicts.filter((v) => !v.ok).map((v) => v.protocol);
+  const differ = results.length === 2 ? disagreements(results[0]!, results[1]!) : [];
+  const ok = documents.every((d) => d.ok) && differ.length === 0;
+  if (flags.json) {
+    const doc =
+      documents.length === 1
+        ? documents[0]
+        : { tool: 'shootdown', version: VERSION, engine: 'both', documents, disagreements: differ, ok };
+    io.out(JSON.stringify(doc, null, 2));
+    return ok ? 0 : 1;
+  }
+  for (const d of differ) io.out(`engines disagree: ${d}`);
+  const all = results.flat();
+  const rows = all.flatMap((v) => v.invariants);
+  const bad = all
+    .filter((v) => !v.ok)
+    .map((v) => (engines.length > 1 ? `${v.protocol} (${v.engine})` : v.protocol));
+  const what = engines.length > 1 ? 'protocol checks' : 'protocols';
   io.out(
-    bad.length === 0
-      ? `${verdicts.length} protocols, ${rows.length} verdicts: every one as expected`
-      : `${bad.length} of ${verdicts.length} protocols not as expected: ${bad.join(', ')}`,
+    bad.length === 0 && differ.length === 0
+      ? `${all.length} ${what}, ${rows.length} verdicts: every one as expected`
+      : `${bad.length} of ${all.length} ${what} not as expected${bad.length ? `: ${bad.join(', ')}` : ''}${differ.length ? `; ${differ.length} disagreements between engines` : ''}`,
   );
-  return document.ok ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 function runList(json: boolean, io: Io): number {
@@ -272,20 +352,53 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('check')
     .description('check protocols against every invariant and compare with the expected verdicts')
     .option('--protocol <id>', 'a protocol to check (repeatable; default: all)', collect)
-    .option('--config <name>', `the world to check in (${Object.keys(CONFIGS).join(', ')})`, 'small')
-    .option('--runs <n>', 'fast-check runs per campaign', wholeNumber('--runs', 1, 10_000_000), DEFAULT_RUNS)
-    .option('--seed <n>', 'fast-check seed', wholeNumber('--seed', -(2 ** 31), 2 ** 31 - 1), DEFAULT_SEED)
+    .option(
+      '--config <name>',
+      `the world to check in (${Object.keys(CONFIGS).join(', ')}; default: small, tiny when exhaustive)`,
+    )
+    .addOption(
+      new Option('--engine <engine>', 'random testing, exhaustive search, or both (compared)')
+        .choices(['random', 'exhaustive', 'both'])
+        .default('random'),
+    )
+    .option(
+      '--runs <n>',
+      'random: fast-check runs per campaign',
+      wholeNumber('--runs', 1, 10_000_000),
+      DEFAULT_RUNS,
+    )
+    .option(
+      '--seed <n>',
+      'random: fast-check seed',
+      wholeNumber('--seed', -(2 ** 31), 2 ** 31 - 1),
+      DEFAULT_SEED,
+    )
+    .option(
+      '--max-commands <n>',
+      'random: longest action sequence per run',
+      wholeNumber('--max-commands', 1, 1000),
+      50,
+    )
+    .option(
+      '--max-states <n>',
+      'exhaustive: stop after this many distinct states',
+      wholeNumber('--max-states', 1, 2 ** 31 - 1),
+    )
+    .option(
+      '--max-seconds <n>',
+      'exhaustive: stop a search after this many seconds',
+      wholeNumber('--max-seconds', 1, 10 ** 6),
+    )
+    .option(
+      '--max-memory <mb>',
+      'exhaustive: stop before resident memory passes this many MB',
+      wholeNumber('--max-memory', 64, 10 ** 7),
+    )
     .option('--invariant <id>', 'check only this invariant (repeatable)', collect)
     .option(
       '--variant-file <path>',
       'a TypeScript or JavaScript file exporting variants (repeatable)',
       collect,
-    )
-    .option(
-      '--max-commands <n>',
-      'longest action sequence per run',
-      wholeNumber('--max-commands', 1, 1000),
-      50,
     )
     .addOption(
       new Option('--reports <which>', 'race reports to print')

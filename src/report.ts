@@ -16,7 +16,8 @@ export interface RaceReportInput {
   readonly witness: Witness;
   readonly trace: Trace;
   readonly engine: string;
-  readonly seed: number;
+  /** The random engine's seed; absent for the explorer. */
+  readonly seed?: number;
   /** How the engine got here, e.g. "found in run 13, shrunk to 8 steps". */
   readonly provenance?: string;
   /** The file the variant came from, when it is not in the registry. */
@@ -49,7 +50,8 @@ export function replayCommand(
 ): string {
   const r = runs === undefined ? '' : ` --runs ${runs}`;
   const file = input.variantFile === undefined ? '' : ` --variant-file ${input.variantFile}`;
-  return `npx shootdown check${file} --protocol ${input.variant.id} --config ${input.config.name} --invariant ${input.invariant.id} --seed ${input.seed}${r}`;
+  const how = input.seed === undefined ? ' --engine exhaustive' : ` --seed ${input.seed}${r}`;
+  return `npx shootdown check${file} --protocol ${input.variant.id} --config ${input.config.name} --invariant ${input.invariant.id}${how}`;
 }
 
 export function formatRaceReport(input: RaceReportInput, runs?: number): string {
@@ -88,7 +90,7 @@ export function formatRaceReport(input: RaceReportInput, runs?: number): string 
   out.push(`  protocol: ${variant.id}${variant.base ? ` (changes ${variant.base})` : ''}: ${variant.title}`);
   out.push(`  config:   ${describeConfig(config)}`);
   out.push(
-    `  engine:   ${input.engine}, seed ${input.seed}${input.provenance ? `, ${input.provenance}` : ''}`,
+    `  engine:   ${input.engine}${input.seed === undefined ? '' : `, seed ${input.seed}`}${input.provenance ? `, ${input.provenance}` : ''}`,
   );
   out.push(`  length:   ${nSteps} step${nSteps === 1 ? '' : 's'}`);
   out.push('');

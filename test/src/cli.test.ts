@@ -95,6 +95,75 @@ describe('shootdown check', () => {
   });
 });
 
+describe('shootdown check --engine', () => {
+  it('exhaustive: bounded proofs and shortest counterexamples, on tiny by default', async () => {
+    const r = await run(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--protocol',
+      'migrate-batched',
+      '--protocol',
+      'reclaim-batched-wrong-no-dirty-trap',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as CheckDocument;
+    expect(doc.engine).toBe('exhaustive');
+    expect(doc.config.name).toBe('tiny');
+    const proof = doc.protocols[0]!.invariants[0]!;
+    expect(proof).toMatchObject({ verdict: 'holds', states: 7192, depth: expect.any(Number) });
+    const trap = doc.protocols[1]!.invariants.find((i) => i.invariant === 'dirtyBitWriteThroughTrap')!;
+    expect(trap.counterexample).toMatchObject({ length: 4, shortest: true });
+  });
+
+  it('exhaustive with a budget: a partial verdict, exit 1, never a crash', async () => {
+    const r = await run(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--config',
+      'small',
+      '--protocol',
+      'sync',
+      '--max-states',
+      '500',
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /no violation \(500 states, \d+ transitions, depth \d+; search incomplete, stopped by max-states\)/,
+    );
+  });
+
+  it('both: runs the two engines and compares them', async () => {
+    const r = await run(
+      'check',
+      '--engine',
+      'both',
+      '--protocol',
+      'migrate-batched-wrong-copy-before-flush',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.documents.map((d: CheckDocument) => d.engine)).toEqual(['random', 'exhaustive']);
+    expect(doc.disagreements).toEqual([]);
+    expect(doc.ok).toBe(true);
+  });
+
+  it('the exhaustive race report names the engine in its replay line', async () => {
+    const r = await run(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--protocol',
+      'reclaim-batched-wrong-free-before-flush',
+    );
+    expect(r.out).toContain('engine:   exhaustive (breadth-first), no shorter one exists');
+    expect(r.out).toContain('--config tiny --invariant noAccessToFreedFrame --engine exhaustive');
+  });
+});
+
 describe('bad input: one line on stderr, exit 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown protocol', ['check', '--protocol', 'nope'], /unknown protocol 'nope'/],
@@ -106,6 +175,13 @@ describe('bad input: one line on stderr, exit 2', () => {
     ['unknown option', ['check', '--fast'], /unknown option '--fast'/],
     ['unknown command', ['prove'], /unknown command 'prove'/],
     ['bad reports choice', ['check', '--reports', 'some'], /--reports/],
+    ['unknown engine', ['check', '--engine', 'smt'], /--engine/],
+    [
+      'max-states zero',
+      ['check', '--engine', 'exhaustive', '--max-states', '0'],
+      /--max-states must be from 1/,
+    ],
+    ['max-memory not a number', ['check', '--max-memory', 'lots'], /--max-memory must be a whole number/],
     [
       'missing variant file',
       ['check', '--variant-file', 'no/such/file.ts'],

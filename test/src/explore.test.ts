@@ -1,0 +1,182 @@
+// The exhaustive explorer: bounded proofs with pinned state counts, shortest
+// counterexamples, budgets, coverage, and agreement with the random engine.
+
+import type { Draft } from 'immer';
+import { describe, expect, it } from 'vitest';
+import { apply, next } from '../../model/actions.js';
+import { CONFIGS } from '../../model/config.js';
+import { enabledActions } from '../../model/enumerate.js';
+import { VARIANTS } from '../../model/registry.js';
+import { initialState, type State } from '../../model/state.js';
+import { INVARIANTS } from '../../properties/invariants.js';
+import { checkVariant } from '../../src/check.js';
+import { disagreements } from '../../src/cli.js';
+import { decode, encode, layoutOf } from '../../src/encode.js';
+import { explore } from '../../src/explore.js';
+import { replay } from '../../src/trace.js';
+import { FingerprintSet, fingerprint } from '../../src/visited.js';
+import { variant } from '../support.js';
+
+const tiny = CONFIGS.tiny;
+
+/**
+ * Distinct states of each correct protocol on `tiny`, every interleaving explored.
+ * A changed count is a signal to investigate (the model changed), not a number to update.
+ */
+const DISTINCT_ON_TINY: Record<string, number> = {
+  sync: 5309,
+  'reclaim-batched': 10795,
+  'reclaim-batched-dirty': 7939,
+  'migrate-batched': 7192,
+};
+
+describe('bounded proofs on tiny', () => {
+  for (const v of VARIANTS.filter((x) => x.violates.length === 0))
+    it(`${v.id}: no violation in every reachable state`, () => {
+      const r = explore(v, tiny);
+      expect(r.violation).toBeNull();
+      expect(r.complete).toBe(true);
+      expect(r.stoppedBy).toBeNull();
+      expect(r.distinct).toBe(DISTINCT_ON_TINY[v.id]);
+      expect(r.generated).toBeGreaterThan(r.distinct);
+      // the race window is opened, so the proof is not vacuous
+      for (const t of v.reaches) expect(r.targetsHit, t).toContain(t);
+      // every kind of step the protocol has actually fired
+      const steps = new Set(
+        [v.policy.reclaim, v.policy.migrate].flatMap((j) =>
+          (j?.program ?? []).flatMap((p) => ('each' in p ? p.each : [p.once])),
+        ),
+      );
+      for (const s of steps) expect(r.coverage[s], s).toBeGreaterThan(0);
+      for (const op of ['load', 'store', 'tlbEvict', 'reuseFrame', 'migrate_pages', 'shrink_folio_list'])
+        expect(r.coverage[op], op).toBeGreaterThan(0);
+    });
+});
+
+describe('budgets', () => {
+  it('--max-states ends the search with a partial verdict, not a crash', () => {
+    const r = explore(variant('migrate-batched'), CONFIGS.small, { maxStates: 2000 });
+    expect(r.complete).toBe(false);
+    expect(r.stoppedBy).toBe('max-states');
+    expect(r.distinct).toBe(2000);
+    const v = checkVariant(variant('migrate-batched'), {
+      config: CONFIGS.small,
+      engine: 'exhaustive',
+      maxStates: 2000,
+    });
+    expect(v.invariants.every((i) => i.verdict === 'incomplete' && i.stoppedBy === 'max-states')).toBe(true);
+    expect(v.ok).toBe(false);
+  });
+
+  it('a memory ceiling below what the process already uses stops at the first check', () => {
+    const r = explore(variant('sync'), CONFIGS.small, { maxMemoryMb: 1, progressEveryMs: 0 });
+    expect(r.stoppedBy).toBe('memory');
+  });
+
+  it('reports progress while it runs', () => {
+    const seen: number[] = [];
+    explore(variant('sync'), tiny, { progressEveryMs: 0, onProgress: (p) => seen.push(p.distinct) });
+    expect(seen.length).toBeGreaterThan(3);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+  });
+});
+
+describe('the two engines agree on tiny', () => {
+  const random = VARIANTS.map((v) =>
+    checkVariant(v, { config: tiny, engine: 'random', runs: 2000, seed: 1 }),
+  );
+  const exhaustive = VARIANTS.map((v) => checkVariant(v, { config: tiny, engine: 'exhaustive' }));
+
+  it('on every verdict, and the explorer is never longer', () => {
+    expect(disagreements(random, exhaustive)).toEqual([]);
+    for (const e of exhaustive) expect(e.ok, e.protocol).toBe(true);
+  });
+
+  it('every random counterexample replays step for step through the explorer’s encoding', () => {
+    const layout = layoutOf(tiny);
+    const bytes = new Uint8Array(layout.size);
+    for (const r of random)
+      for (const f of r.failures) {
+        const v = variant(r.protocol);
+        let viaImmer = initialState(tiny);
+        encode(layout, viaImmer, bytes);
+        for (const action of f.actions) {
+          const plain = decode(layout, bytes);
+          expect(enabledActions(v, tiny, plain)).toContainEqual(action);
+          apply(v, plain as Draft<State>, action);
+          viaImmer = next(v, viaImmer, action);
+          const mine = new Uint8Array(layout.size);
+          encode(layout, viaImmer, mine);
+          encode(layout, plain, bytes);
+          expect(bytes).toEqual(mine);
+        }
+        // and the state it reaches is the one the random engine reported as broken
+        expect(replay(v, tiny, f.actions, { invariants: [f.invariant] }).violation?.atStep).toBe(
+          f.actions.length,
+        );
+      }
+  });
+});
+
+describe('canonical encoding', () => {
+  it('decode(encode(s)) gives back s, cost counters aside, on every state of a long walk', () => {
+    for (const config of Object.values(CONFIGS)) {
+      const layout = layoutOf(config);
+      const bytes = new Uint8Array(layout.size);
+      const v = variant('migrate-batched');
+      let s = initialState(config);
+      for (let i = 0; i < 300; i++) {
+        encode(layout, s, bytes);
+        expect(decode(layout, bytes)).toEqual({ ...s, cost: { ipis: 0, fullFlushes: 0, pageFlushes: 0 } });
+        const menu = enabledActions(v, config, s);
+        if (menu.length === 0) break; // a deadlock: every access waits for memory nobody frees
+        s = next(v, s, menu[(i * 7919) % menu.length]!);
+      }
+    }
+  });
+
+  it('equal states encode equally and different ones differently', () => {
+    const layout = layoutOf(tiny);
+    const v = variant('sync');
+    const s = initialState(tiny);
+    const a = new Uint8Array(layout.size);
+    const b = new Uint8Array(layout.size);
+    encode(layout, s, a);
+    encode(layout, initialState(tiny), b);
+    expect(a).toEqual(b);
+    for (const action of enabledActions(v, tiny, s)) {
+      encode(layout, next(v, s, action), b);
+      expect(b, JSON.stringify(action)).not.toEqual(a);
+    }
+  });
+});
+
+describe('the fingerprint set', () => {
+  it('answers membership exactly through growth', () => {
+    const set = new FingerprintSet(4);
+    const fp = new Uint32Array(2);
+    const bytes = new Uint8Array(4);
+    for (let i = 0; i < 5000; i++) {
+      new DataView(bytes.buffer).setUint32(0, i);
+      fingerprint(bytes, 0, 4, fp);
+      expect(set.add(fp[0]!, fp[1]!)).toBe(true);
+    }
+    for (let i = 0; i < 5000; i += 7) {
+      new DataView(bytes.buffer).setUint32(0, i);
+      fingerprint(bytes, 0, 4, fp);
+      expect(set.add(fp[0]!, fp[1]!)).toBe(false);
+    }
+    expect(set.size).toBe(5000);
+    // 16 bytes a stored state at most (two 32-bit words a slot, load at most a half)
+    expect(set.bytes / set.size).toBeLessThanOrEqual(16 * 2);
+  });
+
+  it('every invariant is checked: the explorer finds what each one catches', () => {
+    const caught = new Set(
+      VARIANTS.flatMap((v) =>
+        checkVariant(v, { config: tiny, engine: 'exhaustive' }).failures.map((f) => f.invariant.id),
+      ),
+    );
+    expect([...caught].sort()).toEqual(INVARIANTS.map((i) => i.id).sort());
+  });
+});

@@ -2,7 +2,7 @@
 // time, so every user access and every other task can interleave between its steps.
 
 import type { Draft } from 'immer';
-import { match } from 'ts-pattern';
+import { unreachable } from './exhaustive.js';
 import { migrate_folio_done, move_to_new_folio, remove_migration_ptes } from './migrate.js';
 import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
@@ -36,23 +36,23 @@ export function currentFolio(policy: Policy, task: Task): BatchFolio | null {
  * returns at once.
  */
 function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null): boolean {
-  return match(step)
-    .with('pageout', () => folio !== null && s.frames[folio.src]!.dirty)
-    .with(
-      'try_to_unmap_flush_dirty',
-      () => task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty),
-    )
-    .with('try_to_unmap_flush', () => task.tlb_ubc.flush_required)
-    .with(
-      'try_to_unmap_one',
-      'try_to_migrate_one',
-      'free_unref_folios',
-      'move_to_new_folio',
-      'remove_migration_ptes',
-      'migrate_folio_done',
-      () => true,
-    )
-    .exhaustive();
+  switch (step) {
+    case 'pageout':
+      return folio !== null && s.frames[folio.src]!.dirty;
+    case 'try_to_unmap_flush_dirty':
+      return task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty);
+    case 'try_to_unmap_flush':
+      return task.tlb_ubc.flush_required;
+    case 'try_to_unmap_one':
+    case 'try_to_migrate_one':
+    case 'free_unref_folios':
+    case 'move_to_new_folio':
+    case 'remove_migration_ptes':
+    case 'migrate_folio_done':
+      return true;
+    default:
+      return unreachable(step);
+  }
 }
 
 /** The position after `pc` in program order; null past the end. */
@@ -102,16 +102,36 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
   const step = currentStep(policy, task)!;
   const folio = currentFolio(policy, task);
   const f = folio!; // per-folio steps always have one; `once` steps ignore it
-  match(step)
-    .with('try_to_unmap_one', () => unmapOne(d, job, index, f, 'none'))
-    .with('try_to_migrate_one', () => unmapOne(d, job, index, f, 'migration'))
-    .with('try_to_unmap_flush', () => try_to_unmap_flush(d, index))
-    .with('try_to_unmap_flush_dirty', () => try_to_unmap_flush_dirty(d, index))
-    .with('pageout', () => pageout(d, f))
-    .with('free_unref_folios', () => free_unref_folios(d, f))
-    .with('move_to_new_folio', () => move_to_new_folio(d, f))
-    .with('remove_migration_ptes', () => remove_migration_ptes(d, f))
-    .with('migrate_folio_done', () => migrate_folio_done(d, f))
-    .exhaustive();
+  switch (step) {
+    case 'try_to_unmap_one':
+      unmapOne(d, job, index, f, 'none');
+      break;
+    case 'try_to_migrate_one':
+      unmapOne(d, job, index, f, 'migration');
+      break;
+    case 'try_to_unmap_flush':
+      try_to_unmap_flush(d, index);
+      break;
+    case 'try_to_unmap_flush_dirty':
+      try_to_unmap_flush_dirty(d, index);
+      break;
+    case 'pageout':
+      pageout(d, f);
+      break;
+    case 'free_unref_folios':
+      free_unref_folios(d, f);
+      break;
+    case 'move_to_new_folio':
+      move_to_new_folio(d, f);
+      break;
+    case 'remove_migration_ptes':
+      remove_migration_ptes(d, f);
+      break;
+    case 'migrate_folio_done':
+      migrate_folio_done(d, f);
+      break;
+    default:
+      unreachable(step);
+  }
   settle(d, policy, index, successor(job.program, d.tasks[index]!.pc, task.folios.length));
 }

@@ -95,11 +95,12 @@ class Arena {
   }
 }
 
-class Growable {
-  a: Int32Array = new Int32Array(1 << 16);
+/** A growable typed array: per state, its parent (Int32) and the action that led to it (Uint16). */
+class Growable<T extends Int32Array | Uint16Array> {
+  constructor(public a: T) {}
   set(i: number, v: number): void {
     if (i >= this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
+      const b = new (this.a.constructor as new (n: number) => T)(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }
@@ -114,6 +115,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   const layout = layoutOf(config);
   const size = layout.size;
   const universe = allActions(variant, config);
+  if (universe.length > 0xffff) throw new Error('internal: more actions than a Uint16 can name');
   const started = performance.now();
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
   const maxMs = (options.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000;
@@ -123,8 +125,8 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
 
   const visited = new FingerprintSet();
   const arena = new Arena(size);
-  const parent = new Growable();
-  const via = new Growable();
+  const parent = new Growable(new Int32Array(1 << 16));
+  const via = new Growable(new Uint16Array(1 << 16));
   const coverage: Record<string, number> = {};
   const targetsHit = new Set<string>();
   const scratch = new Uint8Array(size);

@@ -1,6 +1,6 @@
 // The explorer's visited set: 64-bit fingerprints of canonical state bytes in an
-// open-addressing table over a Uint32Array (two words a slot, load at most 1/2, so
-// 16 bytes a state). A JavaScript Set cannot hold more than 2^24 entries and costs
+// open-addressing table over a Uint32Array (two words a slot, grown by doubling at load
+// 3/4, so 10.7 to 21.3 bytes a state). A JavaScript Set cannot hold more than 2^24 entries and costs
 // twice the memory (PERFORMANCE-NOTES.md).
 
 /** Two independent 32-bit hashes of bytes[at, at+len) (FNV-1a and a murmur-style mix). */
@@ -40,7 +40,7 @@ export class FingerprintSet {
 
   /** Add the fingerprint; false when it was already there. */
   add(h1: number, h2: number): boolean {
-    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
     const t = this.table;
     let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask;
     for (;;) {

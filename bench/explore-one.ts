@@ -1,0 +1,27 @@
+// One explorer run in its own process, so its peak memory is its own.
+// Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds>
+import { defineConfig } from '../model/config.js';
+import { findVariant } from '../model/registry.js';
+import { explore } from '../src/explore.js';
+
+const [id, configJson, maxSeconds] = process.argv.slice(2);
+const variant = findVariant(id!);
+if (variant === undefined) throw new Error(`unknown protocol ${id}`);
+const config = defineConfig(JSON.parse(configJson!));
+const r = explore(variant, config, { maxSeconds: Number(maxSeconds ?? 60) });
+console.log(
+  JSON.stringify({
+    protocol: id,
+    config: config.name,
+    complete: r.complete,
+    stoppedBy: r.stoppedBy,
+    distinct: r.distinct,
+    transitions: r.generated,
+    depth: r.depth,
+    seconds: r.seconds,
+    violation: r.violation?.invariant.id ?? null,
+    counterexampleLength: r.violation?.actions.length ?? null,
+    visitedBytes: r.visitedBytes,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);

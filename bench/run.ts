@@ -1,0 +1,192 @@
+// `npm run bench`: shootdown's explorer, Spin on the Promela twin (bench/migrate-batched.pml)
+// and the fast-check engine, side by side on the same protocol and configurations.
+// Prints a Markdown report; BENCHMARKS.md records one run of it.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONFIGS, type Config, defineConfig } from '../model/config.js';
+import { findVariant } from '../model/registry.js';
+import { findInvariant } from '../properties/invariants.js';
+import { runRandom } from '../src/random.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const quick = process.argv.includes('--quick');
+const LIMIT = quick ? 10 : 60;
+
+/** Worlds of growing size; the first two are the named configs the tests use. */
+const GROWTH: Config[] = [
+  CONFIGS.tiny,
+  defineConfig({
+    ...CONFIGS.tiny,
+    name: 'tiny-3cpu',
+    why: 'tiny with a third CPU',
+    cpus: 3,
+    cpuMm: [0, 0, 0],
+  }),
+  defineConfig({
+    ...CONFIGS.tiny,
+    name: 'tiny-4cpu',
+    why: 'tiny with four CPUs',
+    cpus: 4,
+    cpuMm: [0, 0, 0, 0],
+  }),
+  CONFIGS.small,
+];
+
+interface ExploreRow {
+  protocol: string;
+  config: string;
+  complete: boolean;
+  stoppedBy: string | null;
+  distinct: number;
+  transitions: number;
+  depth: number;
+  seconds: number;
+  violation: string | null;
+  counterexampleLength: number | null;
+  visitedBytes: number;
+  peakRssMb: number;
+}
+
+function exploreOne(protocol: string, config: Config): ExploreRow {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'explore-one.ts'), protocol, JSON.stringify(config), String(LIMIT)],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+interface SpinRow {
+  stored: number;
+  transitions: number;
+  searchSeconds: number;
+  totalSeconds: number;
+  memoryMb: number;
+  violated: boolean;
+  depth: number;
+}
+
+function ensureSpin(): boolean {
+  if (spawnSync('spin', ['-V']).status === 0) return true;
+  console.error('spin not found: installing Debian package spin');
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+  spawnSync('apt-get', ['install', '-y', '-qq', 'spin'], { stdio: 'ignore' });
+  return spawnSync('spin', ['-V']).status === 0;
+}
+
+/** Spin's usual exhaustive safety search: -DSAFETY, no partial-order reduction, full state storage. */
+function runSpin(defines: string[]): SpinRow | null {
+  const pml = join(here, 'migrate-batched.pml');
+  if (!existsSync(pml)) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'shootdown-spin-'));
+  const t0 = performance.now();
+  execFileSync('spin', [...defines.map((d) => `-D${d}`), '-a', pml], { cwd: dir, stdio: 'ignore' });
+  execFileSync(
+    'gcc',
+    ['-O2', '-DSAFETY', '-DNOREDUCE', ...defines.map((d) => `-D${d}`), '-o', 'pan', 'pan.c'],
+    {
+      cwd: dir,
+      stdio: 'ignore',
+    },
+  );
+  const t1 = performance.now();
+  const r = spawnSync('./pan', ['-m10000000', '-w26'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const t2 = performance.now();
+  const out = r.stdout;
+  const num = (re: RegExp) => Number(out.match(re)?.[1] ?? Number.NaN);
+  return {
+    stored: num(/([\d.e+]+) states, stored/),
+    transitions: num(/([\d.e+]+) transitions \(= stored\+matched\)/),
+    searchSeconds: (t2 - t1) / 1000,
+    totalSeconds: (t2 - t0) / 1000,
+    memoryMb: num(/([\d.]+)\s+total actual memory usage/),
+    violated: /assertion violated|errors: [1-9]/.test(out),
+    depth: num(/depth reached (\d+)/),
+  };
+}
+
+function fastCheckTimeToBug(
+  config: Config,
+  seeds: number,
+): { found: number; medianMs: number; medianRuns: number } {
+  const bug = findVariant('migrate-batched-wrong-copy-before-flush')!;
+  const inv = [findInvariant('noLostWrite')!];
+  const times: number[] = [];
+  const runs: number[] = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const t0 = performance.now();
+    const r = runRandom(bug, config, inv, { runs: 20_000, seed });
+    if (r.failure) {
+      times.push(performance.now() - t0);
+      runs.push(r.runs);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  return { found: times.length, medianMs: median(times), medianRuns: median(runs) };
+}
+
+const fmt = (n: number, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d }) : '-';
+
+console.log(
+  `# shootdown bench (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, limit ${LIMIT} s)\n`,
+);
+console.log('## Explorer growth (migrate-batched, every interleaving)\n');
+console.log(
+  '| config | CPUs | pages | frames | distinct | transitions | depth | seconds | states/s | bytes/state (visited set) | peak RSS MB | verdict |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+const rows: ExploreRow[] = [];
+for (const c of GROWTH) {
+  const r = exploreOne('migrate-batched', c);
+  rows.push(r);
+  const verdict = r.complete
+    ? 'holds'
+    : r.violation
+      ? `violated: ${r.violation}`
+      : `incomplete (${r.stoppedBy})`;
+  console.log(
+    `| ${c.name} | ${c.cpus} | ${c.pages} | ${c.frames} | ${fmt(r.distinct)} | ${fmt(r.transitions)} | ${r.depth} | ${fmt(r.seconds, 2)} | ${fmt(r.distinct / r.seconds)} | ${fmt(r.visitedBytes / r.distinct, 1)} | ${fmt(r.peakRssMb)} | ${verdict} |`,
+  );
+}
+
+console.log('\n## Explorer against Spin on the same model (config tiny)\n');
+const haveSpin = ensureSpin();
+const ours = rows[0]!;
+const ourBug = exploreOne('migrate-batched-wrong-copy-before-flush', CONFIGS.tiny);
+const spin = haveSpin ? runSpin([]) : null;
+const spinBug = haveSpin ? runSpin(['COPY_BEFORE_FLUSH']) : null;
+if (spin === null || spinBug === null) {
+  console.log('Spin or bench/migrate-batched.pml is missing: no comparison.');
+} else {
+  console.log(
+    '| engine | protocol | distinct states | transitions | time to verdict (s) | of which search (s) | states/s | memory MB | verdict |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    `| shootdown explorer | migrate-batched | ${fmt(ours.distinct)} | ${fmt(ours.transitions)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.distinct / ours.seconds)} | ${fmt(ours.peakRssMb)} (RSS) | ${ours.complete ? 'holds' : 'incomplete'} |`,
+  );
+  console.log(
+    `| Spin 6.5 (-DSAFETY -DNOREDUCE) | migrate-batched | ${fmt(spin.stored)} | ${fmt(spin.transitions)} | ${fmt(spin.totalSeconds, 3)} | ${fmt(spin.searchSeconds, 3)} | ${fmt(spin.stored / spin.searchSeconds)} | ${fmt(spin.memoryMb, 1)} | ${spin.violated ? 'violated' : 'holds'} |`,
+  );
+  console.log(
+    `| shootdown explorer | copy-before-flush bug | ${fmt(ourBug.distinct)} | ${fmt(ourBug.transitions)} | ${fmt(ourBug.seconds, 3)} | ${fmt(ourBug.seconds, 3)} | - | ${fmt(ourBug.peakRssMb)} (RSS) | ${ourBug.violation} in ${ourBug.counterexampleLength} steps |`,
+  );
+  console.log(
+    `| Spin 6.5 | copy-before-flush bug | ${fmt(spinBug.stored)} | ${fmt(spinBug.transitions)} | ${fmt(spinBug.totalSeconds, 3)} | ${fmt(spinBug.searchSeconds, 3)} | - | ${fmt(spinBug.memoryMb, 1)} | ${spinBug.violated ? 'assertion violated' : 'no violation'} |`,
+  );
+  console.log(
+    `\nRatios (shootdown / Spin): time to full verdict ${fmt(ours.seconds / spin.totalSeconds, 2)} (search alone ${fmt(ours.seconds / spin.searchSeconds, 2)}); distinct states ${fmt(ours.distinct / spin.stored, 3)}; time to first counterexample ${fmt(ourBug.seconds / spinBug.totalSeconds, 2)}.`,
+  );
+}
+
+console.log('\n## fast-check engine: time to the copy-before-flush bug (noLostWrite)\n');
+console.log('| config | seeds that found it | median time (ms) | median runs |');
+console.log('|---|---|---|---|');
+for (const c of [CONFIGS.tiny, CONFIGS.small]) {
+  const r = fastCheckTimeToBug(c, quick ? 5 : 20);
+  console.log(`| ${c.name} | ${r.found} of ${quick ? 5 : 20} | ${fmt(r.medianMs)} | ${fmt(r.medianRuns)} |`);
+}

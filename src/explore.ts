@@ -4,6 +4,7 @@
 // 64-bit fingerprints of those bytes as its visited set, and replays every
 // counterexample through `next` (immer) before reporting it.
 
+import { totalmem } from 'node:os';
 import type { Draft } from 'immer';
 import { type Action, apply, enabled } from '../model/actions.js';
 import type { Config } from '../model/config.js';
@@ -32,7 +33,7 @@ export interface ExploreOptions {
   /** Stop after this many distinct states. */
   readonly maxStates?: number;
   readonly maxSeconds?: number;
-  /** Stop before the process's resident memory passes this. */
+  /** Stop before the process's resident memory passes this (default: 3/4 of the machine's). */
   readonly maxMemoryMb?: number;
   readonly onProgress?: (p: ExploreProgress) => void;
   readonly progressEveryMs?: number;
@@ -119,7 +120,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   const started = performance.now();
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
   const maxMs = (options.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000;
-  const maxRss = (options.maxMemoryMb ?? Number.POSITIVE_INFINITY) * 1024 * 1024;
+  const maxRss = options.maxMemoryMb === undefined ? totalmem() * 0.75 : options.maxMemoryMb * 1048576;
   const progressEvery = options.progressEveryMs ?? 3000;
   let lastProgress = started;
 
@@ -188,10 +189,11 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     if ((head & 255) === 0) {
       const now = performance.now();
       if (now - started > maxMs) return finish('max-seconds', count);
+      // Stop cleanly well before the kernel's OOM killer would.
+      if ((head & 4095) === 0 && process.memoryUsage.rss() > maxRss) return finish('memory', count);
       if (now - lastProgress >= progressEvery) {
         lastProgress = now;
-        const rss = process.memoryUsage().rss;
-        if (rss > maxRss) return finish('memory', count);
+        const rss = process.memoryUsage.rss();
         options.onProgress?.({
           depth,
           generated,

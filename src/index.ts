@@ -38,6 +38,8 @@ export type {
   Verdict,
 } from './check.js';
 export { checkDocument, checkVariant } from './check.js';
+export type { Budget, ExploreOptions, ExploreProgress, ExploreResult, ExploreViolation } from './explore.js';
+export { explore } from './explore.js';
 export { minimise, runRandom } from './random.js';
 export { formatRaceReport } from './report.js';
 export type { ReplayResult, Trace, TraceStep, Violation } from './trace.js';

@@ -153,3 +153,26 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
   }
   return { cpus, mms, frames, tasks, ghost: { memory }, cost: { ...ZERO_COST } };
 }
+
+/** A fresh, mutable deep copy of a state (cheaper than decoding the bytes again). */
+export function copyState(s: State): State {
+  return {
+    cpus: s.cpus.map((c) => ({ mm: c.mm, tlb: c.tlb.map((e) => (e === null ? null : { ...e })) })),
+    mms: s.mms.map((m) => ({
+      pte: m.pte.map((p) => ({ ...p })),
+      mm_cpumask: m.mm_cpumask,
+      tlb_flush_batched: m.tlb_flush_batched,
+      swap: m.swap.slice(),
+    })),
+    frames: s.frames.map((f) => ({ owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty })),
+    tasks: s.tasks.map((t) => ({
+      cpu: t.cpu,
+      job: t.job,
+      folios: t.folios.map((f) => ({ ...f })),
+      pc: t.pc,
+      tlb_ubc: { ...t.tlb_ubc },
+    })),
+    ghost: { memory: s.ghost.memory.map((r) => r.slice()) },
+    cost: { ...s.cost },
+  };
+}

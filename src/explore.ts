@@ -14,7 +14,7 @@ import { currentStep } from '../model/task.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
-import { decode, encode, layoutOf } from './encode.js';
+import { copyState, decode, encode, layoutOf } from './encode.js';
 import { type ReplayResult, replay } from './trace.js';
 import { FingerprintSet, fingerprint } from './visited.js';
 
@@ -209,7 +209,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     for (let ai = 0; ai < universe.length; ai++) {
       const action = universe[ai]!;
       if (!enabled(variant, pre, action)) continue;
-      const post = decode(layout, arena.bytes, arena.offset(head));
+      const post = copyState(pre);
       const name =
         action.op === 'kernelStep'
           ? (currentStep(variant.policy, pre.tasks[action.task]!) ?? 'idle')

@@ -11,7 +11,7 @@ import { initialState, type State } from '../../model/state.js';
 import { INVARIANTS } from '../../properties/invariants.js';
 import { checkVariant } from '../../src/check.js';
 import { disagreements } from '../../src/cli.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
+import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';
 import { replay } from '../../src/trace.js';
 import { FingerprintSet, fingerprint } from '../../src/visited.js';
@@ -132,6 +132,21 @@ describe('canonical encoding', () => {
         if (menu.length === 0) break; // a deadlock: every access waits for memory nobody frees
         s = next(v, s, menu[(i * 7919) % menu.length]!);
       }
+    }
+  });
+
+  it('copyState gives an equal copy that the recipes can step without touching the original', () => {
+    const v = variant('migrate-batched');
+    let s = initialState(CONFIGS.small);
+    for (let i = 0; i < 200; i++) {
+      const menu = enabledActions(v, CONFIGS.small, s);
+      const action = menu[(i * 7919) % menu.length]!;
+      const copy = copyState(s);
+      expect(copy).toEqual(s);
+      apply(v, copy as Draft<State>, action);
+      const stepped = next(v, s, action);
+      expect(copy).toEqual(stepped);
+      s = stepped;
     }
   });
 

@@ -103,11 +103,46 @@ export const PER_FOLIO_STEPS: readonly StepName[] = [
   'migrate_folio_done',
 ];
 
-function checkProgram(id: string, job: JobPolicy | null): void {
-  for (const phase of job?.program ?? []) {
-    if ('once' in phase && PER_FOLIO_STEPS.includes(phase.once))
-      throw new Error(`variant ${id}: ${phase.once} acts on one folio, so it belongs in an 'each' phase`);
+const ALL_STEPS: readonly StepName[] = [...PER_FOLIO_STEPS, 'try_to_unmap_flush', 'try_to_unmap_flush_dirty'];
+
+/** What is wrong with a job policy (it may come from a user's untyped file), or null. */
+export function jobPolicyProblem(job: unknown): string | null {
+  if (job === null) return null;
+  if (typeof job !== 'object') return 'a job policy must be an object or null';
+  const j = job as Partial<JobPolicy>;
+  if (typeof j.batchFlush !== 'boolean' || typeof j.deferDirty !== 'boolean')
+    return 'a job policy needs batchFlush and deferDirty (true or false)';
+  if (!Array.isArray(j.program) || j.program.length === 0) return 'a job policy needs a non-empty program';
+  for (const phase of j.program as unknown[]) {
+    if (typeof phase !== 'object' || phase === null)
+      return 'each phase of a program is { each: [...] } or { once: ... }';
+    const steps = 'each' in phase ? (phase as { each: unknown }).each : [(phase as { once?: unknown }).once];
+    if (!Array.isArray(steps) || steps.length === 0) return 'an each phase needs at least one step';
+    const unknown = steps.find((st) => !ALL_STEPS.includes(st as StepName));
+    if (unknown !== undefined)
+      return `unknown kernel step '${String(unknown)}' (known: ${ALL_STEPS.join(', ')})`;
+    if ('once' in phase && PER_FOLIO_STEPS.includes((phase as { once: StepName }).once))
+      return `${(phase as { once: StepName }).once} acts on one folio, so it belongs in an 'each' phase`;
   }
+  return null;
+}
+
+/** What is wrong with a whole policy, or null. */
+export function policyProblem(policy: unknown): string | null {
+  if (typeof policy !== 'object' || policy === null) return 'policy must be an object';
+  const p = policy as Partial<Policy>;
+  if (typeof p.arch !== 'object' || p.arch === null || typeof p.arch.dirtyBitTrap !== 'boolean')
+    return 'policy.arch needs dirtyBitTrap (true or false)';
+  for (const job of ['reclaim', 'migrate'] as const) {
+    const problem = jobPolicyProblem(p[job] ?? null);
+    if (problem !== null) return `policy.${job}: ${problem}`;
+  }
+  return null;
+}
+
+function checkProgram(id: string, job: JobPolicy | null): void {
+  const problem = jobPolicyProblem(job);
+  if (problem !== null) throw new Error(`variant ${id}: ${problem}`);
 }
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */

@@ -5,7 +5,7 @@
 
 import type { Action } from '../model/actions.js';
 import type { Config } from '../model/config.js';
-import type { Variant } from '../model/variant.js';
+import { policyProblem, type Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
 import { type Budget, type ExploreProgress, explore } from './explore.js';
@@ -107,8 +107,10 @@ export interface CheckOptions {
 export const DEFAULT_RUNS = 2000;
 export const DEFAULT_SEED = 1;
 
-/** Unknown invariant or target ids in a variant, as one line, or null. */
+/** What is wrong with a variant (unknown ids, a malformed policy), as one line, or null. */
 export function variantProblem(variant: Variant): string | null {
+  const policy = policyProblem(variant.policy);
+  if (policy !== null) return `variant ${variant.id}: ${policy}`;
   const unknownInvariant = variant.violates.find((id) => !INVARIANTS.some((i) => i.id === id));
   if (unknownInvariant)
     return `variant ${variant.id} expects to violate unknown invariant '${unknownInvariant}'`;

@@ -177,6 +177,11 @@ describe('bad input: one line on stderr, exit 2', () => {
     ['bad reports choice', ['check', '--reports', 'some'], /--reports/],
     ['unknown engine', ['check', '--engine', 'smt'], /--engine/],
     [
+      'variant naming an unknown kernel step',
+      ['check', '--variant-file', 'test/fixtures/bad-step.mjs'],
+      /unknown kernel step 'copy_page'/,
+    ],
+    [
       'max-states zero',
       ['check', '--engine', 'exhaustive', '--max-states', '0'],
       /--max-states must be from 1/,

@@ -93,7 +93,7 @@ function runSpin(defines: string[]): SpinRow | null {
     },
   );
   const t1 = performance.now();
-  const r = spawnSync('./pan', ['-m10000000', '-w26'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync('./pan', ['-m10000000'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 24 });
   const t2 = performance.now();
   const out = r.stdout;
   const num = (re: RegExp) => Number(out.match(re)?.[1] ?? Number.NaN);

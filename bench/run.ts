@@ -77,8 +77,11 @@ function ensureSpin(): boolean {
   return spawnSync('spin', ['-V']).status === 0;
 }
 
-/** Spin's usual exhaustive safety search: -DSAFETY, no partial-order reduction, full state storage. */
-function runSpin(defines: string[]): SpinRow | null {
+/**
+ * Spin's usual exhaustive safety search: -DSAFETY, no partial-order reduction (one process
+ * anyway), full state storage, a search stack deep enough for the model.
+ */
+function runSpin(defines: string[], big: boolean): SpinRow | null {
   const pml = join(here, 'migrate-batched.pml');
   if (!existsSync(pml)) return null;
   const dir = mkdtempSync(join(tmpdir(), 'shootdown-spin-'));
@@ -93,7 +96,8 @@ function runSpin(defines: string[]): SpinRow | null {
     },
   );
   const t1 = performance.now();
-  const r = spawnSync('./pan', ['-m10000000'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const panArgs = big ? ['-m1000000', '-w26'] : ['-m100000'];
+  const r = spawnSync('./pan', panArgs, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 24 });
   const t2 = performance.now();
   const out = r.stdout;
   const num = (re: RegExp) => Number(out.match(re)?.[1] ?? Number.NaN);
@@ -153,34 +157,43 @@ for (const c of GROWTH) {
   );
 }
 
-console.log('\n## Explorer against Spin on the same model (config tiny)\n');
+console.log('\n## Explorer against Spin on the same model\n');
 const haveSpin = ensureSpin();
-const ours = rows[0]!;
-const ourBug = exploreOne('migrate-batched-wrong-copy-before-flush', CONFIGS.tiny);
-const spin = haveSpin ? runSpin([]) : null;
-const spinBug = haveSpin ? runSpin(['COPY_BEFORE_FLUSH']) : null;
-if (spin === null || spinBug === null) {
+const pairs: [Config, string[], boolean, ExploreRow][] = [
+  [CONFIGS.tiny, [], false, rows[0]!],
+  [CONFIGS.small, ['SMALL'], true, rows.find((r) => r.config === 'small')!],
+];
+if (!haveSpin || !existsSync(join(here, 'migrate-batched.pml'))) {
   console.log('Spin or bench/migrate-batched.pml is missing: no comparison.');
 } else {
   console.log(
-    '| engine | protocol | distinct states | transitions | time to verdict (s) | of which search (s) | states/s | memory MB | verdict |',
+    '| config | engine | protocol | distinct states | transitions | time to verdict (s) | of which search (s) | states/s (search) | memory MB | verdict |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  console.log(
-    `| shootdown explorer | migrate-batched | ${fmt(ours.distinct)} | ${fmt(ours.transitions)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.distinct / ours.seconds)} | ${fmt(ours.peakRssMb)} (RSS) | ${ours.complete ? 'holds' : 'incomplete'} |`,
-  );
-  console.log(
-    `| Spin 6.5 (-DSAFETY -DNOREDUCE) | migrate-batched | ${fmt(spin.stored)} | ${fmt(spin.transitions)} | ${fmt(spin.totalSeconds, 3)} | ${fmt(spin.searchSeconds, 3)} | ${fmt(spin.stored / spin.searchSeconds)} | ${fmt(spin.memoryMb, 1)} | ${spin.violated ? 'violated' : 'holds'} |`,
-  );
-  console.log(
-    `| shootdown explorer | copy-before-flush bug | ${fmt(ourBug.distinct)} | ${fmt(ourBug.transitions)} | ${fmt(ourBug.seconds, 3)} | ${fmt(ourBug.seconds, 3)} | - | ${fmt(ourBug.peakRssMb)} (RSS) | ${ourBug.violation} in ${ourBug.counterexampleLength} steps |`,
-  );
-  console.log(
-    `| Spin 6.5 | copy-before-flush bug | ${fmt(spinBug.stored)} | ${fmt(spinBug.transitions)} | ${fmt(spinBug.totalSeconds, 3)} | ${fmt(spinBug.searchSeconds, 3)} | - | ${fmt(spinBug.memoryMb, 1)} | ${spinBug.violated ? 'assertion violated' : 'no violation'} |`,
-  );
-  console.log(
-    `\nRatios (shootdown / Spin): time to full verdict ${fmt(ours.seconds / spin.totalSeconds, 2)} (search alone ${fmt(ours.seconds / spin.searchSeconds, 2)}); distinct states ${fmt(ours.distinct / spin.stored, 3)}; time to first counterexample ${fmt(ourBug.seconds / spinBug.totalSeconds, 2)}.`,
-  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  const ratios: string[] = [];
+  for (const [config, defines, big, ours] of pairs) {
+    const ourBug = exploreOne('migrate-batched-wrong-copy-before-flush', config);
+    const spin = runSpin(defines, big)!;
+    const spinBug = runSpin([...defines, 'COPY_BEFORE_FLUSH'], big)!;
+    const ourVerdict = ours.complete ? 'holds' : `incomplete after ${LIMIT} s`;
+    console.log(
+      `| ${config.name} | shootdown explorer | migrate-batched | ${fmt(ours.distinct)} | ${fmt(ours.transitions)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.distinct / ours.seconds)} | ${fmt(ours.peakRssMb)} (peak RSS) | ${ourVerdict} |`,
+    );
+    console.log(
+      `| ${config.name} | Spin 6.5.2 | migrate-batched | ${fmt(spin.stored)} | ${fmt(spin.transitions)} | ${fmt(spin.totalSeconds, 3)} | ${fmt(spin.searchSeconds, 3)} | ${fmt(spin.stored / spin.searchSeconds)} | ${fmt(spin.memoryMb, 1)} | ${spin.violated ? 'violated' : 'holds'} |`,
+    );
+    console.log(
+      `| ${config.name} | shootdown explorer | copy-before-flush | ${fmt(ourBug.distinct)} | ${fmt(ourBug.transitions)} | ${fmt(ourBug.seconds, 3)} | ${fmt(ourBug.seconds, 3)} | - | ${fmt(ourBug.peakRssMb)} (peak RSS) | ${ourBug.violation} in ${ourBug.counterexampleLength} steps (shortest) |`,
+    );
+    console.log(
+      `| ${config.name} | Spin 6.5.2 | copy-before-flush | ${fmt(spinBug.stored)} | ${fmt(spinBug.transitions)} | ${fmt(spinBug.totalSeconds, 3)} | ${fmt(spinBug.searchSeconds, 3)} | - | ${fmt(spinBug.memoryMb, 1)} | ${spinBug.violated ? 'assertion violated (depth-first, not shortest)' : 'no violation'} |`,
+    );
+    ratios.push(
+      `${config.name}: time to full verdict ${ours.complete ? fmt(ours.seconds / spin.totalSeconds, 2) : `> ${fmt(ours.seconds / spin.totalSeconds, 2)} (ours incomplete)`}, search alone ${fmt(ours.seconds / spin.searchSeconds, 2)}, states/s ${fmt(ours.distinct / ours.seconds / (spin.stored / spin.searchSeconds), 2)}; time to first counterexample ${fmt(ourBug.seconds / spinBug.totalSeconds, 2)} (search alone ${fmt(ourBug.seconds / spinBug.searchSeconds, 2)})`,
+    );
+  }
+  console.log('\nRatios, shootdown / Spin (below 1: shootdown is faster):\n');
+  for (const r of ratios) console.log(`- ${r}`);
 }
 
 console.log('\n## fast-check engine: time to the copy-before-flush bug (noLostWrite)\n');

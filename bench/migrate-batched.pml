@@ -37,23 +37,47 @@
  * Run (tiny, the default config):
  *   mkdir -p /tmp/pml && cd /tmp/pml && spin -a /work/main/bench/migrate-batched.pml \
  *     && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -m100000
- * must report 7193 states stored = 7192 distinct states of the explorer + 1 (Spin's
- * own initial state, before the initialising d_step), and 56608 transitions = the
- * explorer's 56606 generated + 2 (the initialising step, and Spin counting the root).
- * No assertion may fail.
+ * must report `errors: 0` and 7193 states stored = the explorer's 7192 distinct + 1
+ * (Spin's own initial state, before the initialising d_step), and 56608 transitions =
+ * the explorer's 56606 generated + 2 (the initialising step, and the root).
+ * The explorer's count:
+ *   cd /work/main && npx tsx -e "import {explore} from './src/explore.ts'; import {CONFIGS}
+ *     from './model/config.ts'; import {findVariant} from './model/registry.ts'; const r =
+ *     explore(findVariant('migrate-batched')!, CONFIGS.tiny); console.log(r.distinct, r.generated)"
  *
- * The seeded bug:
- *   spin -DCOPY_BEFORE_FLUSH -a /work/main/bench/migrate-batched.pml && \
- *     gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -m100000 -i && spin -t -p \
- *     -DCOPY_BEFORE_FLUSH /work/main/bench/migrate-batched.pml
- * fails `assert(noLostWrite)` after 7 actions (8 Spin steps with the initialising one),
- * as the explorer does. With `./pan -m100000 -A` (assertions ignored) it stores
- * 11929 states = 11928 + 1 (explorer with invariants: []).
+ * The seeded bug (-DCOPY_BEFORE_FLUSH), shortest counterexample (-i needs -DREACH to be
+ * exact; pan writes the trail in the working directory, hence -k):
+ *   cd /tmp/pml && spin -DCOPY_BEFORE_FLUSH -a /work/main/bench/migrate-batched.pml && \
+ *     gcc -O2 -DSAFETY -DNOREDUCE -DREACH -o pan pan.c && ./pan -m100000 -i && \
+ *     spin -t -k migrate-batched.pml.trail -DCOPY_BEFORE_FLUSH /work/main/bench/migrate-batched.pml
+ * fails assert(noLostWrite) (and loadsSeeLastStore) at depth 7: the initialising step and
+ * 7 actions, the explorer's 7 (store, migrate_pages, try_to_migrate_one,
+ * move_to_new_folio, store, try_to_unmap_flush, remove_migration_ptes); add -p to see
+ * every statement. Without -i, plain DFS finds one at depth 290. With `./pan -m100000 -A`
+ * (assertions ignored) it stores 11929 states / 89494 transitions = 11928 + 1 / 89492 + 2
+ * (explorer with { invariants: [] }).
  *
- * Other configs: add -DSMALL (2 pages, 4 frames, batch 2: 10218475 distinct states
- * in the explorer, compile pan with -DMEMLIM=16000 or so), -DTWO_MMS or -DTWO_TASKS
- * to the spin command. Sizes supported: cpus <= 3, mms <= 2, pages <= 3, frames <= 8,
- * values <= 3, tasks <= 2.
+ * Checked counts (Spin stored / transitions  vs  explorer distinct / generated):
+ *   tiny       migrate-batched             7193 / 56608        7192 / 56606
+ *   tiny       copy-before-flush (-A)     11929 / 89494       11928 / 89492
+ *   -DSMALL    migrate-batched         10218476 / 154202685   10218475 / 154202683
+ *   -DSMALL    copy-before-flush (-A)  24756968 / 361251260   24756967 / 361251258
+ *   -DTWO_MMS  migrate-batched           216916 / 1732620      216915 / 1732618
+ *   -DTWO_MMS  copy-before-flush (-A)    367329 / 2894757      367328 / 2894755
+ * For -DSMALL compile pan with -DMEMLIM=16000 and run ./pan -m20000000 -w26 (the DFS goes
+ * 316097 deep; -m100000 truncates it); about 75 s and 2.5 GB. -DTWO_TASKS has more than
+ * 68 million states and was only checked edge by edge on the states both tools expand
+ * within a few steps of the start.
+ * On tiny the two state sets, and every state's multiset of successors, were also
+ * compared exactly: spin -DDUMP, pan compiled with -DPRINTF, prints every state in the
+ * byte layout of src/encode.ts.
+ *
+ * Two Spin pitfalls this file works around: Spin hides write-only variables from the
+ * state vector (pte_a and tlb_flush_batched are read by nothing in the model; see
+ * wellFormed below), and a loop may not end a d_step. `hidden` rules out -DBFS.
+ *
+ * Sizes supported: cpus <= 3, mms <= 2, pages <= 3, frames <= 8, values <= 3, tasks <= 2
+ * (the alternatives and guards below are written out up to those bounds).
  */
 
 /* ---------------------------------------------------------------- the config */

@@ -189,7 +189,7 @@ if (!haveSpin || !existsSync(join(here, 'migrate-batched.pml'))) {
       `| ${config.name} | Spin 6.5.2 | copy-before-flush | ${fmt(spinBug.stored)} | ${fmt(spinBug.transitions)} | ${fmt(spinBug.totalSeconds, 3)} | ${fmt(spinBug.searchSeconds, 3)} | - | ${fmt(spinBug.memoryMb, 1)} | ${spinBug.violated ? 'assertion violated (depth-first, not shortest)' : 'no violation'} |`,
     );
     ratios.push(
-      `${config.name}: time to full verdict ${ours.complete ? fmt(ours.seconds / spin.totalSeconds, 2) : `> ${fmt(ours.seconds / spin.totalSeconds, 2)} (ours incomplete)`}, search alone ${fmt(ours.seconds / spin.searchSeconds, 2)}, states/s ${fmt(ours.distinct / ours.seconds / (spin.stored / spin.searchSeconds), 2)}; time to first counterexample ${fmt(ourBug.seconds / spinBug.totalSeconds, 2)} (search alone ${fmt(ourBug.seconds / spinBug.searchSeconds, 2)})`,
+      `${config.name}: time to full verdict ${ours.complete ? fmt(ours.seconds / spin.totalSeconds, 2) : `> ${fmt(ours.seconds / spin.totalSeconds, 2)} (ours incomplete)`}, search alone ${fmt(ours.seconds / spin.searchSeconds, 2)}, states/s ${fmt(ours.distinct / ours.seconds / (spin.stored / spin.searchSeconds), 2)}; time to first counterexample ${fmt(ourBug.seconds / spinBug.totalSeconds, 3)} (search alone ${fmt(ourBug.seconds / spinBug.searchSeconds, 2)})`,
     );
   }
   console.log('\nRatios, shootdown / Spin (below 1: shootdown is faster):\n');

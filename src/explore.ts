@@ -1,6 +1,6 @@
 // The exhaustive explorer: breadth-first search over every enabled action from the
 // initial state, so the first violation found has a shortest counterexample. It steps
-// the model's own recipe (`apply`) on fresh copies decoded from canonical bytes, keeps
+// the model's own recipe (`apply`) on fresh copies of states decoded from canonical bytes, keeps
 // 64-bit fingerprints of those bytes as its visited set, and replays every
 // counterexample through `next` (immer) before reporting it.
 

@@ -64,6 +64,8 @@
  *   -DSMALL    copy-before-flush (-A)  24756968 / 361251260   24756967 / 361251258
  *   -DTWO_MMS  migrate-batched           216916 / 1732620      216915 / 1732618
  *   -DTWO_MMS  copy-before-flush (-A)    367329 / 2894757      367328 / 2894755
+ * (pan prints counts above 10^8 as %g, e.g. 1.5420268e+08; the exact figures come from
+ * changing that format in the generated pan.c.)
  * For -DSMALL compile pan with -DMEMLIM=16000 and run ./pan -m20000000 -w26 (the DFS goes
  * 316097 deep; -m100000 truncates it); about 75 s and 2.5 GB. -DTWO_TASKS has more than
  * 68 million states and was only checked edge by edge on the states both tools expand

@@ -7,7 +7,14 @@
 import { type Draft, Immer } from 'immer';
 import { unreachable } from './exhaustive.js';
 import { accessOutcome, tlbSlot } from './hardware.js';
-import { do_swap_page, do_wp_page, freeFrameCount, reuseFrame } from './memory.js';
+import {
+  allocAnon,
+  allocatableFrame,
+  do_swap_page,
+  do_wp_page,
+  freeFrameCount,
+  reuseFrame,
+} from './memory.js';
 import { isolatingTask } from './queries.js';
 import type { BatchFolio, Job, State } from './state.js';
 import { kernelStep, startJob } from './task.js';
@@ -148,8 +155,8 @@ function startBatch(
     d.frames[src]!.refcount += 1;
     let dst = -1;
     if (job === 'migrate') {
-      dst = d.frames.findIndex((f) => f.owner.kind === 'free');
-      d.frames[dst] = { owner: { kind: 'anon', mm, vpage }, data: 0, refcount: 1, dirty: false };
+      dst = allocatableFrame(d as State);
+      allocAnon(d, dst, mm, vpage, 0);
     }
     return { mm, vpage, src, dst };
   });

@@ -20,7 +20,15 @@ export interface Config {
   readonly batch: number;
   /** PTEs per page-table page: pages under one PTL share a lock (pte_lockptr). */
   readonly ptesPerTable: number;
+  /**
+   * Which free frame the allocator hands out: the lowest-numbered (the default), or the
+   * most recently freed, as the per-CPU page lists do. Only 'lifo' treats frames alike,
+   * so only it allows symmetry reduction over frames.
+   */
+  readonly allocator?: Allocator;
 }
+
+export type Allocator = 'lowest-free' | 'lifo';
 
 export const LIMITS = { cpus: 8, mms: 4, pages: 8, frames: 32, values: 7, tasks: 4 } as const;
 
@@ -47,6 +55,8 @@ export function configProblem(c: Config): string | null {
     return `taskCpus entries must be CPUs from 0 to ${c.cpus - 1}`;
   if (!whole(c.batch, 1, c.pages)) return `batch must be a whole number from 1 to pages (${c.pages})`;
   if (!whole(c.ptesPerTable, 1, 512)) return 'ptesPerTable must be a whole number from 1 to 512';
+  if (c.allocator !== undefined && c.allocator !== 'lowest-free' && c.allocator !== 'lifo')
+    return "allocator must be 'lowest-free' or 'lifo'";
   return null;
 }
 

@@ -3,17 +3,23 @@
 import type { Draft } from 'immer';
 import { FOREIGN_DATA, type State } from './state.js';
 
-/** The frame the allocator hands out next: the lowest free one, so runs are deterministic. */
+/** The frame the allocator hands out next (the head of the free list), or -1. */
 export function allocatableFrame(s: State): number {
-  return s.frames.findIndex((f) => f.owner.kind === 'free');
+  return s.freeList[0] ?? -1;
 }
 
 export function freeFrameCount(s: State): number {
-  return s.frames.filter((f) => f.owner.kind === 'free').length;
+  return s.freeList.length;
+}
+
+function takeFree(d: Draft<State>, frame: number): void {
+  const at = d.freeList.indexOf(frame);
+  if (at >= 0) d.freeList.splice(at, 1);
 }
 
 /** Allocate `frame` (free) for anonymous page (mm, vpage) with one reference. */
 export function allocAnon(d: Draft<State>, frame: number, mm: number, vpage: number, data: number): void {
+  takeFree(d, frame);
   d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false };
 }
 
@@ -24,6 +30,11 @@ export function folio_put(d: Draft<State>, frame: number): void {
   if (f.refcount === 0) {
     f.owner = { kind: 'free' };
     f.dirty = false;
+    if (d.allocator === 'lifo') d.freeList.unshift(frame);
+    else {
+      const at = d.freeList.findIndex((x) => x > frame);
+      d.freeList.splice(at < 0 ? d.freeList.length : at, 0, frame);
+    }
   }
 }
 
@@ -48,6 +59,7 @@ export function do_wp_page(d: Draft<State>, mm: number, vpage: number): void {
  * anything still mapping the frame now reads someone else's data.
  */
 export function reuseFrame(d: Draft<State>, frame: number): void {
+  takeFree(d, frame);
   d.frames[frame] = {
     owner: { kind: 'file', file: 0, index: frame },
     data: FOREIGN_DATA,

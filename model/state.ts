@@ -2,7 +2,7 @@
 // Plain data only (records of small ids and arrays), so every engine can copy,
 // compare and fingerprint it. Kernel names for kernel structures.
 
-import type { Config } from './config.js';
+import type { Allocator, Config } from './config.js';
 
 /** A cached translation: what one CPU's TLB holds for (mm, vpage). */
 export interface TlbEntry {
@@ -115,6 +115,10 @@ export interface State {
   readonly cpus: readonly Cpu[];
   readonly mms: readonly Mm[];
   readonly frames: readonly Frame[];
+  /** The free frames, the one the allocator hands out next first. */
+  readonly freeList: readonly number[];
+  /** How frames return to freeList; fixed by the config, never changed by a step. */
+  readonly allocator: Allocator;
   readonly tasks: readonly Task[];
   readonly ghost: Ghost;
   readonly cost: Cost;
@@ -164,6 +168,8 @@ export function initialState(config: Config): State {
           }
         : { owner: { kind: 'free' as const }, data: 0, refcount: 0, dirty: false },
     ),
+    freeList: Array.from({ length: config.frames - nPages }, (_, i) => nPages + i),
+    allocator: config.allocator ?? 'lowest-free',
     tasks: config.taskCpus.map((cpu) => ({ cpu, job: 'idle', folios: [], pc: idlePc, tlb_ubc: emptyTlbUbc })),
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),

@@ -21,7 +21,8 @@ export function layoutOf(config: Config): Layout {
   const frames = config.frames * 6;
   const tasks = config.taskCpus.length * (3 + config.batch * 4 + 3 + 3);
   const ghost = slots;
-  return { config, slots, size: cpus + mms + frames + tasks + ghost };
+  const freeList = 1 + config.frames;
+  return { config, slots, size: cpus + mms + frames + tasks + ghost + freeList };
 }
 
 export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void {
@@ -75,6 +76,8 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
     out[i++] = t.tlb_ubc.writable ? 1 : 0;
   }
   for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
+  out[i++] = s.freeList.length;
+  for (let k = 0; k < layout.config.frames; k++) out[i++] = s.freeList[k] ?? 0;
 }
 
 const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };
@@ -151,7 +154,22 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     for (let v = 0; v < config.pages; v++) row.push(b[i++]!);
     memory.push(row);
   }
-  return { cpus, mms, frames, tasks, ghost: { memory }, cost: { ...ZERO_COST } };
+  const freeList: number[] = [];
+  const nFree = b[i++]!;
+  for (let k = 0; k < config.frames; k++) {
+    const f = b[i++]!;
+    if (k < nFree) freeList.push(f);
+  }
+  return {
+    cpus,
+    mms,
+    frames,
+    freeList,
+    allocator: config.allocator ?? 'lowest-free',
+    tasks,
+    ghost: { memory },
+    cost: { ...ZERO_COST },
+  };
 }
 
 /** A fresh, mutable deep copy of a state (cheaper than decoding the bytes again). */
@@ -165,6 +183,8 @@ export function copyState(s: State): State {
       swap: m.swap.slice(),
     })),
     frames: s.frames.map((f) => ({ owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty })),
+    freeList: s.freeList.slice(),
+    allocator: s.allocator,
     tasks: s.tasks.map((t) => ({
       cpu: t.cpu,
       job: t.job,

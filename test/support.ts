@@ -120,6 +120,10 @@ export function withFlushPending(s: State, task: number, cpumask: number): State
 export function freeFrame(s: State, frame: number): State {
   return produce(s, (d) => {
     d.frames[frame] = { owner: { kind: 'free' }, data: d.frames[frame]!.data, refcount: 0, dirty: false };
+    if (!d.freeList.includes(frame)) {
+      d.freeList.push(frame);
+      d.freeList.sort((a, b) => a - b);
+    }
   });
 }
 
@@ -127,6 +131,7 @@ export function freeFrame(s: State, frame: number): State {
 export function ownFrame(s: State, frame: number, mm: number, vpage: number, data: number): State {
   return produce(s, (d) => {
     d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false };
+    d.freeList = d.freeList.filter((f) => f !== frame);
   });
 }
 

@@ -22,6 +22,7 @@ const swappedOut = (swapValue: number): State =>
     d.mms[0]!.pte[0] = { kind: 'none' };
     d.mms[0]!.swap[0] = swapValue;
     d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false };
+    d.freeList.unshift(0);
   });
 
 const pte0 = (s: State): Pte => s.mms[0]!.pte[0]!;

@@ -99,6 +99,8 @@ export interface CheckOptions {
   readonly maxStates?: number;
   readonly maxSeconds?: number;
   readonly maxMemoryMb?: number;
+  /** Exhaustive engine: symmetry reduction over frames (the config's allocator must be 'lifo'). */
+  readonly symmetry?: boolean;
   readonly onProgress?: (p: ExploreProgress) => void;
   /** Check only these invariants (default: all). */
   readonly invariants?: readonly Invariant[];
@@ -171,6 +173,7 @@ function exhaustiveCampaign(variant: Variant, o: CheckOptions, invariants: reado
     ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
     ...(o.maxMemoryMb === undefined ? {} : { maxMemoryMb: o.maxMemoryMb }),
     ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+    ...(o.symmetry ? { symmetry: true } : {}),
   });
   const v = r.violation;
   return {

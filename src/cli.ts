@@ -156,6 +156,7 @@ interface CheckFlags {
   maxStates?: number;
   maxSeconds?: number;
   maxMemory?: number;
+  symmetry?: boolean;
   reports: 'none' | 'first' | 'all';
 }
 
@@ -192,7 +193,15 @@ function progressLine(p: ExploreProgress): string {
 async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const engines: EngineName[] = flags.engine === 'both' ? ['random', 'exhaustive'] : [flags.engine];
   // The explorer needs a world small enough to exhaust; random testing wants a bigger one.
-  const config = pickConfig(flags.config ?? (flags.engine === 'random' ? 'small' : 'tiny'));
+  const config = pickConfig(
+    flags.config ?? (flags.engine === 'random' ? 'small' : flags.symmetry ? 'tiny-lifo' : 'tiny'),
+  );
+  if (flags.symmetry && flags.engine === 'random')
+    throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
+  if (flags.symmetry && config.allocator !== 'lifo')
+    throw new UsageError(
+      `--symmetry needs a config whose allocator is 'lifo' (frame numbers matter to '${config.allocator ?? 'lowest-free'}'), such as tiny-lifo`,
+    );
   const invariants = pickInvariants(flags.invariant);
   const fromFiles: Variant[] = [];
   const fileOf = new Map<string, string>();
@@ -216,6 +225,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       ...(flags.maxStates === undefined ? {} : { maxStates: flags.maxStates }),
       ...(flags.maxSeconds === undefined ? {} : { maxSeconds: flags.maxSeconds }),
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
+      ...(flags.symmetry ? { symmetry: true } : {}),
       ...(tty ? { onProgress: (p: ExploreProgress) => process.stderr.write(progressLine(p)) } : {}),
       ...(invariants ? { invariants } : {}),
     };
@@ -394,6 +404,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       'exhaustive: stop before resident memory passes this many MB',
       wholeNumber('--max-memory', 64, 10 ** 7),
     )
+    .option('--symmetry', "exhaustive: symmetry reduction over frames (needs a config with allocator 'lifo')")
     .option('--invariant <id>', 'check only this invariant (repeatable)', collect)
     .option(
       '--variant-file <path>',

@@ -6,7 +6,7 @@
 
 import { totalmem } from 'node:os';
 import type { Draft } from 'immer';
-import { type Action, apply, enabled } from '../model/actions.js';
+import { type Action, apply, enabled, next } from '../model/actions.js';
 import type { Config } from '../model/config.js';
 import { allActions } from '../model/enumerate.js';
 import { initialState, type State } from '../model/state.js';
@@ -15,6 +15,7 @@ import type { Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
 import { copyState, decode, encode, layoutOf } from './encode.js';
+import { canonical, canonicalPermutation, uncanonicalAction } from './symmetry.js';
 import { type ReplayResult, replay } from './trace.js';
 import { FingerprintSet, fingerprint } from './visited.js';
 
@@ -37,6 +38,8 @@ export interface ExploreOptions {
   readonly maxMemoryMb?: number;
   readonly onProgress?: (p: ExploreProgress) => void;
   readonly progressEveryMs?: number;
+  /** Store one state per class of frame renumberings (needs the config's allocator 'lifo'). */
+  readonly symmetry?: boolean;
 }
 
 export type Budget = 'max-states' | 'max-seconds' | 'memory';
@@ -115,6 +118,11 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   const stepInvariants = invariants.filter((i) => i.over === 'step');
   const layout = layoutOf(config);
   const size = layout.size;
+  const symmetry = options.symmetry ?? false;
+  if (symmetry && config.allocator !== 'lifo')
+    throw new Error(
+      `symmetry reduction needs the 'lifo' allocator: with '${config.allocator ?? 'lowest-free'}' frame numbers matter`,
+    );
   const universe = allActions(variant, config);
   if (universe.length > 0xffff) throw new Error('internal: more actions than a Uint16 can name');
   const started = performance.now();
@@ -156,7 +164,19 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     for (let at = id; at > 0; at = parent.a[at]!) actions.push(universe[via.a[at]!]!);
     return actions.reverse();
   };
-  const caught = (actions: Action[], invariant: Invariant): ExploreViolation => {
+  const caught = (canonicalActions: Action[], invariant: Invariant): ExploreViolation => {
+    // With symmetry the path names frames as each canonical state numbers them; walk it
+    // from the real initial state, renumbering each action back.
+    let actions = canonicalActions;
+    if (symmetry) {
+      actions = [];
+      let x = initialState(config);
+      for (const a of canonicalActions) {
+        const concrete = uncanonicalAction(a, canonicalPermutation(x));
+        actions.push(concrete);
+        x = next(variant, x, concrete);
+      }
+    }
     const r = replay(variant, config, actions, { invariants: [invariant] });
     if (r.violation === null || r.disabledAt !== null)
       throw new Error(
@@ -173,7 +193,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     }
   }
   arena.reserve(0, 0);
-  encode(layout, initial, arena.bytes, 0);
+  encode(layout, symmetry ? canonical(initial) : initial, arena.bytes, 0);
   fingerprint(arena.bytes, 0, size, fp);
   visited.add(fp[0]!, fp[1]!);
   parent.set(0, -1);
@@ -225,7 +245,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
           return finish(null, count);
         }
       }
-      encode(layout, post, scratch, 0);
+      encode(layout, symmetry ? canonical(post) : post, scratch, 0);
       fingerprint(scratch, 0, size, fp);
       if (!visited.add(fp[0]!, fp[1]!)) continue;
       for (const inv of stateInvariants) {

@@ -135,6 +135,22 @@ describe('shootdown check --engine', () => {
     );
   });
 
+  it('exhaustive with --symmetry: tiny-lifo by default, fewer states, the same verdicts', async () => {
+    const r = await run(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--symmetry',
+      '--protocol',
+      'migrate-batched',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as CheckDocument;
+    expect(doc.config.name).toBe('tiny-lifo');
+    expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 2241 });
+  });
+
   it('both: runs the two engines and compares them', async () => {
     const r = await run(
       'check',
@@ -176,6 +192,16 @@ describe('bad input: one line on stderr, exit 2', () => {
     ['unknown command', ['prove'], /unknown command 'prove'/],
     ['bad reports choice', ['check', '--reports', 'some'], /--reports/],
     ['unknown engine', ['check', '--engine', 'smt'], /--engine/],
+    [
+      'symmetry with the random engine',
+      ['check', '--symmetry'],
+      /--symmetry applies to the exhaustive engine/,
+    ],
+    [
+      'symmetry where frame numbers matter',
+      ['check', '--engine', 'exhaustive', '--symmetry', '--config', 'tiny'],
+      /--symmetry needs a config whose allocator is 'lifo'/,
+    ],
     [
       'variant naming an unknown kernel step',
       ['check', '--variant-file', 'test/fixtures/bad-step.mjs'],

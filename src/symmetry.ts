@@ -1,0 +1,77 @@
+// Symmetry reduction over frames. With the 'lifo' allocator no step looks at a frame's
+// number, only at which frame is which (equality) and at the order of the free list, so
+// states that differ by a renumbering of frames behave alike. The explorer stores one
+// representative per class: frames renumbered in the order a fixed walk of the state
+// first meets them. (With 'lowest-free' the numbers matter, and reduction would be unsound.)
+
+import type { Action } from '../model/actions.js';
+import type { Frame, State } from '../model/state.js';
+
+/** old frame number -> canonical number. */
+export function canonicalPermutation(s: State): number[] {
+  const n = s.frames.length;
+  const map: number[] = new Array(n).fill(-1);
+  let next = 0;
+  const meet = (f: number) => {
+    if (f >= 0 && map[f] === -1) map[f] = next++;
+  };
+  for (const f of s.freeList) meet(f);
+  for (const mm of s.mms) for (const p of mm.pte) if (p.kind !== 'none') meet(p.frame);
+  for (const t of s.tasks)
+    for (const f of t.folios) {
+      meet(f.src);
+      meet(f.dst);
+    }
+  for (const c of s.cpus) for (const e of c.tlb) if (e !== null) meet(e.frame);
+  // Frames nothing above names (page-cache pages): order them by what they hold; equal
+  // ones are interchangeable, so any order among them gives the same representative.
+  const rest: number[] = [];
+  for (let f = 0; f < n; f++) if (map[f] === -1) rest.push(f);
+  rest.sort((a, b) => contentKey(s.frames[a]!) - contentKey(s.frames[b]!));
+  for (const f of rest) meet(f);
+  return map;
+}
+
+function contentKey(f: Frame): number {
+  const o = f.owner;
+  const who = o.kind === 'free' ? 0 : o.kind === 'anon' ? 1 + o.mm * 64 + o.vpage : 4096 + o.file;
+  return ((who * 256 + f.data) * 256 + f.refcount) * 2 + (f.dirty ? 1 : 0);
+}
+
+/** The state with every frame number mapped through `map`. */
+export function relabel(s: State, map: readonly number[]): State {
+  const m = (f: number) => (f < 0 ? f : map[f]!);
+  const frames: Frame[] = new Array(s.frames.length);
+  s.frames.forEach((f, i) => {
+    // A page-cache page's index is the frame it was given: it moves with the frame.
+    const owner = f.owner.kind === 'file' ? { ...f.owner, index: m(f.owner.index) } : f.owner;
+    frames[m(i)] = { ...f, owner };
+  });
+  return {
+    ...s,
+    cpus: s.cpus.map((c) => ({
+      mm: c.mm,
+      tlb: c.tlb.map((e) => (e === null ? null : { ...e, frame: m(e.frame) })),
+    })),
+    mms: s.mms.map((mm) => ({
+      ...mm,
+      pte: mm.pte.map((p) => (p.kind === 'none' ? p : { ...p, frame: m(p.frame) })),
+    })),
+    frames,
+    freeList: s.freeList.map(m),
+    tasks: s.tasks.map((t) => ({
+      ...t,
+      folios: t.folios.map((f) => ({ ...f, src: m(f.src), dst: m(f.dst) })),
+    })),
+  };
+}
+
+export function canonical(s: State): State {
+  return relabel(s, canonicalPermutation(s));
+}
+
+/** The action in a state's own numbering, given it in the numbering of that state's canonical form. */
+export function uncanonicalAction(a: Action, map: readonly number[]): Action {
+  if (a.op !== 'reuseFrame') return a;
+  return { ...a, frame: map.indexOf(a.frame) };
+}

@@ -63,20 +63,22 @@ export function configProblem(c: Config): string | null {
 /** The page-table page (and so the PTL) that vpage's PTE lives in. */
 export const ptlOf = (config: Config, vpage: number): number => Math.floor(vpage / config.ptesPerTable);
 
+const tiny = defineConfig({
+  name: 'tiny',
+  why: 'The smallest world with a remote CPU: one page, two CPUs of one mm, one kernel task on CPU 0.',
+  cpus: 2,
+  cpuMm: [0, 0],
+  mms: 1,
+  pages: 1,
+  frames: 3,
+  values: 2,
+  taskCpus: [0],
+  batch: 1,
+  ptesPerTable: 1,
+});
+
 export const CONFIGS = {
-  tiny: defineConfig({
-    name: 'tiny',
-    why: 'The smallest world with a remote CPU: one page, two CPUs of one mm, one kernel task on CPU 0.',
-    cpus: 2,
-    cpuMm: [0, 0],
-    mms: 1,
-    pages: 1,
-    frames: 3,
-    values: 2,
-    taskCpus: [0],
-    batch: 1,
-    ptesPerTable: 1,
-  }),
+  tiny,
   small: defineConfig({
     name: 'small',
     why: 'Two pages under one PTL so a batch holds two folios and one flush covers both; the default.',
@@ -91,17 +93,9 @@ export const CONFIGS = {
     ptesPerTable: 2,
   }),
   'tiny-lifo': defineConfig({
+    ...tiny,
     name: 'tiny-lifo',
     why: 'tiny with the most-recently-freed-first allocator: frames are interchangeable, so the explorer may reduce by symmetry.',
-    cpus: 2,
-    cpuMm: [0, 0],
-    mms: 1,
-    pages: 1,
-    frames: 3,
-    values: 2,
-    taskCpus: [0],
-    batch: 1,
-    ptesPerTable: 1,
     allocator: 'lifo',
   }),
   'two-mms': defineConfig({

@@ -99,7 +99,7 @@ export function flushTlbMulti(d: Draft<State>, fromCpu: number, cpumask: number,
       cpu.tlb.fill(null);
       d.cost.fullFlushes += 1;
     } else {
-      cpu.tlb[scope.mm * d.mms[0]!.pte.length + scope.vpage] = null;
+      cpu.tlb[tlbSlot(d as State, scope.mm, scope.vpage)] = null;
       d.cost.pageFlushes += 1;
     }
   });

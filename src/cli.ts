@@ -15,6 +15,7 @@ import {
   checkDocument,
   DEFAULT_RUNS,
   DEFAULT_SEED,
+  disagreements,
   type EngineName,
   type InvariantVerdict,
   type ProtocolVerdict,
@@ -158,32 +159,6 @@ interface CheckFlags {
   maxMemory?: number;
   symmetry?: boolean;
   reports: 'none' | 'first' | 'all';
-}
-
-/**
- * Where the engines disagree: a verdict the explorer decided that the random engine did not
- * match, or a random counterexample shorter than the explorer's shortest one.
- */
-export function disagreements(
-  random: readonly ProtocolVerdict[],
-  exhaustive: readonly ProtocolVerdict[],
-): string[] {
-  const out: string[] = [];
-  for (const r of random) {
-    const e = exhaustive.find((x) => x.protocol === r.protocol);
-    if (e === undefined) continue;
-    for (const ri of r.invariants) {
-      const ei = e.invariants.find((x) => x.invariant === ri.invariant)!;
-      if (ei.verdict === 'incomplete') continue;
-      if (ei.verdict !== ri.verdict)
-        out.push(`${r.protocol} / ${ri.invariant}: exhaustive says ${ei.verdict}, random says ${ri.verdict}`);
-      else if (ei.counterexample && ri.counterexample && ri.counterexample.length < ei.counterexample.length)
-        out.push(
-          `${r.protocol} / ${ri.invariant}: random found ${ri.counterexample.length} steps, shorter than the explorer's ${ei.counterexample.length}`,
-        );
-    }
-  }
-  return out;
 }
 
 function progressLine(p: ExploreProgress): string {

@@ -37,7 +37,7 @@ export type {
   ProtocolVerdict,
   Verdict,
 } from './check.js';
-export { checkDocument, checkVariant } from './check.js';
+export { checkDocument, checkVariant, disagreements } from './check.js';
 export type { Budget, ExploreOptions, ExploreProgress, ExploreResult, ExploreViolation } from './explore.js';
 export { explore } from './explore.js';
 export { minimise, runRandom } from './random.js';

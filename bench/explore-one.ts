@@ -22,6 +22,7 @@ console.log(
     violation: r.violation?.invariant.id ?? null,
     counterexampleLength: r.violation?.actions.length ?? null,
     visitedBytes: r.visitedBytes,
+    treeBytes: r.treeBytes,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }),
 );

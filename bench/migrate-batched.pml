@@ -8,7 +8,8 @@
  *   model/config.ts     the configs `tiny` (default), `small`, `two-mms`, `two-tasks`
  *   model/hardware.ts   accessOutcome(), faultOutcome(), flushTlbMulti()
  *   model/memory.ts     allocatableFrame (lowest free frame), allocAnon, folio_put,
- *                       do_swap_page, do_wp_page, reuseFrame
+ *                       do_swap_page, do_wp_page, reuseFrame; with -DLIFO the config's
+ *                       allocator 'lifo' (see "the free list" below)
  *   model/queries.ts    residentFrame, homeValue, isolatingTask
  *   model/rmap.ts       should_defer_flush, set_tlb_ubc_flush_pending,
  *                       try_to_unmap_flush(_dirty), unmapOne
@@ -66,6 +67,13 @@
  *   -DTWO_MMS  copy-before-flush (-A)    367329 / 2894757      367328 / 2894755
  * (pan prints counts above 10^8 as %g, e.g. 1.5420268e+08; the exact figures come from
  * changing that format in the generated pan.c.)
+ *
+ * -DLIFO (any config above) models allocator: 'lifo', as CONFIGS['tiny-lifo'] is tiny with
+ * it: the free list, in order, becomes part of the state; folio_put() pushes a freed frame
+ * on its front and the allocator pops the front. Pass -DLIFO to spin -a (and to gcc, as
+ * bench/run.ts passes every define to both). Checked counts:
+ *   tiny       -DLIFO migrate-batched      8117 / 64583        8116 / 64581
+ *
  * For -DSMALL compile pan with -DMEMLIM=16000 and run ./pan -m20000000 -w26 (the DFS goes
  * 316097 deep; -m100000 truncates it); about 75 s and 2.5 GB. -DTWO_TASKS has more than
  * 68 million states and was only checked edge by edge on the states both tools expand
@@ -240,6 +248,15 @@ bit  ubc_w[NTASKS];              /* writable */
 /* ghost.memory[mm][vpage] */
 byte ghost[NPTE];
 
+#ifdef LIFO
+/* freeList: nfree frames, the one the allocator hands out next first; 0 beyond nfree, as
+ * encode.ts. Its set is always { f : fr_owner[f] == FREE }, so FREE_EXISTS / FREE_COUNT
+ * below still read it off fr_owner; only the order is new state. Without -DLIFO the order
+ * is ascending, a function of fr_owner, and not stored. */
+byte freelist[NFRAMES];
+byte nfree;
+#endif
+
 /* ------------------------------------------------- temporaries (not stored) */
 
 hidden byte i0, i1;                                      /* initialisation */
@@ -253,6 +270,9 @@ hidden byte hb_t, hb_m, hb_mask, hb_job, hb_v, hb_p, hb_src, hb_k, hb_dst;
 hidden byte fl_mask, fl_slot, fl_i, fl_j;                /* flushes */
 hidden byte fp_f;                                        /* folio_put */
 hidden byte lf_out;                                      /* allocatableFrame */
+#ifdef LIFO
+hidden byte fk;                                          /* free-list edits */
+#endif
 hidden byte rf_m, rf_v, rf_out, rf_i;                    /* residentFrame */
 hidden byte ci_c, ci_p, ci_s, ci_t, ci_k, ci_home, ci_read, ci_e, ci_m, ci_v;
 hidden byte pre_res[NPTE], pre_data[NPTE];
@@ -304,6 +324,9 @@ inline clearTlb(idx)
   tlb_v[idx] = 0; tlb_f[idx] = 0; tlb_w[idx] = 0; tlb_d[idx] = 0
 }
 
+/* ------------------------------------------------------------ the free list */
+
+#ifndef LIFO
 /* allocatableFrame(): the lowest free frame, NFRAMES if none */
 inline lowestFree()
 {
@@ -313,6 +336,53 @@ inline lowestFree()
   :: else -> break
   od
 }
+
+/* 'lowest-free' keeps the list sorted: taking a frame out of it, or putting one back,
+ * is the change of fr_owner. */
+#define takeFree(x) skip
+#define pushFree(x) skip
+#else
+/* allocatableFrame(): the head of the free list, NFRAMES if none */
+inline lowestFree()
+{
+  if
+  :: nfree > 0 -> lf_out = freelist[0]
+  :: else -> lf_out = NFRAMES
+  fi
+}
+
+/* takeFree(x) (allocAnon, reuseFrame): splice frame x out of the list, wherever it is */
+inline takeFree(x)
+{
+  fk = 0;
+  do
+  :: fk < nfree && freelist[fk] != (x) -> fk++
+  :: else -> break
+  od;
+  if
+  :: fk < nfree ->
+     do
+     :: fk + 1 < nfree -> freelist[fk] = freelist[fk + 1]; fk++
+     :: else -> break
+     od;
+     nfree--;
+     freelist[nfree] = 0
+  :: else -> skip
+  fi
+}
+
+/* pushFree(x) (folio_put, 'lifo'): freeList.unshift(x) */
+inline pushFree(x)
+{
+  fk = nfree;
+  do
+  :: fk > 0 -> freelist[fk] = freelist[fk - 1]; fk--
+  :: else -> break
+  od;
+  freelist[0] = x;
+  nfree++
+}
+#endif
 
 /* residentFrame(rf_m, rf_v) -> rf_out (NOFRAME if only in swap) */
 inline residentFrame()
@@ -368,7 +438,8 @@ inline folio_put()
 {
   fr_ref[fp_f] = fr_ref[fp_f] - 1;
   if
-  :: fr_ref[fp_f] == 0 -> fr_owner[fp_f] = FREE; fr_x[fp_f] = 0; fr_y[fp_f] = 0; fr_dirty[fp_f] = 0
+  :: fr_ref[fp_f] == 0 -> fr_owner[fp_f] = FREE; fr_x[fp_f] = 0; fr_y[fp_f] = 0; fr_dirty[fp_f] = 0;
+     pushFree(fp_f)
   :: else -> skip
   fi
 }
@@ -518,7 +589,7 @@ inline startBatch()
        f_mm[hb_k] = hb_m; f_vp[hb_k] = hb_v; f_src[hb_k] = hb_src;
        if
        :: hb_job == MIGRATE ->
-          lowestFree(); hb_dst = lf_out;
+          lowestFree(); hb_dst = lf_out; takeFree(hb_dst);
           fr_owner[hb_dst] = ANON; fr_x[hb_dst] = hb_m; fr_y[hb_dst] = hb_v;
           fr_data[hb_dst] = 0; fr_ref[hb_dst] = 1; fr_dirty[hb_dst] = 0;
           f_dst1[hb_k] = hb_dst + 1
@@ -583,7 +654,7 @@ inline access()
      :: pte_kind[ap] == PRESENT ->                  /* do_wp_page */
         pte_w[ap] = 1; pte_d[ap] = 1; pte_a[ap] = 1
      :: else ->                                     /* do_swap_page ('none'; the guard excludes waits) */
-        lowestFree(); afr = lf_out;
+        lowestFree(); afr = lf_out; takeFree(afr);
         fr_owner[afr] = ANON; fr_x[afr] = am; fr_y[afr] = hv;
         fr_data[afr] = swap[ap]; fr_ref[afr] = 1; fr_dirty[afr] = 0;
         pte_kind[ap] = PRESENT; pte_f[ap] = afr; pte_w[ap] = 1; pte_d[ap] = 0; pte_a[ap] = 1
@@ -632,6 +703,16 @@ inline dumpState(tag)
     printf(",%d,%d,%d,%d,%d,%d", t_phase[ci_t], t_folio[ci_t], t_step[ci_t], ubc_mask[ci_t], ubc_flush[ci_t], ubc_w[ci_t])
   }
   for (ci_p : 0 .. NPTE-1) { printf(",%d", ghost[ci_p]) }
+#ifdef LIFO
+  printf(",%d", nfree);
+  for (ci_e : 0 .. NFRAMES-1) { printf(",%d", freelist[ci_e]) }
+#else
+  printf(",%d", FREE_COUNT);                 /* the free list, ascending, then 0s */
+  for (ci_e : 0 .. NFRAMES-1) {
+    if :: fr_owner[ci_e] == FREE -> printf(",%d", ci_e) :: else -> skip fi
+  }
+  for (ci_e : FREE_COUNT .. NFRAMES-1) { printf(",0") }
+#endif
   printf("\n")
 }
 #else
@@ -747,7 +828,7 @@ inline checkInvariants()
 
 #define REUSE_FRAME(f) \
   :: d_step { ((f) < NFRAMES && fr_owner[f] == FREE) -> \
-       preStep(); printf("reuseFrame %d\n", f); fr_owner[f] = FILE; fr_x[f] = 0; fr_y[f] = f; \
+       preStep(); printf("reuseFrame %d\n", f); takeFree(f); fr_owner[f] = FILE; fr_x[f] = 0; fr_y[f] = f; \
        fr_data[f] = FOREIGN_DATA; fr_ref[f] = 1; fr_dirty[f] = 0; checkInvariants() }
 
 /* migrate_pages / shrink_folio_list (task t, mm m, vpages = bits of mask) */
@@ -779,6 +860,10 @@ active proctype machine()
       fr_owner[i0] = ANON; fr_x[i0] = i0 / NPAGES; fr_y[i0] = i0 % NPAGES; fr_ref[i0] = 1
     }
     for (i0 : 0 .. NTASKS-1) { t_cpu[i0] = TASK_CPU(i0) }
+#ifdef LIFO
+    nfree = NFRAMES - NPTE;                  /* the frames no page uses, ascending */
+    for (i0 : 0 .. NFRAMES-NPTE-1) { freelist[i0] = NPTE + i0 }
+#endif
     i0 = 0; i1 = 0;
     dumpState('S')
   };

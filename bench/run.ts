@@ -47,6 +47,7 @@ interface ExploreRow {
   violation: string | null;
   counterexampleLength: number | null;
   visitedBytes: number;
+  treeBytes: number;
   peakRssMb: number;
 }
 
@@ -140,7 +141,7 @@ console.log(
 );
 console.log('## Explorer growth (migrate-batched, every interleaving)\n');
 console.log(
-  '| config | CPUs | pages | frames | distinct | transitions | depth | seconds | states/s | bytes/state (visited set) | peak RSS MB | verdict |',
+  '| config | CPUs | pages | frames | distinct | transitions | depth | seconds | states/s | bytes/state (visited set + BFS tree) | peak RSS MB | verdict |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 const rows: ExploreRow[] = [];
@@ -153,7 +154,7 @@ for (const c of GROWTH) {
       ? `violated: ${r.violation}`
       : `incomplete (${r.stoppedBy})`;
   console.log(
-    `| ${c.name} | ${c.cpus} | ${c.pages} | ${c.frames} | ${fmt(r.distinct)} | ${fmt(r.transitions)} | ${r.depth} | ${fmt(r.seconds, 2)} | ${fmt(r.distinct / r.seconds)} | ${fmt(r.visitedBytes / r.distinct, 1)} | ${fmt(r.peakRssMb)} | ${verdict} |`,
+    `| ${c.name} | ${c.cpus} | ${c.pages} | ${c.frames} | ${fmt(r.distinct)} | ${fmt(r.transitions)} | ${r.depth} | ${fmt(r.seconds, 2)} | ${fmt(r.distinct / r.seconds)} | ${fmt(r.visitedBytes / r.distinct, 1)} + ${fmt(r.treeBytes / r.distinct, 1)} | ${fmt(r.peakRssMb)} | ${verdict} |`,
   );
 }
 

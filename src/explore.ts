@@ -64,6 +64,8 @@ export interface ExploreResult {
   readonly seconds: number;
   /** Bytes of the visited set. */
   readonly visitedBytes: number;
+  /** Bytes kept to rebuild counterexamples (about two a state). */
+  readonly treeBytes: number;
   readonly violation: ExploreViolation | null;
   /** How often each action (kernel steps by function name) fired. */
   readonly coverage: Readonly<Record<string, number>>;
@@ -99,16 +101,49 @@ class Arena {
   }
 }
 
-/** A growable typed array: per state, its parent (Int32) and the action that led to it (Uint16). */
-class Growable<T extends Int32Array | Uint16Array> {
-  constructor(public a: T) {}
-  set(i: number, v: number): void {
-    if (i >= this.a.length) {
-      const b = new (this.a.constructor as new (n: number) => T)(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
+/**
+ * The BFS tree, for counterexamples, in about two bytes a state. States get ids in the
+ * order they are found, so a state's parent is the head being expanded when it was
+ * found: storing how many new states each head produced (one byte: at most one per
+ * action) gives every parent back by one backward pass, without a 4-byte pointer.
+ */
+class BfsTree {
+  private children: Uint8Array | Uint16Array;
+  private via: Uint8Array | Uint16Array;
+  constructor(wide: boolean) {
+    this.children = wide ? new Uint16Array(1 << 16) : new Uint8Array(1 << 16);
+    this.via = wide ? new Uint16Array(1 << 16) : new Uint8Array(1 << 16);
+  }
+  get bytes(): number {
+    return this.children.byteLength + this.via.byteLength;
+  }
+  private static grown<T extends Uint8Array | Uint16Array>(a: T, i: number): T {
+    if (i < a.length) return a;
+    const b = new (a.constructor as new (n: number) => T)(Math.ceil(a.length * 1.5));
+    b.set(a);
+    return b;
+  }
+  /** State `id` was found by action `action` from the head being expanded. */
+  found(id: number, head: number, action: number): void {
+    this.via = BfsTree.grown(this.via, id);
+    this.via[id] = action;
+    this.children = BfsTree.grown(this.children, head);
+    this.children[head]! += 1;
+  }
+  /** The action indices from the initial state to `id`, while `head` is expanded and `nextId` is unused. */
+  path(id: number, head: number, nextId: number): number[] {
+    const out: number[] = [];
+    let target = id;
+    // The children of head h have ids start(h) .. start(h+1)-1; start(head+1) is nextId.
+    let start = nextId;
+    for (let h = head; h >= 0 && target > 0; h--) {
+      start -= this.children[h]!;
+      if (start <= target) {
+        out.push(this.via[target]!);
+        target = h;
+      }
     }
-    this.a[i] = v;
+    return out.reverse();
   }
 }
 
@@ -125,6 +160,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     );
   const universe = allActions(variant, config);
   if (universe.length > 0xffff) throw new Error('internal: more actions than a Uint16 can name');
+  const wide = universe.length > 0xff;
   const started = performance.now();
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
   const maxMs = (options.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000;
@@ -134,8 +170,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
 
   const visited = new FingerprintSet();
   const arena = new Arena(size);
-  const parent = new Growable(new Int32Array(1 << 16));
-  const via = new Growable(new Uint16Array(1 << 16));
+  const tree = new BfsTree(wide);
   const coverage: Record<string, number> = {};
   const targetsHit = new Set<string>();
   const scratch = new Uint8Array(size);
@@ -154,16 +189,15 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     depth,
     seconds: elapsed(),
     visitedBytes: visited.bytes,
+    treeBytes: tree.bytes,
     violation,
     coverage,
     targetsHit: [...targetsHit].sort(),
   });
 
-  const pathTo = (id: number): Action[] => {
-    const actions: Action[] = [];
-    for (let at = id; at > 0; at = parent.a[at]!) actions.push(universe[via.a[at]!]!);
-    return actions.reverse();
-  };
+  // The path to the head being expanded; its children so far end at `count`.
+  const pathTo = (head: number, count: number): Action[] =>
+    tree.path(head, head, count).map((i) => universe[i]!);
   const caught = (canonicalActions: Action[], invariant: Invariant): ExploreViolation => {
     // With symmetry the path names frames as each canonical state numbers them; walk it
     // from the real initial state, renumbering each action back.
@@ -196,8 +230,6 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   encode(layout, symmetry ? canonical(initial) : initial, arena.bytes, 0);
   fingerprint(arena.bytes, 0, size, fp);
   visited.add(fp[0]!, fp[1]!);
-  parent.set(0, -1);
-  via.set(0, 0);
 
   let count = 1;
   let levelEnd = 1;
@@ -241,7 +273,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
       for (const t of TARGETS) if (!targetsHit.has(t.id) && t.hit(post, step)) targetsHit.add(t.id);
       for (const inv of stepInvariants) {
         if (inv.check(post, step) !== null) {
-          violation = caught([...pathTo(head), action], inv);
+          violation = caught([...pathTo(head, count), action], inv);
           return finish(null, count);
         }
       }
@@ -250,14 +282,13 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
       if (!visited.add(fp[0]!, fp[1]!)) continue;
       for (const inv of stateInvariants) {
         if (inv.check(post, step) !== null) {
-          violation = caught([...pathTo(head), action], inv);
+          violation = caught([...pathTo(head, count), action], inv);
           return finish(null, count + 1);
         }
       }
       arena.reserve(count, head);
       arena.bytes.set(scratch, arena.offset(count));
-      parent.set(count, head);
-      via.set(count, ai);
+      tree.found(count, head, ai);
       count += 1;
       if (count >= maxStates) return finish('max-states', count);
     }

@@ -13,7 +13,7 @@ import { checkVariant, disagreements } from '../../src/check.js';
 import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';
 import { replay } from '../../src/trace.js';
-import { FingerprintSet, fingerprint } from '../../src/visited.js';
+import { FingerprintSet, fingerprint, GROWTH, MAX_LOAD } from '../../src/visited.js';
 import { variant } from '../support.js';
 
 const tiny = CONFIGS.tiny;
@@ -181,9 +181,9 @@ describe('the fingerprint set', () => {
       expect(set.add(fp[0]!, fp[1]!)).toBe(false);
     }
     expect(set.size).toBe(5000);
-    // two 32-bit words a slot at a load of 3/8 to 3/4: 10.7 to 21.3 bytes a state
-    expect(set.bytes / set.size).toBeGreaterThanOrEqual(8 / 0.75);
-    expect(set.bytes / set.size).toBeLessThanOrEqual(8 / 0.375);
+    // two 32-bit words a slot at a load of 0.85/1.3 to 0.85: 9.4 to 12.3 bytes a state
+    expect(set.bytes / set.size).toBeGreaterThanOrEqual(8 / MAX_LOAD - 0.01);
+    expect(set.bytes / set.size).toBeLessThanOrEqual((8 * GROWTH) / MAX_LOAD + 0.01);
   });
 
   it('every invariant is checked: the explorer finds what each one catches', () => {

@@ -73,6 +73,11 @@
  * on its front and the allocator pops the front. Pass -DLIFO to spin -a (and to gcc, as
  * bench/run.ts passes every define to both). Checked counts:
  *   tiny       -DLIFO migrate-batched      8117 / 64583        8116 / 64581
+ *   -DSMALL -DLIFO migrate-batched     21408989 / 330681786   21408988 / 330681784
+ * (explorer: CONFIGS['tiny-lifo'], and CONFIGS.small with allocator 'lifo'). On tiny and
+ * tiny-lifo the -DDUMP edge multisets equal the explorer's. -DSMALL -DLIFO goes 1090732
+ * deep: run ./pan -m2000000 -w26 (bench/run.ts's -m1000000 truncates it); about 150 s
+ * and 2.9 GB.
  *
  * For -DSMALL compile pan with -DMEMLIM=16000 and run ./pan -m20000000 -w26 (the DFS goes
  * 316097 deep; -m100000 truncates it); about 75 s and 2.5 GB. -DTWO_TASKS has more than

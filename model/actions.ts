@@ -16,7 +16,8 @@ import {
   reuseFrame,
 } from './memory.js';
 import { isolatingTask } from './queries.js';
-import type { BatchFolio, Job, State } from './state.js';
+import type { BatchFolio, Job, State, Syscall } from './state.js';
+import { mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
 import { kernelStep, startJob } from './task.js';
 import type { Policy, Variant } from './variant.js';
 
@@ -43,6 +44,16 @@ export type Action =
       readonly mm: number;
       readonly vpages: readonly number[];
     }
+  /** The thread on the task's CPU makes a system call on `vpages` of its mm; the task runs it. */
+  | {
+      readonly op: 'syscall';
+      readonly task: number;
+      readonly call: Syscall;
+      readonly mm: number;
+      readonly vpages: readonly number[];
+    }
+  /** mmap() of anonymous memory over an unmapped range of `mm`, in one step under mmap_lock. */
+  | { readonly op: 'mmap'; readonly mm: number; readonly vpages: readonly number[] }
   /** The kernel task runs the next step of its batch program. */
   | { readonly op: 'kernelStep'; readonly task: number };
 
@@ -65,6 +76,18 @@ function batchStartable(s: State, job: Job, task: number, mm: number, vpages: re
   return job === 'reclaim' || freeFrameCount(s) >= vpages.length;
 }
 
+/** Can the thread on the task's CPU make this call now? */
+function syscallStartable(s: State, a: Extract<Action, { op: 'syscall' }>): boolean {
+  const t = s.tasks[a.task];
+  const vma = s.mms[a.mm]?.vma;
+  if (t === undefined || t.job !== 'idle' || vma === undefined || a.vpages.length === 0) return false;
+  if (s.cpus[t.cpu]!.mm !== a.mm || new Set(a.vpages).size !== a.vpages.length) return false;
+  // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
+  if (mmapLockHeld(s, a.mm, takesMmapLockForWrite(a.call))) return false;
+  const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
+  return a.vpages.every((v) => inRange(v, vma.length) && vma[v] !== 'none' && (wants === null || vma[v] === wants));
+}
+
 export function enabled(variant: Variant, s: State, action: Action): boolean {
   const { policy } = variant;
   switch (action.op) {
@@ -72,7 +95,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     case 'store': {
       if (!inRange(action.cpu, s.cpus.length) || !inRange(action.vpage, s.mms[0]!.pte.length)) return false;
       if (action.op === 'store' && !inRange(action.value - 1, 255)) return false;
-      return accessOutcome(policy.arch, s, action.cpu, action.vpage, action.op === 'store').kind !== 'wait';
+      const kind = accessOutcome(policy.arch, s, action.cpu, action.vpage, action.op === 'store').kind;
+      return kind !== 'wait' && kind !== 'segv';
     }
     case 'tlbEvict':
       if (!inRange(action.cpu, s.cpus.length) || !inRange(action.mm, s.mms.length)) return false;
@@ -84,6 +108,14 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return policy.migrate !== null && batchStartable(s, 'migrate', action.task, action.mm, action.vpages);
     case 'shrink_folio_list':
       return policy.reclaim !== null && batchStartable(s, 'reclaim', action.task, action.mm, action.vpages);
+    case 'syscall':
+      return syscallStartable(s, action);
+    case 'mmap': {
+      const mm = s.mms[action.mm];
+      if (mm === undefined || action.vpages.length === 0 || mmapLockHeld(s, action.mm, true)) return false;
+      // Over a range munmap() has finished with (MAP_FIXED over a live range is not modelled).
+      return action.vpages.every((v) => mm.vma[v] === 'none' && s.ghost.promised[action.mm]![v] === 'none');
+    }
     case 'kernelStep':
       return s.tasks[action.task] !== undefined && s.tasks[action.task]!.job !== 'idle';
     default:
@@ -131,6 +163,7 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
       else do_wp_page(d, mm, vpage);
       return;
     case 'wait':
+    case 'segv':
       throw new Error('next() on a disabled access');
     default:
       unreachable(out);
@@ -184,6 +217,12 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'shrink_folio_list':
       startBatch(d, policy, 'reclaim', action.task, action.mm, action.vpages);
+      return;
+    case 'syscall':
+      startJob(d, policy, action.task, action.call, startSyscall(d, action.call, action.mm, action.vpages));
+      return;
+    case 'mmap':
+      mmap(d, action.mm, action.vpages);
       return;
     case 'kernelStep':
       kernelStep(d, policy, action.task);

@@ -26,7 +26,18 @@ export interface Config {
    * so only it allows symmetry reduction over frames.
    */
   readonly allocator?: Allocator;
+  /**
+   * The memory-management system calls user threads make in this world (default none):
+   * the operations that race with a deferred flush (3ea277194daa).
+   */
+  readonly syscalls?: readonly SyscallOp[];
+  /** The tasks whose threads make those calls (default: all); they take no reclaim or migration batch. */
+  readonly syscallTasks?: readonly number[];
 }
+
+/** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
+export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap';
+export const SYSCALL_OPS: readonly SyscallOp[] = ['mprotect', 'munmap', 'madvise', 'mmap'];
 
 export type Allocator = 'lowest-free' | 'lifo';
 
@@ -57,6 +68,14 @@ export function configProblem(c: Config): string | null {
   if (!whole(c.ptesPerTable, 1, 512)) return 'ptesPerTable must be a whole number from 1 to 512';
   if (c.allocator !== undefined && c.allocator !== 'lowest-free' && c.allocator !== 'lifo')
     return "allocator must be 'lowest-free' or 'lifo'";
+  if (c.syscalls !== undefined) {
+    if (!Array.isArray(c.syscalls)) return `syscalls must be a list of: ${SYSCALL_OPS.join(', ')}`;
+    const unknown = c.syscalls.find((x) => !SYSCALL_OPS.includes(x));
+    if (unknown !== undefined) return `unknown syscall '${String(unknown)}' (known: ${SYSCALL_OPS.join(', ')})`;
+    if (c.syscalls.length > 0 && c.taskCpus.length === 0) return 'system calls need a task (taskCpus) to run them';
+  }
+  if (c.syscallTasks !== undefined && !c.syscallTasks.every((t) => whole(t, 0, c.taskCpus.length - 1)))
+    return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
   return null;
 }
 
@@ -124,6 +143,40 @@ export const CONFIGS = {
     batch: 1,
     ptesPerTable: 1,
   }),
+  'tiny-syscalls': defineConfig({
+    ...tiny,
+    name: 'tiny-syscalls',
+    why: 'tiny with a second task on CPU 1 that makes the system calls racing with a deferred flush (mprotect, munmap, madvise, mmap); one store value keeps it small enough to exhaust.',
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls: SYSCALL_OPS,
+    syscallTasks: [1],
+  }),
+  syscalls: defineConfig({
+    name: 'syscalls',
+    why: 'small with mprotect, munmap, madvise and mmap made by a thread on CPU 1 while CPU 0 reclaims or migrates: where a deferred flush must be honoured by every system call (3ea277194daa).',
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 1,
+    pages: 2,
+    frames: 4,
+    values: 2,
+    taskCpus: [0, 1],
+    batch: 2,
+    ptesPerTable: 2,
+    syscalls: SYSCALL_OPS,
+    syscallTasks: [1],
+  }),
 } as const satisfies Record<string, Config>;
 
 export type ConfigName = keyof typeof CONFIGS;
+
+/** The world a variant's verdicts are judged in by each engine: the explorer needs one it can exhaust. */
+const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = { small: 'tiny', syscalls: 'tiny-syscalls' };
+
+export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {
+  const name = engine === 'exhaustive' ? (EXHAUSTIVE_WORLD[world] ?? world) : world;
+  const config = (CONFIGS as Record<string, Config>)[name];
+  if (config === undefined) throw new Error(`unknown world '${world}'`);
+  return config;
+}

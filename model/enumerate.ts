@@ -32,13 +32,27 @@ export function allActions(variant: Variant, config: Config): Action[] {
   for (let frame = 0; frame < config.frames; frame++) out.push({ op: 'reuseFrame', frame });
   const sets = batches(config.pages, config.batch);
   config.taskCpus.forEach((_, task) => {
+    const calls = config.syscalls ?? [];
+    const caller = calls.length > 0 && (config.syscallTasks ?? [task]).includes(task);
+    const batcher = !caller || config.syscallTasks === undefined;
     for (let mm = 0; mm < config.mms; mm++)
-      for (const vpages of sets) {
+      for (const vpages of batcher ? sets : []) {
         if (variant.policy.migrate !== null) out.push({ op: 'migrate_pages', task, mm, vpages });
         if (variant.policy.reclaim !== null) out.push({ op: 'shrink_folio_list', task, mm, vpages });
       }
+    for (let mm = 0; mm < config.mms; mm++)
+      for (const vpages of caller ? sets : []) {
+        if (calls.includes('mprotect')) {
+          out.push({ op: 'syscall', task, call: 'mprotect_ro', mm, vpages });
+          out.push({ op: 'syscall', task, call: 'mprotect_rw', mm, vpages });
+        }
+        if (calls.includes('munmap')) out.push({ op: 'syscall', task, call: 'munmap', mm, vpages });
+        if (calls.includes('madvise')) out.push({ op: 'syscall', task, call: 'madvise_dontneed', mm, vpages });
+      }
     out.push({ op: 'kernelStep', task });
   });
+  if (config.syscalls?.includes('mmap'))
+    for (let mm = 0; mm < config.mms; mm++) for (const vpages of sets) out.push({ op: 'mmap', mm, vpages });
   return out;
 }
 

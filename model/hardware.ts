@@ -5,6 +5,7 @@
 import type { Draft } from 'immer';
 import { allocatableFrame } from './memory.js';
 import { residentFrame } from './queries.js';
+import { mmapLockHeld } from './syscalls.js';
 import type { State, TlbEntry } from './state.js';
 import type { Arch } from './variant.js';
 
@@ -17,7 +18,7 @@ export function tlbLookup(s: State, cpu: number, mm: number, vpage: number): Tlb
 }
 
 export type FaultHandler = 'do_swap_page' | 'do_wp_page';
-export type WaitReason = 'migration_entry_wait' | 'folio_lock' | 'out of memory';
+export type WaitReason = 'migration_entry_wait' | 'folio_lock' | 'out of memory' | 'mmap_lock';
 
 /** What one user load or store does, decided from the state before it. */
 export type AccessOutcome =
@@ -37,7 +38,9 @@ export type AccessOutcome =
       readonly frame: number;
     }
   /** The fault handler must sleep; the access cannot make progress in this state. */
-  | { readonly kind: 'wait'; readonly on: WaitReason };
+  | { readonly kind: 'wait'; readonly on: WaitReason }
+  /** The VMA does not allow the access: the program gets SIGSEGV (not modelled further). */
+  | { readonly kind: 'segv' };
 
 export function accessOutcome(
   arch: Arch,
@@ -59,13 +62,17 @@ export function accessOutcome(
       if (pte.kind === 'present' && pte.writable) return { kind: 'setDirty', frame: entry.frame };
       if (!arch.dirtyBitTrap) return { kind: 'noTrapWrite', frame: entry.frame };
     }
-    return faultOutcome(s, mm, vpage, true);
+    return faultOutcome(s, mm, vpage, write, true);
   }
   if (pte.kind === 'present' && (pte.writable || !write)) return { kind: 'walk', frame: pte.frame };
-  return faultOutcome(s, mm, vpage, false);
+  return faultOutcome(s, mm, vpage, write, false);
 }
 
-function faultOutcome(s: State, mm: number, vpage: number, dropTlb: boolean): AccessOutcome {
+function faultOutcome(s: State, mm: number, vpage: number, write: boolean, dropTlb: boolean): AccessOutcome {
+  // The fault handler takes mmap_lock (or the VMA lock) to find the VMA.
+  if (mmapLockHeld(s, mm, false)) return { kind: 'wait', on: 'mmap_lock' };
+  const vma = s.mms[mm]!.vma[vpage]!;
+  if (vma === 'none' || (write && vma === 'ro')) return { kind: 'segv' };
   const pte = s.mms[mm]!.pte[vpage]!;
   switch (pte.kind) {
     case 'migration':

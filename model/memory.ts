@@ -41,7 +41,9 @@ export function folio_put(d: Draft<State>, frame: number): void {
 /** do_swap_page(): read the page back from swap into a new frame and map it. */
 export function do_swap_page(d: Draft<State>, mm: number, vpage: number, frame: number): void {
   allocAnon(d, frame, mm, vpage, d.mms[mm]!.swap[vpage]!);
-  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable: true, dirty: false, accessed: true };
+  // The new PTE is writable only if the VMA is (an exclusive anonymous page).
+  const writable = d.mms[mm]!.vma[vpage] === 'rw';
+  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: false, accessed: true };
 }
 
 /** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */

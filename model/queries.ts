@@ -29,3 +29,17 @@ export const popcount = (mask: number): number => {
   for (let m = mask; m !== 0; m &= m - 1) n += 1;
   return n;
 };
+
+/**
+ * Is the page's content defined for the user now? Not while it is unmapped, nor while a
+ * munmap() or MADV_DONTNEED that will discard it is in progress: user code racing with
+ * those may see either contents, so the data invariants look only at live pages.
+ */
+export function pageLive(s: State, mm: number, vpage: number): boolean {
+  if (s.mms[mm]!.vma[vpage] === 'none' || s.ghost.promised[mm]![vpage] === 'none') return false;
+  return !s.tasks.some(
+    (t) =>
+      (t.job === 'munmap' || t.job === 'madvise_dontneed') &&
+      t.folios.some((f) => f.mm === mm && f.vpage === vpage),
+  );
+}

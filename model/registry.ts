@@ -1,4 +1,5 @@
-// Every protocol shootdown knows, correct ones first, then the seeded bugs.
+// Every protocol shootdown knows, correct ones first, then the seeded bugs, then the
+// historical ones (each with the twin that fixed it).
 
 import type { Variant } from './variant.js';
 import { migrateBatched } from './variants/migrate-batched.js';
@@ -9,6 +10,7 @@ import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
 import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
 import { reclaimBatchedWrongNoDirtyTrap } from './variants/reclaim-batched-wrong-no-dirty-trap.js';
+import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
 import { sync } from './variants/sync.js';
 
 export const VARIANTS: readonly Variant[] = [
@@ -21,6 +23,7 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatchedWrongFreeBeforeFlush,
   reclaimBatchedDirtyWrongNoFlushDirty,
   reclaimBatchedWrongNoDirtyTrap,
+  reclaimBatchedDirtyV412,
 ];
 
 export function findVariant(id: string): Variant | undefined {

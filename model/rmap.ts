@@ -75,3 +75,15 @@ export function unmapOne(
   if (dirty) d.frames[src]!.dirty = true;
   d.frames[src]!.refcount -= 1;
 }
+
+/**
+ * flush_tlb_batched_pending(): a PTE change under the PTL must not let a flush that
+ * reclaim deferred outlive it, so if this mm has one pending, flush the whole mm now
+ * (Mel Gorman, 3ea277194daa, "mm, mprotect: flush TLB if potentially racing with a
+ * parallel reclaim leaving stale TLB entries", v4.13).
+ */
+export function flush_tlb_batched_pending(d: Draft<State>, cpu: number, mm: number): void {
+  if (!d.mms[mm]!.tlb_flush_batched) return;
+  flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all' });
+  d.mms[mm]!.tlb_flush_batched = false;
+}

@@ -31,6 +31,8 @@ export type Pte =
 
 export type Owner =
   | { readonly kind: 'free' }
+  /** An anonymous folio munmap() or MADV_DONTNEED took off its page; freed at its last reference. */
+  | { readonly kind: 'unmapped' }
   | { readonly kind: 'anon'; readonly mm: number; readonly vpage: number }
   | { readonly kind: 'file'; readonly file: number; readonly index: number };
 
@@ -50,8 +52,13 @@ export interface Cpu {
   readonly tlb: readonly (TlbEntry | null)[];
 }
 
+/** What a VMA allows at a page: the user's contract, which PTEs and TLB entries must honour. */
+export type Prot = 'none' | 'ro' | 'rw';
+
 export interface Mm {
   readonly pte: readonly Pte[];
+  /** The VMA's protection per vpage ('none': not mapped); changed under mmap_lock. */
+  readonly vma: readonly Prot[];
   /** Bit i set: CPU i may hold TLB entries of this mm (set on switch-in, never cleared here). */
   readonly mm_cpumask: number;
   /** Set by set_tlb_ubc_flush_pending(); read by flush_tlb_batched_pending(). */
@@ -77,7 +84,10 @@ export interface BatchFolio {
   readonly dst: number;
 }
 
-export type Job = 'idle' | 'migrate' | 'reclaim';
+/** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */
+export type Syscall = 'mprotect_ro' | 'mprotect_rw' | 'munmap' | 'madvise_dontneed';
+
+export type Job = 'idle' | 'migrate' | 'reclaim' | Syscall;
 
 /** Where a kernel task is in its variant's program (see model/task.ts). */
 export interface Pc {
@@ -99,6 +109,11 @@ export interface Task {
 export interface Ghost {
   /** The abstract memory: the last value stored to each (mm, vpage). */
   readonly memory: readonly (readonly number[])[];
+  /**
+   * Per (mm, vpage), what the last system call to return promised the user: after
+   * mprotect(PROT_READ) returns no store may land, after munmap() no access at all.
+   */
+  readonly promised: readonly (readonly Prot[])[];
 }
 
 /** What a protocol spends. Never read by a guard or an invariant. */
@@ -150,6 +165,7 @@ export function initialState(config: Config): State {
         dirty: false,
         accessed: false,
       })),
+      vma: Array.from({ length: config.pages }, () => 'rw' as const),
       mm_cpumask: config.cpuMm.reduce((mask, runs, cpu) => (runs === mm ? mask | (1 << cpu) : mask), 0),
       tlb_flush_batched: false,
       swap: Array.from({ length: config.pages }, () => 0),
@@ -173,6 +189,7 @@ export function initialState(config: Config): State {
     tasks: config.taskCpus.map((cpu) => ({ cpu, job: 'idle', folios: [], pc: idlePc, tlb_ubc: emptyTlbUbc })),
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
+      promised: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 'rw' as const)),
     },
     cost: { ipis: 0, fullFlushes: 0, pageFlushes: 0 },
   };

@@ -5,11 +5,21 @@ import type { Draft } from 'immer';
 import { unreachable } from './exhaustive.js';
 import { migrate_folio_done, move_to_new_folio, remove_migration_ptes } from './migrate.js';
 import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
+import {
+  change_pte_range,
+  flush_tlb_range,
+  isSyscall,
+  SYSCALL_PROGRAMS,
+  syscall_return,
+  tlb_finish_mmu,
+  zap_pte_range,
+} from './syscalls.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
 import { free_unref_folios, pageout } from './vmscan.js';
 
 export function jobPolicy(policy: Policy, task: Task): JobPolicy | null {
+  if (isSyscall(task.job)) return SYSCALL_PROGRAMS[task.job];
   return task.job === 'migrate' ? policy.migrate : task.job === 'reclaim' ? policy.reclaim : null;
 }
 
@@ -42,7 +52,12 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'try_to_unmap_flush_dirty':
       return task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty);
     case 'try_to_unmap_flush':
+    case 'flush_tlb_range':
       return task.tlb_ubc.flush_required;
+    case 'change_pte_range':
+    case 'zap_pte_range':
+    case 'tlb_finish_mmu':
+    case 'syscall_return':
     case 'try_to_unmap_one':
     case 'try_to_migrate_one':
     case 'free_unref_folios':
@@ -129,6 +144,21 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'migrate_folio_done':
       migrate_folio_done(d, f);
+      break;
+    case 'change_pte_range':
+      change_pte_range(d, policy, index, f);
+      break;
+    case 'zap_pte_range':
+      zap_pte_range(d, policy, index, f);
+      break;
+    case 'flush_tlb_range':
+      flush_tlb_range(d, index);
+      break;
+    case 'tlb_finish_mmu':
+      tlb_finish_mmu(d, index);
+      break;
+    case 'syscall_return':
+      syscall_return(d, index);
       break;
     default:
       unreachable(step);

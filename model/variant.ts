@@ -11,7 +11,13 @@ export type StepName =
   | 'free_unref_folios'
   | 'move_to_new_folio'
   | 'remove_migration_ptes'
-  | 'migrate_folio_done';
+  | 'migrate_folio_done'
+  // System calls (model/syscalls.ts): fixed programs, not a variant's to reorder.
+  | 'change_pte_range'
+  | 'zap_pte_range'
+  | 'flush_tlb_range'
+  | 'tlb_finish_mmu'
+  | 'syscall_return';
 
 /** A phase runs its steps for each folio of the batch in turn, or one step once. */
 export type Phase = { readonly each: readonly StepName[] } | { readonly once: StepName };
@@ -40,6 +46,11 @@ export interface Policy {
   readonly reclaim: JobPolicy | null;
   /** How migrate_pages() moves a batch; null: the variant does not migrate. */
   readonly migrate: JobPolicy | null;
+  /**
+   * mprotect, munmap and madvise call flush_tlb_batched_pending() under the PTL before
+   * they change a PTE, so a flush reclaim deferred cannot outlive them (3ea277194daa, v4.13).
+   */
+  readonly flushBatchedPending: boolean;
 }
 
 export interface Variant {
@@ -56,6 +67,10 @@ export interface Variant {
   readonly violates: readonly string[];
   /** Reachability targets a run must hit, so the variant cannot pass vacuously. */
   readonly reaches: readonly string[];
+  /** The config its expected verdicts are judged in by default: the smallest world for its race. */
+  readonly world: string;
+  /** A historical or seeded bug: the variant that fixes it, which must hold where this one fails. */
+  readonly fixedBy: string | null;
 }
 
 export interface VariantSpec {
@@ -68,11 +83,15 @@ export interface VariantSpec {
     readonly arch?: Arch;
     readonly reclaim?: Partial<JobPolicy> | null;
     readonly migrate?: Partial<JobPolicy> | null;
+    readonly flushBatchedPending?: boolean;
   };
   /** Defaults to []: a correct protocol. Not inherited from the base. */
   readonly violates?: readonly string[];
   /** Defaults to the base's. */
   readonly reaches?: readonly string[];
+  /** Defaults to the base's, else 'small'. */
+  readonly world?: string;
+  readonly fixedBy?: string;
 }
 
 export const X86: Arch = { name: 'x86', dirtyBitTrap: true };
@@ -103,6 +122,7 @@ export const PER_FOLIO_STEPS: readonly StepName[] = [
   'migrate_folio_done',
 ];
 
+/** The steps a reclaim or migration program may use. */
 const ALL_STEPS: readonly StepName[] = [...PER_FOLIO_STEPS, 'try_to_unmap_flush', 'try_to_unmap_flush_dirty'];
 
 /** What is wrong with a job policy (it may come from a user's untyped file), or null. */
@@ -137,6 +157,7 @@ export function policyProblem(policy: unknown): string | null {
     const problem = jobPolicyProblem(p[job] ?? null);
     if (problem !== null) return `policy.${job}: ${problem}`;
   }
+  if (typeof p.flushBatchedPending !== 'boolean') return 'policy.flushBatchedPending must be true or false';
   return null;
 }
 
@@ -162,8 +183,11 @@ export function defineVariant(spec: VariantSpec): Variant {
       arch: spec.policy?.arch ?? base?.policy.arch ?? X86,
       reclaim,
       migrate,
+      flushBatchedPending: spec.policy?.flushBatchedPending ?? base?.policy.flushBatchedPending ?? true,
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],
+    world: spec.world ?? base?.world ?? 'small',
+    fixedBy: spec.fixedBy ?? null,
   };
 }

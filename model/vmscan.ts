@@ -11,7 +11,8 @@ import type { BatchFolio, State } from './state.js';
  */
 export function pageout(d: Draft<State>, folio: BatchFolio): void {
   const frame = d.frames[folio.src]!;
-  d.mms[folio.mm]!.swap[folio.vpage] = frame.data;
+  // A folio munmap() took off its page has no swap slot to write to.
+  if (frame.owner.kind === 'anon') d.mms[folio.mm]!.swap[folio.vpage] = frame.data;
   frame.dirty = false;
 }
 

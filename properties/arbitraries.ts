@@ -14,6 +14,8 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   reuseFrame: 4,
   migrate_pages: 2,
   shrink_folio_list: 2,
+  syscall: 2,
+  mmap: 2,
   // Kernel tasks must make progress for a batch to open and close its race window.
   kernelStep: 10,
 };

@@ -4,7 +4,7 @@
 
 import type { Action } from '../model/actions.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
-import { homeValue, residentFrame } from '../model/queries.js';
+import { homeValue, pageLive, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
 
 export interface Witness {
@@ -106,6 +106,7 @@ export const noLostWrite: Invariant = {
   why: 'Data written before or during a migration or reclaim must be in the frame the page now lives in, or on disk; otherwise a store the program completed is silently gone.',
   check(s) {
     for (const { mm, vpage } of pages(s)) {
+      if (!pageLive(s, mm, vpage)) continue;
       const expected = s.ghost.memory[mm]![vpage]!;
       const found = homeValue(s, mm, vpage);
       if (found !== expected) {
@@ -131,6 +132,7 @@ export const loadsSeeLastStore: Invariant = {
     for (let cpu = 0; cpu < s.cpus.length; cpu++) {
       const mm = s.cpus[cpu]!.mm;
       for (let vpage = 0; vpage < pagesPerMm(s); vpage++) {
+        if (!pageLive(s, mm, vpage)) continue;
         const expected = s.ghost.memory[mm]![vpage]!;
         const entry = tlbLookup(s, cpu, mm, vpage);
         const read = entry === null ? homeValue(s, mm, vpage) : s.frames[entry.frame]!.data;
@@ -158,6 +160,8 @@ export const noAccessToFreedFrame: Invariant = {
     for (const { cpu, mm, vpage, entry } of tlbEntries(s)) {
       const owner = s.frames[entry.frame]!.owner;
       if (owner.kind === 'anon' && owner.mm === mm && owner.vpage === vpage) continue;
+      // Still allocated, waiting for the flush munmap() owes: noAccessAfterRevoke's business.
+      if (owner.kind === 'unmapped') continue;
       const now =
         owner.kind === 'free'
           ? 'free'
@@ -183,6 +187,7 @@ export const dirtyNeverDroppedClean: Invariant = {
   check(s, step) {
     if (step === undefined) return null;
     for (const { mm, vpage } of pages(s)) {
+      if (!pageLive(step.pre, mm, vpage)) continue;
       const frame = residentFrame(step.pre, mm, vpage);
       if (frame === NO_FRAME || residentFrame(s, mm, vpage) !== NO_FRAME) continue;
       const data = step.pre.frames[frame]!.data;
@@ -199,6 +204,35 @@ export const dirtyNeverDroppedClean: Invariant = {
   },
 };
 
+export const noAccessAfterRevoke: Invariant = {
+  id: 'noAccessAfterRevoke',
+  over: 'step',
+  why: 'Once mprotect(), munmap() or madvise() has returned, the permission or mapping it took away is gone on every CPU; a stale TLB entry that still lets a thread store to a read-only page, or touch an unmapped one, breaks the system call’s contract (and with it guard pages, JITs and garbage collectors).',
+  check(s, step) {
+    if (step === undefined || (step.action.op !== 'load' && step.action.op !== 'store')) return null;
+    const { cpu, vpage } = step.action;
+    const store = step.action.op === 'store';
+    const mm = step.pre.cpus[cpu]!.mm;
+    const promised = step.pre.ghost.promised[mm]![vpage]!;
+    if (promised === 'rw' || (promised === 'ro' && !store)) return null;
+    // Only an access through a cached entry can outlive a revocation: a walk reads the PTE.
+    const before = tlbLookup(step.pre, cpu, mm, vpage);
+    if (before === null) return null;
+    if (store) {
+      // A store through a clean entry re-walks first; it used the entry only if it completed.
+      const after = tlbLookup(s, cpu, mm, vpage);
+      if (!before.writable || after === null || !after.dirty || after.frame !== before.frame) return null;
+    }
+    return {
+      message: `CPU ${cpu} ${store ? 'stored to' : 'loaded from'} page ${vpage} through a stale TLB entry to frame ${before.frame} after ${promised === 'none' ? 'munmap() returned' : 'mprotect(PROT_READ) returned'}`,
+      cpu,
+      mm,
+      vpage,
+      frame: before.frame,
+    };
+  },
+};
+
 export const INVARIANTS: readonly Invariant[] = [
   noStaleWritableTlbAfterRemap,
   dirtyBitWriteThroughTrap,
@@ -206,6 +240,7 @@ export const INVARIANTS: readonly Invariant[] = [
   loadsSeeLastStore,
   noAccessToFreedFrame,
   dirtyNeverDroppedClean,
+  noAccessAfterRevoke,
 ];
 
 export function findInvariant(id: string): Invariant | undefined {

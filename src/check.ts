@@ -4,7 +4,7 @@
 // The result is plain data, the same document `shootdown check --json` prints.
 
 import type { Action } from '../model/actions.js';
-import type { Config } from '../model/config.js';
+import { type Config, worldConfig } from '../model/config.js';
 import { policyProblem, type Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
@@ -79,6 +79,8 @@ export interface ProtocolVerdict {
   readonly protocol: string;
   readonly title: string;
   readonly engine: EngineName;
+  /** The config it was checked in. */
+  readonly config: string;
   readonly invariants: readonly InvariantVerdict[];
   /** The variant's reachability targets, as hit by the last campaign (the one that found nothing). */
   readonly targets: readonly TargetVerdict[];
@@ -89,7 +91,8 @@ export interface ProtocolVerdict {
 }
 
 export interface CheckOptions {
-  readonly config: Config;
+  /** The world to check in; default: each variant's own (`world`), sized for the engine. */
+  readonly config?: Config;
   readonly engine?: EngineName;
   /** Random engine. */
   readonly runs?: number;
@@ -144,7 +147,9 @@ interface Campaign {
   readonly targetsHit: readonly string[];
 }
 
-function randomCampaign(variant: Variant, o: CheckOptions, invariants: readonly Invariant[]): Campaign {
+type Resolved = CheckOptions & { readonly config: Config };
+
+function randomCampaign(variant: Variant, o: Resolved, invariants: readonly Invariant[]): Campaign {
   const r = runRandom(variant, o.config, invariants, {
     runs: o.runs ?? DEFAULT_RUNS,
     seed: o.seed ?? DEFAULT_SEED,
@@ -166,7 +171,7 @@ function randomCampaign(variant: Variant, o: CheckOptions, invariants: readonly 
   };
 }
 
-function exhaustiveCampaign(variant: Variant, o: CheckOptions, invariants: readonly Invariant[]): Campaign {
+function exhaustiveCampaign(variant: Variant, o: Resolved, invariants: readonly Invariant[]): Campaign {
   const r = explore(variant, o.config, {
     invariants,
     ...(o.maxStates === undefined ? {} : { maxStates: o.maxStates }),
@@ -201,6 +206,8 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   if (problem !== null) throw new Error(problem);
   const engine = options.engine ?? 'random';
   const campaign = engine === 'random' ? randomCampaign : exhaustiveCampaign;
+  const config = options.config ?? worldConfig(variant.world, engine);
+  const resolved: Resolved = { ...options, config };
   const chosen = options.invariants ?? INVARIANTS;
   const expected = (id: string): Verdict => (variant.violates.includes(id) ? 'violated' : 'holds');
   const decided = new Map<string, InvariantVerdict>();
@@ -209,7 +216,7 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   let targetsHit: readonly string[] = [];
   let lastRound = true;
   while (remaining.length > 0) {
-    const c = campaign(variant, options, remaining);
+    const c = campaign(variant, resolved, remaining);
     if (c.failure === null) {
       const verdict: Outcome = c.complete ? 'holds' : 'incomplete';
       for (const inv of remaining)
@@ -245,14 +252,15 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   // With every invariant broken no campaign ran to the end; targets are then moot.
   const targets = lastRound ? variant.reaches.map((t) => ({ target: t, hit: targetsHit.includes(t) })) : [];
   const ok = invariants.every((v) => v.verdict === v.expected) && targets.every((t) => t.hit);
-  return { protocol: variant.id, title: variant.title, engine, invariants, targets, ok, failures };
+  return { protocol: variant.id, title: variant.title, engine, config: config.name, invariants, targets, ok, failures };
 }
 
 export interface CheckDocument {
   readonly tool: 'shootdown';
   readonly version: string;
   readonly engine: EngineName;
-  readonly config: Config;
+  /** The config every protocol was checked in; absent when each was checked in its own world. */
+  readonly config?: Config;
   readonly runs?: number;
   readonly seed?: number;
   readonly protocols: readonly Omit<ProtocolVerdict, 'failures'>[];
@@ -275,7 +283,7 @@ export function checkDocument(
     tool: 'shootdown',
     version: VERSION,
     engine,
-    config: options.config,
+    ...(options.config === undefined ? {} : { config: options.config }),
     ...(engine === 'random'
       ? { runs: options.runs ?? DEFAULT_RUNS, seed: options.seed ?? DEFAULT_SEED }
       : {}),

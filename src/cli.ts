@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CONFIGS, type Config } from '../model/config.js';
+import { CONFIGS, type Config, worldConfig } from '../model/config.js';
 import { findVariant, VARIANTS } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
 import { findInvariant, INVARIANTS, type Invariant } from '../properties/invariants.js';
@@ -119,7 +119,7 @@ function formatVerdict(v: ProtocolVerdict): string {
   const lines: string[] = [];
   const unexpected = v.invariants.filter((i) => i.verdict !== i.expected).length;
   const missed = v.targets.filter((t) => !t.hit);
-  lines.push(`${v.protocol}: ${v.title}  [${v.ok ? 'as expected' : 'NOT AS EXPECTED'}]`);
+  lines.push(`${v.protocol}: ${v.title}  [${v.config}; ${v.ok ? 'as expected' : 'NOT AS EXPECTED'}]`);
   const w = Math.max(...v.invariants.map((i) => i.invariant.length));
   for (const i of v.invariants) {
     const c = i.counterexample;
@@ -168,14 +168,15 @@ function progressLine(p: ExploreProgress): string {
 async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const engines: EngineName[] = flags.engine === 'both' ? ['random', 'exhaustive'] : [flags.engine];
   // The explorer needs a world small enough to exhaust; random testing wants a bigger one.
-  const config = pickConfig(
-    flags.config ?? (flags.engine === 'random' ? 'small' : flags.symmetry ? 'tiny-lifo' : 'tiny'),
-  );
+  // Without --config each protocol is checked in its own world, sized for the engine: the
+  // explorer needs one small enough to exhaust, random testing wants a bigger one.
+  const name = flags.config ?? (flags.symmetry ? 'tiny-lifo' : undefined);
+  const config = name === undefined ? undefined : pickConfig(name);
   if (flags.symmetry && flags.engine === 'random')
     throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
-  if (flags.symmetry && config.allocator !== 'lifo')
+  if (flags.symmetry && config?.allocator !== 'lifo')
     throw new UsageError(
-      `--symmetry needs a config whose allocator is 'lifo' (frame numbers matter to '${config.allocator ?? 'lowest-free'}'), such as tiny-lifo`,
+      `--symmetry needs a config whose allocator is 'lifo' (frame numbers matter to '${config?.allocator ?? 'lowest-free'}'), such as tiny-lifo`,
     );
   const invariants = pickInvariants(flags.invariant);
   const fromFiles: Variant[] = [];
@@ -192,7 +193,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const results: ProtocolVerdict[][] = [];
   for (const engine of engines) {
     const options: CheckOptions = {
-      config,
+      ...(config === undefined ? {} : { config }),
       engine,
       runs: flags.runs,
       seed: flags.seed,
@@ -210,7 +211,12 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
           ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs} runs per campaign, seed ${flags.seed}`
           : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints)`,
       );
-      io.out(`config ${describeConfig(config)}`);
+      if (config !== undefined) io.out(`config ${describeConfig(config)}`);
+      else {
+        const worlds = [...new Set(variants.map((v) => worldConfig(v.world, engine)))];
+        io.out(`each protocol in its own world: ${worlds.map((c) => c.name).join(', ')}`);
+        for (const c of worlds) io.out(`  ${describeConfig(c)}`);
+      }
       io.out('');
     }
     const { document, verdicts } = checkDocument(variants, options, (v) => {
@@ -227,7 +233,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
         io.out(
           formatRaceReport({
             variant,
-            config,
+            config: config ?? pickConfig(v.config),
             invariant: f.invariant,
             witness: f.witness,
             trace: f.replay.trace,

@@ -4,7 +4,7 @@
 // that the model's recipes (model/actions.ts `apply`) can step in place.
 
 import type { Config } from '../model/config.js';
-import type { BatchFolio, Frame, Job, Pte, State, TlbEntry } from '../model/state.js';
+import type { BatchFolio, Frame, Job, Prot, Pte, State, TlbEntry } from '../model/state.js';
 
 export interface Layout {
   readonly config: Config;
@@ -12,15 +12,17 @@ export interface Layout {
   readonly size: number;
 }
 
-const JOBS: readonly Job[] = ['idle', 'migrate', 'reclaim'];
+const JOBS: readonly Job[] = ['idle', 'migrate', 'reclaim', 'mprotect_ro', 'mprotect_rw', 'munmap', 'madvise_dontneed'];
+const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
+const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;
 
 export function layoutOf(config: Config): Layout {
   const slots = config.mms * config.pages;
   const cpus = config.cpus * (1 + slots);
-  const mms = config.mms * (2 + config.pages * 3);
+  const mms = config.mms * (2 + config.pages * 4);
   const frames = config.frames * 6;
   const tasks = config.taskCpus.length * (3 + config.batch * 4 + 3 + 3);
-  const ghost = slots;
+  const ghost = slots * 2;
   const freeList = 1 + config.frames;
   return { config, slots, size: cpus + mms + frames + tasks + ghost + freeList };
 }
@@ -46,10 +48,11 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
       }
     }
     for (const v of mm.swap) out[i++] = v;
+    for (const p of mm.vma) out[i++] = PROTS.indexOf(p);
   }
   for (const f of s.frames) {
     const o = f.owner;
-    out[i++] = o.kind === 'free' ? 0 : o.kind === 'anon' ? 1 : 2;
+    out[i++] = OWNERS.indexOf(o.kind);
     out[i++] = o.kind === 'anon' ? o.mm : o.kind === 'file' ? o.file : 0;
     out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? o.index : 0;
     out[i++] = f.data;
@@ -65,7 +68,7 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
       const f = t.folios[k];
       out[i++] = f?.mm ?? 0;
       out[i++] = f?.vpage ?? 0;
-      out[i++] = f?.src ?? 0;
+      out[i++] = f === undefined ? 0 : f.src + 1;
       out[i++] = f === undefined ? 0 : f.dst + 1;
     }
     out[i++] = t.pc.phase;
@@ -76,6 +79,7 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
     out[i++] = t.tlb_ubc.writable ? 1 : 0;
   }
   for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
+  for (const row of s.ghost.promised) for (const p of row) out[i++] = PROTS.indexOf(p);
   out[i++] = s.freeList.length;
   for (let k = 0; k < layout.config.frames; k++) out[i++] = s.freeList[k] ?? 0;
 }
@@ -119,7 +123,9 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     }
     const swap: number[] = [];
     for (let v = 0; v < config.pages; v++) swap.push(b[i++]!);
-    mms.push({ pte, mm_cpumask, tlb_flush_batched, swap });
+    const vma: Prot[] = [];
+    for (let v = 0; v < config.pages; v++) vma.push(PROTS[b[i++]!]!);
+    mms.push({ pte, vma, mm_cpumask, tlb_flush_batched, swap });
   }
   const frames: Frame[] = [];
   for (let f = 0; f < config.frames; f++) {
@@ -131,7 +137,9 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
         ? { kind: 'free' }
         : kind === 1
           ? { kind: 'anon', mm: x, vpage: y }
-          : { kind: 'file', file: x, index: y };
+          : kind === 2
+            ? { kind: 'file', file: x, index: y }
+            : { kind: 'unmapped' };
     frames.push({ owner, data: b[i++]!, refcount: b[i++]!, dirty: b[i++] === 1 });
   }
   const tasks = [];
@@ -141,7 +149,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const n = b[i++]!;
     const folios: BatchFolio[] = [];
     for (let k = 0; k < config.batch; k++) {
-      const folio = { mm: b[i++]!, vpage: b[i++]!, src: b[i++]!, dst: b[i++]! - 1 };
+      const folio = { mm: b[i++]!, vpage: b[i++]!, src: b[i++]! - 1, dst: b[i++]! - 1 };
       if (k < n) folios.push(folio);
     }
     const pc = { phase: b[i++]!, folio: b[i++]!, step: b[i++]! };
@@ -153,6 +161,12 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const row: number[] = [];
     for (let v = 0; v < config.pages; v++) row.push(b[i++]!);
     memory.push(row);
+  }
+  const promised: Prot[][] = [];
+  for (let m = 0; m < config.mms; m++) {
+    const row: Prot[] = [];
+    for (let v = 0; v < config.pages; v++) row.push(PROTS[b[i++]!]!);
+    promised.push(row);
   }
   const freeList: number[] = [];
   const nFree = b[i++]!;
@@ -167,7 +181,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     freeList,
     allocator: config.allocator ?? 'lowest-free',
     tasks,
-    ghost: { memory },
+    ghost: { memory, promised },
     cost: { ...ZERO_COST },
   };
 }
@@ -178,6 +192,7 @@ export function copyState(s: State): State {
     cpus: s.cpus.map((c) => ({ mm: c.mm, tlb: c.tlb.map((e) => (e === null ? null : { ...e })) })),
     mms: s.mms.map((m) => ({
       pte: m.pte.map((p) => ({ ...p })),
+      vma: m.vma.slice(),
       mm_cpumask: m.mm_cpumask,
       tlb_flush_batched: m.tlb_flush_batched,
       swap: m.swap.slice(),
@@ -192,7 +207,7 @@ export function copyState(s: State): State {
       pc: t.pc,
       tlb_ubc: { ...t.tlb_ubc },
     })),
-    ghost: { memory: s.ghost.memory.map((r) => r.slice()) },
+    ghost: { memory: s.ghost.memory.map((r) => r.slice()), promised: s.ghost.promised.map((r) => r.slice()) },
     cost: { ...s.cost },
   };
 }

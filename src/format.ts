@@ -22,18 +22,30 @@ export function describeAction(a: Action): string {
       { op: 'shrink_folio_list' },
       (x) => `shrink_folio_list(task ${x.task}, mm ${x.mm}, ${pages(x.vpages)})`,
     )
+    .with({ op: 'syscall' }, (x) => `syscall(task ${x.task}, ${x.call}, mm ${x.mm}, ${pages(x.vpages)})`)
+    .with({ op: 'mmap' }, (x) => `mmap(mm ${x.mm}, ${pages(x.vpages)})`)
     .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
     .exhaustive();
 }
+
+/** The system call as the user wrote it. */
+const callText = (call: string, vpages: readonly number[]): string =>
+  match(call)
+    .with('mprotect_ro', () => `mprotect(${pages(vpages)}, PROT_READ)`)
+    .with('mprotect_rw', () => `mprotect(${pages(vpages)}, PROT_READ|PROT_WRITE)`)
+    .with('munmap', () => `munmap(${pages(vpages)})`)
+    .with('madvise_dontneed', () => `madvise(${pages(vpages)}, MADV_DONTNEED)`)
+    .otherwise(() => `${call}(${pages(vpages)})`);
 
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */
 export function stepColumn(pre: State, a: Action): number | null {
   return match(a)
     .with({ op: 'load' }, { op: 'store' }, { op: 'tlbEvict' }, (x) => x.cpu)
-    .with({ op: 'reuseFrame' }, () => null)
+    .with({ op: 'reuseFrame' }, { op: 'mmap' }, () => null)
     .with(
       { op: 'migrate_pages' },
       { op: 'shrink_folio_list' },
+      { op: 'syscall' },
       { op: 'kernelStep' },
       (x) => pre.tasks[x.task]!.cpu,
     )
@@ -48,6 +60,7 @@ function outcomeText(o: AccessOutcome): string {
     .with({ kind: 'walk' }, (x) => `walk f${x.frame}`)
     .with({ kind: 'fault' }, (x) => `#PF ${x.handler}`)
     .with({ kind: 'wait' }, (x) => x.on)
+    .with({ kind: 'segv' }, () => 'SIGSEGV')
     .exhaustive();
 }
 
@@ -67,6 +80,8 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'reuseFrame' }, (x) => `alloc_pages hands f${x.frame} to the page cache`)
     .with({ op: 'migrate_pages' }, (x) => `migrate_pages(${pages(x.vpages)})`)
     .with({ op: 'shrink_folio_list' }, (x) => `shrink_folio_list(${pages(x.vpages)})`)
+    .with({ op: 'syscall' }, (x) => callText(x.call, x.vpages))
+    .with({ op: 'mmap' }, (x) => `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`)
     .with({ op: 'kernelStep' }, (x) => {
       const task = pre.tasks[x.task]!;
       const step = currentStep(variant.policy, task) ?? '(idle)';
@@ -97,6 +112,7 @@ const frames = (f: Frame): string => {
     .with({ kind: 'free' }, () => 'free')
     .with({ kind: 'anon' }, (o) => (o.mm === 0 ? `p${o.vpage}` : `mm${o.mm}:p${o.vpage}`))
     .with({ kind: 'file' }, () => 'page cache')
+    .with({ kind: 'unmapped' }, () => 'unmapped')
     .exhaustive();
   return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}`;
 };
@@ -124,6 +140,11 @@ export function describeChanges(pre: State, post: State): string[] {
     mm.swap.forEach((x, v) => {
       if (x !== pre.mms[m]!.swap[v]) out.push(`swap ${pageName(m, v)} =${x}`);
     });
+    mm.vma.forEach((x, v) => {
+      if (x !== pre.mms[m]!.vma[v]) out.push(`vma ${pageName(m, v)}: ${x}`);
+    });
+    if (mm.tlb_flush_batched !== pre.mms[m]!.tlb_flush_batched)
+      out.push(`${pre.mms.length > 1 ? `mm${m} ` : ''}tlb_flush_batched = ${mm.tlb_flush_batched}`);
   });
   post.cpus.forEach((cpu, c) => {
     cpu.tlb.forEach((e, slot) => {
@@ -141,6 +162,11 @@ export function describeChanges(pre: State, post: State): string[] {
     const after = ubcs(t.tlb_ubc);
     if (after !== ubcs(pre.tasks[i]!.tlb_ubc)) out.push(`tlb_ubc${post.tasks.length > 1 ? i : ''}: ${after}`);
   });
+  post.ghost.promised.forEach((row, m) =>
+    row.forEach((x, v) => {
+      if (x !== pre.ghost.promised[m]![v]) out.push(`returns: ${pageName(m, v)} ${x === 'none' ? 'unmapped' : x}`);
+    }),
+  );
   const ipis = post.cost.ipis - pre.cost.ipis;
   if (ipis > 0) out.push(`${ipis} IPI${ipis > 1 ? 's' : ''}`);
   return out;

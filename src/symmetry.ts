@@ -34,7 +34,8 @@ export function canonicalPermutation(s: State): number[] {
 
 function contentKey(f: Frame): number {
   const o = f.owner;
-  const who = o.kind === 'free' ? 0 : o.kind === 'anon' ? 1 + o.mm * 64 + o.vpage : 4096 + o.file;
+  const who =
+    o.kind === 'free' ? 0 : o.kind === 'anon' ? 1 + o.mm * 64 + o.vpage : o.kind === 'file' ? 4096 + o.file : 8191;
   return ((who * 256 + f.data) * 256 + f.refcount) * 2 + (f.dirty ? 1 : 0);
 }
 

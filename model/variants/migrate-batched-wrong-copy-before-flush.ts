@@ -23,5 +23,6 @@ export const migrateBatchedWrongCopyBeforeFlush = defineVariant({
       ],
     },
   },
+  fixedBy: 'migrate-batched',
   violates: ['noLostWrite', 'loadsSeeLastStore'],
 });

@@ -24,5 +24,6 @@ export const migrateBatchedWrongRemapBeforeFlush = defineVariant({
       ],
     },
   },
+  fixedBy: 'migrate-batched',
   violates: ['noStaleWritableTlbAfterRemap', 'noLostWrite', 'loadsSeeLastStore'],
 });

@@ -23,5 +23,6 @@ export const reclaimBatchedDirtyWrongNoFlushDirty = defineVariant({
       ],
     },
   },
+  fixedBy: 'reclaim-batched-dirty',
   violates: ['noLostWrite', 'loadsSeeLastStore', 'dirtyNeverDroppedClean'],
 });

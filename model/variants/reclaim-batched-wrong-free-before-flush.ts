@@ -21,5 +21,6 @@ export const reclaimBatchedWrongFreeBeforeFlush = defineVariant({
       ],
     },
   },
+  fixedBy: 'reclaim-batched',
   violates: ['noAccessToFreedFrame', 'loadsSeeLastStore', 'noLostWrite'],
 });

@@ -15,5 +15,6 @@ export const reclaimBatchedWrongNoDirtyTrap = defineVariant({
   base: reclaimBatched,
   notes: 'The arch sets D in a cached entry without re-walking the page table.',
   policy: { arch: NO_DIRTY_TRAP },
+  fixedBy: 'reclaim-batched',
   violates: ['dirtyBitWriteThroughTrap', 'dirtyNeverDroppedClean', 'noLostWrite', 'loadsSeeLastStore'],
 });

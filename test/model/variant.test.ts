@@ -80,7 +80,7 @@ describe('defineVariant', () => {
       /root: reclaim/,
     );
     const root = defineVariant({ id: 'root', ...meta });
-    expect(root.policy).toEqual({ arch: X86, reclaim: null, migrate: null });
+    expect(root.policy).toEqual({ arch: X86, flushBatchedPending: true, reclaim: null, migrate: null });
     expect(root.base).toBeNull();
   });
 

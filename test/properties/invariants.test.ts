@@ -80,7 +80,7 @@ const remapped = withPte(migrating, 0, 0, present(2));
 // ---------------------------------------------------------------------------------------
 
 describe('INVARIANTS', () => {
-  it('lists the six invariants, each with a unique id and a reason', () => {
+  it('lists the seven invariants, each with a unique id and a reason', () => {
     expect(INVARIANTS.map((i) => i.id)).toEqual([
       'noStaleWritableTlbAfterRemap',
       'dirtyBitWriteThroughTrap',
@@ -88,6 +88,7 @@ describe('INVARIANTS', () => {
       'loadsSeeLastStore',
       'noAccessToFreedFrame',
       'dirtyNeverDroppedClean',
+      'noAccessAfterRevoke',
     ]);
     expect(new Set(INVARIANTS.map((i) => i.id)).size).toBe(INVARIANTS.length);
     for (const inv of INVARIANTS) expect(inv.why.trim().length, inv.id).toBeGreaterThan(0);

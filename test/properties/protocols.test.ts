@@ -45,9 +45,9 @@ describe('correct protocols', () => {
 });
 
 describe('the whole registry', () => {
-  it('meets every expected verdict on small (what `npm run check` asserts)', () => {
+  it('meets every expected verdict in its own world (what `npm run check` asserts)', () => {
     for (const variant of VARIANTS) {
-      const r = checkVariant(variant, { config: CONFIGS.small, runs: 2000, seed: 1 });
+      const r = checkVariant(variant, { runs: 2000, seed: 1 });
       const wrong = r.invariants.filter((i) => i.verdict !== i.expected).map((i) => i.invariant);
       expect(wrong, variant.id).toEqual([]);
       expect(r.ok, variant.id).toBe(true);

@@ -2,22 +2,22 @@
 // counterexample that replays; every invariant catches at least one seeded bug.
 
 import { describe, expect, it } from 'vitest';
-import { CONFIGS } from '../../model/config.js';
+import { worldConfig } from '../../model/config.js';
 import { findVariant, VARIANTS } from '../../model/registry.js';
 import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
 import { explore } from '../../src/explore.js';
 import { runRandom } from '../../src/random.js';
 import { replay } from '../../src/trace.js';
 
-const config = CONFIGS.small;
 const SEED = 1;
 const RUNS = 3000;
 const seeded = VARIANTS.filter((v) => v.violates.length > 0);
 
 /**
- * Shortest counterexample lengths, as the exhaustive explorer finds them on `small` (the same
- * on `tiny`). A changed number is a signal to investigate (the model changed), not one to
- * update. The random engine's minimised counterexamples must be no shorter, and at most 12.
+ * Shortest counterexample lengths, as the exhaustive explorer finds them in each variant's
+ * world (`small` ones the same on `tiny`). A changed number is a signal to investigate (the
+ * model changed), not one to update. The random engine's minimised counterexamples must be
+ * no shorter, and at most 16.
  */
 const SHORTEST: Record<string, Record<string, number>> = {
   'migrate-batched-wrong-copy-before-flush': { noLostWrite: 7, loadsSeeLastStore: 7 },
@@ -42,10 +42,19 @@ const SHORTEST: Record<string, Record<string, number>> = {
     noLostWrite: 6,
     loadsSeeLastStore: 6,
   },
+  'reclaim-batched-dirty-v4.12-no-batched-pending': {
+    noAccessAfterRevoke: 7,
+    loadsSeeLastStore: 7,
+    noLostWrite: 8,
+  },
 };
 
 describe('seeded bugs', () => {
-  it('there are at least the five the core issue names', () => {
+  it('each has a fixed twin that holds everything it breaks', () => {
+    for (const v of seeded) expect(findVariant(v.fixedBy ?? '')?.violates, v.id).toEqual([]);
+  });
+
+  it('there are the seeded and historical bugs with pinned lengths', () => {
     expect(seeded.map((v) => v.id).sort()).toEqual(Object.keys(SHORTEST).sort());
   });
 
@@ -61,11 +70,12 @@ describe('seeded bugs', () => {
     for (const id of variant.violates) {
       it(`${variant.id} is caught by ${id} (random engine)`, () => {
         const invariant = findInvariant(id)!;
+        const config = worldConfig(variant.world, 'random');
         const r = runRandom(variant, config, [invariant], { runs: RUNS, seed: SEED });
         expect(r.failure, 'no counterexample found').not.toBeNull();
         const f = r.failure!;
         expect(f.invariant.id).toBe(id);
-        expect(f.actions.length).toBeLessThanOrEqual(12);
+        expect(f.actions.length).toBeLessThanOrEqual(16);
         expect(f.actions.length).toBeGreaterThanOrEqual(SHORTEST[variant.id]![id]!);
         // It replays exactly, with no action skipped, and breaks at its last step.
         const again = replay(variant, config, f.actions, { invariants: [invariant] });
@@ -80,6 +90,7 @@ describe('shortest counterexamples (exhaustive engine)', () => {
   for (const variant of seeded)
     for (const id of variant.violates)
       it(`${variant.id} breaks ${id} in ${SHORTEST[variant.id]![id]} steps at the fewest`, () => {
+        const config = worldConfig(variant.world, 'exhaustive');
         const r = explore(variant, config, { invariants: [findInvariant(id)!] });
         expect(r.violation?.invariant.id).toBe(id);
         expect(r.violation?.actions.length).toBe(SHORTEST[variant.id]![id]);
@@ -160,17 +171,33 @@ describe('pinned shortest counterexamples, one per invariant', () => {
         k,
       ],
     },
+    {
+      // 3ea277194daa's race: mprotect() finds the PTE reclaim cleared and returns with
+      // CPU 0 still caching a writable entry.
+      variant: 'reclaim-batched-dirty-v4.12-no-batched-pending',
+      invariant: 'noAccessAfterRevoke',
+      actions: [
+        { op: 'store', cpu: 0, vpage: 0, value: 1 },
+        { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] },
+        k,
+        { op: 'syscall', task: 1, call: 'mprotect_ro', mm: 0, vpages: [0] },
+        { op: 'kernelStep', task: 1 },
+        { op: 'kernelStep', task: 1 },
+        { op: 'store', cpu: 0, vpage: 0, value: 1 },
+      ],
+    },
   ] as const;
 
   for (const c of cases)
     it(`${c.variant} breaks ${c.invariant} in ${c.actions.length} steps`, () => {
       const variant = findVariant(c.variant)!;
+      const config = worldConfig(variant.world, "exhaustive");
       const r = replay(variant, config, c.actions, { invariants: [findInvariant(c.invariant)!] });
       expect(r.disabledAt).toBeNull();
       expect(r.violation?.invariant.id).toBe(c.invariant);
       expect(r.violation?.atStep).toBe(c.actions.length);
       // and the correct twin survives the same schedule
-      const twin = findVariant(variant.base!)!;
+      const twin = findVariant(variant.fixedBy!)!;
       const safe = replay(twin, config, c.actions, { invariants: INVARIANTS, skipDisabled: true });
       expect(safe.violation).toBeNull();
     });

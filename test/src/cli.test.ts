@@ -110,7 +110,9 @@ describe('shootdown check --engine', () => {
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out) as CheckDocument;
     expect(doc.engine).toBe('exhaustive');
-    expect(doc.config.name).toBe('tiny');
+    // each protocol in its own world, sized for the explorer
+    expect(doc.config).toBeUndefined();
+    expect(doc.protocols.map((p) => p.config)).toEqual(['tiny', 'tiny']);
     const proof = doc.protocols[0]!.invariants[0]!;
     expect(proof).toMatchObject({ verdict: 'holds', states: 7192, depth: expect.any(Number) });
     const trap = doc.protocols[1]!.invariants.find((i) => i.invariant === 'dirtyBitWriteThroughTrap')!;
@@ -147,7 +149,7 @@ describe('shootdown check --engine', () => {
     );
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out) as CheckDocument;
-    expect(doc.config.name).toBe('tiny-lifo');
+    expect(doc.config?.name).toBe('tiny-lifo');
     expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 2241 });
   });
 

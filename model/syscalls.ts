@@ -1,0 +1,164 @@
+// The system calls that race with a deferred flush (mm/mprotect.c, mm/memory.c,
+// mm/madvise.c, mm/mmap.c). Each is a job of the task on the caller's CPU: one step per
+// page under its PTL, one flush for the range, and the return to the user, after which
+// the promise it made (ghost.promised) must hold on every CPU.
+
+import type { Draft } from 'immer';
+import { flushTlbMulti } from './hardware.js';
+import { folio_put } from './memory.js';
+import { homeValue, residentFrame } from './queries.js';
+import { flush_tlb_batched_pending } from './rmap.js';
+import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
+import type { JobPolicy, Phase, Policy } from './variant.js';
+
+export const SYSCALLS: readonly Syscall[] = ['mprotect_ro', 'mprotect_rw', 'munmap', 'madvise_dontneed'];
+
+export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
+
+/** mprotect and munmap hold mmap_lock for write, so page faults in the mm wait; madvise reads it. */
+export const takesMmapLockForWrite = (job: Job): boolean =>
+  job === 'mprotect_ro' || job === 'mprotect_rw' || job === 'munmap';
+
+/** The kernel's code for each call, as programs the shared task machinery runs. */
+const mprotect: readonly Phase[] = [
+  { each: ['change_pte_range'] },
+  { once: 'flush_tlb_range' },
+  { once: 'syscall_return' },
+];
+const zap: readonly Phase[] = [
+  { each: ['zap_pte_range'] },
+  { once: 'tlb_finish_mmu' },
+  { once: 'syscall_return' },
+];
+
+export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
+  mprotect_ro: { batchFlush: false, deferDirty: false, program: mprotect },
+  mprotect_rw: { batchFlush: false, deferDirty: false, program: mprotect },
+  munmap: { batchFlush: false, deferDirty: false, program: zap },
+  madvise_dontneed: { batchFlush: false, deferDirty: false, program: zap },
+};
+
+/** The VMA protection a call leaves, set when it starts (under mmap_lock) and promised when it returns. */
+export function protAfter(job: Syscall, before: Prot): Prot {
+  switch (job) {
+    case 'mprotect_ro':
+      return 'ro';
+    case 'mprotect_rw':
+      return 'rw';
+    case 'munmap':
+      return 'none';
+    case 'madvise_dontneed':
+      return before;
+  }
+}
+
+/** The mmu_gather: remember that this task changed a PTE other CPUs may cache. */
+function gatherFlush(d: Draft<State>, task: number, mm: number): void {
+  const ubc = d.tasks[task]!.tlb_ubc;
+  ubc.cpumask |= d.mms[mm]!.mm_cpumask;
+  ubc.flush_required = true;
+}
+
+/** change_pte_range(): under the PTL, make one PTE (or migration entry) match the new protection. */
+export function change_pte_range(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
+  const t = d.tasks[task]!;
+  const { mm, vpage } = folio;
+  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, t.cpu, mm);
+  const pte = d.mms[mm]!.pte[vpage]!;
+  if (pte.kind === 'none') return;
+  if (t.job === 'mprotect_ro') {
+    if (!pte.writable) return;
+    // A writable migration entry becomes a readable one; remove_migration_ptes() maps it read-only.
+    pte.writable = false;
+    if (pte.kind === 'present') gatherFlush(d, task, mm);
+  } else if (pte.kind === 'present' && !pte.writable) {
+    // can_change_pte_writable(): an exclusive anonymous page is made writable at once, with
+    // no fault and no flush (an upgrade needs none).
+    pte.writable = true;
+  }
+}
+
+/** flush_tlb_range() at the end of change_protection(), when some PTE lost a permission. */
+export function flush_tlb_range(d: Draft<State>, task: number): void {
+  const t = d.tasks[task]!;
+  if (t.tlb_ubc.flush_required)
+    for (const f of t.folios)
+      flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'page', mm: f.mm, vpage: f.vpage });
+  t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
+}
+
+/**
+ * zap_pte_range(): under the PTL, clear the PTE and free its swap entry. A mapped folio
+ * goes into the mmu_gather, to be freed only after the flush (tlb_finish_mmu()); one
+ * that reclaim or migration holds no longer backs the page either.
+ */
+export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
+  const t = d.tasks[task]!;
+  const { mm, vpage } = folio;
+  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, t.cpu, mm);
+  const pte = d.mms[mm]!.pte[vpage]!;
+  const frame = residentFrame(d as State, mm, vpage);
+  if (pte.kind === 'present') {
+    if (pte.dirty) d.frames[frame]!.dirty = true;
+    t.folios[t.pc.folio]!.src = frame;
+    gatherFlush(d, task, mm);
+  }
+  // Every folio that still backs the page (this one, one reclaim holds in the swap cache,
+  // both ends of a migration in flight) backs nothing now.
+  for (const f of d.frames)
+    if (f.owner.kind === 'anon' && f.owner.mm === mm && f.owner.vpage === vpage)
+      f.owner = { kind: 'unmapped' };
+  d.mms[mm]!.pte[vpage] = { kind: 'none' };
+  d.mms[mm]!.swap[vpage] = 0;
+}
+
+/** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
+export function tlb_finish_mmu(d: Draft<State>, task: number): void {
+  flush_tlb_range(d, task);
+  const t = d.tasks[task]!;
+  for (const f of t.folios) if (f.src >= 0) folio_put(d, f.src);
+}
+
+/** The call returns to the user: from now on its promise must hold on every CPU. */
+export function syscall_return(d: Draft<State>, task: number): void {
+  const t = d.tasks[task]!;
+  for (const f of t.folios) {
+    d.ghost.promised[f.mm]![f.vpage] = d.mms[f.mm]!.vma[f.vpage]!;
+    // What a page holds after MADV_DONTNEED is whatever the call left (zeroes, or a store
+    // that faulted a new page in meanwhile): user code racing with it gets either.
+    if (t.job === 'madvise_dontneed') d.ghost.memory[f.mm]![f.vpage] = homeValue(d as State, f.mm, f.vpage);
+  }
+}
+
+/** The call starts: the VMA changes under mmap_lock before any PTE does. */
+export function startSyscall(
+  d: Draft<State>,
+  job: Syscall,
+  mm: number,
+  vpages: readonly number[],
+): BatchFolio[] {
+  for (const v of vpages) {
+    d.mms[mm]!.vma[v] = protAfter(job, d.mms[mm]!.vma[v]!);
+    // A permission granted may be used at once (a racing store may land); one revoked
+    // is promised only when the call returns.
+    if (job === 'mprotect_rw') d.ghost.promised[mm]![v] = 'rw';
+  }
+  return vpages.map((vpage) => ({ mm, vpage, src: -1, dst: -1 }));
+}
+
+/** mmap() of anonymous memory over an unmapped range: zero-filled on first touch. */
+export function mmap(d: Draft<State>, mm: number, vpages: readonly number[]): void {
+  for (const v of vpages) {
+    d.mms[mm]!.vma[v] = 'rw';
+    d.mms[mm]!.swap[v] = 0;
+    d.ghost.memory[mm]![v] = 0;
+    d.ghost.promised[mm]![v] = 'rw';
+  }
+}
+
+/** Does a task in a system call hold `mm`'s mmap_lock for write (or, `anyHolder`, at all)? */
+export function mmapLockHeld(s: State, mm: number, anyHolder: boolean): boolean {
+  return s.tasks.some(
+    (t) => isSyscall(t.job) && t.folios[0]?.mm === mm && (anyHolder || takesMmapLockForWrite(t.job)),
+  );
+}

@@ -15,6 +15,7 @@ import {
   freeFrameCount,
   reuseFrame,
 } from './memory.js';
+import { flush_tlb_local, migrc_req_start, migrc_try_flush_free_folios, migrcPending } from './migrc.js';
 import { isolatingTask } from './queries.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import { mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
@@ -54,6 +55,8 @@ export type Action =
     }
   /** mmap() of anonymous memory over an unmapped range of `mm`, in one step under mmap_lock. */
   | { readonly op: 'mmap'; readonly mm: number; readonly vpages: readonly number[] }
+  /** A context switch on `cpu` without PCID: flush_tlb_local() empties its TLB. */
+  | { readonly op: 'flush_tlb_local'; readonly cpu: number }
   /** The kernel task runs the next step of its batch program. */
   | { readonly op: 'kernelStep'; readonly task: number };
 
@@ -61,7 +64,14 @@ export type Op = Action['op'];
 
 const inRange = (i: number, n: number) => Number.isInteger(i) && i >= 0 && i < n;
 
-function batchStartable(s: State, job: Job, task: number, mm: number, vpages: readonly number[]) {
+function batchStartable(
+  s: State,
+  policy: Policy,
+  job: Job,
+  task: number,
+  mm: number,
+  vpages: readonly number[],
+) {
   const t = s.tasks[task];
   const pages = s.mms[mm]?.pte;
   if (t === undefined || t.job !== 'idle' || pages === undefined || vpages.length === 0) return false;
@@ -72,8 +82,10 @@ function batchStartable(s: State, job: Job, task: number, mm: number, vpages: re
     return inRange(v, pages.length) && pte?.kind === 'present' && isolatingTask(s, pte.frame) < 0;
   });
   if (!ok) return false;
-  // Migration needs a destination frame for every folio.
-  return job === 'reclaim' || freeFrameCount(s) >= vpages.length;
+  // Migration needs a destination frame for every folio; migrc counts what it holds as free
+  // (zone_watermark_fast() adds migrc_pending_nr_in_zone()) and frees it on demand.
+  const held = policy.migrc === null ? 0 : migrcPending(s);
+  return job === 'reclaim' || freeFrameCount(s) + held >= vpages.length;
 }
 
 /** Can the thread on the task's CPU make this call now? */
@@ -85,7 +97,9 @@ function syscallStartable(s: State, a: Extract<Action, { op: 'syscall' }>): bool
   // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
   if (mmapLockHeld(s, a.mm, takesMmapLockForWrite(a.call))) return false;
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
-  return a.vpages.every((v) => inRange(v, vma.length) && vma[v] !== 'none' && (wants === null || vma[v] === wants));
+  return a.vpages.every(
+    (v) => inRange(v, vma.length) && vma[v] !== 'none' && (wants === null || vma[v] === wants),
+  );
 }
 
 export function enabled(variant: Variant, s: State, action: Action): boolean {
@@ -105,9 +119,15 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     case 'reuseFrame':
       return s.frames[action.frame]?.owner.kind === 'free';
     case 'migrate_pages':
-      return policy.migrate !== null && batchStartable(s, 'migrate', action.task, action.mm, action.vpages);
+      return (
+        policy.migrate !== null && batchStartable(s, policy, 'migrate', action.task, action.mm, action.vpages)
+      );
     case 'shrink_folio_list':
-      return policy.reclaim !== null && batchStartable(s, 'reclaim', action.task, action.mm, action.vpages);
+      return (
+        policy.reclaim !== null && batchStartable(s, policy, 'reclaim', action.task, action.mm, action.vpages)
+      );
+    case 'flush_tlb_local':
+      return inRange(action.cpu, s.cpus.length);
     case 'syscall':
       return syscallStartable(s, action);
     case 'mmap': {
@@ -159,8 +179,15 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
     case 'fault':
       // x86 invalidates the entry that faulted; the access itself re-executes later.
       if (out.dropTlb) d.cpus[cpu]!.tlb[slot] = null;
-      if (out.handler === 'do_swap_page') do_swap_page(d, mm, vpage, out.frame);
-      else do_wp_page(d, mm, vpage);
+      if (out.handler === 'do_swap_page') {
+        // get_page_from_freelist() under pressure: migrc gives back what it holds first.
+        let frame = out.frame;
+        if (frame < 0 && policy.migrc !== null) {
+          migrc_try_flush_free_folios(d, policy.migrc, cpu);
+          frame = allocatableFrame(s);
+        }
+        do_swap_page(d, mm, vpage, frame);
+      } else do_wp_page(d, policy, cpu, mm, vpage);
       return;
     case 'wait':
     case 'segv':
@@ -188,12 +215,17 @@ function startBatch(
     d.frames[src]!.refcount += 1;
     let dst = -1;
     if (job === 'migrate') {
+      if (allocatableFrame(d as State) < 0 && policy.migrc !== null)
+        migrc_try_flush_free_folios(d, policy.migrc, d.tasks[task]!.cpu);
       dst = allocatableFrame(d as State);
       allocAnon(d, dst, mm, vpage, 0);
     }
     return { mm, vpage, src, dst };
   });
   startJob(d, policy, task, job, folios);
+  // migrc_req_start(): migrc applies to migration only (NUMA balancing, demotion).
+  if (job === 'migrate' && policy.migrc !== null && d.tasks[task]!.job === 'migrate')
+    migrc_req_start(d, task);
 }
 
 /** The update as an immer recipe: it mutates a draft, so any engine can apply it to its own copy. */
@@ -223,6 +255,9 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'mmap':
       mmap(d, action.mm, action.vpages);
+      return;
+    case 'flush_tlb_local':
+      flush_tlb_local(d, action.cpu);
       return;
     case 'kernelStep':
       kernelStep(d, policy, action.task);

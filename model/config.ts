@@ -33,11 +33,14 @@ export interface Config {
   readonly syscalls?: readonly SyscallOp[];
   /** The tasks whose threads make those calls (default: all); they take no reclaim or migration batch. */
   readonly syscallTasks?: readonly number[];
+  /** CPUs switch context and flush their whole TLB (flush_tlb_local(), no PCID). */
+  readonly contextSwitches?: boolean;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
-export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap';
-export const SYSCALL_OPS: readonly SyscallOp[] = ['mprotect', 'munmap', 'madvise', 'mmap'];
+// clear_refs stands for every path that leaves a read-only PTE under a writable VMA.
+export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap' | 'clear_refs';
+export const SYSCALL_OPS: readonly SyscallOp[] = ['mprotect', 'munmap', 'madvise', 'mmap', 'clear_refs'];
 
 export type Allocator = 'lowest-free' | 'lifo';
 
@@ -71,8 +74,10 @@ export function configProblem(c: Config): string | null {
   if (c.syscalls !== undefined) {
     if (!Array.isArray(c.syscalls)) return `syscalls must be a list of: ${SYSCALL_OPS.join(', ')}`;
     const unknown = c.syscalls.find((x) => !SYSCALL_OPS.includes(x));
-    if (unknown !== undefined) return `unknown syscall '${String(unknown)}' (known: ${SYSCALL_OPS.join(', ')})`;
-    if (c.syscalls.length > 0 && c.taskCpus.length === 0) return 'system calls need a task (taskCpus) to run them';
+    if (unknown !== undefined)
+      return `unknown syscall '${String(unknown)}' (known: ${SYSCALL_OPS.join(', ')})`;
+    if (c.syscalls.length > 0 && c.taskCpus.length === 0)
+      return 'system calls need a task (taskCpus) to run them';
   }
   if (c.syscallTasks !== undefined && !c.syscallTasks.every((t) => whole(t, 0, c.taskCpus.length - 1)))
     return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
@@ -149,7 +154,7 @@ export const CONFIGS = {
     why: 'tiny with a second task on CPU 1 that makes the system calls racing with a deferred flush (mprotect, munmap, madvise, mmap); one store value keeps it small enough to exhaust.',
     values: 1,
     taskCpus: [0, 1],
-    syscalls: SYSCALL_OPS,
+    syscalls: ['mprotect', 'munmap', 'madvise', 'mmap'],
     syscallTasks: [1],
   }),
   syscalls: defineConfig({
@@ -164,15 +169,63 @@ export const CONFIGS = {
     taskCpus: [0, 1],
     batch: 2,
     ptesPerTable: 2,
+    syscalls: ['mprotect', 'munmap', 'madvise', 'mmap'],
+    syscallTasks: [1],
+  }),
+  'tiny-migrc': defineConfig({
+    ...tiny,
+    name: 'tiny-migrc',
+    why: 'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls: ['clear_refs'],
+    syscallTasks: [1],
+    contextSwitches: true,
+  }),
+  'migrc-mprotect': defineConfig({
+    ...tiny,
+    name: 'migrc-mprotect',
+    why: 'migrc against mprotect(): read-only PTEs come from mprotect(PROT_READ), and mprotect(PROT_READ|PROT_WRITE) makes them writable without a fault.',
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls: ['mprotect'],
+    syscallTasks: [1],
+  }),
+  'migrc-munmap': defineConfig({
+    ...tiny,
+    name: 'migrc-munmap',
+    why: 'migrc against munmap(), mmap() and madvise(MADV_DONTNEED) of a page whose source copy migrc still holds.',
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls: ['clear_refs', 'munmap', 'mmap', 'madvise'],
+    syscallTasks: [1],
+  }),
+  migrc: defineConfig({
+    name: 'migrc',
+    why: 'migrc against every system call the model has: two pages under one PTL, a batch of two, read-only PTEs from clear_refs and mprotect, context switches, and one spare frame so allocation soon needs what migrc holds.',
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 1,
+    pages: 2,
+    frames: 4,
+    values: 2,
+    taskCpus: [0, 1],
+    batch: 2,
+    ptesPerTable: 2,
     syscalls: SYSCALL_OPS,
     syscallTasks: [1],
+    contextSwitches: true,
   }),
 } as const satisfies Record<string, Config>;
 
 export type ConfigName = keyof typeof CONFIGS;
 
 /** The world a variant's verdicts are judged in by each engine: the explorer needs one it can exhaust. */
-const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = { small: 'tiny', syscalls: 'tiny-syscalls' };
+const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
+  small: 'tiny',
+  syscalls: 'tiny-syscalls',
+  migrc: 'tiny-migrc',
+};
 
 export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {
   const name = engine === 'exhaustive' ? (EXHAUSTIVE_WORLD[world] ?? world) : world;

@@ -47,10 +47,14 @@ export function allActions(variant: Variant, config: Config): Action[] {
           out.push({ op: 'syscall', task, call: 'mprotect_rw', mm, vpages });
         }
         if (calls.includes('munmap')) out.push({ op: 'syscall', task, call: 'munmap', mm, vpages });
-        if (calls.includes('madvise')) out.push({ op: 'syscall', task, call: 'madvise_dontneed', mm, vpages });
+        if (calls.includes('madvise'))
+          out.push({ op: 'syscall', task, call: 'madvise_dontneed', mm, vpages });
+        if (calls.includes('clear_refs')) out.push({ op: 'syscall', task, call: 'clear_refs', mm, vpages });
       }
     out.push({ op: 'kernelStep', task });
   });
+  if (config.contextSwitches)
+    for (let cpu = 0; cpu < config.cpus; cpu++) out.push({ op: 'flush_tlb_local', cpu });
   if (config.syscalls?.includes('mmap'))
     for (let mm = 0; mm < config.mms; mm++) for (const vpages of sets) out.push({ op: 'mmap', mm, vpages });
   return out;

@@ -4,9 +4,10 @@
 
 import type { Draft } from 'immer';
 import { allocatableFrame } from './memory.js';
+import { migrcPending } from './migrc.js';
 import { residentFrame } from './queries.js';
-import { mmapLockHeld } from './syscalls.js';
 import type { State, TlbEntry } from './state.js';
+import { mmapLockHeld } from './syscalls.js';
 import type { Arch } from './variant.js';
 
 export const pagesPerMm = (s: State): number => s.mms[0]!.pte.length;
@@ -83,8 +84,9 @@ function faultOutcome(s: State, mm: number, vpage: number, write: boolean, dropT
     case 'none': {
       // The folio may still be in the swap cache, locked by reclaim: do_swap_page waits on it.
       if (residentFrame(s, mm, vpage) >= 0) return { kind: 'wait', on: 'folio_lock' };
+      // -1: none is free, but migrc holds some it will free on demand.
       const frame = allocatableFrame(s);
-      if (frame < 0) return { kind: 'wait', on: 'out of memory' };
+      if (frame < 0 && migrcPending(s) === 0) return { kind: 'wait', on: 'out of memory' };
       return { kind: 'fault', handler: 'do_swap_page', dropTlb, frame };
     }
   }

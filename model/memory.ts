@@ -1,7 +1,9 @@
 // Page faults and the page allocator (mm/memory.c, mm/page_alloc.c).
 
 import type { Draft } from 'immer';
+import { migrc_try_flush_free_folios } from './migrc.js';
 import { FOREIGN_DATA, type State } from './state.js';
+import type { Policy } from './variant.js';
 
 /** The frame the allocator hands out next (the head of the free list), or -1. */
 export function allocatableFrame(s: State): number {
@@ -20,7 +22,8 @@ function takeFree(d: Draft<State>, frame: number): void {
 /** Allocate `frame` (free) for anonymous page (mm, vpage) with one reference. */
 export function allocAnon(d: Draft<State>, frame: number, mm: number, vpage: number, data: number): void {
   takeFree(d, frame);
-  d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false };
+  // post_alloc_hook() -> migrc_init_page(): a new folio is not under migrc.
+  d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false, migrc: false };
 }
 
 /** folio_put(): drop a reference; the last one returns the frame to the allocator. */
@@ -47,8 +50,14 @@ export function do_swap_page(d: Draft<State>, mm: number, vpage: number, frame: 
 }
 
 /** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */
-export function do_wp_page(d: Draft<State>, mm: number, vpage: number): void {
+export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: number, vpage: number): void {
   const pte = d.mms[mm]!.pte[vpage]!;
+  // migrc: a folio with a read copy must not become writable while a CPU may still read
+  // the copy, so give up deferring: migrc_unpend_folio() and flush now.
+  if (pte.kind === 'present' && policy.migrc?.wpFaultFlush && d.frames[pte.frame]!.migrc) {
+    d.frames[pte.frame]!.migrc = false;
+    migrc_try_flush_free_folios(d, policy.migrc, cpu);
+  }
   if (pte.kind === 'present') {
     pte.writable = true;
     pte.dirty = true;
@@ -67,5 +76,6 @@ export function reuseFrame(d: Draft<State>, frame: number): void {
     data: FOREIGN_DATA,
     refcount: 1,
     dirty: false,
+    migrc: false,
   };
 }

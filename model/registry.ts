@@ -5,12 +5,14 @@ import type { Variant } from './variant.js';
 import { migrateBatched } from './variants/migrate-batched.js';
 import { migrateBatchedWrongCopyBeforeFlush } from './variants/migrate-batched-wrong-copy-before-flush.js';
 import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-wrong-remap-before-flush.js';
+import { migrc } from './variants/migrc.js';
+import { migrcFixed } from './variants/migrc-fixed.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
 import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
+import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
 import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
 import { reclaimBatchedWrongNoDirtyTrap } from './variants/reclaim-batched-wrong-no-dirty-trap.js';
-import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
 import { sync } from './variants/sync.js';
 
 export const VARIANTS: readonly Variant[] = [
@@ -24,6 +26,8 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatchedDirtyWrongNoFlushDirty,
   reclaimBatchedWrongNoDirtyTrap,
   reclaimBatchedDirtyV412,
+  migrc,
+  migrcFixed,
 ];
 
 export function findVariant(id: string): Variant | undefined {

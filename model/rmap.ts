@@ -2,6 +2,7 @@
 
 import type { Draft } from 'immer';
 import { bit, flushTlbMulti } from './hardware.js';
+import type { MigrcPolicy } from './migrc.js';
 import type { BatchFolio, State } from './state.js';
 import type { JobPolicy } from './variant.js';
 
@@ -19,8 +20,10 @@ export function set_tlb_ubc_flush_pending(
   task: number,
   mm: number,
   writable: boolean,
+  readOnly = false,
 ): void {
-  const ubc = d.tasks[task]!.tlb_ubc;
+  // migrc patch 1/3: a read-only entry's flush goes to tlb_ubc_nowr, for migrc to claim.
+  const ubc = readOnly ? d.tasks[task]!.tlb_ubc_nowr : d.tasks[task]!.tlb_ubc;
   ubc.cpumask |= d.mms[mm]!.mm_cpumask;
   ubc.flush_required = true;
   // A dirty PTE may be cached writable: flush before IO (d950c9477d51).
@@ -54,6 +57,7 @@ export function unmapOne(
   task: number,
   folio: BatchFolio,
   leave: 'none' | 'migration',
+  migrc: MigrcPolicy | null = null,
 ): void {
   const { mm, vpage, src } = folio;
   const pteval = d.mms[mm]!.pte[vpage]!;
@@ -66,7 +70,11 @@ export function unmapOne(
     // The PTE is cleared but not flushed: a remote CPU may still write the page through a
     // cached entry. A clean entry must trap on its first write (the dirty-bit assist).
     if (dirty && !job.deferDirty) flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage });
-    else set_tlb_ubc_flush_pending(d, task, mm, dirty);
+    else {
+      // migrc keeps read-only entries apart (or, if it defers writable ones too, every entry).
+      const apart = migrc !== null && leave === 'migration' && (!writable || !migrc.readOnlyOnly);
+      set_tlb_ubc_flush_pending(d, task, mm, dirty, apart);
+    }
   } else {
     // ptep_clear_flush()
     flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage });

@@ -43,11 +43,15 @@ export interface Frame {
   readonly refcount: number;
   /** PG_dirty: the folio must be written back before it is discarded. */
   readonly dirty: boolean;
+  /** PG_migrc (migrc, seed 001): this folio, or its read copy, waits on a deferred flush. */
+  readonly migrc: boolean;
 }
 
 export interface Cpu {
   /** The mm this CPU runs. */
   readonly mm: number;
+  /** migrc_done: the migrc_gen this CPU last read before a full local flush. */
+  readonly migrc_done: number;
   /** Indexed by mm * config.pages + vpage. */
   readonly tlb: readonly (TlbEntry | null)[];
 }
@@ -82,10 +86,12 @@ export interface BatchFolio {
   readonly src: number;
   /** The destination frame of a migration; -1 for reclaim. */
   readonly dst: number;
+  /** migrc marked this pair in this batch (kept in the batch, not only in page flags). */
+  readonly marked?: boolean;
 }
 
 /** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */
-export type Syscall = 'mprotect_ro' | 'mprotect_rw' | 'munmap' | 'madvise_dontneed';
+export type Syscall = 'mprotect_ro' | 'mprotect_rw' | 'munmap' | 'madvise_dontneed' | 'clear_refs';
 
 export type Job = 'idle' | 'migrate' | 'reclaim' | Syscall;
 
@@ -96,6 +102,14 @@ export interface Pc {
   readonly step: number;
 }
 
+/** struct migrc_req: source folios kept alive until the CPUs in cpumask have flushed. */
+export interface MigrcReq {
+  readonly cpumask: number;
+  /** migrc_gen when the batch finished unmapping; a CPU whose migrc_done is not before it has flushed since. */
+  readonly gen: number;
+  readonly srcs: readonly number[];
+}
+
 /** A kernel thread (kswapd, or a task in migrate_pages()) with its own program counter. */
 export interface Task {
   readonly cpu: number;
@@ -103,6 +117,16 @@ export interface Task {
   readonly folios: readonly BatchFolio[];
   readonly pc: Pc;
   readonly tlb_ubc: TlbUbc;
+  /** Deferred flushes of read-only entries, kept apart (migrc patch 1/3, tlb_ubc_nowr). */
+  readonly tlb_ubc_nowr: TlbUbc;
+  /** current->mreq: the migrc request this batch is building, or null. */
+  readonly mreq: MigrcReq | null;
+}
+
+/** migrc's global state: the generation counter and the requests hung on the node. */
+export interface Migrc {
+  readonly gen: number;
+  readonly reqs: readonly MigrcReq[];
 }
 
 /** History variables: would not exist in a real kernel; read only by invariants. */
@@ -135,6 +159,7 @@ export interface State {
   /** How frames return to freeList; fixed by the config, never changed by a step. */
   readonly allocator: Allocator;
   readonly tasks: readonly Task[];
+  readonly migrc: Migrc;
   readonly ghost: Ghost;
   readonly cost: Cost;
 }
@@ -156,7 +181,7 @@ export const emptyTlbUbc: TlbUbc = Object.freeze({ cpumask: 0, flush_required: f
 export function initialState(config: Config): State {
   const nPages = config.mms * config.pages;
   return {
-    cpus: config.cpuMm.map((mm) => ({ mm, tlb: Array.from({ length: nPages }, () => null) })),
+    cpus: config.cpuMm.map((mm) => ({ mm, migrc_done: 0, tlb: Array.from({ length: nPages }, () => null) })),
     mms: Array.from({ length: config.mms }, (_, mm) => ({
       pte: Array.from({ length: config.pages }, (_, vpage) => ({
         kind: 'present' as const,
@@ -181,15 +206,27 @@ export function initialState(config: Config): State {
             data: 0,
             refcount: 1,
             dirty: false,
+            migrc: false,
           }
-        : { owner: { kind: 'free' as const }, data: 0, refcount: 0, dirty: false },
+        : { owner: { kind: 'free' as const }, data: 0, refcount: 0, dirty: false, migrc: false },
     ),
     freeList: Array.from({ length: config.frames - nPages }, (_, i) => nPages + i),
     allocator: config.allocator ?? 'lowest-free',
-    tasks: config.taskCpus.map((cpu) => ({ cpu, job: 'idle', folios: [], pc: idlePc, tlb_ubc: emptyTlbUbc })),
+    tasks: config.taskCpus.map((cpu) => ({
+      cpu,
+      job: 'idle',
+      folios: [],
+      pc: idlePc,
+      tlb_ubc: emptyTlbUbc,
+      tlb_ubc_nowr: emptyTlbUbc,
+      mreq: null,
+    })),
+    migrc: { gen: 0, reqs: [] },
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
-      promised: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 'rw' as const)),
+      promised: Array.from({ length: config.mms }, () =>
+        Array.from({ length: config.pages }, () => 'rw' as const),
+      ),
     },
     cost: { ipis: 0, fullFlushes: 0, pageFlushes: 0 },
   };

@@ -11,13 +11,19 @@ import { flush_tlb_batched_pending } from './rmap.js';
 import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
 import type { JobPolicy, Phase, Policy } from './variant.js';
 
-export const SYSCALLS: readonly Syscall[] = ['mprotect_ro', 'mprotect_rw', 'munmap', 'madvise_dontneed'];
+export const SYSCALLS: readonly Syscall[] = [
+  'mprotect_ro',
+  'mprotect_rw',
+  'munmap',
+  'madvise_dontneed',
+  'clear_refs',
+];
 
 export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
 
 /** mprotect and munmap hold mmap_lock for write, so page faults in the mm wait; madvise reads it. */
 export const takesMmapLockForWrite = (job: Job): boolean =>
-  job === 'mprotect_ro' || job === 'mprotect_rw' || job === 'munmap';
+  job === 'mprotect_ro' || job === 'mprotect_rw' || job === 'munmap' || job === 'clear_refs';
 
 /** The kernel's code for each call, as programs the shared task machinery runs. */
 const mprotect: readonly Phase[] = [
@@ -36,6 +42,10 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
   mprotect_rw: { batchFlush: false, deferDirty: false, program: mprotect },
   munmap: { batchFlush: false, deferDirty: false, program: zap },
   madvise_dontneed: { batchFlush: false, deferDirty: false, program: zap },
+  // echo 4 > /proc/PID/clear_refs: write-protect every PTE so the next store faults and
+  // sets soft-dirty (CRIU's dirty tracking). The VMA stays writable: a read-only PTE
+  // under a writable VMA, which the next store upgrades in do_wp_page().
+  clear_refs: { batchFlush: false, deferDirty: false, program: mprotect },
 };
 
 /** The VMA protection a call leaves, set when it starts (under mmap_lock) and promised when it returns. */
@@ -48,6 +58,7 @@ export function protAfter(job: Syscall, before: Prot): Prot {
     case 'munmap':
       return 'none';
     case 'madvise_dontneed':
+    case 'clear_refs':
       return before;
   }
 }
@@ -63,10 +74,15 @@ function gatherFlush(d: Draft<State>, task: number, mm: number): void {
 export function change_pte_range(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
   const t = d.tasks[task]!;
   const { mm, vpage } = folio;
-  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, t.cpu, mm);
+  // clear_refs_pte_range() takes the PTL but does not call flush_tlb_batched_pending().
+  if (policy.flushBatchedPending && t.job !== 'clear_refs') flush_tlb_batched_pending(d, t.cpu, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
   if (pte.kind === 'none') return;
-  if (t.job === 'mprotect_ro') {
+  if (t.job === 'clear_refs') {
+    if (pte.kind !== 'present' || !pte.writable) return;
+    pte.writable = false;
+    gatherFlush(d, task, mm);
+  } else if (t.job === 'mprotect_ro') {
     if (!pte.writable) return;
     // A writable migration entry becomes a readable one; remove_migration_ptes() maps it read-only.
     pte.writable = false;

@@ -4,7 +4,9 @@
 import type { Draft } from 'immer';
 import { unreachable } from './exhaustive.js';
 import { migrate_folio_done, move_to_new_folio, remove_migration_ptes } from './migrate.js';
+import { migrc_expand_req, migrc_mark_folios, migrc_req_end, migrc_unmap_done } from './migrc.js';
 import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
+import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import {
   change_pte_range,
   flush_tlb_range,
@@ -14,7 +16,6 @@ import {
   tlb_finish_mmu,
   zap_pte_range,
 } from './syscalls.js';
-import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
 import { free_unref_folios, pageout } from './vmscan.js';
 
@@ -58,6 +59,10 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'zap_pte_range':
     case 'tlb_finish_mmu':
     case 'syscall_return':
+    case 'migrc_mark_folios':
+    case 'migrc_unmap_done':
+    case 'migrc_expand_req':
+    case 'migrc_req_end':
     case 'try_to_unmap_one':
     case 'try_to_migrate_one':
     case 'free_unref_folios':
@@ -122,7 +127,7 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       unmapOne(d, job, index, f, 'none');
       break;
     case 'try_to_migrate_one':
-      unmapOne(d, job, index, f, 'migration');
+      unmapOne(d, job, index, f, 'migration', policy.migrc);
       break;
     case 'try_to_unmap_flush':
       try_to_unmap_flush(d, index);
@@ -147,6 +152,19 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'change_pte_range':
       change_pte_range(d, policy, index, f);
+      break;
+    // Without a migrc policy these are the kernel's stubs (CONFIG_MIGRC=n): no-ops.
+    case 'migrc_mark_folios':
+      if (policy.migrc !== null) migrc_mark_folios(d, policy.migrc, index, f);
+      break;
+    case 'migrc_unmap_done':
+      migrc_unmap_done(d, index);
+      break;
+    case 'migrc_expand_req':
+      if (policy.migrc !== null) migrc_expand_req(d, policy.migrc, index, f);
+      break;
+    case 'migrc_req_end':
+      migrc_req_end(d, index);
       break;
     case 'zap_pte_range':
       zap_pte_range(d, policy, index, f);

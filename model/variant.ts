@@ -2,6 +2,8 @@
 // variant's id. A new protocol is one file under model/variants/ and one registry line.
 
 /** The kernel steps a batch program is made of; each runs under the lock the kernel holds. */
+import type { MigrcPolicy } from './migrc.js';
+
 export type StepName =
   | 'try_to_unmap_one'
   | 'try_to_migrate_one'
@@ -12,6 +14,11 @@ export type StepName =
   | 'move_to_new_folio'
   | 'remove_migration_ptes'
   | 'migrate_folio_done'
+  // migrc (model/migrc.ts)
+  | 'migrc_mark_folios'
+  | 'migrc_unmap_done'
+  | 'migrc_expand_req'
+  | 'migrc_req_end'
   // System calls (model/syscalls.ts): fixed programs, not a variant's to reorder.
   | 'change_pte_range'
   | 'zap_pte_range'
@@ -51,6 +58,8 @@ export interface Policy {
    * they change a PTE, so a flush reclaim deferred cannot outlive them (3ea277194daa, v4.13).
    */
   readonly flushBatchedPending: boolean;
+  /** migrc (seed 001): how migration defers read-only flushes; null: not at all. */
+  readonly migrc: MigrcPolicy | null;
 }
 
 export interface Variant {
@@ -84,6 +93,7 @@ export interface VariantSpec {
     readonly reclaim?: Partial<JobPolicy> | null;
     readonly migrate?: Partial<JobPolicy> | null;
     readonly flushBatchedPending?: boolean;
+    readonly migrc?: Partial<MigrcPolicy> | null;
   };
   /** Defaults to []: a correct protocol. Not inherited from the base. */
   readonly violates?: readonly string[];
@@ -111,8 +121,33 @@ function mergeJob(
   return merged as JobPolicy;
 }
 
+const MIGRC_FIELDS = [
+  'keepSrc',
+  'readOnlyOnly',
+  'wpFaultFlush',
+  'skipFlushedCpus',
+  'flushInFlight',
+  'checkFlushPending',
+  'rememberMarked',
+] as const;
+
+function mergeMigrc(
+  base: MigrcPolicy | null | undefined,
+  over: Partial<MigrcPolicy> | null | undefined,
+  id: string,
+): MigrcPolicy | null {
+  if (over === null) return null;
+  if (over === undefined) return base ?? null;
+  const merged = { ...base, ...over };
+  if (MIGRC_FIELDS.some((f) => merged[f] === undefined))
+    throw new Error(`variant ${id}: a migrc policy needs ${MIGRC_FIELDS.join(', ')} (or a base)`);
+  return merged as MigrcPolicy;
+}
+
 /** Steps that act on one folio; the flushes act on the whole batch and may stand anywhere. */
 export const PER_FOLIO_STEPS: readonly StepName[] = [
+  'migrc_mark_folios',
+  'migrc_expand_req',
   'try_to_unmap_one',
   'try_to_migrate_one',
   'pageout',
@@ -123,7 +158,13 @@ export const PER_FOLIO_STEPS: readonly StepName[] = [
 ];
 
 /** The steps a reclaim or migration program may use. */
-const ALL_STEPS: readonly StepName[] = [...PER_FOLIO_STEPS, 'try_to_unmap_flush', 'try_to_unmap_flush_dirty'];
+const ALL_STEPS: readonly StepName[] = [
+  ...PER_FOLIO_STEPS,
+  'try_to_unmap_flush',
+  'try_to_unmap_flush_dirty',
+  'migrc_unmap_done',
+  'migrc_req_end',
+];
 
 /** What is wrong with a job policy (it may come from a user's untyped file), or null. */
 export function jobPolicyProblem(job: unknown): string | null {
@@ -158,6 +199,11 @@ export function policyProblem(policy: unknown): string | null {
     if (problem !== null) return `policy.${job}: ${problem}`;
   }
   if (typeof p.flushBatchedPending !== 'boolean') return 'policy.flushBatchedPending must be true or false';
+  if (p.migrc !== null && p.migrc !== undefined) {
+    const m = p.migrc as unknown as Record<string, unknown>;
+    const missing = MIGRC_FIELDS.find((f) => typeof m[f] !== 'boolean');
+    if (missing !== undefined) return `policy.migrc.${missing} must be true or false`;
+  }
   return null;
 }
 
@@ -184,6 +230,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       reclaim,
       migrate,
       flushBatchedPending: spec.policy?.flushBatchedPending ?? base?.policy.flushBatchedPending ?? true,
+      migrc: mergeMigrc(base?.policy.migrc, spec.policy?.migrc, spec.id),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

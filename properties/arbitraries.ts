@@ -16,6 +16,7 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   shrink_folio_list: 2,
   syscall: 2,
   mmap: 2,
+  flush_tlb_local: 2,
   // Kernel tasks must make progress for a batch to open and close its race window.
   kernelStep: 10,
 };

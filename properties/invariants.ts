@@ -58,6 +58,8 @@ export const noStaleWritableTlbAfterRemap: Invariant = {
       for (const folio of task.folios) {
         const pte = s.mms[folio.mm]!.pte[folio.vpage]!;
         if (folio.dst < 0 || pte.kind !== 'present' || pte.frame !== folio.dst) continue;
+        // A page munmap() or MADV_DONTNEED is discarding may be faulted into a recycled dst.
+        if (!pageLive(s, folio.mm, folio.vpage)) continue;
         // Only entries for this page: another page's entry to a reused src is
         // noAccessToFreedFrame's business.
         for (const { cpu, mm, vpage, entry } of tlbEntries(s)) {

@@ -252,7 +252,16 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   // With every invariant broken no campaign ran to the end; targets are then moot.
   const targets = lastRound ? variant.reaches.map((t) => ({ target: t, hit: targetsHit.includes(t) })) : [];
   const ok = invariants.every((v) => v.verdict === v.expected) && targets.every((t) => t.hit);
-  return { protocol: variant.id, title: variant.title, engine, config: config.name, invariants, targets, ok, failures };
+  return {
+    protocol: variant.id,
+    title: variant.title,
+    engine,
+    config: config.name,
+    invariants,
+    targets,
+    ok,
+    failures,
+  };
 }
 
 export interface CheckDocument {

@@ -1,7 +1,8 @@
 // The command line: `shootdown list` and `shootdown check`. Every bad input is one line
 // on stderr and exit 2; verdicts not as expected exit 1.
 
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONFIGS, type Config, worldConfig } from '../model/config.js';
@@ -22,6 +23,7 @@ import {
   variantProblem,
 } from './check.js';
 import type { ExploreProgress } from './explore.js';
+import { migrcSafetyReport } from './migrc-report.js';
 import { describeConfig, formatRaceReport } from './report.js';
 import { VERSION } from './version.js';
 
@@ -400,6 +402,31 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'print one JSON verdict document instead of the table')
     .action(async (o: CheckFlags) => {
       code = await runCheck(o, io);
+    });
+
+  program
+    .command('report')
+    .description(
+      'write a generated report: migrc (docs/migrc-safety.md), the safety of migrc v3 per scenario family',
+    )
+    .argument('<which>', 'the report to write (migrc)')
+    .option('--out <path>', 'where to write it (default: docs/migrc-safety.md)')
+    .option('--stdout', 'print it instead of writing a file')
+    .action(async (which: string, o: { out?: string; stdout?: boolean }) => {
+      if (which !== 'migrc') throw new UsageError(`unknown report '${which}' (known: migrc)`);
+      const text = migrcSafetyReport();
+      if (o.stdout) io.out(text);
+      else {
+        const out = o.out ?? 'docs/migrc-safety.md';
+        try {
+          mkdirSync(dirname(out), { recursive: true });
+          writeFileSync(out, text);
+        } catch (e) {
+          throw new UsageError(`cannot write ${out}: ${(e as Error).message}`);
+        }
+        io.out(`wrote ${out}`);
+      }
+      code = 0;
     });
 
   try {

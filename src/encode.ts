@@ -4,7 +4,7 @@
 // that the model's recipes (model/actions.ts `apply`) can step in place.
 
 import type { Config } from '../model/config.js';
-import type { BatchFolio, Frame, Job, Prot, Pte, State, TlbEntry } from '../model/state.js';
+import type { BatchFolio, Frame, Job, MigrcReq, Prot, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
 
 export interface Layout {
   readonly config: Config;
@@ -12,25 +12,51 @@ export interface Layout {
   readonly size: number;
 }
 
-const JOBS: readonly Job[] = ['idle', 'migrate', 'reclaim', 'mprotect_ro', 'mprotect_rw', 'munmap', 'madvise_dontneed'];
+const JOBS: readonly Job[] = [
+  'idle',
+  'migrate',
+  'reclaim',
+  'mprotect_ro',
+  'mprotect_rw',
+  'munmap',
+  'madvise_dontneed',
+  'clear_refs',
+];
 const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
 const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;
 
 export function layoutOf(config: Config): Layout {
   const slots = config.mms * config.pages;
-  const cpus = config.cpus * (1 + slots);
+  const cpus = config.cpus * (2 + slots);
   const mms = config.mms * (2 + config.pages * 4);
   const frames = config.frames * 6;
-  const tasks = config.taskCpus.length * (3 + config.batch * 4 + 3 + 3);
+  // a migrc request: cpumask, gen, count, srcs
+  const req = 3 + config.batch;
+  const tasks = config.taskCpus.length * (3 + config.batch * 5 + 3 + 3 + 3 + 1 + req);
+  // migrc: gen, the number of requests hung, and at most one per frame
+  const migrc = 2 + config.frames * req;
   const ghost = slots * 2;
   const freeList = 1 + config.frames;
-  return { config, slots, size: cpus + mms + frames + tasks + ghost + freeList };
+  return { config, slots, size: cpus + mms + frames + tasks + migrc + ghost + freeList };
 }
 
 export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void {
   let i = at;
+  const batch = layout.config.batch;
+  const putReq = (r: MigrcReq | null) => {
+    out[i++] = r?.cpumask ?? 0;
+    out[i++] = r?.gen ?? 0;
+    out[i++] = r?.srcs.length ?? 0;
+    for (let k = 0; k < batch; k++) out[i++] = r?.srcs[k] ?? 0;
+  };
+  const putUbc = (u: TlbUbc) => {
+    out[i++] = u.cpumask;
+    out[i++] = u.flush_required ? 1 : 0;
+    out[i++] = u.writable ? 1 : 0;
+  };
   for (const cpu of s.cpus) {
     out[i++] = cpu.mm;
+    out[i++] = cpu.migrc_done;
     for (const e of cpu.tlb)
       out[i++] = e === null ? 0 : 1 + ((e.frame << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
   }
@@ -57,9 +83,8 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
     out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? o.index : 0;
     out[i++] = f.data;
     out[i++] = f.refcount;
-    out[i++] = f.dirty ? 1 : 0;
+    out[i++] = (f.dirty ? 1 : 0) | (f.migrc ? 2 : 0);
   }
-  const batch = layout.config.batch;
   for (const t of s.tasks) {
     out[i++] = t.cpu;
     out[i++] = JOBS.indexOf(t.job);
@@ -70,14 +95,19 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
       out[i++] = f?.vpage ?? 0;
       out[i++] = f === undefined ? 0 : f.src + 1;
       out[i++] = f === undefined ? 0 : f.dst + 1;
+      out[i++] = f?.marked ? 1 : 0;
     }
     out[i++] = t.pc.phase;
     out[i++] = t.pc.folio;
     out[i++] = t.pc.step;
-    out[i++] = t.tlb_ubc.cpumask;
-    out[i++] = t.tlb_ubc.flush_required ? 1 : 0;
-    out[i++] = t.tlb_ubc.writable ? 1 : 0;
+    putUbc(t.tlb_ubc);
+    putUbc(t.tlb_ubc_nowr);
+    out[i++] = t.mreq === null ? 0 : 1;
+    putReq(t.mreq);
   }
+  out[i++] = s.migrc.gen;
+  out[i++] = s.migrc.reqs.length;
+  for (let k = 0; k < layout.config.frames; k++) putReq(s.migrc.reqs[k] ?? null);
   for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
   for (const row of s.ghost.promised) for (const p of row) out[i++] = PROTS.indexOf(p);
   out[i++] = s.freeList.length;
@@ -90,9 +120,22 @@ const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };
 export function decode(layout: Layout, b: Uint8Array, at = 0): State {
   const { config } = layout;
   let i = at;
+  const getReq = (): MigrcReq => {
+    const cpumask = b[i++]!;
+    const gen = b[i++]!;
+    const n = b[i++]!;
+    const srcs: number[] = [];
+    for (let k = 0; k < config.batch; k++) {
+      const f = b[i++]!;
+      if (k < n) srcs.push(f);
+    }
+    return { cpumask, gen, srcs };
+  };
+  const getUbc = (): TlbUbc => ({ cpumask: b[i++]!, flush_required: b[i++] === 1, writable: b[i++] === 1 });
   const cpus = [];
   for (let c = 0; c < config.cpus; c++) {
     const mm = b[i++]!;
+    const migrc_done = b[i++]!;
     const tlb: (TlbEntry | null)[] = [];
     for (let k = 0; k < layout.slots; k++) {
       const x = b[i++]!;
@@ -100,7 +143,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
         x === 0 ? null : { frame: (x - 1) >> 2, writable: ((x - 1) & 2) !== 0, dirty: ((x - 1) & 1) !== 0 },
       );
     }
-    cpus.push({ mm, tlb });
+    cpus.push({ mm, migrc_done, tlb });
   }
   const mms = [];
   for (let m = 0; m < config.mms; m++) {
@@ -140,7 +183,10 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
           : kind === 2
             ? { kind: 'file', file: x, index: y }
             : { kind: 'unmapped' };
-    frames.push({ owner, data: b[i++]!, refcount: b[i++]!, dirty: b[i++] === 1 });
+    const data = b[i++]!;
+    const refcount = b[i++]!;
+    const flags = b[i++]!;
+    frames.push({ owner, data, refcount, dirty: (flags & 1) !== 0, migrc: (flags & 2) !== 0 });
   }
   const tasks = [];
   for (let t = 0; t < config.taskCpus.length; t++) {
@@ -149,12 +195,23 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const n = b[i++]!;
     const folios: BatchFolio[] = [];
     for (let k = 0; k < config.batch; k++) {
-      const folio = { mm: b[i++]!, vpage: b[i++]!, src: b[i++]! - 1, dst: b[i++]! - 1 };
+      const folio: BatchFolio = { mm: b[i++]!, vpage: b[i++]!, src: b[i++]! - 1, dst: b[i++]! - 1 };
+      if (b[i++] === 1) (folio as { marked?: boolean }).marked = true;
       if (k < n) folios.push(folio);
     }
     const pc = { phase: b[i++]!, folio: b[i++]!, step: b[i++]! };
-    const tlb_ubc = { cpumask: b[i++]!, flush_required: b[i++] === 1, writable: b[i++] === 1 };
-    tasks.push({ cpu, job, folios, pc, tlb_ubc });
+    const tlb_ubc = getUbc();
+    const tlb_ubc_nowr = getUbc();
+    const hasReq = b[i++] === 1;
+    const req = getReq();
+    tasks.push({ cpu, job, folios, pc, tlb_ubc, tlb_ubc_nowr, mreq: hasReq ? req : null });
+  }
+  const gen = b[i++]!;
+  const nReqs = b[i++]!;
+  const reqs: MigrcReq[] = [];
+  for (let k = 0; k < config.frames; k++) {
+    const r = getReq();
+    if (k < nReqs) reqs.push(r);
   }
   const memory: number[][] = [];
   for (let m = 0; m < config.mms; m++) {
@@ -181,6 +238,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     freeList,
     allocator: config.allocator ?? 'lowest-free',
     tasks,
+    migrc: { gen, reqs },
     ghost: { memory, promised },
     cost: { ...ZERO_COST },
   };
@@ -189,7 +247,11 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
 /** A fresh, mutable deep copy of a state (cheaper than decoding the bytes again). */
 export function copyState(s: State): State {
   return {
-    cpus: s.cpus.map((c) => ({ mm: c.mm, tlb: c.tlb.map((e) => (e === null ? null : { ...e })) })),
+    cpus: s.cpus.map((c) => ({
+      mm: c.mm,
+      migrc_done: c.migrc_done,
+      tlb: c.tlb.map((e) => (e === null ? null : { ...e })),
+    })),
     mms: s.mms.map((m) => ({
       pte: m.pte.map((p) => ({ ...p })),
       vma: m.vma.slice(),
@@ -197,7 +259,13 @@ export function copyState(s: State): State {
       tlb_flush_batched: m.tlb_flush_batched,
       swap: m.swap.slice(),
     })),
-    frames: s.frames.map((f) => ({ owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty })),
+    frames: s.frames.map((f) => ({
+      owner: f.owner,
+      data: f.data,
+      refcount: f.refcount,
+      dirty: f.dirty,
+      migrc: f.migrc,
+    })),
     freeList: s.freeList.slice(),
     allocator: s.allocator,
     tasks: s.tasks.map((t) => ({
@@ -206,7 +274,10 @@ export function copyState(s: State): State {
       folios: t.folios.map((f) => ({ ...f })),
       pc: t.pc,
       tlb_ubc: { ...t.tlb_ubc },
+      tlb_ubc_nowr: { ...t.tlb_ubc_nowr },
+      mreq: t.mreq === null ? null : { ...t.mreq, srcs: t.mreq.srcs.slice() },
     })),
+    migrc: { gen: s.migrc.gen, reqs: s.migrc.reqs.map((r) => ({ ...r, srcs: r.srcs.slice() })) },
     ghost: { memory: s.ghost.memory.map((r) => r.slice()), promised: s.ghost.promised.map((r) => r.slice()) },
     cost: { ...s.cost },
   };

@@ -4,7 +4,7 @@
 import { match } from 'ts-pattern';
 import type { Action } from '../model/actions.js';
 import { type AccessOutcome, accessOutcome, pagesPerMm } from '../model/hardware.js';
-import type { Frame, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
+import type { Frame, MigrcReq, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
 import { currentFolio, currentStep } from '../model/task.js';
 import type { Variant } from '../model/variant.js';
 
@@ -24,6 +24,7 @@ export function describeAction(a: Action): string {
     )
     .with({ op: 'syscall' }, (x) => `syscall(task ${x.task}, ${x.call}, mm ${x.mm}, ${pages(x.vpages)})`)
     .with({ op: 'mmap' }, (x) => `mmap(mm ${x.mm}, ${pages(x.vpages)})`)
+    .with({ op: 'flush_tlb_local' }, (x) => `flush_tlb_local(cpu ${x.cpu})`)
     .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
     .exhaustive();
 }
@@ -35,12 +36,13 @@ const callText = (call: string, vpages: readonly number[]): string =>
     .with('mprotect_rw', () => `mprotect(${pages(vpages)}, PROT_READ|PROT_WRITE)`)
     .with('munmap', () => `munmap(${pages(vpages)})`)
     .with('madvise_dontneed', () => `madvise(${pages(vpages)}, MADV_DONTNEED)`)
+    .with('clear_refs', () => `clear_refs(${pages(vpages)}) (soft-dirty)`)
     .otherwise(() => `${call}(${pages(vpages)})`);
 
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */
 export function stepColumn(pre: State, a: Action): number | null {
   return match(a)
-    .with({ op: 'load' }, { op: 'store' }, { op: 'tlbEvict' }, (x) => x.cpu)
+    .with({ op: 'load' }, { op: 'store' }, { op: 'tlbEvict' }, { op: 'flush_tlb_local' }, (x) => x.cpu)
     .with({ op: 'reuseFrame' }, { op: 'mmap' }, () => null)
     .with(
       { op: 'migrate_pages' },
@@ -82,6 +84,7 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'shrink_folio_list' }, (x) => `shrink_folio_list(${pages(x.vpages)})`)
     .with({ op: 'syscall' }, (x) => callText(x.call, x.vpages))
     .with({ op: 'mmap' }, (x) => `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`)
+    .with({ op: 'flush_tlb_local' }, () => 'context switch: flush_tlb_local()')
     .with({ op: 'kernelStep' }, (x) => {
       const task = pre.tasks[x.task]!;
       const step = currentStep(variant.policy, task) ?? '(idle)';
@@ -114,7 +117,7 @@ const frames = (f: Frame): string => {
     .with({ kind: 'file' }, () => 'page cache')
     .with({ kind: 'unmapped' }, () => 'unmapped')
     .exhaustive();
-  return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}`;
+  return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}${f.migrc ? ' PG_migrc' : ''}`;
 };
 
 const cpus = (mask: number): string => {
@@ -125,6 +128,11 @@ const cpus = (mask: number): string => {
 
 const ubcs = (u: TlbUbc): string =>
   u.flush_required ? `cpus ${cpus(u.cpumask)}${u.writable ? ' writable' : ''}` : 'empty';
+
+const reqs = (rs: readonly MigrcReq[]): string =>
+  rs
+    .map((r) => `[cpus ${cpus(r.cpumask)} gen ${r.gen} src ${r.srcs.map((f) => `f${f}`).join(',')}]`)
+    .join(' ');
 
 /** What changed from pre to post, one short phrase per changed piece of state. */
 export function describeChanges(pre: State, post: State): string[] {
@@ -159,14 +167,23 @@ export function describeChanges(pre: State, post: State): string[] {
     if (after !== frames(pre.frames[i]!)) out.push(`f${i}: ${after}`);
   });
   post.tasks.forEach((t, i) => {
+    const n = post.tasks.length > 1 ? i : '';
     const after = ubcs(t.tlb_ubc);
-    if (after !== ubcs(pre.tasks[i]!.tlb_ubc)) out.push(`tlb_ubc${post.tasks.length > 1 ? i : ''}: ${after}`);
+    if (after !== ubcs(pre.tasks[i]!.tlb_ubc)) out.push(`tlb_ubc${n}: ${after}`);
+    const nowr = ubcs(t.tlb_ubc_nowr);
+    if (nowr !== ubcs(pre.tasks[i]!.tlb_ubc_nowr)) out.push(`tlb_ubc_nowr${n}: ${nowr}`);
+    const req = reqs(t.mreq === null ? [] : [t.mreq]);
+    if (req !== reqs(pre.tasks[i]!.mreq === null ? [] : [pre.tasks[i]!.mreq!]))
+      out.push(`mreq${n}: ${req || 'none'}`);
   });
-  post.ghost.promised.forEach((row, m) =>
+  const hung = reqs(post.migrc.reqs);
+  if (hung !== reqs(pre.migrc.reqs)) out.push(`migrc_reqs: ${hung || 'empty'}`);
+  post.ghost.promised.forEach((row, m) => {
     row.forEach((x, v) => {
-      if (x !== pre.ghost.promised[m]![v]) out.push(`returns: ${pageName(m, v)} ${x === 'none' ? 'unmapped' : x}`);
-    }),
-  );
+      if (x !== pre.ghost.promised[m]![v])
+        out.push(`returns: ${pageName(m, v)} ${x === 'none' ? 'unmapped' : x}`);
+    });
+  });
   const ipis = post.cost.ipis - pre.cost.ipis;
   if (ipis > 0) out.push(`${ipis} IPI${ipis > 1 ? 's' : ''}`);
   return out;

@@ -22,6 +22,8 @@ export function canonicalPermutation(s: State): number[] {
       meet(f.src);
       meet(f.dst);
     }
+  for (const t of s.tasks) for (const f of t.mreq?.srcs ?? []) meet(f);
+  for (const r of s.migrc.reqs) for (const f of r.srcs) meet(f);
   for (const c of s.cpus) for (const e of c.tlb) if (e !== null) meet(e.frame);
   // Frames nothing above names (page-cache pages): order them by what they hold; equal
   // ones are interchangeable, so any order among them gives the same representative.
@@ -35,8 +37,14 @@ export function canonicalPermutation(s: State): number[] {
 function contentKey(f: Frame): number {
   const o = f.owner;
   const who =
-    o.kind === 'free' ? 0 : o.kind === 'anon' ? 1 + o.mm * 64 + o.vpage : o.kind === 'file' ? 4096 + o.file : 8191;
-  return ((who * 256 + f.data) * 256 + f.refcount) * 2 + (f.dirty ? 1 : 0);
+    o.kind === 'free'
+      ? 0
+      : o.kind === 'anon'
+        ? 1 + o.mm * 64 + o.vpage
+        : o.kind === 'file'
+          ? 4096 + o.file
+          : 8191;
+  return (((who * 256 + f.data) * 256 + f.refcount) * 2 + (f.dirty ? 1 : 0)) * 2 + (f.migrc ? 1 : 0);
 }
 
 /** The state with every frame number mapped through `map`. */
@@ -52,6 +60,7 @@ export function relabel(s: State, map: readonly number[]): State {
     ...s,
     cpus: s.cpus.map((c) => ({
       mm: c.mm,
+      migrc_done: c.migrc_done,
       tlb: c.tlb.map((e) => (e === null ? null : { ...e, frame: m(e.frame) })),
     })),
     mms: s.mms.map((mm) => ({
@@ -63,7 +72,9 @@ export function relabel(s: State, map: readonly number[]): State {
     tasks: s.tasks.map((t) => ({
       ...t,
       folios: t.folios.map((f) => ({ ...f, src: m(f.src), dst: m(f.dst) })),
+      mreq: t.mreq === null ? null : { ...t.mreq, srcs: t.mreq.srcs.map(m) },
     })),
+    migrc: { ...s.migrc, reqs: s.migrc.reqs.map((r) => ({ ...r, srcs: r.srcs.map(m) })) },
   };
 }
 

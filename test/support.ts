@@ -119,7 +119,13 @@ export function withFlushPending(s: State, task: number, cpumask: number): State
 /** Frame `frame` is back with the allocator (its data kept), with no references. */
 export function freeFrame(s: State, frame: number): State {
   return produce(s, (d) => {
-    d.frames[frame] = { owner: { kind: 'free' }, data: d.frames[frame]!.data, refcount: 0, dirty: false };
+    d.frames[frame] = {
+      owner: { kind: 'free' },
+      data: d.frames[frame]!.data,
+      refcount: 0,
+      dirty: false,
+      migrc: false,
+    };
     if (!d.freeList.includes(frame)) {
       d.freeList.push(frame);
       d.freeList.sort((a, b) => a - b);
@@ -130,7 +136,7 @@ export function freeFrame(s: State, frame: number): State {
 /** Frame `frame` backs anonymous page (mm, vpage), holding `data`, with one reference. */
 export function ownFrame(s: State, frame: number, mm: number, vpage: number, data: number): State {
   return produce(s, (d) => {
-    d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false };
+    d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false, migrc: false };
     d.freeList = d.freeList.filter((f) => f !== frame);
   });
 }

@@ -21,7 +21,7 @@ const swappedOut = (swapValue: number): State =>
   produce(tiny(), (d) => {
     d.mms[0]!.pte[0] = { kind: 'none' };
     d.mms[0]!.swap[0] = swapValue;
-    d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false };
+    d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false, migrc: false };
     d.freeList.unshift(0);
   });
 

@@ -71,7 +71,13 @@ const twoMms = initialState(CONFIGS['two-mms']);
 const migrating: State = produce(small, (d) => {
   d.tasks[0]!.job = 'migrate';
   d.tasks[0]!.folios = [{ mm: 0, vpage: 0, src: 0, dst: 2 }];
-  d.frames[2] = { owner: { kind: 'anon', mm: 0, vpage: 0 }, data: 0, refcount: 1, dirty: false };
+  d.frames[2] = {
+    owner: { kind: 'anon', mm: 0, vpage: 0 },
+    data: 0,
+    refcount: 1,
+    dirty: false,
+    migrc: false,
+  };
   d.mms[0]!.pte[0] = { kind: 'migration', frame: 0, writable: true, dirty: false };
 });
 /** The same after remove_migration_ptes(): the PTE maps dst. */
@@ -158,7 +164,13 @@ describe('noStaleWritableTlbAfterRemap', () => {
     const s = produce(twoMms, (d) => {
       d.tasks[0]!.job = 'migrate';
       d.tasks[0]!.folios = [{ mm: 1, vpage: 0, src: 1, dst: 2 }];
-      d.frames[2] = { owner: { kind: 'anon', mm: 1, vpage: 0 }, data: 0, refcount: 2, dirty: false };
+      d.frames[2] = {
+        owner: { kind: 'anon', mm: 1, vpage: 0 },
+        data: 0,
+        refcount: 2,
+        dirty: false,
+        migrc: false,
+      };
       d.mms[1]!.pte[0] = { kind: 'present', frame: 2, writable: true, dirty: false, accessed: false };
       d.cpus[1]!.tlb[tlbSlot(twoMms, 1, 0)] = { frame: 1, writable: true, dirty: true };
     });

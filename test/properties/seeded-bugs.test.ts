@@ -191,7 +191,7 @@ describe('pinned shortest counterexamples, one per invariant', () => {
   for (const c of cases)
     it(`${c.variant} breaks ${c.invariant} in ${c.actions.length} steps`, () => {
       const variant = findVariant(c.variant)!;
-      const config = worldConfig(variant.world, "exhaustive");
+      const config = worldConfig(variant.world, 'exhaustive');
       const r = replay(variant, config, c.actions, { invariants: [findInvariant(c.invariant)!] });
       expect(r.disabledAt).toBeNull();
       expect(r.violation?.invariant.id).toBe(c.invariant);

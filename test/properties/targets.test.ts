@@ -134,7 +134,7 @@ describe('storeThroughStaleEntry', () => {
   // CPU 1 caches page 0 clean and writable; the page now lives only in swap.
   const swappedOut = produce(withTlb(small, 1, 0, 0, clean(0)), (d) => {
     d.mms[0]!.pte[0] = { kind: 'none' };
-    d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false };
+    d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false, migrc: false };
   });
 
   it('is hit when the store goes through a clean stale entry without trapping', () => {

@@ -66,7 +66,13 @@ describe('bounded proofs with system calls on tiny-syscalls', () => {
       expect(r.violation).toBeNull();
       expect(r.complete).toBe(true);
       expect(r.distinct).toBe(count);
-      for (const s of ['change_pte_range', 'flush_tlb_range', 'zap_pte_range', 'tlb_finish_mmu', 'syscall_return'])
+      for (const s of [
+        'change_pte_range',
+        'flush_tlb_range',
+        'zap_pte_range',
+        'tlb_finish_mmu',
+        'syscall_return',
+      ])
         expect(r.coverage[s], s).toBeGreaterThan(0);
       for (const op of ['syscall', 'mmap']) expect(r.coverage[op], op).toBeGreaterThan(0);
     });
@@ -210,9 +216,7 @@ describe('the fingerprint set', () => {
 
   it('every invariant is checked: the explorer finds what each one catches', () => {
     const caught = new Set(
-      VARIANTS.flatMap((v) =>
-        checkVariant(v, { engine: 'exhaustive' }).failures.map((f) => f.invariant.id),
-      ),
+      VARIANTS.flatMap((v) => checkVariant(v, { engine: 'exhaustive' }).failures.map((f) => f.invariant.id)),
     );
     expect([...caught].sort()).toEqual(INVARIANTS.map((i) => i.id).sort());
   });

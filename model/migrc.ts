@@ -1,0 +1,161 @@
+// migrc (Byungchul Park, "mm: Defer TLB flush by keeping both src and dst folios at
+// migration", v3, seed 001): a folio whose every mapping is read-only is migrated without
+// a flush. Its source stays alive (an extra reference, PG_migrc) on a request hung on the
+// node, with the CPUs that may still cache it and a generation; a later flush (allocation
+// under pressure, or a write fault on the destination) flushes those CPUs, skipping any
+// that did a full local flush since, and frees the sources.
+
+import type { Draft } from 'immer';
+import { bit, flushTlbMulti } from './hardware.js';
+import { folio_put } from './memory.js';
+import type { BatchFolio, State, TlbUbc } from './state.js';
+import { emptyTlbUbc } from './state.js';
+
+export interface MigrcPolicy {
+  /** folio_get(src) in migrc_mark_folios(): the read copy outlives the batch. */
+  readonly keepSrc: boolean;
+  /** migrc_cond2: only folios with no writable mapping; otherwise every deferred entry. */
+  readonly readOnlyOnly: boolean;
+  /** do_wp_page() flushes the pending requests before a PG_migrc folio becomes writable. */
+  readonly wpFaultFlush: boolean;
+  /** arch_migrc_adj(): skip CPUs whose migrc_done is not before the request's gen. */
+  readonly skipFlushedCpus: boolean;
+  /** A flush also covers requests still being built by a batch in flight (not in v3). */
+  readonly flushInFlight: boolean;
+  /**
+   * migrc_cond2 also asks mm_tlb_flush_pending(): a PTE read-only under a write-protect
+   * whose flush has not run yet (mprotect, clear_refs) may still be cached writable (not in v3).
+   */
+  readonly checkFlushPending: boolean;
+  /**
+   * migrc_expand_req() takes the folios this batch marked, remembered in the batch. v3
+   * re-derives it from both page flags (migrc_marked_folios()), so a write fault that
+   * unpends dst first leaves src's extra reference behind.
+   */
+  readonly rememberMarked: boolean;
+}
+
+/** mm_tlb_flush_pending(): a system call changed a PTE of `mm` and has not flushed yet. */
+export function mm_tlb_flush_pending(s: State, mm: number): boolean {
+  return s.tasks.some(
+    (t) =>
+      t.job !== 'idle' &&
+      t.job !== 'migrate' &&
+      t.job !== 'reclaim' &&
+      t.folios[0]?.mm === mm &&
+      t.tlb_ubc.flush_required,
+  );
+}
+
+/** Generations are only ever compared; renumber them by rank so the state space stays finite. */
+export function normaliseGens(d: Draft<State>): void {
+  const values = new Set<number>([d.migrc.gen]);
+  for (const c of d.cpus) values.add(c.migrc_done);
+  for (const r of d.migrc.reqs) values.add(r.gen);
+  for (const t of d.tasks) if (t.mreq !== null) values.add(t.mreq.gen);
+  const rank = new Map([...values].sort((a, b) => a - b).map((v, i) => [v, i]));
+  d.migrc.gen = rank.get(d.migrc.gen)!;
+  for (const c of d.cpus) c.migrc_done = rank.get(c.migrc_done)!;
+  for (const r of d.migrc.reqs) r.gen = rank.get(r.gen)!;
+  for (const t of d.tasks) if (t.mreq !== null) t.mreq.gen = rank.get(t.mreq.gen)!;
+}
+
+const fold = (into: Draft<TlbUbc>, from: TlbUbc): void => {
+  into.cpumask |= from.cpumask;
+  into.flush_required ||= from.flush_required;
+  into.writable ||= from.writable;
+};
+
+/** migrc_req_start(): the batch starts building a request. */
+export function migrc_req_start(d: Draft<State>, task: number): void {
+  d.tasks[task]!.mreq = { cpumask: 0, gen: 0, srcs: [] };
+}
+
+/**
+ * Right after try_to_migrate_one(): a folio with no writable mapping, some read-only one
+ * deferred, and not already under migrc is marked (src and dst PG_migrc, src referenced)
+ * and its read-only flush moves to the request; any other folio's read-only flush folds
+ * back into tlb_ubc (fold_ubc_nowr()).
+ */
+export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number, folio: BatchFolio): void {
+  const t = d.tasks[task]!;
+  const pte = d.mms[folio.mm]!.pte[folio.vpage]!;
+  const writable = pte.kind === 'migration' && pte.frame === folio.src && pte.writable;
+  const mark =
+    t.mreq !== null &&
+    t.tlb_ubc_nowr.flush_required &&
+    (!p.readOnlyOnly || !writable) &&
+    (!p.checkFlushPending || !mm_tlb_flush_pending(d as State, folio.mm)) &&
+    !d.frames[folio.src]!.migrc;
+  if (mark) {
+    if (p.keepSrc) d.frames[folio.src]!.refcount += 1;
+    d.frames[folio.src]!.migrc = true;
+    d.frames[folio.dst]!.migrc = true;
+    t.mreq!.cpumask |= t.tlb_ubc_nowr.cpumask;
+    t.folios[t.pc.folio]!.marked = true;
+  } else fold(t.tlb_ubc, t.tlb_ubc_nowr);
+  t.tlb_ubc_nowr = emptyTlbUbc;
+}
+
+/** migrc_unmap_done(): stamp the request once every folio is unmapped, before the flush. */
+export function migrc_unmap_done(d: Draft<State>, task: number): void {
+  const t = d.tasks[task]!;
+  if (t.mreq === null) return;
+  d.migrc.gen += 1;
+  t.mreq.gen = d.migrc.gen;
+  normaliseGens(d);
+}
+
+/** migrc_expand_req(): a marked source joins the request; it backs no page any more. */
+export function migrc_expand_req(d: Draft<State>, p: MigrcPolicy, task: number, folio: BatchFolio): void {
+  const t = d.tasks[task]!;
+  const src = d.frames[folio.src]!;
+  const marked = p.rememberMarked ? folio.marked === true : src.migrc && d.frames[folio.dst]!.migrc;
+  if (t.mreq === null || !p.keepSrc || !marked) return;
+  t.mreq.srcs.push(folio.src);
+  src.owner = { kind: 'unmapped' };
+}
+
+/** migrc_req_end(): hang the request on the node, where any flush can find it. */
+export function migrc_req_end(d: Draft<State>, task: number): void {
+  const t = d.tasks[task]!;
+  if (t.mreq !== null && t.mreq.srcs.length > 0) d.migrc.reqs.push({ ...t.mreq, srcs: [...t.mreq.srcs] });
+  t.mreq = null;
+  normaliseGens(d);
+}
+
+/** Frames migrc holds that one flush would free. */
+export const migrcPending = (s: State): number => s.migrc.reqs.reduce((n, r) => n + r.srcs.length, 0);
+
+/**
+ * migrc_try_flush_free_folios(): gather every hung request, drop CPUs that flushed since
+ * (arch_migrc_adj()), flush the rest from `cpu`, and free the sources.
+ */
+export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu: number): void {
+  let mask = 0;
+  const srcs: number[] = [];
+  for (const r of d.migrc.reqs) {
+    let m = r.cpumask;
+    if (p.skipFlushedCpus)
+      d.cpus.forEach((c, i) => {
+        if (c.migrc_done >= r.gen) m &= ~bit(i);
+      });
+    mask |= m;
+    srcs.push(...r.srcs);
+  }
+  if (p.flushInFlight) for (const t of d.tasks) if (t.mreq !== null) mask |= t.mreq.cpumask;
+  if (srcs.length === 0 && !(p.flushInFlight && mask !== 0)) return;
+  flushTlbMulti(d, cpu, mask, { kind: 'all' });
+  for (const f of srcs) folio_put(d, f);
+  d.migrc.reqs = [];
+  normaliseGens(d);
+}
+
+/** flush_tlb_local() on a context switch (no PCID): read migrc_gen, flush, record it. */
+export function flush_tlb_local(d: Draft<State>, cpu: number): void {
+  const gen = d.migrc.gen;
+  d.cpus[cpu]!.tlb.fill(null);
+  d.cost.fullFlushes += 1;
+  d.cpus[cpu]!.migrc_done = gen;
+  normaliseGens(d);
+}

@@ -1,0 +1,23 @@
+// migrc with the three holes shootdown found in v3 closed, each a one-line policy change:
+// - checkFlushPending: a PTE that reads read-only is not proof that no CPU caches it
+//   writable while mprotect() or clear_refs has not flushed yet (mm_tlb_flush_pending());
+// - flushInFlight: do_wp_page()'s flush must also cover the request a batch is still
+//   building, which v3 hangs on the node only at the end of the batch (Nadav Amit's
+//   "Tricky == racy?" in seed 001);
+// - rememberMarked: once do_wp_page() has unpended dst, v3's migrc_marked_folios() no longer
+//   recognises the pair and the extra reference on src is never dropped; remember the
+//   marking in the batch instead.
+// Each is checked by the migrc report (docs/migrc-safety.md) as the restriction that
+// makes its scenario hold.
+
+import { defineVariant } from '../variant.js';
+import { migrc } from './migrc.js';
+
+export const migrcFixed = defineVariant({
+  id: 'migrc-fixed',
+  title: 'migrc v3 with the holes found here closed',
+  source: 'this project: migrc v3 (seed 001) plus three restrictions',
+  base: migrc,
+  notes: 'Not a posted patch: what the counterexamples against v3 ask for.',
+  policy: { migrc: { checkFlushPending: true, flushInFlight: true, rememberMarked: true } },
+});

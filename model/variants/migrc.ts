@@ -1,0 +1,46 @@
+// migrc v3: migrate_pages_batch() keeps the flushes of read-only entries apart
+// (tlb_ubc_nowr); a folio with no writable mapping is marked (PG_migrc on src and dst, an
+// extra reference on src) and its flush moves to a request, stamped with migrc_gen after
+// the batch is unmapped and hung on the node at the end of the batch. The source is freed
+// only by migrc_try_flush_free_folios(): when allocation runs short, or when do_wp_page()
+// is about to make a PG_migrc folio writable. CPUs that did a full local flush since the
+// stamp are skipped (arch_migrc_adj()).
+// Byungchul Park, "[v3 2/3] mm: Defer TLB flush by keeping both src and dst folios at
+// migration", linux-mm, 2023-10-30; reviewed by Nadav Amit (seed 001).
+// Not modelled: migrc_stop_pending() under severe pressure, the copy-failure undo path,
+// THP, and the gen counter's overflow.
+
+import { defineVariant } from '../variant.js';
+import { migrateBatched } from './migrate-batched.js';
+
+export const migrc = defineVariant({
+  id: 'migrc',
+  title: 'migrc v3: skip the flush for read-only folios, keep the source until a later flush',
+  source: 'Byungchul Park, migrc v3 (linux-mm, 2023-10-30), seed 001',
+  base: migrateBatched,
+  notes: 'The request is hung on the node only when the batch ends; until then no flush can find it.',
+  policy: {
+    migrate: {
+      program: [
+        { each: ['try_to_migrate_one', 'migrc_mark_folios'] },
+        { once: 'migrc_unmap_done' },
+        { once: 'try_to_unmap_flush' },
+        { each: ['move_to_new_folio', 'remove_migration_ptes', 'migrc_expand_req', 'migrate_folio_done'] },
+        { once: 'migrc_req_end' },
+      ],
+    },
+    migrc: {
+      keepSrc: true,
+      readOnlyOnly: true,
+      wpFaultFlush: true,
+      skipFlushedCpus: true,
+      flushInFlight: false,
+      checkFlushPending: false,
+      rememberMarked: false,
+    },
+  },
+  world: 'tiny-migrc',
+  fixedBy: 'migrc-fixed',
+  violates: ['noStaleWritableTlbAfterRemap', 'loadsSeeLastStore', 'noLostWrite'],
+  reaches: ['pageMigrated'],
+});

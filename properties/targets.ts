@@ -77,6 +77,16 @@ export const TARGETS: readonly Target[] = [
     why: 'A migration ran to the end: a page moved to another frame.',
     hit: (s, step) => residencyChange(s, step, true),
   },
+  {
+    id: 'migrcSourceHeld',
+    why: 'migrc skipped a flush: a source frame waits on a hung request while a CPU may still read it.',
+    hit: (s) => s.migrc.reqs.length > 0,
+  },
+  {
+    id: 'migrcFlushedOnDemand',
+    why: 'A later flush freed what migrc held: allocation ran short or a write fault hit a PG_migrc folio.',
+    hit: (s, step) => step !== undefined && step.pre.migrc.reqs.length > 0 && s.migrc.reqs.length === 0,
+  },
 ];
 
 export function findTarget(id: string): Target | undefined {

@@ -42,5 +42,5 @@ export const migrc = defineVariant({
   world: 'tiny-migrc',
   fixedBy: 'migrc-fixed',
   violates: ['noStaleWritableTlbAfterRemap', 'loadsSeeLastStore', 'noLostWrite'],
-  reaches: ['pageMigrated'],
+  reaches: ['pageMigrated', 'migrcSourceHeld', 'migrcFlushedOnDemand'],
 });

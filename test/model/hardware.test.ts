@@ -222,6 +222,7 @@ describe('do_swap_page', () => {
       data: 2,
       refcount: 1,
       dirty: false,
+      migrc: false,
     });
     expect(pte0(after)).toEqual({ kind: 'present', frame: 1, writable: true, dirty: false, accessed: true });
     expect(after.frames[2]!.owner.kind).toBe('free');

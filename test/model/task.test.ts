@@ -176,6 +176,8 @@ describe('kernelStep runs the program in order', () => {
           folios: [],
           pc: idlePc,
           tlb_ubc: emptyTlbUbc,
+          tlb_ubc_nowr: emptyTlbUbc,
+          mreq: null,
         });
         expect(enabled(v, end, step)).toBe(false);
       }
@@ -275,6 +277,7 @@ describe('end of a batch', () => {
         data: frame === 1 ? 2 : 0,
         refcount: 0,
         dirty: false,
+        migrc: false,
       });
     }
     expect(end.mms[0]!.pte).toEqual([{ kind: 'none' }, { kind: 'none' }]);
@@ -291,12 +294,14 @@ describe('end of a batch', () => {
       data: 0,
       refcount: 1,
       dirty: false,
+      migrc: false,
     });
     expect(end.frames[3]!).toEqual({
       owner: { kind: 'anon', mm: 0, vpage: 1 },
       data: 2,
       refcount: 1,
       dirty: true,
+      migrc: false,
     });
     expect(end.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 2, writable: true, dirty: false });
     expect(end.mms[0]!.pte[1]).toMatchObject({ kind: 'present', frame: 3, writable: true, dirty: true });

@@ -80,7 +80,13 @@ describe('defineVariant', () => {
       /root: reclaim/,
     );
     const root = defineVariant({ id: 'root', ...meta });
-    expect(root.policy).toEqual({ arch: X86, flushBatchedPending: true, reclaim: null, migrate: null });
+    expect(root.policy).toEqual({
+      arch: X86,
+      flushBatchedPending: true,
+      reclaim: null,
+      migrate: null,
+      migrc: null,
+    });
     expect(root.base).toBeNull();
   });
 

@@ -46,13 +46,15 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the five targets, each with a unique id and a reason', () => {
+  it('lists the seven targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
       'storeThroughStaleEntry',
       'pageReclaimed',
       'pageMigrated',
+      'migrcSourceHeld',
+      'migrcFlushedOnDemand',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);
     for (const t of TARGETS) expect(t.why.trim().length, t.id).toBeGreaterThan(0);
@@ -221,5 +223,46 @@ describe('pageMigrated', () => {
     ]);
     expect(reclaimed[4]!.post.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
     expect(hits(pageMigrated, reclaimed)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe('migrcSourceHeld and migrcFlushedOnDemand', () => {
+  const migrcFixed = variant('migrc-fixed');
+  const clearRefs: Action = { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] };
+  // clear_refs write-protects page 0 and flushes; CPU 0 caches it read-only; a migration
+  // skips the flush of that entry and holds src; CPU 1's store faults (do_wp_page()).
+  const steps = run(migrcFixed, initialState(CONFIGS['tiny-migrc']), [
+    clearRefs,
+    kstep(1),
+    kstep(1),
+    kstep(1),
+    load(0, 0),
+    migrate(0, 0, [0]),
+    ...Array.from({ length: 8 }, () => kstep(0)),
+    store(1, 0, 1),
+  ]);
+
+  it('the source is held from the end of the batch until the write fault flushes it', () => {
+    const held = hits(target('migrcSourceHeld'), steps);
+    expect(held.slice(0, 13)).toEqual(Array(13).fill(false));
+    expect(held[13]).toBe(true);
+    expect(held[14]).toBe(false);
+    expect(steps[13]!.post.migrc.reqs[0]!.srcs).toEqual([0]);
+  });
+
+  it('the flush on demand is hit only at the step that empties the requests', () => {
+    const flushed = hits(target('migrcFlushedOnDemand'), steps);
+    expect(flushed).toEqual([...Array(14).fill(false), true]);
+    expect(steps[14]!.post.frames[0]!.owner.kind).toBe('free');
+  });
+
+  it('neither is hit by migrate-batched, which flushes before it remaps', () => {
+    const plain = run(variant('migrate-batched'), initialState(CONFIGS.tiny), [
+      load(0, 0),
+      migrate(0, 0, [0]),
+      ...Array.from({ length: 5 }, () => kstep(0)),
+    ]);
+    expect(hits(target('migrcSourceHeld'), plain)).not.toContain(true);
+    expect(hits(target('migrcFlushedOnDemand'), plain)).not.toContain(true);
   });
 });

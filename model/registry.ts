@@ -7,6 +7,9 @@ import { migrateBatchedWrongCopyBeforeFlush } from './variants/migrate-batched-w
 import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-wrong-remap-before-flush.js';
 import { migrc } from './variants/migrc.js';
 import { migrcFixed } from './variants/migrc-fixed.js';
+import { migrcWrongDeferWritable } from './variants/migrc-wrong-defer-writable.js';
+import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js';
+import { migrcWrongNoWpFaultFlush } from './variants/migrc-wrong-no-wp-fault-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
 import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
 import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
@@ -28,6 +31,9 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatchedDirtyV412,
   migrc,
   migrcFixed,
+  migrcWrongFreeSrcEarly,
+  migrcWrongDeferWritable,
+  migrcWrongNoWpFaultFlush,
 ];
 
 export function findVariant(id: string): Variant | undefined {

@@ -24,6 +24,7 @@ import {
 } from './check.js';
 import type { ExploreProgress } from './explore.js';
 import { migrcSafetyReport } from './migrc-report.js';
+import { DEFAULT_MAX_COMMANDS } from './random.js';
 import { describeConfig, formatRaceReport } from './report.js';
 import { VERSION } from './version.js';
 
@@ -370,7 +371,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       '--max-commands <n>',
       'random: longest action sequence per run',
       wholeNumber('--max-commands', 1, 1000),
-      50,
+      DEFAULT_MAX_COMMANDS,
     )
     .option(
       '--max-states <n>',

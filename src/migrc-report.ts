@@ -5,8 +5,9 @@
 // Searches are bounded by a state count, not by time, so the file is reproducible.
 
 import { CONFIGS, type Config } from '../model/config.js';
-import { findVariant } from '../model/registry.js';
+import { findVariant, VARIANTS } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
+import { INVARIANTS } from '../properties/invariants.js';
 import { checkVariant } from './check.js';
 import { describeConfig, formatRaceReport } from './report.js';
 
@@ -97,6 +98,45 @@ function changedFields(a: Variant, b: Variant): [string, string, string][] {
     .map((k) => [k, String(x[k]), String(y[k])]);
 }
 
+/**
+ * v3's own rules, each shown necessary: a registered variant that differs from the repair in
+ * one of them, and the shortest way it breaks what it is expected to break.
+ */
+function ownRules(fixed: Variant): string[] {
+  const lineage = VARIANTS.filter((v) => v.base === fixed.id && v.violates.length > 0);
+  if (lineage.length === 0) return [];
+  const out = [
+    "## v3's own rules, each needed",
+    '',
+    `Each row takes one of migrc v3's own safety rules out of ${fixed.id} (a registered variant,`,
+    'its fixed twin the repair); the explorer finds what it is expected to break, in tiny-migrc.',
+    '',
+    '| variant | rule taken away | breaks (shortest, steps) |',
+    '|---|---|---|',
+  ];
+  for (const v of lineage) {
+    const r = checkVariant(v, {
+      config: CONFIGS['tiny-migrc'],
+      engine: 'exhaustive',
+      maxStates: REPORT_MAX_STATES,
+      maxMemoryMb: 1e9,
+      invariants: INVARIANTS.filter((i) => v.violates.includes(i.id)),
+    });
+    const rule = changedFields(fixed, v)
+      .map(([k, was, now]) => `\`${k}: ${now}\` (v3: ${was})`)
+      .join(', ');
+    const found = r.invariants
+      .map((i) =>
+        i.verdict === 'violated'
+          ? `${i.invariant} (${i.counterexample!.length})`
+          : `${i.invariant}: ${i.verdict}`,
+      )
+      .join(', ');
+    out.push(`| \`${v.id}\` | ${rule} | ${found} |`);
+  }
+  return [...out, ''];
+}
+
 export function migrcSafetyReport(): string {
   const v3 = findVariant('migrc')!;
   const fixed = findVariant('migrc-fixed')!;
@@ -139,5 +179,5 @@ export function migrcSafetyReport(): string {
     ...NOT_MODELLED.map((n) => `- ${n}`),
     '',
   );
-  return [...out, ...details].join('\n');
+  return [...out, ...ownRules(fixed), ...details].join('\n');
 }

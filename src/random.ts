@@ -14,6 +14,16 @@ import { TARGETS } from '../properties/targets.js';
 import { describeAction } from './format.js';
 import { firstViolation, type ReplayResult, replay } from './trace.js';
 
+/**
+ * Longest action sequence per run. 50 found the seeds' 7-step bugs (PERFORMANCE-NOTES.md);
+ * the races with system calls and migrc are 8-15 steps among jobs of three to eight kernel
+ * steps each, and 100 found them in fewer runs: measured over six seeds, the median for
+ * reclaim-batched-dirty-v4.12-no-batched-pending / noLostWrite fell from about 2,300 runs
+ * to 1,000 and for migrc / noLostWrite from about 560 to 190. Shrinking and minimising
+ * bring the counterexample back down.
+ */
+export const DEFAULT_MAX_COMMANDS = 100;
+
 export interface RandomOptions {
   readonly runs: number;
   readonly seed: number;
@@ -232,7 +242,7 @@ export function runRandom(
     },
   );
   const property = fc.property(
-    fc.commands([command], { maxCommands: options.maxCommands ?? 50, size: 'max' }),
+    fc.commands([command], { maxCommands: options.maxCommands ?? DEFAULT_MAX_COMMANDS, size: 'max' }),
     (cmds) => {
       fc.modelRun(() => ({ model: { state: initial }, real: {} }), cmds);
     },

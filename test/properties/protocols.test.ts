@@ -45,13 +45,5 @@ describe('correct protocols', () => {
     });
 });
 
-describe('the whole registry', () => {
-  it('meets every expected verdict in its own world (what `npm run check` asserts)', () => {
-    for (const variant of VARIANTS) {
-      const r = checkVariant(variant, { runs: 2000, seed: 1 });
-      const wrong = r.invariants.filter((i) => i.verdict !== i.expected).map((i) => i.invariant);
-      expect(wrong, variant.id).toEqual([]);
-      expect(r.ok, variant.id).toBe(true);
-    }
-  });
-});
+// Every expected verdict of the whole registry is what `npm run check` asserts; CI runs it
+// after the tests (.ci/run), so it is not repeated here.

@@ -52,6 +52,9 @@ const SHORTEST: Record<string, Record<string, number>> = {
     loadsSeeLastStore: 13,
     noLostWrite: 15,
   },
+  'migrc-wrong-free-src-early': { noAccessToFreedFrame: 12, loadsSeeLastStore: 13 },
+  'migrc-wrong-defer-writable': { noStaleWritableTlbAfterRemap: 7, noLostWrite: 8, loadsSeeLastStore: 8 },
+  'migrc-wrong-no-wp-fault-flush': { loadsSeeLastStore: 13 },
 };
 
 describe('seeded bugs', () => {
@@ -81,10 +84,7 @@ describe('seeded bugs', () => {
       it(`${variant.id} is caught by ${id} (random engine)`, () => {
         const invariant = findInvariant(id)!;
         const config = worldConfig(variant.world, 'random');
-        // migrc's write-protect race needs a rare order (the write-protect's PTE change
-        // before the unmap, its flush after the remap): measured, about 4,400 runs alone.
-        const runs = variant.id === 'migrc' ? 10_000 : RUNS;
-        const r = runRandom(variant, config, [invariant], { runs, seed: SEED });
+        const r = runRandom(variant, config, [invariant], { runs: RUNS, seed: SEED });
         expect(r.failure, 'no counterexample found').not.toBeNull();
         const f = r.failure!;
         expect(f.invariant.id).toBe(id);

@@ -236,5 +236,4 @@ describe('the fingerprint set', () => {
     expect(set.bytes / set.size).toBeGreaterThanOrEqual(8 / MAX_LOAD - 0.01);
     expect(set.bytes / set.size).toBeLessThanOrEqual((8 * GROWTH) / MAX_LOAD + 0.01);
   });
-
 });

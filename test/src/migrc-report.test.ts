@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { findVariant } from '../../model/registry.js';
 import { migrcSafetyReport } from '../../src/migrc-report.js';
 
 describe('the migrc safety report', () => {
@@ -13,12 +14,26 @@ describe('the migrc safety report', () => {
   });
 
   it('finds migrc v3 unsafe in every family and the repaired variant safe in each', () => {
-    const rows = text.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| family'));
+    const lines = text.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('| family'));
+    const end = lines.indexOf('', header);
+    const rows = lines.slice(header + 2, end);
     expect(rows.length).toBeGreaterThanOrEqual(3);
     for (const row of rows) {
       const [, , v3, fixed] = row.split('|').map((c) => c.trim());
       expect(v3, row).toMatch(/^\*\*fails\*\*/);
       expect(fixed, row).toMatch(/^holds/);
+    }
+  });
+
+  it("shows each of v3's own rules needed: taking one away breaks what its variant expects", () => {
+    const rows = text.split('\n').filter((l) => l.startsWith('| `migrc-wrong-'));
+    expect(rows.length).toBe(3);
+    for (const row of rows) {
+      const [, id, rule, breaks] = row.split('|').map((c) => c.trim());
+      const v = findVariant(id!.replaceAll('`', ''))!;
+      expect(rule, row).toMatch(/^`\w+: false` \(v3: true\)$/);
+      for (const inv of v.violates) expect(breaks, row).toMatch(new RegExp(`${inv} \\(\\d+\\)`));
     }
   });
 

@@ -100,10 +100,17 @@ export type FlushScope =
  * Flush `cpumask` from `fromCpu`, waiting for all: the local CPU flushes itself and every
  * other CPU in the mask gets one IPI (flush_tlb_multi() / smp_call_function_many()).
  */
-export function flushTlbMulti(d: Draft<State>, fromCpu: number, cpumask: number, scope: FlushScope): void {
+export function flushTlbMulti(
+  d: Draft<State>,
+  fromCpu: number,
+  cpumask: number,
+  scope: FlushScope,
+  broadcast = false,
+): void {
   d.cpus.forEach((cpu, i) => {
     if ((cpumask & bit(i)) === 0) return;
-    if (i !== fromCpu) d.cost.ipis += 1;
+    // A broadcast TLBI (arm64) reaches other CPUs without interrupting them.
+    if (i !== fromCpu && !broadcast) d.cost.ipis += 1;
     if (scope.kind === 'all') {
       cpu.tlb.fill(null);
       d.cost.fullFlushes += 1;

@@ -12,6 +12,8 @@ import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js
 import { migrcWrongNoWpFaultFlush } from './variants/migrc-wrong-no-wp-fault-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
 import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
+import { reclaimBatchedDirtyArm64 } from './variants/reclaim-batched-dirty-arm64.js';
+import { reclaimBatchedDirtyArm64V66 } from './variants/reclaim-batched-dirty-arm64-v6.6-dsb-batched-pending.js';
 import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
 import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
@@ -23,12 +25,14 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatched,
   reclaimBatchedDirty,
   migrateBatched,
+  reclaimBatchedDirtyArm64,
   migrateBatchedWrongCopyBeforeFlush,
   migrateBatchedWrongRemapBeforeFlush,
   reclaimBatchedWrongFreeBeforeFlush,
   reclaimBatchedDirtyWrongNoFlushDirty,
   reclaimBatchedWrongNoDirtyTrap,
   reclaimBatchedDirtyV412,
+  reclaimBatchedDirtyArm64V66,
   migrc,
   migrcFixed,
   migrcWrongFreeSrcEarly,

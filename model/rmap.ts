@@ -4,7 +4,7 @@ import type { Draft } from 'immer';
 import { bit, flushTlbMulti } from './hardware.js';
 import type { MigrcPolicy } from './migrc.js';
 import type { BatchFolio, State } from './state.js';
-import type { JobPolicy } from './variant.js';
+import type { Arch, JobPolicy } from './variant.js';
 
 /**
  * should_defer_flush(): defer only under TTU_BATCH_FLUSH and only when some CPU other
@@ -35,16 +35,17 @@ export function set_tlb_ubc_flush_pending(
  * try_to_unmap_flush(): one full flush per CPU in tlb_ubc. Must run before the unmapped
  * pages are freed, "to prevent data leakage", and before IO on dirty ones.
  */
-export function try_to_unmap_flush(d: Draft<State>, task: number): void {
+export function try_to_unmap_flush(d: Draft<State>, task: number, broadcast = false): void {
   const t = d.tasks[task]!;
   if (!t.tlb_ubc.flush_required) return;
-  flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' });
+  // arm64: the TLBIs went out at unmap time; the DSB here is what completes them.
+  flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' }, broadcast);
   t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
 /** try_to_unmap_flush_dirty(): flush only if a deferred entry may be writable. */
-export function try_to_unmap_flush_dirty(d: Draft<State>, task: number): void {
-  if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, task);
+export function try_to_unmap_flush_dirty(d: Draft<State>, task: number, broadcast = false): void {
+  if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, task, broadcast);
 }
 
 /**
@@ -90,8 +91,14 @@ export function unmapOne(
  * (Mel Gorman, 3ea277194daa, "mm, mprotect: flush TLB if potentially racing with a
  * parallel reclaim leaving stale TLB entries", v4.13).
  */
-export function flush_tlb_batched_pending(d: Draft<State>, cpu: number, mm: number): void {
+export function flush_tlb_batched_pending(d: Draft<State>, arch: Arch, cpu: number, mm: number): void {
   if (!d.mms[mm]!.tlb_flush_batched) return;
-  flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all' });
+  if (arch.batchedPendingDsbOnly) {
+    // arm64 before 4b634918384c: dsb(ish) waits only for the TLBIs this CPU issued, so a
+    // batch deferred by a task on this CPU completes; one on another CPU does not.
+    for (const t of d.tasks)
+      if (t.cpu === cpu && t.tlb_ubc.flush_required)
+        flushTlbMulti(d, cpu, t.tlb_ubc.cpumask, { kind: 'all' }, true);
+  } else flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all' }, arch.tlbi === 'broadcast');
   d.mms[mm]!.tlb_flush_batched = false;
 }

@@ -75,7 +75,8 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
   const t = d.tasks[task]!;
   const { mm, vpage } = folio;
   // clear_refs_pte_range() takes the PTL but does not call flush_tlb_batched_pending().
-  if (policy.flushBatchedPending && t.job !== 'clear_refs') flush_tlb_batched_pending(d, t.cpu, mm);
+  if (policy.flushBatchedPending && t.job !== 'clear_refs')
+    flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
   if (pte.kind === 'none') return;
   if (t.job === 'clear_refs') {
@@ -111,7 +112,7 @@ export function flush_tlb_range(d: Draft<State>, task: number): void {
 export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
   const t = d.tasks[task]!;
   const { mm, vpage } = folio;
-  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, t.cpu, mm);
+  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
   const frame = residentFrame(d as State, mm, vpage);
   if (pte.kind === 'present') {

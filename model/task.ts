@@ -130,10 +130,10 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       unmapOne(d, job, index, f, 'migration', policy.migrc);
       break;
     case 'try_to_unmap_flush':
-      try_to_unmap_flush(d, index);
+      try_to_unmap_flush(d, index, policy.arch.tlbi === 'broadcast');
       break;
     case 'try_to_unmap_flush_dirty':
-      try_to_unmap_flush_dirty(d, index);
+      try_to_unmap_flush_dirty(d, index, policy.arch.tlbi === 'broadcast');
       break;
     case 'pageout':
       pageout(d, f);

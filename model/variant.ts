@@ -45,6 +45,19 @@ export interface Arch {
    * or read-only (Intel SDM vol. 3, 4.8; the comment above should_defer_flush()).
    */
   readonly dirtyBitTrap: boolean;
+  /**
+   * How a deferred flush reaches the other CPUs. x86 ('ipi'): try_to_unmap_flush() sends an
+   * IPI to each CPU in the batch. arm64 ('broadcast', 43b3dfdd0455, v6.6): each unmap issues
+   * a broadcast TLBI at once and arch_tlbbatch_flush() is a DSB on the issuing CPU that
+   * waits for them all, so no IPIs; until that DSB the entries may still be used. Default 'ipi'.
+   */
+  readonly tlbi?: 'ipi' | 'broadcast';
+  /**
+   * arm64 v6.6 to v6.15: arch_flush_tlb_batched_pending() is a DSB on the calling CPU, which
+   * completes only the TLBIs this CPU issued, not a reclaim's on another CPU; fixed by
+   * 4b634918384c (flush_tlb_mm()).
+   */
+  readonly batchedPendingDsbOnly?: boolean;
 }
 
 export interface Policy {
@@ -106,6 +119,8 @@ export interface VariantSpec {
 
 export const X86: Arch = { name: 'x86', dirtyBitTrap: true };
 export const NO_DIRTY_TRAP: Arch = { name: 'no-dirty-trap', dirtyBitTrap: false };
+/** arm64 with batched TLB flush (v6.6 on, after 4b634918384c); DBM assumed to fault on a cleared PTE like x86. */
+export const ARM64: Arch = { name: 'arm64', dirtyBitTrap: true, tlbi: 'broadcast' };
 
 function mergeJob(
   base: JobPolicy | null | undefined,
@@ -194,6 +209,10 @@ export function policyProblem(policy: unknown): string | null {
   const p = policy as Partial<Policy>;
   if (typeof p.arch !== 'object' || p.arch === null || typeof p.arch.dirtyBitTrap !== 'boolean')
     return 'policy.arch needs dirtyBitTrap (true or false)';
+  if (p.arch.tlbi !== undefined && p.arch.tlbi !== 'ipi' && p.arch.tlbi !== 'broadcast')
+    return "policy.arch.tlbi must be 'ipi' or 'broadcast'";
+  if (p.arch.batchedPendingDsbOnly && p.arch.tlbi !== 'broadcast')
+    return "policy.arch.batchedPendingDsbOnly needs tlbi 'broadcast' (a DSB completes only broadcast TLBIs)";
   for (const job of ['reclaim', 'migrate'] as const) {
     const problem = jobPolicyProblem(p[job] ?? null);
     if (problem !== null) return `policy.${job}: ${problem}`;

@@ -11,12 +11,13 @@ const RECORDED_RUNS = 1000;
 const correct = VARIANTS.filter((v) => v.violates.length === 0);
 
 describe('correct protocols', () => {
-  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched and migrc-fixed', () => {
+  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched, reclaim-batched-dirty-arm64 and migrc-fixed', () => {
     expect(correct.map((v) => v.id)).toEqual([
       'sync',
       'reclaim-batched',
       'reclaim-batched-dirty',
       'migrate-batched',
+      'reclaim-batched-dirty-arm64',
       'migrc-fixed',
     ]);
   });

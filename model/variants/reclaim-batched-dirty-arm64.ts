@@ -1,0 +1,20 @@
+// reclaim-batched-dirty on arm64: try_to_unmap_one() issues a broadcast TLBI for each page
+// at once (arch_tlbbatch_add_pending(), no wait) and try_to_unmap_flush() is a DSB on the
+// reclaiming CPU that waits for all of them (arch_tlbbatch_flush()): the same window as
+// x86, with no IPIs. flush_tlb_batched_pending() flushes the whole mm, as 4b634918384c
+// made it (a DSB on another CPU cannot complete this CPU's TLBIs).
+// Barry Song and Yicong Yang, "arm64: support batched/deferred tlb shootdown during page
+// reclamation/migration", commit 43b3dfdd0455 (v6.6).
+
+import { ARM64, defineVariant } from '../variant.js';
+import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';
+
+export const reclaimBatchedDirtyArm64 = defineVariant({
+  id: 'reclaim-batched-dirty-arm64',
+  title: 'Batched reclaim flush on arm64: broadcast TLBIs at unmap, one DSB at the end',
+  source: 'commit 43b3dfdd0455 (v6.6) with 4b634918384c',
+  base: reclaimBatchedDirty,
+  notes: 'Hardware dirty-bit management (DBM) is assumed to fault on a cleared PTE, as x86 does.',
+  policy: { arch: ARM64 },
+  world: 'syscalls',
+});

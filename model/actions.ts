@@ -17,6 +17,7 @@ import {
 } from './memory.js';
 import { flush_tlb_local, migrc_req_start, migrc_try_flush_free_folios, migrcPending } from './migrc.js';
 import { isolatingTask } from './queries.js';
+import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import { mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
 import { kernelStep, startJob } from './task.js';
@@ -109,7 +110,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     case 'store': {
       if (!inRange(action.cpu, s.cpus.length) || !inRange(action.vpage, s.mms[0]!.pte.length)) return false;
       if (action.op === 'store' && !inRange(action.value - 1, 255)) return false;
-      const kind = accessOutcome(policy.arch, s, action.cpu, action.vpage, action.op === 'store').kind;
+      const seen = afterSwitchDsb(s, policy.arch, action.cpu);
+      const kind = accessOutcome(policy.arch, seen, action.cpu, action.vpage, action.op === 'store').kind;
       return kind !== 'wait' && kind !== 'segv';
     }
     case 'tlbEvict':
@@ -145,6 +147,7 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
 
 function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number, value: number | null): void {
   const s = d as State;
+  if (localTlbisPending(s, policy.arch, cpu)) switchToDsb(d, cpu);
   const mm = s.cpus[cpu]!.mm;
   const slot = tlbSlot(s, mm, vpage);
   const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null);

@@ -102,3 +102,33 @@ export function flush_tlb_batched_pending(d: Draft<State>, arch: Arch, cpu: numb
   } else flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all' }, arch.tlbi === 'broadcast');
   d.mms[mm]!.tlb_flush_batched = false;
 }
+
+/**
+ * arm64: does a kernel task on `cpu` have broadcast TLBIs in flight? A user access on that
+ * CPU means a context switch from the task to the thread, and __switch_to() issues
+ * dsb(ish), which completes them.
+ */
+export function localTlbisPending(s: State, arch: Arch, cpu: number): boolean {
+  return arch.tlbi === 'broadcast' && s.tasks.some((t) => t.cpu === cpu && t.tlb_ubc.flush_required);
+}
+
+/** The context switch's DSB: this CPU's TLBIs complete everywhere; nothing new is flushed. */
+export function switchToDsb(d: Draft<State>, cpu: number): void {
+  for (const t of d.tasks)
+    if (t.cpu === cpu && t.tlb_ubc.flush_required)
+      d.cpus.forEach((c, i) => {
+        if ((t.tlb_ubc.cpumask & bit(i)) !== 0) c.tlb.fill(null);
+      });
+}
+
+/** The state a user access on `cpu` sees: after the context switch's DSB where one is due. */
+export function afterSwitchDsb(s: State, arch: Arch, cpu: number): State {
+  if (!localTlbisPending(s, arch, cpu)) return s;
+  const cpus = s.cpus.map((c) => ({ ...c, tlb: [...c.tlb] }));
+  for (const t of s.tasks)
+    if (t.cpu === cpu && t.tlb_ubc.flush_required)
+      cpus.forEach((c, i) => {
+        if ((t.tlb_ubc.cpumask & bit(i)) !== 0) c.tlb.fill(null);
+      });
+  return { ...s, cpus };
+}

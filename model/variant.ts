@@ -93,6 +93,12 @@ export interface Variant {
   readonly world: string;
   /** A historical or seeded bug: the variant that fixes it, which must hold where this one fails. */
   readonly fixedBy: string | null;
+  /**
+   * Random runs per campaign this variant needs by default, where its rarest race is found
+   * later than the engine's default (a measured figure, stated where it is set); --runs
+   * overrides it.
+   */
+  readonly randomRuns?: number;
 }
 
 export interface VariantSpec {
@@ -115,6 +121,8 @@ export interface VariantSpec {
   /** Defaults to the base's, else 'small'. */
   readonly world?: string;
   readonly fixedBy?: string;
+  /** Not inherited. */
+  readonly randomRuns?: number;
 }
 
 export const X86: Arch = { name: 'x86', dirtyBitTrap: true };
@@ -255,5 +263,6 @@ export function defineVariant(spec: VariantSpec): Variant {
     reaches: spec.reaches ?? base?.reaches ?? [],
     world: spec.world ?? base?.world ?? 'small',
     fixedBy: spec.fixedBy ?? null,
+    ...(spec.randomRuns === undefined ? {} : { randomRuns: spec.randomRuns }),
   };
 }

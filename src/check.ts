@@ -149,9 +149,12 @@ interface Campaign {
 
 type Resolved = CheckOptions & { readonly config: Config };
 
+/** Runs per campaign when none are asked for: the default, or more where a variant needs them. */
+export const defaultRuns = (variant: Variant): number => Math.max(DEFAULT_RUNS, variant.randomRuns ?? 0);
+
 function randomCampaign(variant: Variant, o: Resolved, invariants: readonly Invariant[]): Campaign {
   const r = runRandom(variant, o.config, invariants, {
-    runs: o.runs ?? DEFAULT_RUNS,
+    runs: o.runs ?? defaultRuns(variant),
     seed: o.seed ?? DEFAULT_SEED,
     ...(o.maxCommands ? { maxCommands: o.maxCommands } : {}),
   });

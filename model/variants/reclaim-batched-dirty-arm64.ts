@@ -2,7 +2,9 @@
 // at once (arch_tlbbatch_add_pending(), no wait) and try_to_unmap_flush() is a DSB on the
 // reclaiming CPU that waits for all of them (arch_tlbbatch_flush()): the same window as
 // x86, with no IPIs. flush_tlb_batched_pending() flushes the whole mm, as 4b634918384c
-// made it (a DSB on another CPU cannot complete this CPU's TLBIs).
+// made it (a DSB on another CPU cannot complete this CPU's TLBIs). A user thread on the
+// reclaiming CPU runs only after a context switch, whose dsb(ish) in __switch_to()
+// completes the TLBIs in flight; the model applies it before that thread's access.
 // Barry Song and Yicong Yang, "arm64: support batched/deferred tlb shootdown during page
 // reclamation/migration", commit 43b3dfdd0455 (v6.6).
 

@@ -45,6 +45,25 @@ describe('arm64 batched flush', () => {
   });
 });
 
+describe('the context switch on arm64', () => {
+  it('completes the TLBIs a kernel task on this CPU issued before the thread runs (dsb in __switch_to())', () => {
+    // Both CPUs cache page 0; kswapd on CPU 0 clears its PTE with the TLBIs in flight.
+    const two = initialState(CONFIGS.syscalls);
+    const start = [load(0, 0), load(1, 0), shrink(0, 0, [0]), kstep(0)];
+    const s = finalState(arm64, two, start);
+    expect(tlbLookup(s, 0, 0, 0)).not.toBeNull();
+    expect(tlbLookup(s, 1, 0, 0)).not.toBeNull();
+    // a load of page 1 on CPU 0 comes after the switch from kswapd: its TLBIs complete
+    expect(enabled(arm64, s, load(0, 1))).toBe(true);
+    const after = next(arm64, s, load(0, 1));
+    expect(tlbLookup(after, 1, 0, 0)).toBeNull();
+    expect(after.cost).toEqual(s.cost);
+    // on x86 nothing completes until the IPIs of try_to_unmap_flush()
+    const x = finalState(x86, two, [...start, load(0, 1)]);
+    expect(tlbLookup(x, 1, 0, 0)).not.toBeNull();
+  });
+});
+
 describe('flush_tlb_batched_pending() on arm64', () => {
   // CPU 1 caches page 0; kswapd on CPU 0 clears the PTE and defers the TLBI's completion;
   // CPU 1's thread calls mprotect(PROT_READ) on the page: change_pte_range() runs on CPU 1.

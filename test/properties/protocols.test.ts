@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
-import { checkVariant } from '../../src/check.js';
+import { checkVariant, DEFAULT_RUNS, defaultRuns } from '../../src/check.js';
 
 /** Runs per campaign in each variant's own world (`small`, `tiny-migrc`), seed 1. */
 const RECORDED_RUNS = 1000;
@@ -48,3 +48,12 @@ describe('correct protocols', () => {
 
 // Every expected verdict of the whole registry is what `npm run check` asserts; CI runs it
 // after the tests (.ci/run), so it is not repeated here.
+
+describe('random runs per campaign', () => {
+  it('default to DEFAULT_RUNS, or to what a variant with a rare race asks for', () => {
+    expect(defaultRuns(VARIANTS[0]!)).toBe(DEFAULT_RUNS);
+    const rare = VARIANTS.filter((v) => v.randomRuns !== undefined);
+    expect(rare.length).toBeGreaterThan(0);
+    for (const v of rare) expect(defaultRuns(v)).toBe(Math.max(DEFAULT_RUNS, v.randomRuns!));
+  });
+});

@@ -89,7 +89,8 @@ describe('seeded bugs', () => {
       it(`${variant.id} is caught by ${id} (random engine)`, () => {
         const invariant = findInvariant(id)!;
         const config = worldConfig(variant.world, 'random');
-        const r = runRandom(variant, config, [invariant], { runs: RUNS, seed: SEED });
+        const runs = Math.max(RUNS, variant.randomRuns ?? 0);
+        const r = runRandom(variant, config, [invariant], { runs, seed: SEED });
         expect(r.failure, 'no counterexample found').not.toBeNull();
         const f = r.failure!;
         expect(f.invariant.id).toBe(id);

@@ -27,7 +27,7 @@ const DISTINCT_ON_TINY: Record<string, number> = {
   'reclaim-batched': 10795,
   'reclaim-batched-dirty': 7939,
   'migrate-batched': 7192,
-  // arm64 changes what a flush costs (no IPIs), not what it does: the states of x86's
+  // with no system calls arm64 reaches as many states as x86 (no IPIs, though)
   'reclaim-batched-dirty-arm64': 7939,
   // migrc's steps run, but with no read-only PTE on tiny nothing is deferred
   'migrc-fixed': 12841,
@@ -62,7 +62,9 @@ const DISTINCT_WITH_SYSCALLS: Record<string, number> = {
   sync: 346573,
   'reclaim-batched-dirty': 445264,
   'migrate-batched': 497764,
-  'reclaim-batched-dirty-arm64': 445264,
+  // fewer than x86's 445,264: a thread on the reclaiming CPU runs only after the context
+  // switch's DSB, which completes the TLBIs in flight
+  'reclaim-batched-dirty-arm64': 393350,
 };
 
 describe('bounded proofs with system calls on tiny-syscalls', () => {
@@ -114,9 +116,7 @@ describe('budgets', () => {
 
 describe('the two engines agree in each variant’s exhaustive world (tiny, tiny-syscalls)', () => {
   const worldOf = (id: string) => worldConfig(variant(id).world, 'exhaustive');
-  const random = VARIANTS.map((v) =>
-    checkVariant(v, { config: worldOf(v.id), engine: 'random', runs: 2000, seed: 1 }),
-  );
+  const random = VARIANTS.map((v) => checkVariant(v, { config: worldOf(v.id), engine: 'random', seed: 1 }));
   // tiny-migrc has millions of states: bound it (an incomplete verdict never counts as a disagreement)
   const BUDGET = 300_000;
   const exhaustive = VARIANTS.map((v) => checkVariant(v, { engine: 'exhaustive', maxStates: BUDGET }));

@@ -1,5 +1,5 @@
 // One explorer run in its own process, so its peak memory is its own.
-// Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds>
+// Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds> [--symmetry]
 import { defineConfig } from '../model/config.js';
 import { findVariant } from '../model/registry.js';
 import { explore } from '../src/explore.js';
@@ -8,7 +8,11 @@ const [id, configJson, maxSeconds] = process.argv.slice(2);
 const variant = findVariant(id!);
 if (variant === undefined) throw new Error(`unknown protocol ${id}`);
 const config = defineConfig(JSON.parse(configJson!));
-const r = explore(variant, config, { maxSeconds: Number(maxSeconds ?? 60) });
+const symmetry = process.argv.includes('--symmetry');
+const r = explore(variant, config, {
+  maxSeconds: Number(maxSeconds ?? 60),
+  ...(symmetry ? { symmetry } : {}),
+});
 console.log(
   JSON.stringify({
     protocol: id,

@@ -112,23 +112,24 @@ export function localTlbisPending(s: State, arch: Arch, cpu: number): boolean {
   return arch.tlbi === 'broadcast' && s.tasks.some((t) => t.cpu === cpu && t.tlb_ubc.flush_required);
 }
 
-/** The context switch's DSB: this CPU's TLBIs complete everywhere; nothing new is flushed. */
-export function switchToDsb(d: Draft<State>, cpu: number): void {
-  for (const t of d.tasks)
+/** Empty, in `cpus`, every TLB that a task on `cpu` has TLBIs in flight to. */
+function completeTlbisOf(tasks: State['tasks'], cpus: { tlb: unknown[] }[], cpu: number): void {
+  for (const t of tasks)
     if (t.cpu === cpu && t.tlb_ubc.flush_required)
-      d.cpus.forEach((c, i) => {
+      cpus.forEach((c, i) => {
         if ((t.tlb_ubc.cpumask & bit(i)) !== 0) c.tlb.fill(null);
       });
+}
+
+/** The context switch's DSB: this CPU's TLBIs complete everywhere; nothing new is flushed. */
+export function switchToDsb(d: Draft<State>, cpu: number): void {
+  completeTlbisOf(d.tasks as State['tasks'], d.cpus, cpu);
 }
 
 /** The state a user access on `cpu` sees: after the context switch's DSB where one is due. */
 export function afterSwitchDsb(s: State, arch: Arch, cpu: number): State {
   if (!localTlbisPending(s, arch, cpu)) return s;
   const cpus = s.cpus.map((c) => ({ ...c, tlb: [...c.tlb] }));
-  for (const t of s.tasks)
-    if (t.cpu === cpu && t.tlb_ubc.flush_required)
-      cpus.forEach((c, i) => {
-        if ((t.tlb_ubc.cpumask & bit(i)) !== 0) c.tlb.fill(null);
-      });
+  completeTlbisOf(s.tasks, cpus, cpu);
   return { ...s, cpus };
 }

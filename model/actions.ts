@@ -20,7 +20,7 @@ import { isolatingTask } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import { mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
-import { kernelStep, startJob } from './task.js';
+import { copyFails, copyMayFail, kernelStep, startJob } from './task.js';
 import type { Policy, Variant } from './variant.js';
 
 export type Action =
@@ -59,7 +59,12 @@ export type Action =
   /** A context switch on `cpu` without PCID: flush_tlb_local() empties its TLB. */
   | { readonly op: 'flush_tlb_local'; readonly cpu: number }
   /** The kernel task runs the next step of its batch program. */
-  | { readonly op: 'kernelStep'; readonly task: number };
+  | { readonly op: 'kernelStep'; readonly task: number }
+  /**
+   * The task's folio_mc_copy() fails instead (-EHWPOISON from a memory error, or a failed
+   * offload copy) and the batch undoes that folio.
+   */
+  | { readonly op: 'copyFails'; readonly task: number };
 
 export type Op = Action['op'];
 
@@ -140,6 +145,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     }
     case 'kernelStep':
       return s.tasks[action.task] !== undefined && s.tasks[action.task]!.job !== 'idle';
+    case 'copyFails':
+      return s.tasks[action.task] !== undefined && copyMayFail(policy, s.tasks[action.task]!);
     default:
       return unreachable(action);
   }
@@ -264,6 +271,9 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'kernelStep':
       kernelStep(d, policy, action.task);
+      return;
+    case 'copyFails':
+      copyFails(d, policy, action.task);
       return;
     default:
       unreachable(action);

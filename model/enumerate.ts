@@ -31,6 +31,8 @@ export function allActions(variant: Variant, config: Config): Action[] {
     }
   for (let frame = 0; frame < config.frames; frame++) out.push({ op: 'reuseFrame', frame });
   const sets = batches(config.pages, config.batch);
+  // Only a program with a separate copy step can fail a copy.
+  const copies = variant.policy.migrate?.program.some((p) => 'each' in p && p.each.includes('folio_mc_copy'));
   config.taskCpus.forEach((_, task) => {
     const calls = config.syscalls ?? [];
     const caller = calls.length > 0 && (config.syscallTasks ?? [task]).includes(task);
@@ -52,6 +54,7 @@ export function allActions(variant: Variant, config: Config): Action[] {
         if (calls.includes('clear_refs')) out.push({ op: 'syscall', task, call: 'clear_refs', mm, vpages });
       }
     out.push({ op: 'kernelStep', task });
+    if (copies) out.push({ op: 'copyFails', task });
   });
   if (config.contextSwitches)
     for (let cpu = 0; cpu < config.cpus; cpu++) out.push({ op: 'flush_tlb_local', cpu });

@@ -12,22 +12,55 @@ export function move_to_new_folio(d: Draft<State>, folio: BatchFolio): void {
   dst.dirty = src.dirty;
 }
 
-/** remove_migration_ptes(): the migration entry becomes a present PTE to dst. */
-export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio): void {
+/**
+ * _move_to_new_folio_prep() in MIGRATE_NO_COPY mode (batch copy, seed 004): everything
+ * move_to_new_folio() does but the copy. The model's anonymous pages all have a swap slot,
+ * so each folio is in the swap cache, and __folio_migrate_mapping() moves PG_dirty from
+ * src to dst and points the swap cache at dst: "no turning back from here".
+ */
+export function _move_to_new_folio_prep(d: Draft<State>, folio: BatchFolio): void {
+  const src = d.frames[folio.src]!;
+  d.frames[folio.dst]!.dirty = src.dirty;
+  src.dirty = false;
+}
+
+/** folio_mc_copy(): copy the contents, src to dst; it may fail (see migrate_folio_undo()). */
+export function folio_mc_copy(d: Draft<State>, folio: BatchFolio): void {
+  d.frames[folio.dst]!.data = d.frames[folio.src]!.data;
+}
+
+/**
+ * remove_migration_ptes(): the migration entry for `from` becomes a present PTE to `to`
+ * (dst, or src itself when a failed migration is undone). The PTE is dirty only if the
+ * entry was and the folio still is (folio_test_dirty() && is_migration_entry_dirty()).
+ */
+export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: number = folio.dst): void {
   const pte = d.mms[folio.mm]!.pte[folio.vpage]!;
   if (pte.kind !== 'migration' || pte.frame !== folio.src) return;
   d.mms[folio.mm]!.pte[folio.vpage] = {
     kind: 'present',
-    frame: folio.dst,
+    frame: to,
     writable: pte.writable,
-    dirty: pte.dirty,
+    dirty: pte.dirty && d.frames[to]!.dirty,
     accessed: false,
   };
-  d.frames[folio.dst]!.refcount += 1;
+  d.frames[to]!.refcount += 1;
 }
 
 /** migrate_folio_done(): drop the isolation references; src goes back to the allocator. */
 export function migrate_folio_done(d: Draft<State>, folio: BatchFolio): void {
+  folio_put(d, folio.src);
+  folio_put(d, folio.dst);
+}
+
+/**
+ * migrate_folio_undo_src() and migrate_folio_undo_dst() after a failed copy: map src again
+ * where the migration entry stands, put src back (putback_movable_pages() at the end of
+ * migrate_pages(); the model does it at once) and free dst. Undoes the PTE, not the
+ * metadata: whatever _move_to_new_folio_prep() already moved stays moved.
+ */
+export function migrate_folio_undo(d: Draft<State>, folio: BatchFolio): void {
+  remove_migration_ptes(d, folio, folio.src);
   folio_put(d, folio.src);
   folio_put(d, folio.dst);
 }

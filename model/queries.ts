@@ -19,9 +19,9 @@ export function homeValue(s: State, mm: number, vpage: number): number {
   return frame === NO_FRAME ? s.mms[mm]!.swap[vpage]! : s.frames[frame]!.data;
 }
 
-/** The task whose batch holds `frame` (as src or dst), or -1. */
+/** The task whose batch holds `frame` (as src or dst), or -1. A folio whose copy failed is back on the LRU. */
 export function isolatingTask(s: State, frame: number): number {
-  return s.tasks.findIndex((t) => t.folios.some((f) => f.src === frame || f.dst === frame));
+  return s.tasks.findIndex((t) => t.folios.some((f) => !f.failed && (f.src === frame || f.dst === frame)));
 }
 
 export const popcount = (mask: number): number => {

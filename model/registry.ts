@@ -2,6 +2,8 @@
 // historical ones (each with the twin that fixed it).
 
 import type { Variant } from './variant.js';
+import { batchCopy } from './variants/batch-copy.js';
+import { batchCopyCopyFirst } from './variants/batch-copy-copy-first.js';
 import { migrateBatched } from './variants/migrate-batched.js';
 import { migrateBatchedWrongCopyBeforeFlush } from './variants/migrate-batched-wrong-copy-before-flush.js';
 import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-wrong-remap-before-flush.js';
@@ -38,6 +40,8 @@ export const VARIANTS: readonly Variant[] = [
   migrcWrongFreeSrcEarly,
   migrcWrongDeferWritable,
   migrcWrongNoWpFaultFlush,
+  batchCopy,
+  batchCopyCopyFirst,
 ];
 
 export function findVariant(id: string): Variant | undefined {

@@ -88,6 +88,8 @@ export interface BatchFolio {
   readonly dst: number;
   /** migrc marked this pair in this batch (kept in the batch, not only in page flags). */
   readonly marked?: boolean;
+  /** Its copy failed and was undone: src is mapped again, dst freed; later steps skip it. */
+  readonly failed?: boolean;
 }
 
 /** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */

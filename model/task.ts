@@ -3,7 +3,14 @@
 
 import type { Draft } from 'immer';
 import { unreachable } from './exhaustive.js';
-import { migrate_folio_done, move_to_new_folio, remove_migration_ptes } from './migrate.js';
+import {
+  _move_to_new_folio_prep,
+  folio_mc_copy,
+  migrate_folio_done,
+  migrate_folio_undo,
+  move_to_new_folio,
+  remove_migration_ptes,
+} from './migrate.js';
 import { migrc_expand_req, migrc_mark_folios, migrc_req_end, migrc_unmap_done } from './migrc.js';
 import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
@@ -43,10 +50,11 @@ export function currentFolio(policy: Policy, task: Task): BatchFolio | null {
 
 /**
  * A step with nothing to do is skipped, as the kernel skips it: pageout() and
- * try_to_unmap_flush_dirty() only for dirty folios, and a flush with nothing pending
- * returns at once.
+ * try_to_unmap_flush_dirty() only for dirty folios, a flush with nothing pending
+ * returns at once, and a folio whose copy failed has left the batch.
  */
 function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null): boolean {
+  if (folio?.failed) return false;
   switch (step) {
     case 'pageout':
       return folio !== null && s.frames[folio.src]!.dirty;
@@ -67,6 +75,8 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'try_to_migrate_one':
     case 'free_unref_folios':
     case 'move_to_new_folio':
+    case '_move_to_new_folio_prep':
+    case 'folio_mc_copy':
     case 'remove_migration_ptes':
     case 'migrate_folio_done':
       return true;
@@ -144,6 +154,12 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
     case 'move_to_new_folio':
       move_to_new_folio(d, f);
       break;
+    case '_move_to_new_folio_prep':
+      _move_to_new_folio_prep(d, f);
+      break;
+    case 'folio_mc_copy':
+      folio_mc_copy(d, f);
+      break;
     case 'remove_migration_ptes':
       remove_migration_ptes(d, f);
       break;
@@ -182,4 +198,22 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       unreachable(step);
   }
   settle(d, policy, index, successor(job.program, d.tasks[index]!.pc, task.folios.length));
+}
+
+/** Can the task's current step fail now? Only a copy can (folio_mc_copy()). */
+export function copyMayFail(policy: Policy, task: Task): boolean {
+  return task.job === 'migrate' && currentStep(policy, task) === 'folio_mc_copy';
+}
+
+/**
+ * The task's folio_mc_copy() fails instead of running: the batch undoes that folio
+ * (migrate_folio_undo()) and moves on to its next step.
+ */
+export function copyFails(d: Draft<State>, policy: Policy, index: number): void {
+  const task = d.tasks[index]!;
+  const folio = task.folios[task.pc.folio]!;
+  migrate_folio_undo(d, folio as BatchFolio);
+  folio.failed = true;
+  const job = jobPolicy(policy, task as Task)!;
+  settle(d, policy, index, successor(job.program, task.pc, task.folios.length));
 }

@@ -12,6 +12,9 @@ export type StepName =
   | 'pageout'
   | 'free_unref_folios'
   | 'move_to_new_folio'
+  // batch copy (seed 004): move_to_new_folio() split into its metadata and its copy
+  | '_move_to_new_folio_prep'
+  | 'folio_mc_copy'
   | 'remove_migration_ptes'
   | 'migrate_folio_done'
   // migrc (model/migrc.ts)
@@ -176,6 +179,8 @@ export const PER_FOLIO_STEPS: readonly StepName[] = [
   'pageout',
   'free_unref_folios',
   'move_to_new_folio',
+  '_move_to_new_folio_prep',
+  'folio_mc_copy',
   'remove_migration_ptes',
   'migrate_folio_done',
 ];

@@ -24,6 +24,7 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   flush_tlb_local: 1,
   // Kernel tasks must make progress for a batch to open and close its race window.
   kernelStep: 16,
+  copyFails: 2,
 };
 
 export interface Pick {

@@ -87,6 +87,11 @@ export const TARGETS: readonly Target[] = [
     why: 'A later flush freed what migrc held: allocation ran short or a write fault hit a PG_migrc folio.',
     hit: (s, step) => step !== undefined && step.pre.migrc.reqs.length > 0 && s.migrc.reqs.length === 0,
   },
+  {
+    id: 'copyFailureUndone',
+    why: 'A batch copy failed and the migration of that folio was undone: the path a protocol with a separate copy step must survive.',
+    hit: (_s, step) => step?.action.op === 'copyFails',
+  },
 ];
 
 export function findTarget(id: string): Target | undefined {

@@ -95,7 +95,7 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
       out[i++] = f?.vpage ?? 0;
       out[i++] = f === undefined ? 0 : f.src + 1;
       out[i++] = f === undefined ? 0 : f.dst + 1;
-      out[i++] = f?.marked ? 1 : 0;
+      out[i++] = (f?.marked ? 1 : 0) | (f?.failed ? 2 : 0);
     }
     out[i++] = t.pc.phase;
     out[i++] = t.pc.folio;
@@ -196,7 +196,9 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const folios: BatchFolio[] = [];
     for (let k = 0; k < config.batch; k++) {
       const folio: BatchFolio = { mm: b[i++]!, vpage: b[i++]!, src: b[i++]! - 1, dst: b[i++]! - 1 };
-      if (b[i++] === 1) (folio as { marked?: boolean }).marked = true;
+      const flags = b[i++]!;
+      if ((flags & 1) !== 0) (folio as { marked?: boolean }).marked = true;
+      if ((flags & 2) !== 0) (folio as { failed?: boolean }).failed = true;
       if (k < n) folios.push(folio);
     }
     const pc = { phase: b[i++]!, folio: b[i++]!, step: b[i++]! };

@@ -26,6 +26,7 @@ export function describeAction(a: Action): string {
     .with({ op: 'mmap' }, (x) => `mmap(mm ${x.mm}, ${pages(x.vpages)})`)
     .with({ op: 'flush_tlb_local' }, (x) => `flush_tlb_local(cpu ${x.cpu})`)
     .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
+    .with({ op: 'copyFails' }, (x) => `copyFails(task ${x.task})`)
     .exhaustive();
 }
 
@@ -49,6 +50,7 @@ export function stepColumn(pre: State, a: Action): number | null {
       { op: 'shrink_folio_list' },
       { op: 'syscall' },
       { op: 'kernelStep' },
+      { op: 'copyFails' },
       (x) => pre.tasks[x.task]!.cpu,
     )
     .exhaustive();
@@ -90,6 +92,10 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
       const step = currentStep(variant.policy, task) ?? '(idle)';
       const folio = currentFolio(variant.policy, task);
       return folio === null ? step : `${step}(p${folio.vpage})`;
+    })
+    .with({ op: 'copyFails' }, (x) => {
+      const folio = currentFolio(variant.policy, pre.tasks[x.task]!);
+      return `folio_mc_copy(p${folio?.vpage}) fails: migrate_folio_undo_src/dst`;
     })
     .exhaustive();
 }

@@ -46,7 +46,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the seven targets, each with a unique id and a reason', () => {
+  it('lists the eight targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -55,6 +55,7 @@ describe('TARGETS', () => {
       'pageMigrated',
       'migrcSourceHeld',
       'migrcFlushedOnDemand',
+      'copyFailureUndone',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);
     for (const t of TARGETS) expect(t.why.trim().length, t.id).toBeGreaterThan(0);
@@ -264,5 +265,26 @@ describe('migrcSourceHeld and migrcFlushedOnDemand', () => {
     ]);
     expect(hits(target('migrcSourceHeld'), plain)).not.toContain(true);
     expect(hits(target('migrcFlushedOnDemand'), plain)).not.toContain(true);
+  });
+});
+
+describe('copyFailureUndone', () => {
+  const batchCopy = variant('batch-copy-copy-first');
+  const fails: Action = { op: 'copyFails', task: 0 };
+
+  it('is hit at the failed copy and nowhere else', () => {
+    // unmap, flush, then folio_mc_copy fails
+    const steps = run(batchCopy, initialState(CONFIGS.tiny), [migrate(0, 0, [0]), kstep(0), kstep(0), fails]);
+    expect(hits(target('copyFailureUndone'), steps)).toEqual([false, false, false, true]);
+  });
+
+  it('is not hit by a copy that succeeds', () => {
+    const steps = run(batchCopy, initialState(CONFIGS.tiny), [
+      migrate(0, 0, [0]),
+      // unmap, flush, copy, metadata, remap, done
+      ...Array.from({ length: 6 }, () => kstep(0)),
+    ]);
+    expect(steps.at(-1)!.post.tasks[0]!.job).toBe('idle');
+    expect(hits(target('copyFailureUndone'), steps)).not.toContain(true);
   });
 });

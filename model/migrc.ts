@@ -60,11 +60,12 @@ export function normaliseGens(d: Draft<State>): void {
   for (const t of d.tasks) if (t.mreq !== null) t.mreq.gen = rank.get(t.mreq.gen)!;
 }
 
-const fold = (into: Draft<TlbUbc>, from: TlbUbc): void => {
-  into.cpumask |= from.cpumask;
-  into.flush_required ||= from.flush_required;
-  into.writable ||= from.writable;
-};
+/** Both batches' flushes in one (a new object: the empty one is shared and frozen). */
+const fold = (into: TlbUbc, from: TlbUbc): TlbUbc => ({
+  cpumask: into.cpumask | from.cpumask,
+  flush_required: into.flush_required || from.flush_required,
+  writable: into.writable || from.writable,
+});
 
 /** migrc_req_start(): the batch starts building a request. */
 export function migrc_req_start(d: Draft<State>, task: number): void {
@@ -93,7 +94,7 @@ export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number,
     d.frames[folio.dst]!.migrc = true;
     t.mreq!.cpumask |= t.tlb_ubc_nowr.cpumask;
     t.folios[t.pc.folio]!.marked = true;
-  } else fold(t.tlb_ubc, t.tlb_ubc_nowr);
+  } else t.tlb_ubc = fold(t.tlb_ubc, t.tlb_ubc_nowr);
   t.tlb_ubc_nowr = emptyTlbUbc;
 }
 

@@ -23,11 +23,17 @@ export function set_tlb_ubc_flush_pending(
   readOnly = false,
 ): void {
   // migrc patch 1/3: a read-only entry's flush goes to tlb_ubc_nowr, for migrc to claim.
-  const ubc = readOnly ? d.tasks[task]!.tlb_ubc_nowr : d.tasks[task]!.tlb_ubc;
-  ubc.cpumask |= d.mms[mm]!.mm_cpumask;
-  ubc.flush_required = true;
-  // A dirty PTE may be cached writable: flush before IO (d950c9477d51).
-  if (writable) ubc.writable = true;
+  const t = d.tasks[task]!;
+  const ubc = readOnly ? t.tlb_ubc_nowr : t.tlb_ubc;
+  // A new object, not an edit: the empty one is shared and frozen.
+  const pending = {
+    cpumask: ubc.cpumask | d.mms[mm]!.mm_cpumask,
+    flush_required: true,
+    // A dirty PTE may be cached writable: flush before IO (d950c9477d51).
+    writable: ubc.writable || writable,
+  };
+  if (readOnly) t.tlb_ubc_nowr = pending;
+  else t.tlb_ubc = pending;
   d.mms[mm]!.tlb_flush_batched = true;
 }
 

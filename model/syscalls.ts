@@ -65,9 +65,9 @@ export function protAfter(job: Syscall, before: Prot): Prot {
 
 /** The mmu_gather: remember that this task changed a PTE other CPUs may cache. */
 function gatherFlush(d: Draft<State>, task: number, mm: number): void {
-  const ubc = d.tasks[task]!.tlb_ubc;
-  ubc.cpumask |= d.mms[mm]!.mm_cpumask;
-  ubc.flush_required = true;
+  const t = d.tasks[task]!;
+  // A new object, not an edit: the empty one is shared and frozen.
+  t.tlb_ubc = { ...t.tlb_ubc, cpumask: t.tlb_ubc.cpumask | d.mms[mm]!.mm_cpumask, flush_required: true };
 }
 
 /** change_pte_range(): under the PTL, make one PTE (or migration entry) match the new protection. */

@@ -1,5 +1,6 @@
 // The library: the model's types and step functions, the variant builder, the invariants,
-// and `checkVariant`, which returns the verdict `shootdown check --json` prints.
+// `checkVariant`, which returns the verdict `shootdown check --json` prints, and the cost
+// workloads behind `shootdown cost`.
 
 export type { Action, Op } from '../model/actions.js';
 export { apply, enabled, next } from '../model/actions.js';
@@ -23,7 +24,7 @@ export type {
 } from '../model/state.js';
 export { initialState } from '../model/state.js';
 export type { Arch, JobPolicy, Phase, Policy, StepName, Variant, VariantSpec } from '../model/variant.js';
-export { defineVariant, NO_DIRTY_TRAP, X86 } from '../model/variant.js';
+export { ARM64, defineVariant, NO_DIRTY_TRAP, X86 } from '../model/variant.js';
 export type { Invariant, Step, Witness } from '../properties/invariants.js';
 export { findInvariant, INVARIANTS } from '../properties/invariants.js';
 export type { Target } from '../properties/targets.js';
@@ -38,6 +39,10 @@ export type {
   Verdict,
 } from './check.js';
 export { checkDocument, checkVariant, disagreements } from './check.js';
+export type { CostRow, Workload } from './cost.js';
+export { costedProtocols, findWorkload, runWorkload, WORKLOADS } from './cost.js';
+export type { WorkloadCost } from './cost-report.js';
+export { costTable, costWorkload } from './cost-report.js';
 export type { Budget, ExploreOptions, ExploreProgress, ExploreResult, ExploreViolation } from './explore.js';
 export { explore } from './explore.js';
 export { minimise, runRandom } from './random.js';

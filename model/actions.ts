@@ -169,12 +169,13 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
         pte.dirty = true;
         pte.accessed = true;
       }
-      d.cpus[cpu]!.tlb[slot]!.dirty = true;
+      // TLB entries are replaced, never edited: engines share them between states.
+      d.cpus[cpu]!.tlb[slot] = { ...d.cpus[cpu]!.tlb[slot]!, dirty: true };
       wrote = out.frame;
       break;
     }
     case 'noTrapWrite':
-      d.cpus[cpu]!.tlb[slot]!.dirty = true;
+      d.cpus[cpu]!.tlb[slot] = { ...d.cpus[cpu]!.tlb[slot]!, dirty: true };
       wrote = out.frame;
       break;
     case 'walk': {

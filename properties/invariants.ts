@@ -5,7 +5,7 @@
 import type { Action } from '../model/actions.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
 import { homeValue, pageLive, residentFrame } from '../model/queries.js';
-import { NO_FRAME, type State } from '../model/state.js';
+import { NO_FRAME, type State, type TlbEntry } from '../model/state.js';
 
 export interface Witness {
   /** One sentence a reviewer reads: who did what to which page and frame. */
@@ -33,20 +33,43 @@ export interface Invariant {
   readonly check: (s: State, step?: Step) => Witness | null;
 }
 
-function* tlbEntries(s: State) {
+// Arrays, not generators: the explorer checks every invariant on every transition, and a
+// generator's resumption cost showed in its profile.
+
+interface CachedEntry {
+  readonly cpu: number;
+  readonly mm: number;
+  readonly vpage: number;
+  readonly entry: TlbEntry;
+}
+
+function tlbEntries(s: State): CachedEntry[] {
+  const out: CachedEntry[] = [];
   const pages = pagesPerMm(s);
   for (let cpu = 0; cpu < s.cpus.length; cpu++) {
     const tlb = s.cpus[cpu]!.tlb;
     for (let slot = 0; slot < tlb.length; slot++) {
       const entry = tlb[slot];
-      if (entry) yield { cpu, mm: Math.floor(slot / pages), vpage: slot % pages, entry };
+      if (entry) out.push({ cpu, mm: Math.floor(slot / pages), vpage: slot % pages, entry });
     }
   }
+  return out;
 }
 
-function* pages(s: State) {
-  for (let mm = 0; mm < s.mms.length; mm++)
-    for (let vpage = 0; vpage < pagesPerMm(s); vpage++) yield { mm, vpage };
+/** Every (mm, vpage) of a world this shape, made once per shape. */
+const pageLists = new Map<number, readonly { readonly mm: number; readonly vpage: number }[]>();
+function pages(s: State): readonly { readonly mm: number; readonly vpage: number }[] {
+  const perMm = pagesPerMm(s);
+  const key = s.mms.length * 4096 + perMm;
+  let list = pageLists.get(key);
+  if (list === undefined) {
+    const made: { mm: number; vpage: number }[] = [];
+    for (let mm = 0; mm < s.mms.length; mm++)
+      for (let vpage = 0; vpage < perMm; vpage++) made.push({ mm, vpage });
+    list = made;
+    pageLists.set(key, list);
+  }
+  return list;
 }
 
 export const noStaleWritableTlbAfterRemap: Invariant = {

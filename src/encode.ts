@@ -44,12 +44,24 @@ export function layoutOf(config: Config): Layout {
 // function names, so a closure made on every call paid a defineProperty each time (22% of
 // the explorer's time on small, measured with --cpu-prof).
 
+/** Frame `f` renumbered through `map` (none: as it is); -1 stays -1. */
+const fr = (map: readonly number[] | null, f: number): number => (map === null || f < 0 ? f : map[f]!);
+
 /** Write a migrc request (or an empty one) at `i`; returns the offset after it. */
-function putReq(out: Uint8Array, i: number, r: MigrcReq | null, batch: number): number {
+function putReq(
+  out: Uint8Array,
+  i: number,
+  r: MigrcReq | null,
+  batch: number,
+  map: readonly number[] | null,
+): number {
   out[i++] = r?.cpumask ?? 0;
   out[i++] = r?.gen ?? 0;
   out[i++] = r?.srcs.length ?? 0;
-  for (let k = 0; k < batch; k++) out[i++] = r?.srcs[k] ?? 0;
+  for (let k = 0; k < batch; k++) {
+    const f = r?.srcs[k];
+    out[i++] = f === undefined ? 0 : fr(map, f);
+  }
   return i;
 }
 
@@ -74,14 +86,26 @@ const getUbc = (b: Uint8Array, i: number): TlbUbc => ({
   writable: b[i + 2] === 1,
 });
 
-export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void {
+/**
+ * Write the state's bytes at `at`. With `map` (old frame number -> new, a permutation),
+ * write them as for the state with its frames renumbered: the same bytes as
+ * encode(relabel(s, map)) without building that state (symmetry reduction does this on
+ * every transition).
+ */
+export function encode(
+  layout: Layout,
+  s: State,
+  out: Uint8Array,
+  at = 0,
+  map: readonly number[] | null = null,
+): void {
   let i = at;
   const batch = layout.config.batch;
   for (const cpu of s.cpus) {
     out[i++] = cpu.mm;
     out[i++] = cpu.migrc_done;
     for (const e of cpu.tlb)
-      out[i++] = e === null ? 0 : 1 + ((e.frame << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
+      out[i++] = e === null ? 0 : 1 + ((fr(map, e.frame) << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
   }
   for (const mm of s.mms) {
     out[i++] = mm.mm_cpumask;
@@ -93,17 +117,25 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
       } else {
         const accessed = p.kind === 'present' && p.accessed ? 16 : 0;
         out[i++] = (p.kind === 'present' ? 1 : 2) | (p.writable ? 4 : 0) | (p.dirty ? 8 : 0) | accessed;
-        out[i++] = p.frame;
+        out[i++] = fr(map, p.frame);
       }
     }
     for (const v of mm.swap) out[i++] = v;
     for (const p of mm.vma) out[i++] = PROTS.indexOf(p);
   }
-  for (const f of s.frames) {
+  // In the new numbering, frame j is the old frame that maps to j.
+  let inverse: number[] | null = null;
+  if (map !== null) {
+    inverse = new Array(map.length);
+    for (let f = 0; f < map.length; f++) inverse[map[f]!] = f;
+  }
+  for (let j = 0; j < s.frames.length; j++) {
+    const f = s.frames[inverse === null ? j : inverse[j]!]!;
     const o = f.owner;
     out[i++] = OWNERS.indexOf(o.kind);
     out[i++] = o.kind === 'anon' ? o.mm : o.kind === 'file' ? o.file : 0;
-    out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? o.index : 0;
+    // A page-cache page's index is the frame it was given: it moves with the frame.
+    out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? fr(map, o.index) : 0;
     out[i++] = f.data;
     out[i++] = f.refcount;
     out[i++] = (f.dirty ? 1 : 0) | (f.migrc ? 2 : 0);
@@ -116,8 +148,8 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
       const f = t.folios[k];
       out[i++] = f?.mm ?? 0;
       out[i++] = f?.vpage ?? 0;
-      out[i++] = f === undefined ? 0 : f.src + 1;
-      out[i++] = f === undefined ? 0 : f.dst + 1;
+      out[i++] = f === undefined ? 0 : fr(map, f.src) + 1;
+      out[i++] = f === undefined ? 0 : fr(map, f.dst) + 1;
       out[i++] = (f?.marked ? 1 : 0) | (f?.failed ? 2 : 0);
     }
     out[i++] = t.pc.phase;
@@ -126,15 +158,18 @@ export function encode(layout: Layout, s: State, out: Uint8Array, at = 0): void 
     i = putUbc(out, i, t.tlb_ubc);
     i = putUbc(out, i, t.tlb_ubc_nowr);
     out[i++] = t.mreq === null ? 0 : 1;
-    i = putReq(out, i, t.mreq, batch);
+    i = putReq(out, i, t.mreq, batch, map);
   }
   out[i++] = s.migrc.gen;
   out[i++] = s.migrc.reqs.length;
-  for (let k = 0; k < layout.config.frames; k++) i = putReq(out, i, s.migrc.reqs[k] ?? null, batch);
+  for (let k = 0; k < layout.config.frames; k++) i = putReq(out, i, s.migrc.reqs[k] ?? null, batch, map);
   for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
   for (const row of s.ghost.promised) for (const p of row) out[i++] = PROTS.indexOf(p);
   out[i++] = s.freeList.length;
-  for (let k = 0; k < layout.config.frames; k++) out[i++] = s.freeList[k] ?? 0;
+  for (let k = 0; k < layout.config.frames; k++) {
+    const f = s.freeList[k];
+    out[i++] = f === undefined ? 0 : fr(map, f);
+  }
 }
 
 const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };

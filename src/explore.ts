@@ -292,7 +292,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
           return finish(null, count);
         }
       }
-      encode(layout, symmetry ? canonical(post) : post, scratch, 0);
+      encode(layout, post, scratch, 0, symmetry ? canonicalPermutation(post) : null);
       fingerprint(scratch, 0, size, fp);
       if (!visited.add(fp[0]!, fp[1]!)) continue;
       for (const inv of stateInvariants) {

@@ -7,30 +7,39 @@
 import type { Action } from '../model/actions.js';
 import type { Frame, State } from '../model/state.js';
 
+// Module functions rather than closures made per call: these run on every transition, and
+// tsx keeps function names, which costs a defineProperty for each closure made.
+
+/** Number `f` next if it has no number yet; returns the next number to give. */
+function meet(map: number[], f: number, next: number): number {
+  if (f >= 0 && map[f] === -1) {
+    map[f] = next;
+    return next + 1;
+  }
+  return next;
+}
+
 /** old frame number -> canonical number. */
 export function canonicalPermutation(s: State): number[] {
   const n = s.frames.length;
   const map: number[] = new Array(n).fill(-1);
   let next = 0;
-  const meet = (f: number) => {
-    if (f >= 0 && map[f] === -1) map[f] = next++;
-  };
-  for (const f of s.freeList) meet(f);
-  for (const mm of s.mms) for (const p of mm.pte) if (p.kind !== 'none') meet(p.frame);
+  for (const f of s.freeList) next = meet(map, f, next);
+  for (const mm of s.mms) for (const p of mm.pte) if (p.kind !== 'none') next = meet(map, p.frame, next);
   for (const t of s.tasks)
     for (const f of t.folios) {
-      meet(f.src);
-      meet(f.dst);
+      next = meet(map, f.src, next);
+      next = meet(map, f.dst, next);
     }
-  for (const t of s.tasks) for (const f of t.mreq?.srcs ?? []) meet(f);
-  for (const r of s.migrc.reqs) for (const f of r.srcs) meet(f);
-  for (const c of s.cpus) for (const e of c.tlb) if (e !== null) meet(e.frame);
+  for (const t of s.tasks) for (const f of t.mreq?.srcs ?? []) next = meet(map, f, next);
+  for (const r of s.migrc.reqs) for (const f of r.srcs) next = meet(map, f, next);
+  for (const c of s.cpus) for (const e of c.tlb) if (e !== null) next = meet(map, e.frame, next);
   // Frames nothing above names (page-cache pages): order them by what they hold; equal
   // ones are interchangeable, so any order among them gives the same representative.
   const rest: number[] = [];
   for (let f = 0; f < n; f++) if (map[f] === -1) rest.push(f);
   rest.sort((a, b) => contentKey(s.frames[a]!) - contentKey(s.frames[b]!));
-  for (const f of rest) meet(f);
+  for (const f of rest) next = meet(map, f, next);
   return map;
 }
 
@@ -47,9 +56,14 @@ function contentKey(f: Frame): number {
   return (((who * 256 + f.data) * 256 + f.refcount) * 2 + (f.dirty ? 1 : 0)) * 2 + (f.migrc ? 1 : 0);
 }
 
+/** Frame numbers through `map`, for Array.map (made once per relabel; -1 stays -1). */
+function mapper(map: readonly number[]): (f: number) => number {
+  return (f) => (f < 0 ? f : map[f]!);
+}
+
 /** The state with every frame number mapped through `map`. */
 export function relabel(s: State, map: readonly number[]): State {
-  const m = (f: number) => (f < 0 ? f : map[f]!);
+  const m = mapper(map);
   const frames: Frame[] = new Array(s.frames.length);
   s.frames.forEach((f, i) => {
     // A page-cache page's index is the frame it was given: it moves with the frame.

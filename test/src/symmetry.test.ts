@@ -10,16 +10,17 @@ import { enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
 import { checkVariant } from '../../src/check.js';
+import { encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';
 import { canonical, canonicalPermutation, relabel } from '../../src/symmetry.js';
-import { variant } from '../support.js';
+import { kstep, load, migrate, run, variant } from '../support.js';
 
 const lifo = CONFIGS['tiny-lifo'];
 const twoMmsLifo = defineConfig({ ...CONFIGS['two-mms'], name: 'two-mms-lifo', allocator: 'lifo' });
 
-/** States along a deterministic walk of migrate-batched (both reclaim and migration run). */
-function walk(config: typeof lifo, steps: number): State[] {
-  const v = variant('migrate-batched');
+/** States along a deterministic walk of a variant (default migrate-batched: reclaim and migration run). */
+function walk(config: typeof lifo, steps: number, id = 'migrate-batched'): State[] {
+  const v = variant(id);
   const out: State[] = [];
   let s = initialState(config);
   for (let i = 0; i < steps; i++) {
@@ -48,6 +49,47 @@ describe('the canonical representative', () => {
       }),
       { numRuns: 300, seed: 11 },
     );
+  });
+
+  it('is encoded without being built: encode with the permutation writes the bytes of the relabelled state', () => {
+    const layout = layoutOf(CONFIGS['tiny-migrc']);
+    const more = [
+      ...walk(CONFIGS['tiny-migrc'], 400, 'migrc-fixed'),
+      ...walk(CONFIGS['tiny-migrc'], 400, 'migrc'),
+      ...walk(CONFIGS['tiny-migrc'], 200, 'batch-copy'),
+      // clear_refs write-protects p0, CPU 0 caches it read-only, a migration holds src
+      ...run(variant('migrc-fixed'), initialState(CONFIGS['tiny-migrc']), [
+        { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] },
+        kstep(1),
+        kstep(1),
+        kstep(1),
+        load(0, 0),
+        migrate(0, 0, [0]),
+        ...Array.from({ length: 8 }, () => kstep(0)),
+      ]).map((t) => t.post),
+    ];
+    // the walks reach what the encoding renumbers: held sources, failed copies, page-cache pages
+    expect(more.some((s) => s.migrc.reqs.length > 0)).toBe(true);
+    expect(more.some((s) => s.tasks.some((t) => t.mreq !== null && t.mreq.srcs.length > 0))).toBe(true);
+    expect(more.some((s) => s.frames.some((f) => f.owner.kind === 'file'))).toBe(true);
+    for (const s of more) {
+      const viaState = new Uint8Array(layout.size);
+      const viaMap = new Uint8Array(layout.size);
+      const map = canonicalPermutation(s);
+      encode(layout, canonical(s), viaState);
+      encode(layout, s, viaMap, 0, map);
+      expect(viaMap).toEqual(viaState);
+    }
+    // and the permutation matters: the plain encoding differs somewhere
+    expect(
+      more.some((s) => {
+        const a = new Uint8Array(layout.size);
+        const b = new Uint8Array(layout.size);
+        encode(layout, s, a);
+        encode(layout, s, b, 0, canonicalPermutation(s));
+        return a.some((x, i) => x !== b[i]);
+      }),
+    ).toBe(true);
   });
 
   it('is a fixed point, and a renumbering changes nothing but numbers', () => {

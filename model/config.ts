@@ -39,8 +39,15 @@ export interface Config {
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
 // clear_refs stands for every path that leaves a read-only PTE under a writable VMA.
-export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap' | 'clear_refs';
-export const SYSCALL_OPS: readonly SyscallOp[] = ['mprotect', 'munmap', 'madvise', 'mmap', 'clear_refs'];
+export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap' | 'clear_refs' | 'mmap_fixed';
+export const SYSCALL_OPS: readonly SyscallOp[] = [
+  'mprotect',
+  'munmap',
+  'madvise',
+  'mmap',
+  'clear_refs',
+  'mmap_fixed',
+];
 
 export type Allocator = 'lowest-free' | 'lifo';
 
@@ -206,6 +213,15 @@ export const CONFIGS = {
     values: 1,
     taskCpus: [0, 1],
     syscalls: ['clear_refs', 'munmap', 'mmap', 'madvise'],
+    syscallTasks: [1],
+  }),
+  'migrc-mmap-fixed': defineConfig({
+    ...tiny,
+    name: 'migrc-mmap-fixed',
+    why: 'migrc against mmap(MAP_FIXED) over the page whose source copy migrc still holds: the old mapping is zapped and fresh memory mapped in one call under mmap_lock.',
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls: ['clear_refs', 'mmap_fixed'],
     syscallTasks: [1],
   }),
   migrc: defineConfig({

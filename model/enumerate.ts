@@ -52,6 +52,7 @@ export function allActions(variant: Variant, config: Config): Action[] {
         if (calls.includes('madvise'))
           out.push({ op: 'syscall', task, call: 'madvise_dontneed', mm, vpages });
         if (calls.includes('clear_refs')) out.push({ op: 'syscall', task, call: 'clear_refs', mm, vpages });
+        if (calls.includes('mmap_fixed')) out.push({ op: 'syscall', task, call: 'mmap_fixed', mm, vpages });
       }
     out.push({ op: 'kernelStep', task });
     if (copies) out.push({ op: 'copyFails', task });

@@ -39,7 +39,7 @@ export function pageLive(s: State, mm: number, vpage: number): boolean {
   if (s.mms[mm]!.vma[vpage] === 'none' || s.ghost.promised[mm]![vpage] === 'none') return false;
   return !s.tasks.some(
     (t) =>
-      (t.job === 'munmap' || t.job === 'madvise_dontneed') &&
+      (t.job === 'munmap' || t.job === 'madvise_dontneed' || t.job === 'mmap_fixed') &&
       t.folios.some((f) => f.mm === mm && f.vpage === vpage),
   );
 }

@@ -93,7 +93,14 @@ export interface BatchFolio {
 }
 
 /** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */
-export type Syscall = 'mprotect_ro' | 'mprotect_rw' | 'munmap' | 'madvise_dontneed' | 'clear_refs';
+export type Syscall =
+  | 'mprotect_ro'
+  | 'mprotect_rw'
+  | 'munmap'
+  | 'madvise_dontneed'
+  | 'clear_refs'
+  /** mmap(MAP_FIXED | MAP_ANONYMOUS) over a live range: unmap what is there, map fresh memory. */
+  | 'mmap_fixed';
 
 export type Job = 'idle' | 'migrate' | 'reclaim' | Syscall;
 

@@ -17,13 +17,18 @@ export const SYSCALLS: readonly Syscall[] = [
   'munmap',
   'madvise_dontneed',
   'clear_refs',
+  'mmap_fixed',
 ];
 
 export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
 
 /** mprotect and munmap hold mmap_lock for write, so page faults in the mm wait; madvise reads it. */
 export const takesMmapLockForWrite = (job: Job): boolean =>
-  job === 'mprotect_ro' || job === 'mprotect_rw' || job === 'munmap' || job === 'clear_refs';
+  job === 'mprotect_ro' ||
+  job === 'mprotect_rw' ||
+  job === 'munmap' ||
+  job === 'clear_refs' ||
+  job === 'mmap_fixed';
 
 /** The kernel's code for each call, as programs the shared task machinery runs. */
 const mprotect: readonly Phase[] = [
@@ -46,6 +51,10 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
   // sets soft-dirty (CRIU's dirty tracking). The VMA stays writable: a read-only PTE
   // under a writable VMA, which the next store upgrades in do_wp_page().
   clear_refs: { batchFlush: false, deferDirty: false, program: mprotect },
+  // mmap_region() with MAP_FIXED: do_vmi_munmap() zaps the old range (unmap_region(), its
+  // own mmu_gather and flush) and the new VMA goes in, all under mmap_lock for write, so
+  // no thread sees the range unmapped; the new memory reads zero on first touch.
+  mmap_fixed: { batchFlush: false, deferDirty: false, program: zap },
 };
 
 /** The VMA protection a call leaves, set when it starts (under mmap_lock) and promised when it returns. */
@@ -57,6 +66,8 @@ export function protAfter(job: Syscall, before: Prot): Prot {
       return 'rw';
     case 'munmap':
       return 'none';
+    case 'mmap_fixed':
+      return 'rw';
     case 'madvise_dontneed':
     case 'clear_refs':
       return before;
@@ -144,6 +155,8 @@ export function syscall_return(d: Draft<State>, task: number): void {
     // What a page holds after MADV_DONTNEED is whatever the call left (zeroes, or a store
     // that faulted a new page in meanwhile): user code racing with it gets either.
     if (t.job === 'madvise_dontneed') d.ghost.memory[f.mm]![f.vpage] = homeValue(d as State, f.mm, f.vpage);
+    // After MAP_FIXED the range is new memory: zero, whatever the old mapping held.
+    if (t.job === 'mmap_fixed') d.ghost.memory[f.mm]![f.vpage] = 0;
   }
 }
 

@@ -21,6 +21,7 @@ const JOBS: readonly Job[] = [
   'munmap',
   'madvise_dontneed',
   'clear_refs',
+  'mmap_fixed',
 ];
 const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
 const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;

@@ -38,6 +38,7 @@ const callText = (call: string, vpages: readonly number[]): string =>
     .with('munmap', () => `munmap(${pages(vpages)})`)
     .with('madvise_dontneed', () => `madvise(${pages(vpages)}, MADV_DONTNEED)`)
     .with('clear_refs', () => `clear_refs(${pages(vpages)}) (soft-dirty)`)
+    .with('mmap_fixed', () => `mmap(${pages(vpages)}, MAP_FIXED|MAP_ANONYMOUS)`)
     .otherwise(() => `${call}(${pages(vpages)})`);
 
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */

@@ -37,14 +37,20 @@ const FAMILIES: readonly Family[] = [
     covers:
       'zap_pte_range() of the destination while migrc still holds the source, and a new mapping of the range',
   },
+  {
+    name: 'mmap(MAP_FIXED)',
+    config: CONFIGS['migrc-mmap-fixed'],
+    covers:
+      'mmap(MAP_FIXED) over the destination while migrc still holds the source: the old mapping zapped and flushed and fresh memory mapped, in one call under mmap_lock',
+  },
 ];
 
 /** What the model does not have yet, so no verdict covers it. */
 const NOT_MODELLED = [
   'fork() and copy-on-write between two mms (a folio mapped read-only in several mms)',
   'write() and read() on the page cache: the kernel writes the destination through the direct map, with no user TLB entry and no write fault',
-  'mmap(MAP_FIXED) over a live range',
-  'migrc_stop_pending() under severe memory pressure, and the copy-failure undo path',
+  'migrc_stop_pending() under severe memory pressure',
+  'a failed copy in a migrc batch (copy failure is modelled for batch copy, where the copy is a step of its own)',
   'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs)',
   'the overflow of migrc_gen (Nadav Amit: "This would overflow.")',
 ];

@@ -1,0 +1,78 @@
+// mmap(MAP_FIXED) over a live range: the old mapping is zapped and flushed, fresh memory
+// takes its place, and all of it happens under mmap_lock, so no thread faults meanwhile.
+
+import { describe, expect, it } from 'vitest';
+import { type Action, enabled, next } from '../../model/actions.js';
+import { CONFIGS } from '../../model/config.js';
+import { tlbLookup } from '../../model/hardware.js';
+import { initialState, type State } from '../../model/state.js';
+import { currentStep } from '../../model/task.js';
+import { findInvariant } from '../../properties/invariants.js';
+import { replay } from '../../src/trace.js';
+import { finalState, kstep, load, shrink, store, variant } from '../support.js';
+
+const config = CONFIGS['migrc-mmap-fixed'];
+const v = variant('reclaim-batched-dirty');
+const mapFixed: Action = { op: 'syscall', task: 1, call: 'mmap_fixed', mm: 0, vpages: [0] };
+const munmap: Action = { op: 'syscall', task: 1, call: 'munmap', mm: 0, vpages: [0] };
+
+/** Both CPUs cache p0, which CPU 0 has written 1 to. */
+const warmed = (): State => finalState(v, initialState(config), [store(0, 0, 1), load(1, 0)]);
+
+describe('mmap(MAP_FIXED) over a live page', () => {
+  it('runs zap_pte_range, tlb_finish_mmu and the return, and leaves fresh zeroed memory', () => {
+    let s = next(v, warmed(), mapFixed);
+    expect(s.mms[0]!.vma[0]).toBe('rw');
+    const steps: string[] = [];
+    while (s.tasks[1]!.job !== 'idle') {
+      steps.push(currentStep(v.policy, s.tasks[1]!)!);
+      s = next(v, s, kstep(1));
+    }
+    expect(steps).toEqual(['zap_pte_range', 'tlb_finish_mmu', 'syscall_return']);
+    // the old frame is freed only after every CPU's entry for the page is flushed
+    expect(tlbLookup(s, 0, 0, 0)).toBeNull();
+    expect(tlbLookup(s, 1, 0, 0)).toBeNull();
+    expect(s.frames[0]!.owner.kind).toBe('free');
+    expect(s.ghost.memory[0]![0]).toBe(0);
+    expect(s.ghost.promised[0]![0]).toBe('rw');
+    // the first touch faults in a zero page
+    const after = next(v, s, load(0, 0));
+    const pte = after.mms[0]!.pte[0]!;
+    expect(pte.kind).toBe('present');
+    expect(after.frames[pte.kind === 'present' ? pte.frame : -1]!.data).toBe(0);
+  });
+
+  it('needs a live range (over an unmapped one it is plain mmap), and holds mmap_lock while it runs', () => {
+    let gone = next(v, warmed(), munmap);
+    while (gone.tasks[1]!.job !== 'idle') gone = next(v, gone, kstep(1));
+    expect(enabled(v, gone, mapFixed)).toBe(false);
+    const inFlight = finalState(v, warmed(), [mapFixed, kstep(1)]);
+    // the PTE is gone and the VMA is the new one, but a fault waits for mmap_lock
+    expect(inFlight.mms[0]!.pte[0]!.kind).toBe('none');
+    expect(enabled(v, inFlight, { op: 'tlbEvict', cpu: 1, mm: 0, vpage: 0 })).toBe(true);
+    const evicted = next(v, inFlight, { op: 'tlbEvict', cpu: 1, mm: 0, vpage: 0 });
+    expect(enabled(v, evicted, load(1, 0))).toBe(false);
+  });
+
+  it('is one more way into the v4.12 race: a flush reclaim deferred outlives the call', () => {
+    const race: Action[] = [
+      store(0, 0, 1),
+      shrink(0, 0, [0]),
+      kstep(0),
+      mapFixed,
+      kstep(1),
+      kstep(1),
+      kstep(1),
+    ];
+    const loads = [findInvariant('loadsSeeLastStore')!];
+    const old = replay(variant('reclaim-batched-dirty-v4.12-no-batched-pending'), config, race, {
+      invariants: loads,
+    });
+    expect(old.violation?.atStep).toBe(7);
+    expect(old.violation?.witness.message).toMatch(/would return 1 through its TLB entry to frame 0/);
+    // with flush_tlb_batched_pending() in zap_pte_range() (3ea277194daa) it holds
+    const fixed = replay(v, config, race, { invariants: loads });
+    expect(fixed.disabledAt).toBeNull();
+    expect(fixed.violation).toBeNull();
+  });
+});

@@ -103,8 +103,10 @@ function syscallStartable(s: State, a: Extract<Action, { op: 'syscall' }>): bool
   // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
   if (mmapLockHeld(s, a.mm, takesMmapLockForWrite(a.call))) return false;
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
+  // fork() copies whatever the mm has mapped; the other calls need a mapped range.
   return a.vpages.every(
-    (v) => inRange(v, vma.length) && vma[v] !== 'none' && (wants === null || vma[v] === wants),
+    (v) =>
+      inRange(v, vma.length) && (a.call === 'fork' || vma[v] !== 'none') && (wants === null || vma[v] === wants),
   );
 }
 

@@ -39,7 +39,7 @@ export interface Config {
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
 // clear_refs stands for every path that leaves a read-only PTE under a writable VMA.
-export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap' | 'clear_refs' | 'mmap_fixed';
+export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap' | 'clear_refs' | 'mmap_fixed' | 'fork';
 export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mprotect',
   'munmap',
@@ -47,6 +47,7 @@ export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mmap',
   'clear_refs',
   'mmap_fixed',
+  'fork',
 ];
 
 export type Allocator = 'lowest-free' | 'lifo';
@@ -222,6 +223,15 @@ export const CONFIGS = {
     values: 1,
     taskCpus: [0, 1],
     syscalls: ['clear_refs', 'mmap_fixed'],
+    syscallTasks: [1],
+  }),
+  'migrc-fork': defineConfig({
+    ...tiny,
+    name: 'migrc-fork',
+    why: 'migrc against fork(): dup_mmap() write-protects the parent PTE under mmap_lock and flushes only at its end, without raising mm_tlb_flush_pending(), so a migration may meanwhile find the PTE read-only while another CPU caches it writable. Two store values, so a store lost in src differs from one already copied.',
+    values: 2,
+    taskCpus: [0, 1],
+    syscalls: ['fork'],
     syscallTasks: [1],
   }),
   migrc: defineConfig({

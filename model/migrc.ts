@@ -33,15 +33,25 @@ export interface MigrcPolicy {
    * unpends dst first leaves src's extra reference behind.
    */
   readonly rememberMarked: boolean;
+  /**
+   * dup_mmap() raises mm_tlb_flush_pending() from its first write-protect to its
+   * flush_tlb_mm(), so checkFlushPending sees fork too. No kernel does: copy_page_range()
+   * write-protects under mm->write_protect_seq, which is even again before the flush.
+   */
+  readonly forkFlushPending: boolean;
 }
 
-/** mm_tlb_flush_pending(): a system call changed a PTE of `mm` and has not flushed yet. */
-export function mm_tlb_flush_pending(s: State, mm: number): boolean {
+/**
+ * mm_tlb_flush_pending(): a system call changed a PTE of `mm` and has not flushed yet
+ * (tlb_gather_mmu() and clear_refs raise it; fork() only if `fork` says so).
+ */
+export function mm_tlb_flush_pending(s: State, mm: number, fork = false): boolean {
   return s.tasks.some(
     (t) =>
       t.job !== 'idle' &&
       t.job !== 'migrate' &&
       t.job !== 'reclaim' &&
+      (fork || t.job !== 'fork') &&
       t.folios[0]?.mm === mm &&
       t.tlb_ubc.flush_required,
   );
@@ -86,7 +96,7 @@ export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number,
     t.mreq !== null &&
     t.tlb_ubc_nowr.flush_required &&
     (!p.readOnlyOnly || !writable) &&
-    (!p.checkFlushPending || !mm_tlb_flush_pending(d as State, folio.mm)) &&
+    (!p.checkFlushPending || !mm_tlb_flush_pending(d as State, folio.mm, p.forkFlushPending)) &&
     !d.frames[folio.src]!.migrc;
   if (mark) {
     if (p.keepSrc) d.frames[folio.src]!.refcount += 1;

@@ -10,6 +10,7 @@ import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-
 import { migrc } from './variants/migrc.js';
 import { migrcFixed } from './variants/migrc-fixed.js';
 import { migrcWrongDeferWritable } from './variants/migrc-wrong-defer-writable.js';
+import { migrcWrongForkWriteProtect } from './variants/migrc-wrong-fork-write-protect.js';
 import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js';
 import { migrcWrongNoWpFaultFlush } from './variants/migrc-wrong-no-wp-fault-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
@@ -40,6 +41,7 @@ export const VARIANTS: readonly Variant[] = [
   migrcWrongFreeSrcEarly,
   migrcWrongDeferWritable,
   migrcWrongNoWpFaultFlush,
+  migrcWrongForkWriteProtect,
   batchCopy,
   batchCopyCopyFirst,
 ];

@@ -100,7 +100,9 @@ export type Syscall =
   | 'madvise_dontneed'
   | 'clear_refs'
   /** mmap(MAP_FIXED | MAP_ANONYMOUS) over a live range: unmap what is there, map fresh memory. */
-  | 'mmap_fixed';
+  | 'mmap_fixed'
+  /** fork(): dup_mmap() write-protects the parent's private writable PTEs, then flushes its TLBs. */
+  | 'fork';
 
 export type Job = 'idle' | 'migrate' | 'reclaim' | Syscall;
 

@@ -18,6 +18,7 @@ export const SYSCALLS: readonly Syscall[] = [
   'madvise_dontneed',
   'clear_refs',
   'mmap_fixed',
+  'fork',
 ];
 
 export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
@@ -28,7 +29,8 @@ export const takesMmapLockForWrite = (job: Job): boolean =>
   job === 'mprotect_rw' ||
   job === 'munmap' ||
   job === 'clear_refs' ||
-  job === 'mmap_fixed';
+  job === 'mmap_fixed' ||
+  job === 'fork';
 
 /** The kernel's code for each call, as programs the shared task machinery runs. */
 const mprotect: readonly Phase[] = [
@@ -55,6 +57,14 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
   // own mmu_gather and flush) and the new VMA goes in, all under mmap_lock for write, so
   // no thread sees the range unmapped; the new memory reads zero on first touch.
   mmap_fixed: { batchFlush: false, deferDirty: false, program: zap },
+  // dup_mmap(), under mmap_lock of the parent for write: copy_page_range() write-protects
+  // each private writable PTE (copy_present_pte(), under the PTL), and one flush_tlb_mm()
+  // of the parent comes at the very end (kernel/fork.c, mm/mmap.c since v6.15).
+  fork: {
+    batchFlush: false,
+    deferDirty: false,
+    program: [{ each: ['copy_present_pte'] }, { once: 'flush_tlb_mm' }, { once: 'syscall_return' }],
+  },
 };
 
 /** The VMA protection a call leaves, set when it starts (under mmap_lock) and promised when it returns. */
@@ -68,6 +78,8 @@ export function protAfter(job: Syscall, before: Prot): Prot {
       return 'none';
     case 'mmap_fixed':
       return 'rw';
+    case 'fork':
+      return before;
     case 'madvise_dontneed':
     case 'clear_refs':
       return before;
@@ -104,6 +116,25 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
     // no fault and no flush (an upgrade needs none).
     pte.writable = true;
   }
+}
+
+/**
+ * copy_present_pte() for a COW mapping: the parent's PTE is write-protected so that both
+ * mms share the page until one writes. The child is not modelled (it is taken to exit or
+ * exec at once), so the parent's next store reuses the page in do_wp_page().
+ */
+export function copy_present_pte(d: Draft<State>, task: number, folio: BatchFolio): void {
+  const pte = d.mms[folio.mm]!.pte[folio.vpage]!;
+  if (pte.kind !== 'present' || !pte.writable) return;
+  pte.writable = false;
+  gatherFlush(d, task, folio.mm);
+}
+
+/** flush_tlb_mm(oldmm) at the end of dup_mmap(): every CPU of the parent flushes it whole. */
+export function flush_tlb_mm(d: Draft<State>, task: number): void {
+  const t = d.tasks[task]!;
+  if (t.tlb_ubc.flush_required) flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' });
+  t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
 /** flush_tlb_range() at the end of change_protection(), when some PTE lost a permission. */

@@ -16,6 +16,8 @@ import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.j
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import {
   change_pte_range,
+  copy_present_pte,
+  flush_tlb_mm,
   flush_tlb_range,
   isSyscall,
   SYSCALL_PROGRAMS,
@@ -62,8 +64,10 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
       return task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty);
     case 'try_to_unmap_flush':
     case 'flush_tlb_range':
+    case 'flush_tlb_mm':
       return task.tlb_ubc.flush_required;
     case 'change_pte_range':
+    case 'copy_present_pte':
     case 'zap_pte_range':
     case 'tlb_finish_mmu':
     case 'syscall_return':
@@ -187,6 +191,12 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'flush_tlb_range':
       flush_tlb_range(d, index);
+      break;
+    case 'copy_present_pte':
+      copy_present_pte(d, index, f);
+      break;
+    case 'flush_tlb_mm':
+      flush_tlb_mm(d, index);
       break;
     case 'tlb_finish_mmu':
       tlb_finish_mmu(d, index);

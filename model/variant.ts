@@ -24,6 +24,8 @@ export type StepName =
   | 'migrc_req_end'
   // System calls (model/syscalls.ts): fixed programs, not a variant's to reorder.
   | 'change_pte_range'
+  | 'copy_present_pte'
+  | 'flush_tlb_mm'
   | 'zap_pte_range'
   | 'flush_tlb_range'
   | 'tlb_finish_mmu'
@@ -155,6 +157,7 @@ const MIGRC_FIELDS = [
   'flushInFlight',
   'checkFlushPending',
   'rememberMarked',
+  'forkFlushPending',
 ] as const;
 
 function mergeMigrc(

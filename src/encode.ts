@@ -22,6 +22,7 @@ const JOBS: readonly Job[] = [
   'madvise_dontneed',
   'clear_refs',
   'mmap_fixed',
+  'fork',
 ];
 const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
 const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;

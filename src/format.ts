@@ -39,6 +39,7 @@ const callText = (call: string, vpages: readonly number[]): string =>
     .with('madvise_dontneed', () => `madvise(${pages(vpages)}, MADV_DONTNEED)`)
     .with('clear_refs', () => `clear_refs(${pages(vpages)}) (soft-dirty)`)
     .with('mmap_fixed', () => `mmap(${pages(vpages)}, MAP_FIXED|MAP_ANONYMOUS)`)
+    .with('fork', () => 'fork()')
     .otherwise(() => `${call}(${pages(vpages)})`);
 
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */

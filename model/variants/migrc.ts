@@ -37,6 +37,7 @@ export const migrc = defineVariant({
       flushInFlight: false,
       checkFlushPending: false,
       rememberMarked: false,
+      forkFlushPending: false,
     },
   },
   world: 'tiny-migrc',

@@ -1,15 +1,17 @@
 // mmap(MAP_FIXED) over a live range: the old mapping is zapped and flushed, fresh memory
 // takes its place, and all of it happens under mmap_lock, so no thread faults meanwhile.
+// fork(): the parent's PTEs write-protected under mmap_lock, one flush at the end.
 
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
+import { mm_tlb_flush_pending } from '../../model/migrc.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { replay } from '../../src/trace.js';
-import { finalState, kstep, load, shrink, store, variant } from '../support.js';
+import { finalState, kstep, load, migrate, shrink, store, variant } from '../support.js';
 
 const config = CONFIGS['migrc-mmap-fixed'];
 const v = variant('reclaim-batched-dirty');
@@ -74,5 +76,43 @@ describe('mmap(MAP_FIXED) over a live page', () => {
     const fixed = replay(v, config, race, { invariants: loads });
     expect(fixed.disabledAt).toBeNull();
     expect(fixed.violation).toBeNull();
+  });
+});
+
+describe('fork()', () => {
+  const forkConfig = CONFIGS['migrc-fork'];
+  const fork: Action = { op: 'syscall', task: 1, call: 'fork', mm: 0, vpages: [0] };
+  const fixed = variant('migrc-fixed');
+  /** CPU 0 caches p0 writable and dirty; T1 forks and has write-protected p0, not yet flushed. */
+  const midFork = (x = fixed): State =>
+    finalState(x, initialState(forkConfig), [store(0, 0, 1), fork, kstep(1)]);
+
+  it('write-protects the parent PTE, flushes every CPU of the mm at the end, and keeps the VMA writable', () => {
+    let s = midFork();
+    expect(s.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: false });
+    expect(tlbLookup(s, 0, 0, 0)).toMatchObject({ writable: true, dirty: true });
+    expect(currentStep(fixed.policy, s.tasks[1]!)).toBe('flush_tlb_mm');
+    s = next(fixed, s, kstep(1));
+    expect(tlbLookup(s, 0, 0, 0)).toBeNull();
+    expect(s.cost.ipis).toBe(1);
+    s = next(fixed, s, kstep(1));
+    expect(s.tasks[1]!.job).toBe('idle');
+    expect(s.mms[0]!.vma[0]).toBe('rw');
+    // the parent's next store faults and, the child gone, reuses the page
+    const after = next(fixed, s, store(0, 0, 2));
+    expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: true });
+  });
+
+  it('raises mm_tlb_flush_pending() only where forkFlushPending says dup_mmap() does', () => {
+    const s = midFork();
+    expect(mm_tlb_flush_pending(s, 0)).toBe(false);
+    expect(mm_tlb_flush_pending(s, 0, true)).toBe(true);
+  });
+
+  it('is the window migrc must not defer in: with forkFlushPending the folio is flushed, without it not', () => {
+    const migrateIt = [migrate(0, 0, [0]), kstep(0), kstep(0)]; // try_to_migrate_one, migrc_mark_folios
+    const marked = (x: typeof fixed) => finalState(x, midFork(x), migrateIt).frames[0]!.migrc;
+    expect(marked(fixed)).toBe(false);
+    expect(marked(variant('migrc-wrong-fork-write-protect'))).toBe(true);
   });
 });

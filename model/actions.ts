@@ -16,7 +16,7 @@ import {
   reuseFrame,
 } from './memory.js';
 import { flush_tlb_local, migrc_req_start, migrc_try_flush_free_folios, migrcPending } from './migrc.js';
-import { isolatingTask } from './queries.js';
+import { isolatingTask, pageLive } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import { mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
@@ -54,6 +54,13 @@ export type Action =
       readonly mm: number;
       readonly vpages: readonly number[];
     }
+  /**
+   * The thread on the task's CPU has the kernel write `value` into the page's folio through
+   * the direct map, with no user TLB entry and no fault: write(2) to a shared file page in
+   * the page cache, or process_vm_writev(2) or an O_DIRECT read into the buffer (the folio
+   * found by a page-table walk). One step under the folio lock.
+   */
+  | { readonly op: 'write'; readonly task: number; readonly vpage: number; readonly value: number }
   /** mmap() of anonymous memory over an unmapped range of `mm`, in one step under mmap_lock. */
   | { readonly op: 'mmap'; readonly mm: number; readonly vpages: readonly number[] }
   /** A context switch on `cpu` without PCID: flush_tlb_local() empties its TLB. */
@@ -106,8 +113,44 @@ function syscallStartable(s: State, a: Extract<Action, { op: 'syscall' }>): bool
   // fork() copies whatever the mm has mapped; the other calls need a mapped range.
   return a.vpages.every(
     (v) =>
-      inRange(v, vma.length) && (a.call === 'fork' || vma[v] !== 'none') && (wants === null || vma[v] === wants),
+      inRange(v, vma.length) &&
+      (a.call === 'fork' || vma[v] !== 'none') &&
+      (wants === null || vma[v] === wants),
   );
+}
+
+/**
+ * Can the kernel write the page for the thread now? Only into a live page whose folio is
+ * mapped: one a batch holds is locked (the write waits), and a migration entry or a page
+ * in swap would first have to be waited for or read in.
+ */
+function kernelWritable(s: State, a: Extract<Action, { op: 'write' }>): boolean {
+  const t = s.tasks[a.task];
+  if (t === undefined || t.job !== 'idle' || !inRange(a.value - 1, 255)) return false;
+  const mm = s.cpus[t.cpu]!.mm;
+  const pte = s.mms[mm]!.pte[a.vpage];
+  if (pte?.kind !== 'present' || !pageLive(s, mm, a.vpage)) return false;
+  return isolatingTask(s, pte.frame) < 0;
+}
+
+/**
+ * The kernel writes the folio: dirty it (folio_mark_dirty()) and the page holds the value.
+ * migrc: a PG_migrc folio may still be read through entries migrc did not flush, so with
+ * `directWriteFlush` the write first gives up deferring, as do_wp_page() does.
+ */
+function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: 'write' }>): void {
+  const cpu = d.tasks[a.task]!.cpu;
+  const mm = d.cpus[cpu]!.mm;
+  const pte = d.mms[mm]!.pte[a.vpage]!;
+  if (pte.kind !== 'present') return;
+  const folio = d.frames[pte.frame]!;
+  if (policy.migrc?.directWriteFlush && folio.migrc) {
+    folio.migrc = false;
+    migrc_try_flush_free_folios(d, policy.migrc, cpu);
+  }
+  folio.data = a.value;
+  folio.dirty = true;
+  d.ghost.memory[mm]![a.vpage] = a.value;
 }
 
 export function enabled(variant: Variant, s: State, action: Action): boolean {
@@ -147,6 +190,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     }
     case 'kernelStep':
       return s.tasks[action.task] !== undefined && s.tasks[action.task]!.job !== 'idle';
+    case 'write':
+      return kernelWritable(s, action);
     case 'copyFails':
       return s.tasks[action.task] !== undefined && copyMayFail(policy, s.tasks[action.task]!);
     default:
@@ -274,6 +319,9 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'kernelStep':
       kernelStep(d, policy, action.task);
+      return;
+    case 'write':
+      kernelWrite(d, policy, action);
       return;
     case 'copyFails':
       copyFails(d, policy, action.task);

@@ -39,7 +39,16 @@ export interface Config {
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
 // clear_refs stands for every path that leaves a read-only PTE under a writable VMA.
-export type SyscallOp = 'mprotect' | 'munmap' | 'madvise' | 'mmap' | 'clear_refs' | 'mmap_fixed' | 'fork';
+export type SyscallOp =
+  | 'mprotect'
+  | 'munmap'
+  | 'madvise'
+  | 'mmap'
+  | 'clear_refs'
+  | 'mmap_fixed'
+  | 'fork'
+  /** The kernel writes a page through the direct map (write(2) to the page cache, GUP). */
+  | 'write';
 export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mprotect',
   'munmap',
@@ -48,6 +57,7 @@ export const SYSCALL_OPS: readonly SyscallOp[] = [
   'clear_refs',
   'mmap_fixed',
   'fork',
+  'write',
 ];
 
 export type Allocator = 'lowest-free' | 'lifo';
@@ -232,6 +242,15 @@ export const CONFIGS = {
     values: 2,
     taskCpus: [0, 1],
     syscalls: ['fork'],
+    syscallTasks: [1],
+  }),
+  'migrc-write': defineConfig({
+    ...tiny,
+    name: 'migrc-write',
+    why: 'migrc against the kernel writing the destination through the direct map (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read): no user TLB entry, no write fault; read-only PTEs come from clear_refs.',
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls: ['clear_refs', 'write'],
     syscallTasks: [1],
   }),
   migrc: defineConfig({

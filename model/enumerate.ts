@@ -54,10 +54,19 @@ export function allActions(variant: Variant, config: Config): Action[] {
         if (calls.includes('clear_refs')) out.push({ op: 'syscall', task, call: 'clear_refs', mm, vpages });
         if (calls.includes('mmap_fixed')) out.push({ op: 'syscall', task, call: 'mmap_fixed', mm, vpages });
       }
+    if (caller && calls.includes('write'))
+      for (let vpage = 0; vpage < config.pages; vpage++)
+        for (let value = 1; value <= config.values; value++) out.push({ op: 'write', task, vpage, value });
     // fork() copies the whole mm, not a range
     for (let mm = 0; mm < config.mms; mm++)
       if (caller && calls.includes('fork'))
-        out.push({ op: 'syscall', task, call: 'fork', mm, vpages: Array.from({ length: config.pages }, (_, v) => v) });
+        out.push({
+          op: 'syscall',
+          task,
+          call: 'fork',
+          mm,
+          vpages: Array.from({ length: config.pages }, (_, v) => v),
+        });
     out.push({ op: 'kernelStep', task });
     if (copies) out.push({ op: 'copyFails', task });
   });

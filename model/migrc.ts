@@ -39,6 +39,12 @@ export interface MigrcPolicy {
    * write-protects under mm->write_protect_seq, which is even again before the flush.
    */
   readonly forkFlushPending: boolean;
+  /**
+   * A kernel write into a PG_migrc folio through the direct map (write(2) to a page-cache
+   * page, process_vm_writev(2), an O_DIRECT read) first flushes the pending requests, as
+   * do_wp_page() does: no user write fault warns migrc of this write (not in v3).
+   */
+  readonly directWriteFlush: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ import { migrcFixed } from './variants/migrc-fixed.js';
 import { migrcWrongDeferWritable } from './variants/migrc-wrong-defer-writable.js';
 import { migrcWrongForkWriteProtect } from './variants/migrc-wrong-fork-write-protect.js';
 import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js';
+import { migrcWrongNoDirectWriteFlush } from './variants/migrc-wrong-no-direct-write-flush.js';
 import { migrcWrongNoWpFaultFlush } from './variants/migrc-wrong-no-wp-fault-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
 import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
@@ -42,6 +43,7 @@ export const VARIANTS: readonly Variant[] = [
   migrcWrongDeferWritable,
   migrcWrongNoWpFaultFlush,
   migrcWrongForkWriteProtect,
+  migrcWrongNoDirectWriteFlush,
   batchCopy,
   batchCopyCopyFirst,
 ];

@@ -158,6 +158,7 @@ const MIGRC_FIELDS = [
   'checkFlushPending',
   'rememberMarked',
   'forkFlushPending',
+  'directWriteFlush',
 ] as const;
 
 function mergeMigrc(

@@ -20,6 +20,7 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   migrate_pages: 2,
   shrink_folio_list: 2,
   syscall: 4,
+  write: 4,
   mmap: 2,
   flush_tlb_local: 1,
   // Kernel tasks must make progress for a batch to open and close its race window.

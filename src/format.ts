@@ -27,6 +27,7 @@ export function describeAction(a: Action): string {
     .with({ op: 'flush_tlb_local' }, (x) => `flush_tlb_local(cpu ${x.cpu})`)
     .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
     .with({ op: 'copyFails' }, (x) => `copyFails(task ${x.task})`)
+    .with({ op: 'write' }, (x) => `write(task ${x.task}, p${x.vpage}, ${x.value})`)
     .exhaustive();
 }
 
@@ -53,6 +54,7 @@ export function stepColumn(pre: State, a: Action): number | null {
       { op: 'syscall' },
       { op: 'kernelStep' },
       { op: 'copyFails' },
+      { op: 'write' },
       (x) => pre.tasks[x.task]!.cpu,
     )
     .exhaustive();
@@ -94,6 +96,12 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
       const step = currentStep(variant.policy, task) ?? '(idle)';
       const folio = currentFolio(variant.policy, task);
       return folio === null ? step : `${step}(p${folio.vpage})`;
+    })
+    .with({ op: 'write' }, (x) => {
+      const mm = pre.cpus[pre.tasks[x.task]!.cpu]!.mm;
+      const pte = pre.mms[mm]!.pte[x.vpage]!;
+      const frame = pte.kind === 'present' ? ` (direct map f${pte.frame})` : '';
+      return `write(p${x.vpage} := ${x.value})${frame}`;
     })
     .with({ op: 'copyFails' }, (x) => {
       const folio = currentFolio(variant.policy, pre.tasks[x.task]!);

@@ -44,6 +44,12 @@ const FAMILIES: readonly Family[] = [
       'fork() of the process: dup_mmap() write-protects the parent PTE (copy_present_pte()) and flushes the parent only at its end (flush_tlb_mm()), under mmap_lock but without mm_tlb_flush_pending(); the child is taken to exit at once',
   },
   {
+    name: 'write() and other kernel writes through the direct map',
+    config: CONFIGS['migrc-write'],
+    covers:
+      'the kernel writing the destination with no user TLB entry and no write fault (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read), while another CPU may still read the source',
+  },
+  {
     name: 'mmap(MAP_FIXED)',
     config: CONFIGS['migrc-mmap-fixed'],
     covers:
@@ -54,7 +60,7 @@ const FAMILIES: readonly Family[] = [
 /** What the model does not have yet, so no verdict covers it. */
 const NOT_MODELLED = [
   "fork()'s child: copy-on-write between two mms (a folio mapped read-only in several mms); the model's fork write-protects and flushes the parent only",
-  'write() and read() on the page cache: the kernel writes the destination through the direct map, with no user TLB entry and no write fault',
+  'file pages as such (the page cache, truncation, writeback); the kernel write through the direct map is modelled on the anonymous page (the `write` action)',
   'migrc_stop_pending() under severe memory pressure',
   'a failed copy in a migrc batch (copy failure is modelled for batch copy, where the copy is a step of its own)',
   'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs)',

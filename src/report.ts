@@ -64,6 +64,7 @@ export function formatRaceReport(input: RaceReportInput, runs?: number): string 
     const isTask =
       step.action.op === 'kernelStep' ||
       step.action.op === 'copyFails' ||
+      step.action.op === 'write' ||
       step.action.op === 'migrate_pages' ||
       step.action.op === 'shrink_folio_list';
     const text =

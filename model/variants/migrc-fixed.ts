@@ -1,5 +1,6 @@
-// migrc with the four holes shootdown found closed (three in v3, one in fork's interplay
-// with it), each a one-line policy change:
+// migrc with the five holes shootdown found closed (three in v3's own rules, one in fork's
+// interplay with it, one in kernel writes through the direct map), each a one-line policy
+// change:
 // - checkFlushPending: a PTE that reads read-only is not proof that no CPU caches it
 //   writable while mprotect() or clear_refs has not flushed yet (mm_tlb_flush_pending());
 // - flushInFlight: do_wp_page()'s flush must also cover the request a batch is still
@@ -11,7 +12,11 @@
 // - forkFlushPending: fork() write-protects the parent's PTEs (copy_present_pte()) and
 //   flushes only at the end of dup_mmap(), without raising mm_tlb_flush_pending(), so
 //   checkFlushPending cannot see it; dup_mmap() must raise it until its flush_tlb_mm()
-//   (a change to fork, not to migrc; found after the first three).
+//   (a change to fork, not to migrc; found after the first three);
+// - directWriteFlush: the kernel may write the destination through the direct map
+//   (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read) with no write
+//   fault, so do_wp_page()'s flush never runs while another CPU still reads the source
+//   through an entry migrc kept; such a write must flush first, as do_wp_page() does.
 // Each is checked by the migrc report (docs/migrc-safety.md) as the restriction that
 // makes its scenario hold.
 
@@ -21,10 +26,16 @@ import { migrc } from './migrc.js';
 export const migrcFixed = defineVariant({
   id: 'migrc-fixed',
   title: 'migrc v3 with the holes found here closed',
-  source: 'this project: migrc v3 (seed 001) plus four restrictions',
+  source: 'this project: migrc v3 (seed 001) plus five restrictions',
   base: migrc,
   notes: 'Not a posted patch: what the counterexamples against v3 ask for.',
   policy: {
-    migrc: { checkFlushPending: true, flushInFlight: true, rememberMarked: true, forkFlushPending: true },
+    migrc: {
+      checkFlushPending: true,
+      flushInFlight: true,
+      rememberMarked: true,
+      forkFlushPending: true,
+      directWriteFlush: true,
+    },
   },
 });

@@ -16,7 +16,8 @@ export const migrcWrongForkWriteProtect = defineVariant({
   title: 'migrc with v3 repaired, against fork(): trusts a PTE fork has write-protected but not yet flushed',
   source: 'this project: migrc-fixed without forkFlushPending; dup_mmap() and copy_page_range() as in v6.x',
   base: migrcFixed,
-  notes: 'The child is not modelled: it exits at once, so the parent reuses the page on its next write fault.',
+  notes:
+    'The child is not modelled: it exits at once, so the parent reuses the page on its next write fault.',
   policy: { migrc: { forkFlushPending: false } },
   world: 'migrc-fork',
   fixedBy: 'migrc-fixed',

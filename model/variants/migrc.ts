@@ -38,6 +38,7 @@ export const migrc = defineVariant({
       checkFlushPending: false,
       rememberMarked: false,
       forkFlushPending: false,
+      directWriteFlush: false,
     },
   },
   world: 'tiny-migrc',

@@ -116,3 +116,50 @@ describe('fork()', () => {
     expect(marked(variant('migrc-wrong-fork-write-protect'))).toBe(true);
   });
 });
+
+describe('a kernel write through the direct map', () => {
+  const writeConfig = CONFIGS['migrc-write'];
+  const write = (value: number): Action => ({ op: 'write', task: 1, vpage: 0, value });
+
+  it('writes the frame the PTE names, dirties the folio, and needs no user TLB entry', () => {
+    const s = finalState(v, initialState(writeConfig), [load(0, 0), write(1)]);
+    expect(s.frames[0]).toMatchObject({ data: 1, dirty: true });
+    expect(s.ghost.memory[0]![0]).toBe(1);
+    expect(tlbLookup(s, 1, 0, 0)).toBeNull();
+    // CPU 0's entry still names the same frame, so it reads the new value
+    expect(finalState(v, s, [load(0, 0)]).ghost.memory[0]![0]).toBe(1);
+  });
+
+  it('waits while a batch holds the folio, and for a page that is not mapped', () => {
+    const held = finalState(v, initialState(writeConfig), [shrink(0, 0, [0])]);
+    expect(enabled(v, held, write(1))).toBe(false);
+    const gone = finalState(v, held, [kstep(0), kstep(0), kstep(0)]);
+    expect(gone.tasks[0]!.job).toBe('idle');
+    expect(gone.mms[0]!.pte[0]!.kind).toBe('none');
+    expect(enabled(v, gone, write(1))).toBe(false);
+  });
+
+  it('into a PG_migrc folio flushes what migrc holds first, where directWriteFlush says so', () => {
+    // clear_refs makes p0 read-only, CPU 0 caches it, a migration keeps src for CPU 0
+    const setUp: Action[] = [
+      { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] },
+      kstep(1),
+      kstep(1),
+      kstep(1),
+      load(0, 0),
+      migrate(0, 0, [0]),
+      ...Array.from({ length: 8 }, () => kstep(0)),
+    ];
+    const fixed = variant('migrc-fixed');
+    const before = finalState(fixed, initialState(writeConfig), setUp);
+    expect(before.migrc.reqs).toHaveLength(1);
+    expect(tlbLookup(before, 0, 0, 0)?.frame).toBe(0);
+    const flushed = next(fixed, before, write(1));
+    expect(flushed.migrc.reqs).toHaveLength(0);
+    expect(tlbLookup(flushed, 0, 0, 0)).toBeNull();
+    const unflushed = next(variant('migrc-wrong-no-direct-write-flush'), before, write(1));
+    expect(unflushed.migrc.reqs).toHaveLength(1);
+    expect(tlbLookup(unflushed, 0, 0, 0)?.frame).toBe(0);
+    expect(unflushed.frames[0]!.data).toBe(0);
+  });
+});

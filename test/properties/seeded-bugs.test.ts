@@ -60,7 +60,11 @@ const SHORTEST: Record<string, Record<string, number>> = {
   'migrc-wrong-free-src-early': { noAccessToFreedFrame: 12, loadsSeeLastStore: 13 },
   'migrc-wrong-defer-writable': { noStaleWritableTlbAfterRemap: 7, noLostWrite: 8, loadsSeeLastStore: 8 },
   'migrc-wrong-no-wp-fault-flush': { loadsSeeLastStore: 13 },
-  'migrc-wrong-fork-write-protect': { noStaleWritableTlbAfterRemap: 9, noLostWrite: 10, loadsSeeLastStore: 10 },
+  'migrc-wrong-fork-write-protect': {
+    noStaleWritableTlbAfterRemap: 9,
+    noLostWrite: 10,
+    loadsSeeLastStore: 10,
+  },
   'migrc-wrong-no-direct-write-flush': { loadsSeeLastStore: 15 },
   'batch-copy': { noLostWrite: 10, loadsSeeLastStore: 10, dirtyNeverDroppedClean: 10 },
 };

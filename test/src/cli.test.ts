@@ -265,6 +265,82 @@ describe('bad input: one line on stderr, exit 2', () => {
   });
 });
 
+describe('every entry point against random command lines', () => {
+  // Tokens a user might type, right or wrong; each command line ends in flags that keep a
+  // valid run cheap, so the property is about parsing, not about searching.
+  const token = fc.oneof(
+    fc.constantFrom(
+      '--protocol',
+      'sync',
+      'migrc',
+      'batch-copy',
+      '--config',
+      'tiny',
+      'two-mms',
+      '--invariant',
+      'noLostWrite',
+      '--engine',
+      'exhaustive',
+      'both',
+      'sideways',
+      '--runs',
+      '--seed',
+      '--max-states',
+      '--max-seconds',
+      '--symmetry',
+      '--json',
+      '--reports',
+      'none',
+      '--workload',
+      'migrate',
+      'reclaim-dirty',
+      '--pages',
+      '--cpus',
+      '1,8',
+      '0',
+      '-3',
+      '99999999999',
+      '--variant-file',
+      'no/such/file.ts',
+      '--bogus',
+      '',
+    ),
+    fc.string({ maxLength: 8 }),
+  );
+  const cheap: Record<string, string[]> = {
+    check: ['--runs', '1', '--max-commands', '2', '--max-states', '50', '--protocol', 'sync'],
+    cost: ['--pages', '1', '--cpus', '2', '--no-charts', '--workload', 'migrate', '--protocol', 'sync'],
+    list: [],
+    report: [],
+  };
+
+  it('exit 0, 1 or 2, never an internal error; a refusal is one line on stderr', async () => {
+    const seen = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('check', 'cost', 'list', 'report', 'nope'),
+        fc.array(token, { maxLength: 5 }),
+        async (command, tokens) => {
+          // `report migrc` is a real 30-second run; a report name here is always a wrong one
+          const args = command === 'report' ? ['no-such-report', ...tokens] : tokens;
+          const r = await run(command, ...args, ...(cheap[command] ?? []));
+          expect([0, 1, 2], `${command} ${args.join(' ')}: ${r.err.join(' / ')}`).toContain(r.code);
+          seen.add(r.code);
+          if (r.code === 2) {
+            expect(r.err).toHaveLength(1);
+            expect(r.err[0]).toMatch(/^shootdown: /);
+            expect(r.err[0]).not.toMatch(/\n\s+at /);
+          }
+        },
+      ),
+      { numRuns: 120, seed: 13 },
+    );
+    // both kinds of outcome were exercised, not only refusals
+    expect(seen.has(2)).toBe(true);
+    expect(seen.has(0) || seen.has(1)).toBe(true);
+  }, 120_000);
+});
+
 describe('the installed command', () => {
   it('runs through bin/shootdown.mjs with real exit codes', () => {
     const ok = execFileSync(

@@ -151,6 +151,7 @@ function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: '
   folio.data = a.value;
   folio.dirty = true;
   d.ghost.memory[mm]![a.vpage] = a.value;
+  d.ghost.lazy[mm]![a.vpage] = false;
 }
 
 export function enabled(variant: Variant, s: State, action: Action): boolean {
@@ -256,6 +257,8 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
   if (value === null) return;
   d.frames[wrote]!.data = value;
   d.ghost.memory[mm]![vpage] = value;
+  // A write after MADV_FREE makes the contents stick.
+  d.ghost.lazy[mm]![vpage] = false;
 }
 
 function startBatch(

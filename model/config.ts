@@ -48,7 +48,8 @@ export type SyscallOp =
   | 'mmap_fixed'
   | 'fork'
   /** The kernel writes a page through the direct map (write(2) to the page cache, GUP). */
-  | 'write';
+  | 'write'
+  | 'madvise_free';
 export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mprotect',
   'munmap',
@@ -58,6 +59,7 @@ export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mmap_fixed',
   'fork',
   'write',
+  'madvise_free',
 ];
 
 export type Allocator = 'lowest-free' | 'lifo';
@@ -242,6 +244,15 @@ export const CONFIGS = {
     values: 2,
     taskCpus: [0, 1],
     syscalls: ['fork'],
+    syscallTasks: [1],
+  }),
+  'tiny-madvise-free': defineConfig({
+    ...tiny,
+    name: 'tiny-madvise-free',
+    why: 'tiny with madvise(MADV_FREE) made on CPU 1 while CPU 0 reclaims: a lazily freed page must be discarded only if nothing wrote it since, and a write through a TLB entry cached before the call must not be lost.',
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls: ['madvise_free'],
     syscallTasks: [1],
   }),
   'migrc-write': defineConfig({

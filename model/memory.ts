@@ -33,6 +33,7 @@ export function folio_put(d: Draft<State>, frame: number): void {
   if (f.refcount === 0) {
     f.owner = { kind: 'free' };
     f.dirty = false;
+    delete f.lazyfree;
     if (d.allocator === 'lifo') d.freeList.unshift(frame);
     else {
       const at = d.freeList.findIndex((x) => x > frame);

@@ -10,6 +10,8 @@ export function move_to_new_folio(d: Draft<State>, folio: BatchFolio): void {
   const dst = d.frames[folio.dst]!;
   dst.data = src.data;
   dst.dirty = src.dirty;
+  // __folio_migrate_mapping() gives dst PG_swapbacked only if src has it.
+  if (src.lazyfree) dst.lazyfree = true;
 }
 
 /**
@@ -22,6 +24,7 @@ export function _move_to_new_folio_prep(d: Draft<State>, folio: BatchFolio): voi
   const src = d.frames[folio.src]!;
   d.frames[folio.dst]!.dirty = src.dirty;
   src.dirty = false;
+  if (src.lazyfree) d.frames[folio.dst]!.lazyfree = true;
 }
 
 /** folio_mc_copy(): copy the contents, src to dst; it may fail (see migrate_folio_undo()). */

@@ -37,9 +37,11 @@ export const popcount = (mask: number): number => {
  */
 export function pageLive(s: State, mm: number, vpage: number): boolean {
   if (s.mms[mm]!.vma[vpage] === 'none' || s.ghost.promised[mm]![vpage] === 'none') return false;
+  // after MADV_FREE and before the next write, old contents and zeroes are both right
+  if (s.ghost.lazy[mm]![vpage]) return false;
   return !s.tasks.some(
     (t) =>
-      (t.job === 'munmap' || t.job === 'madvise_dontneed' || t.job === 'mmap_fixed') &&
+      (t.job === 'munmap' || t.job === 'madvise_dontneed' || t.job === 'mmap_fixed' || t.job === 'madvise_free') &&
       t.folios.some((f) => f.mm === mm && f.vpage === vpage),
   );
 }

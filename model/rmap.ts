@@ -88,6 +88,10 @@ export function unmapOne(
   }
   // Move the dirty bit to the folio now the PTE is gone.
   if (dirty) d.frames[src]!.dirty = true;
+  // MADV_FREE check: a lazily freed folio written since is swap-backed again. (The kernel
+  // puts the PTE back and keeps the folio; the model writes it back and frees it, which
+  // keeps the data just as well.)
+  if (d.frames[src]!.lazyfree && d.frames[src]!.dirty) delete d.frames[src]!.lazyfree;
   d.frames[src]!.refcount -= 1;
 }
 

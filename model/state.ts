@@ -45,6 +45,11 @@ export interface Frame {
   readonly dirty: boolean;
   /** PG_migrc (migrc, seed 001): this folio, or its read copy, waits on a deferred flush. */
   readonly migrc: boolean;
+  /**
+   * MADV_FREE made it lazily freeable (PG_swapbacked cleared, its swap slot freed):
+   * reclaim may discard it without writeback if nothing dirtied it since. Absent when not.
+   */
+  readonly lazyfree?: boolean;
 }
 
 export interface Cpu {
@@ -102,7 +107,9 @@ export type Syscall =
   /** mmap(MAP_FIXED | MAP_ANONYMOUS) over a live range: unmap what is there, map fresh memory. */
   | 'mmap_fixed'
   /** fork(): dup_mmap() write-protects the parent's private writable PTEs, then flushes its TLBs. */
-  | 'fork';
+  | 'fork'
+  /** madvise(MADV_FREE): the pages may be reclaimed without writeback until written again. */
+  | 'madvise_free';
 
 export type Job = 'idle' | 'migrate' | 'reclaim' | Syscall;
 
@@ -149,6 +156,11 @@ export interface Ghost {
    * mprotect(PROT_READ) returns no store may land, after munmap() no access at all.
    */
   readonly promised: readonly (readonly Prot[])[];
+  /**
+   * Per (mm, vpage): madvise(MADV_FREE) has returned and no write has come since, so the
+   * page may read its old contents or zeroes, whichever reclaim leaves.
+   */
+  readonly lazy: readonly (readonly boolean[])[];
 }
 
 /** What a protocol spends. Never read by a guard or an invariant. */
@@ -238,6 +250,7 @@ export function initialState(config: Config): State {
       promised: Array.from({ length: config.mms }, () =>
         Array.from({ length: config.pages }, () => 'rw' as const),
       ),
+      lazy: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => false)),
     },
     cost: { ipis: 0, fullFlushes: 0, pageFlushes: 0 },
   };

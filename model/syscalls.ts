@@ -6,7 +6,7 @@
 import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
 import { folio_put } from './memory.js';
-import { homeValue, residentFrame } from './queries.js';
+import { homeValue, isolatingTask, residentFrame } from './queries.js';
 import { flush_tlb_batched_pending } from './rmap.js';
 import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
 import type { JobPolicy, Phase, Policy } from './variant.js';
@@ -19,6 +19,7 @@ export const SYSCALLS: readonly Syscall[] = [
   'clear_refs',
   'mmap_fixed',
   'fork',
+  'madvise_free',
 ];
 
 export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
@@ -60,6 +61,13 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
   // dup_mmap(), under mmap_lock of the parent for write: copy_page_range() write-protects
   // each private writable PTE (copy_present_pte(), under the PTL), and one flush_tlb_mm()
   // of the parent comes at the very end (kernel/fork.c, mm/mmap.c since v6.15).
+  // madvise_free_pte_range() under each PTL, then the mmu_gather's flush; madvise takes
+  // mmap_lock for read and frees nothing.
+  madvise_free: {
+    batchFlush: false,
+    deferDirty: false,
+    program: [{ each: ['madvise_free_pte_range'] }, { once: 'flush_tlb_range' }, { once: 'syscall_return' }],
+  },
   fork: {
     batchFlush: false,
     deferDirty: false,
@@ -79,6 +87,7 @@ export function protAfter(job: Syscall, before: Prot): Prot {
     case 'mmap_fixed':
       return 'rw';
     case 'fork':
+    case 'madvise_free':
       return before;
     case 'madvise_dontneed':
     case 'clear_refs':
@@ -115,6 +124,30 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
     // can_change_pte_writable(): an exclusive anonymous page is made writable at once, with
     // no fault and no flush (an upgrade needs none).
     pte.writable = true;
+  }
+}
+
+/**
+ * madvise_free_pte_range(): under the PTL (after flush_tlb_batched_pending()), a folio
+ * this task can lock (none a batch holds) loses its swap slot and PG_dirty and becomes
+ * lazily freeable; its PTE is made clean and old, and the mmu_gather will flush it, so a
+ * later store re-walks and dirties the PTE again.
+ */
+export function madvise_free_pte_range(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
+  const t = d.tasks[task]!;
+  const { mm, vpage } = folio;
+  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);
+  const pte = d.mms[mm]!.pte[vpage]!;
+  if (pte.kind !== 'present' || isolatingTask(d as State, pte.frame) >= 0) return;
+  const f = d.frames[pte.frame]!;
+  if (f.owner.kind !== 'anon') return;
+  d.mms[mm]!.swap[vpage] = 0;
+  f.dirty = false;
+  f.lazyfree = true;
+  if (pte.dirty || pte.accessed) {
+    pte.dirty = false;
+    pte.accessed = false;
+    gatherFlush(d, task, mm);
   }
 }
 
@@ -188,6 +221,8 @@ export function syscall_return(d: Draft<State>, task: number): void {
     if (t.job === 'madvise_dontneed') d.ghost.memory[f.mm]![f.vpage] = homeValue(d as State, f.mm, f.vpage);
     // After MAP_FIXED the range is new memory: zero, whatever the old mapping held.
     if (t.job === 'mmap_fixed') d.ghost.memory[f.mm]![f.vpage] = 0;
+    // After MADV_FREE the page may read its contents or zeroes until it is written again.
+    if (t.job === 'madvise_free' && d.mms[f.mm]!.vma[f.vpage] !== 'none') d.ghost.lazy[f.mm]![f.vpage] = true;
   }
 }
 

@@ -18,6 +18,7 @@ import {
   change_pte_range,
   copy_present_pte,
   flush_tlb_mm,
+  madvise_free_pte_range,
   flush_tlb_range,
   isSyscall,
   SYSCALL_PROGRAMS,
@@ -68,6 +69,7 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
       return task.tlb_ubc.flush_required;
     case 'change_pte_range':
     case 'copy_present_pte':
+    case 'madvise_free_pte_range':
     case 'zap_pte_range':
     case 'tlb_finish_mmu':
     case 'syscall_return':
@@ -194,6 +196,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'copy_present_pte':
       copy_present_pte(d, index, f);
+      break;
+    case 'madvise_free_pte_range':
+      madvise_free_pte_range(d, policy, index, f);
       break;
     case 'flush_tlb_mm':
       flush_tlb_mm(d, index);

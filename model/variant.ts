@@ -25,6 +25,7 @@ export type StepName =
   // System calls (model/syscalls.ts): fixed programs, not a variant's to reorder.
   | 'change_pte_range'
   | 'copy_present_pte'
+  | 'madvise_free_pte_range'
   | 'flush_tlb_mm'
   | 'zap_pte_range'
   | 'flush_tlb_range'

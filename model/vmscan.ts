@@ -18,5 +18,12 @@ export function pageout(d: Draft<State>, folio: BatchFolio): void {
 
 /** free_unref_folios(): drop the isolation reference; the frame goes back to the allocator. */
 export function free_unref_folios(d: Draft<State>, folio: BatchFolio): void {
+  const f = d.frames[folio.src]!;
+  // A clean lazily freed folio is discarded: the page now reads zeroes (its swap slot went
+  // with MADV_FREE), which ends the time it could read either.
+  if (f.lazyfree && f.owner.kind === 'anon' && d.ghost.lazy[folio.mm]![folio.vpage]) {
+    d.ghost.memory[folio.mm]![folio.vpage] = 0;
+    d.ghost.lazy[folio.mm]![folio.vpage] = false;
+  }
   folio_put(d, folio.src);
 }

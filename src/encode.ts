@@ -23,6 +23,7 @@ const JOBS: readonly Job[] = [
   'clear_refs',
   'mmap_fixed',
   'fork',
+  'madvise_free',
 ];
 const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
 const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;
@@ -140,7 +141,7 @@ export function encode(
     out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? fr(map, o.index) : 0;
     out[i++] = f.data;
     out[i++] = f.refcount;
-    out[i++] = (f.dirty ? 1 : 0) | (f.migrc ? 2 : 0);
+    out[i++] = (f.dirty ? 1 : 0) | (f.migrc ? 2 : 0) | (f.lazyfree ? 4 : 0);
   }
   for (const t of s.tasks) {
     out[i++] = t.cpu;
@@ -166,7 +167,10 @@ export function encode(
   out[i++] = s.migrc.reqs.length;
   for (let k = 0; k < layout.config.frames; k++) i = putReq(out, i, s.migrc.reqs[k] ?? null, batch, map);
   for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
-  for (const row of s.ghost.promised) for (const p of row) out[i++] = PROTS.indexOf(p);
+  for (let m = 0; m < s.ghost.promised.length; m++) {
+    const row = s.ghost.promised[m]!;
+    for (let v = 0; v < row.length; v++) out[i++] = PROTS.indexOf(row[v]!) | (s.ghost.lazy[m]![v] ? 4 : 0);
+  }
   out[i++] = s.freeList.length;
   for (let k = 0; k < layout.config.frames; k++) {
     const f = s.freeList[k];
@@ -234,7 +238,8 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const data = b[i++]!;
     const refcount = b[i++]!;
     const flags = b[i++]!;
-    frames.push({ owner, data, refcount, dirty: (flags & 1) !== 0, migrc: (flags & 2) !== 0 });
+    const frame: Frame = { owner, data, refcount, dirty: (flags & 1) !== 0, migrc: (flags & 2) !== 0 };
+    frames.push((flags & 4) !== 0 ? { ...frame, lazyfree: true } : frame);
   }
   const tasks = [];
   for (let t = 0; t < config.taskCpus.length; t++) {
@@ -270,10 +275,17 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     memory.push(row);
   }
   const promised: Prot[][] = [];
+  const lazy: boolean[][] = [];
   for (let m = 0; m < config.mms; m++) {
     const row: Prot[] = [];
-    for (let v = 0; v < config.pages; v++) row.push(PROTS[b[i++]!]!);
+    const lazyRow: boolean[] = [];
+    for (let v = 0; v < config.pages; v++) {
+      const x = b[i++]!;
+      row.push(PROTS[x & 3]!);
+      lazyRow.push((x & 4) !== 0);
+    }
     promised.push(row);
+    lazy.push(lazyRow);
   }
   const freeList: number[] = [];
   const nFree = b[i++]!;
@@ -289,7 +301,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     allocator: config.allocator ?? 'lowest-free',
     tasks,
     migrc: { gen, reqs },
-    ghost: { memory, promised },
+    ghost: { memory, promised, lazy },
     cost: { ...ZERO_COST },
   };
 }
@@ -307,13 +319,11 @@ export function copyState(s: State): State {
       tlb_flush_batched: m.tlb_flush_batched,
       swap: m.swap.slice(),
     })),
-    frames: s.frames.map((f) => ({
-      owner: f.owner,
-      data: f.data,
-      refcount: f.refcount,
-      dirty: f.dirty,
-      migrc: f.migrc,
-    })),
+    frames: s.frames.map((f) =>
+      f.lazyfree
+        ? { owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty, migrc: f.migrc, lazyfree: true }
+        : { owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty, migrc: f.migrc },
+    ),
     freeList: s.freeList.slice(),
     allocator: s.allocator,
     tasks: s.tasks.map((t) => ({
@@ -326,7 +336,11 @@ export function copyState(s: State): State {
       mreq: t.mreq === null ? null : { ...t.mreq, srcs: t.mreq.srcs.slice() },
     })),
     migrc: { gen: s.migrc.gen, reqs: s.migrc.reqs.map((r) => ({ ...r, srcs: r.srcs.slice() })) },
-    ghost: { memory: s.ghost.memory.map((r) => r.slice()), promised: s.ghost.promised.map((r) => r.slice()) },
+    ghost: {
+      memory: s.ghost.memory.map((r) => r.slice()),
+      promised: s.ghost.promised.map((r) => r.slice()),
+      lazy: s.ghost.lazy.map((r) => r.slice()),
+    },
     cost: { ...s.cost },
   };
 }

@@ -41,6 +41,7 @@ const callText = (call: string, vpages: readonly number[]): string =>
     .with('clear_refs', () => `clear_refs(${pages(vpages)}) (soft-dirty)`)
     .with('mmap_fixed', () => `mmap(${pages(vpages)}, MAP_FIXED|MAP_ANONYMOUS)`)
     .with('fork', () => 'fork()')
+    .with('madvise_free', () => `madvise(${pages(vpages)}, MADV_FREE)`)
     .otherwise(() => `${call}(${pages(vpages)})`);
 
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */
@@ -133,7 +134,7 @@ const frames = (f: Frame): string => {
     .with({ kind: 'file' }, () => 'page cache')
     .with({ kind: 'unmapped' }, () => 'unmapped')
     .exhaustive();
-  return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}${f.migrc ? ' PG_migrc' : ''}`;
+  return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}${f.migrc ? ' PG_migrc' : ''}${f.lazyfree ? ' lazyfree' : ''}`;
 };
 
 const cpus = (mask: number): string => {

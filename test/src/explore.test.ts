@@ -92,6 +92,25 @@ describe('bounded proofs with system calls on tiny-syscalls', () => {
     });
 });
 
+/** Distinct states on `tiny-madvise-free`: MADV_FREE on CPU 1 racing with reclaim and migration on CPU 0. */
+const DISTINCT_WITH_MADV_FREE: Record<string, number> = {
+  sync: 23142,
+  'reclaim-batched-dirty': 37857,
+  'migrate-batched': 45761,
+};
+
+describe('bounded proofs with MADV_FREE on tiny-madvise-free', () => {
+  for (const [id, count] of Object.entries(DISTINCT_WITH_MADV_FREE))
+    it(`${id}: a lazily freed page is discarded only unwritten, in every interleaving`, () => {
+      const r = explore(variant(id), CONFIGS['tiny-madvise-free']);
+      expect(r.violation).toBeNull();
+      expect(r.complete).toBe(true);
+      expect(r.distinct).toBe(count);
+      for (const s of ['madvise_free_pte_range', 'flush_tlb_range', 'syscall_return', 'free_unref_folios'])
+        expect(r.coverage[s], s).toBeGreaterThan(0);
+    });
+});
+
 describe('budgets', () => {
   it('--max-states ends the search with a partial verdict, not a crash', () => {
     const r = explore(variant('migrate-batched'), CONFIGS.small, { maxStates: 2000 });

@@ -53,7 +53,8 @@ export function allActions(variant: Variant, config: Config): Action[] {
           out.push({ op: 'syscall', task, call: 'madvise_dontneed', mm, vpages });
         if (calls.includes('clear_refs')) out.push({ op: 'syscall', task, call: 'clear_refs', mm, vpages });
         if (calls.includes('mmap_fixed')) out.push({ op: 'syscall', task, call: 'mmap_fixed', mm, vpages });
-        if (calls.includes('madvise_free')) out.push({ op: 'syscall', task, call: 'madvise_free', mm, vpages });
+        if (calls.includes('madvise_free'))
+          out.push({ op: 'syscall', task, call: 'madvise_free', mm, vpages });
       }
     if (caller && calls.includes('write'))
       for (let vpage = 0; vpage < config.pages; vpage++)

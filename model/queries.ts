@@ -41,7 +41,10 @@ export function pageLive(s: State, mm: number, vpage: number): boolean {
   if (s.ghost.lazy[mm]![vpage]) return false;
   return !s.tasks.some(
     (t) =>
-      (t.job === 'munmap' || t.job === 'madvise_dontneed' || t.job === 'mmap_fixed' || t.job === 'madvise_free') &&
+      (t.job === 'munmap' ||
+        t.job === 'madvise_dontneed' ||
+        t.job === 'mmap_fixed' ||
+        t.job === 'madvise_free') &&
       t.folios.some((f) => f.mm === mm && f.vpage === vpage),
   );
 }

@@ -133,7 +133,12 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
  * lazily freeable; its PTE is made clean and old, and the mmu_gather will flush it, so a
  * later store re-walks and dirties the PTE again.
  */
-export function madvise_free_pte_range(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
+export function madvise_free_pte_range(
+  d: Draft<State>,
+  policy: Policy,
+  task: number,
+  folio: BatchFolio,
+): void {
   const t = d.tasks[task]!;
   const { mm, vpage } = folio;
   if (policy.flushBatchedPending) flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);

@@ -321,7 +321,14 @@ export function copyState(s: State): State {
     })),
     frames: s.frames.map((f) =>
       f.lazyfree
-        ? { owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty, migrc: f.migrc, lazyfree: true }
+        ? {
+            owner: f.owner,
+            data: f.data,
+            refcount: f.refcount,
+            dirty: f.dirty,
+            migrc: f.migrc,
+            lazyfree: true,
+          }
         : { owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty, migrc: f.migrc },
     ),
     freeList: s.freeList.slice(),

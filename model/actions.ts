@@ -15,7 +15,13 @@ import {
   freeFrameCount,
   reuseFrame,
 } from './memory.js';
-import { flush_tlb_local, migrc_req_start, migrc_try_flush_free_folios, migrcPending } from './migrc.js';
+import {
+  flush_tlb_local,
+  migrc_req_start,
+  migrc_try_flush_free_folios,
+  migrc_unpend_folio,
+  migrcPending,
+} from './migrc.js';
 import { isolatingTask, pageLive } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
@@ -143,11 +149,9 @@ function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: '
   const mm = d.cpus[cpu]!.mm;
   const pte = d.mms[mm]!.pte[a.vpage]!;
   if (pte.kind !== 'present') return;
+  if (policy.migrc?.directWriteFlush && d.frames[pte.frame]!.migrc)
+    migrc_unpend_folio(d, policy.migrc, cpu, pte.frame);
   const folio = d.frames[pte.frame]!;
-  if (policy.migrc?.directWriteFlush && folio.migrc) {
-    folio.migrc = false;
-    migrc_try_flush_free_folios(d, policy.migrc, cpu);
-  }
   folio.data = a.value;
   folio.dirty = true;
   d.ghost.memory[mm]![a.vpage] = a.value;

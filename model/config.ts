@@ -135,6 +135,28 @@ const small = defineConfig({
   ptesPerTable: 2,
 });
 
+/**
+ * tiny with a second task on CPU 1 whose thread makes `syscalls` (and takes no batch);
+ * one store value unless `values` says otherwise, to keep it small enough to exhaust.
+ */
+function withCaller(
+  name: string,
+  why: string,
+  syscalls: readonly SyscallOp[],
+  extra: Partial<Config> = {},
+): Config {
+  return defineConfig({
+    ...tiny,
+    name,
+    why,
+    values: 1,
+    taskCpus: [0, 1],
+    syscalls,
+    syscallTasks: [1],
+    ...extra,
+  });
+}
+
 export const CONFIGS = {
   tiny,
   small,
@@ -176,15 +198,11 @@ export const CONFIGS = {
     batch: 1,
     ptesPerTable: 1,
   }),
-  'tiny-syscalls': defineConfig({
-    ...tiny,
-    name: 'tiny-syscalls',
-    why: 'tiny with a second task on CPU 1 that makes the system calls racing with a deferred flush (mprotect, munmap, madvise, mmap); one store value keeps it small enough to exhaust.',
-    values: 1,
-    taskCpus: [0, 1],
-    syscalls: ['mprotect', 'munmap', 'madvise', 'mmap'],
-    syscallTasks: [1],
-  }),
+  'tiny-syscalls': withCaller(
+    'tiny-syscalls',
+    'tiny with a second task on CPU 1 that makes the system calls racing with a deferred flush (mprotect, munmap, madvise, mmap); one store value keeps it small enough to exhaust.',
+    ['mprotect', 'munmap', 'madvise', 'mmap'],
+  ),
   syscalls: defineConfig({
     name: 'syscalls',
     why: 'small with mprotect, munmap, madvise and mmap made by a thread on CPU 1 while CPU 0 reclaims or migrates: where a deferred flush must be honoured by every system call (3ea277194daa).',
@@ -200,70 +218,43 @@ export const CONFIGS = {
     syscalls: ['mprotect', 'munmap', 'madvise', 'mmap'],
     syscallTasks: [1],
   }),
-  'tiny-migrc': defineConfig({
-    ...tiny,
-    name: 'tiny-migrc',
-    why: 'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',
-    values: 1,
-    taskCpus: [0, 1],
-    syscalls: ['clear_refs'],
-    syscallTasks: [1],
-    contextSwitches: true,
-  }),
-  'migrc-mprotect': defineConfig({
-    ...tiny,
-    name: 'migrc-mprotect',
-    why: 'migrc against mprotect(): read-only PTEs come from mprotect(PROT_READ), and mprotect(PROT_READ|PROT_WRITE) makes them writable without a fault.',
-    values: 1,
-    taskCpus: [0, 1],
-    syscalls: ['mprotect'],
-    syscallTasks: [1],
-  }),
-  'migrc-munmap': defineConfig({
-    ...tiny,
-    name: 'migrc-munmap',
-    why: 'migrc against munmap(), mmap() and madvise(MADV_DONTNEED) of a page whose source copy migrc still holds.',
-    values: 1,
-    taskCpus: [0, 1],
-    syscalls: ['clear_refs', 'munmap', 'mmap', 'madvise'],
-    syscallTasks: [1],
-  }),
-  'migrc-mmap-fixed': defineConfig({
-    ...tiny,
-    name: 'migrc-mmap-fixed',
-    why: 'migrc against mmap(MAP_FIXED) over the page whose source copy migrc still holds: the old mapping is zapped and fresh memory mapped in one call under mmap_lock.',
-    values: 1,
-    taskCpus: [0, 1],
-    syscalls: ['clear_refs', 'mmap_fixed'],
-    syscallTasks: [1],
-  }),
-  'migrc-fork': defineConfig({
-    ...tiny,
-    name: 'migrc-fork',
-    why: 'migrc against fork(): dup_mmap() write-protects the parent PTE under mmap_lock and flushes only at its end, without raising mm_tlb_flush_pending(), so a migration may meanwhile find the PTE read-only while another CPU caches it writable. Two store values, so a store lost in src differs from one already copied.',
-    values: 2,
-    taskCpus: [0, 1],
-    syscalls: ['fork'],
-    syscallTasks: [1],
-  }),
-  'tiny-madvise-free': defineConfig({
-    ...tiny,
-    name: 'tiny-madvise-free',
-    why: 'tiny with madvise(MADV_FREE) made on CPU 1 while CPU 0 reclaims: a lazily freed page must be discarded only if nothing wrote it since, and a write through a TLB entry cached before the call must not be lost.',
-    values: 1,
-    taskCpus: [0, 1],
-    syscalls: ['madvise_free'],
-    syscallTasks: [1],
-  }),
-  'migrc-write': defineConfig({
-    ...tiny,
-    name: 'migrc-write',
-    why: 'migrc against the kernel writing the destination through the direct map (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read): no user TLB entry, no write fault; read-only PTEs come from clear_refs.',
-    values: 1,
-    taskCpus: [0, 1],
-    syscalls: ['clear_refs', 'write'],
-    syscallTasks: [1],
-  }),
+  'tiny-migrc': withCaller(
+    'tiny-migrc',
+    'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',
+    ['clear_refs'],
+    { contextSwitches: true },
+  ),
+  'migrc-mprotect': withCaller(
+    'migrc-mprotect',
+    'migrc against mprotect(): read-only PTEs come from mprotect(PROT_READ), and mprotect(PROT_READ|PROT_WRITE) makes them writable without a fault.',
+    ['mprotect'],
+  ),
+  'migrc-munmap': withCaller(
+    'migrc-munmap',
+    'migrc against munmap(), mmap() and madvise(MADV_DONTNEED) of a page whose source copy migrc still holds.',
+    ['clear_refs', 'munmap', 'mmap', 'madvise'],
+  ),
+  'migrc-mmap-fixed': withCaller(
+    'migrc-mmap-fixed',
+    'migrc against mmap(MAP_FIXED) over the page whose source copy migrc still holds: the old mapping is zapped and fresh memory mapped in one call under mmap_lock.',
+    ['clear_refs', 'mmap_fixed'],
+  ),
+  'migrc-fork': withCaller(
+    'migrc-fork',
+    'migrc against fork(): dup_mmap() write-protects the parent PTE under mmap_lock and flushes only at its end, without raising mm_tlb_flush_pending(), so a migration may meanwhile find the PTE read-only while another CPU caches it writable. Two store values, so a store lost in src differs from one already copied.',
+    ['fork'],
+    { values: 2 },
+  ),
+  'tiny-madvise-free': withCaller(
+    'tiny-madvise-free',
+    'tiny with madvise(MADV_FREE) made on CPU 1 while CPU 0 reclaims: a lazily freed page must be discarded only if nothing wrote it since, and a write through a TLB entry cached before the call must not be lost.',
+    ['madvise_free'],
+  ),
+  'migrc-write': withCaller(
+    'migrc-write',
+    'migrc against the kernel writing the destination through the direct map (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read): no user TLB entry, no write fault; read-only PTEs come from clear_refs.',
+    ['clear_refs', 'write'],
+  ),
   migrc: defineConfig({
     name: 'migrc',
     why: 'migrc against every system call the model has: two pages under one PTL, a batch of two, read-only PTEs from clear_refs and mprotect, context switches, and one spare frame so allocation soon needs what migrc holds.',

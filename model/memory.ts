@@ -1,7 +1,7 @@
 // Page faults and the page allocator (mm/memory.c, mm/page_alloc.c).
 
 import type { Draft } from 'immer';
-import { migrc_try_flush_free_folios } from './migrc.js';
+import { migrc_unpend_folio } from './migrc.js';
 import { FOREIGN_DATA, type State } from './state.js';
 import type { Policy } from './variant.js';
 
@@ -53,12 +53,9 @@ export function do_swap_page(d: Draft<State>, mm: number, vpage: number, frame: 
 /** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */
 export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: number, vpage: number): void {
   const pte = d.mms[mm]!.pte[vpage]!;
-  // migrc: a folio with a read copy must not become writable while a CPU may still read
-  // the copy, so give up deferring: migrc_unpend_folio() and flush now.
-  if (pte.kind === 'present' && policy.migrc?.wpFaultFlush && d.frames[pte.frame]!.migrc) {
-    d.frames[pte.frame]!.migrc = false;
-    migrc_try_flush_free_folios(d, policy.migrc, cpu);
-  }
+  // migrc: a folio with a read copy must not become writable while a CPU may still read the copy.
+  if (pte.kind === 'present' && policy.migrc?.wpFaultFlush && d.frames[pte.frame]!.migrc)
+    migrc_unpend_folio(d, policy.migrc, cpu, pte.frame);
   if (pte.kind === 'present') {
     pte.writable = true;
     pte.dirty = true;

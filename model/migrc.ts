@@ -145,6 +145,16 @@ export function migrc_req_end(d: Draft<State>, task: number): void {
 export const migrcPending = (s: State): number => s.migrc.reqs.reduce((n, r) => n + r.srcs.length, 0);
 
 /**
+ * A PG_migrc folio is about to be written (a write fault, or the kernel through the direct
+ * map) while a CPU may still read its old copy: give up deferring, migrc_unpend_folio()
+ * and flush now.
+ */
+export function migrc_unpend_folio(d: Draft<State>, p: MigrcPolicy, cpu: number, frame: number): void {
+  d.frames[frame]!.migrc = false;
+  migrc_try_flush_free_folios(d, p, cpu);
+}
+
+/**
  * migrc_try_flush_free_folios(): gather every hung request, drop CPUs that flushed since
  * (arch_migrc_adj()), flush the rest from `cpu`, and free the sources.
  */

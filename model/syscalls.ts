@@ -7,7 +7,7 @@ import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
 import { folio_put } from './memory.js';
 import { homeValue, isolatingTask, residentFrame } from './queries.js';
-import { flush_tlb_batched_pending } from './rmap.js';
+import { flush_tlb_batched_pending, try_to_unmap_flush } from './rmap.js';
 import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
 import type { JobPolicy, Phase, Policy } from './variant.js';
 
@@ -170,9 +170,8 @@ export function copy_present_pte(d: Draft<State>, task: number, folio: BatchFoli
 
 /** flush_tlb_mm(oldmm) at the end of dup_mmap(): every CPU of the parent flushes it whole. */
 export function flush_tlb_mm(d: Draft<State>, task: number): void {
-  const t = d.tasks[task]!;
-  if (t.tlb_ubc.flush_required) flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' });
-  t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
+  // the same full flush of every CPU gathered, and the same reset, as a batch's
+  try_to_unmap_flush(d, task);
 }
 
 /** flush_tlb_range() at the end of change_protection(), when some PTE lost a permission. */

@@ -379,10 +379,11 @@ async function runCost(o: CostFlags, io: Io): Promise<number> {
   const sync = findVariant('sync')!;
   const pick = (w: (typeof workloads)[number]) =>
     named === undefined ? costedProtocols(w) : [sync, ...named.filter((v) => v.id !== 'sync')];
-  const costs: WorkloadCost[] = workloads.map((w) => costWorkload(w, pick(w), o.pages, o.cpus));
+  const picked = workloads.map((w) => [w, pick(w)] as const);
+  const costs: WorkloadCost[] = picked.map(([w, vs]) => costWorkload(w, vs, o.pages, o.cpus));
 
   const involved = new Map<string, Variant>();
-  for (const w of workloads) for (const v of pick(w)) involved.set(v.id, v);
+  for (const [, vs] of picked) for (const v of vs) involved.set(v.id, v);
   const safety = new Map<string, Safety>();
   for (const v of involved.values()) {
     if (!o.check) safety.set(v.id, recordedSafety(v));

@@ -9,6 +9,7 @@ import { findVariant } from '../model/registry.js';
 import type { Pte, State, TlbEntry } from '../model/state.js';
 import type { Variant } from '../model/variant.js';
 import type { Step } from '../properties/invariants.js';
+import { main } from '../src/cli.js';
 
 // ---------------------------------------------------------------------------------------
 // Variants and stepping
@@ -41,6 +42,17 @@ export function run(v: Variant, s0: State, actions: readonly Action[]): Taken[] 
 /** The state after taking `actions` from `s0` (each asserted enabled), as {@link run}. */
 export const finalState = (v: Variant, s0: State, actions: readonly Action[]): State =>
   run(v, s0, actions).at(-1)?.post ?? s0;
+
+// ---------------------------------------------------------------------------------------
+// The command line
+
+/** Run the CLI in-process; returns its exit code, what it printed and each stderr line. */
+export async function runCli(...argv: string[]): Promise<{ code: number; out: string; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err };
+}
 
 // ---------------------------------------------------------------------------------------
 // Actions
@@ -161,3 +173,18 @@ export const clean = (frame: number): TlbEntry => ({ frame, writable: true, dirt
 export const dirtyEntry = (frame: number): TlbEntry => ({ frame, writable: true, dirty: true });
 /** A read-only clean TLB entry to `frame`. */
 export const readOnly = (frame: number): TlbEntry => ({ frame, writable: false, dirty: false });
+
+/**
+ * In a world with a caller on task 1 (tiny-migrc and its kin): clear_refs write-protects p0
+ * and flushes, CPU 0 caches it read-only, and task 0 migrates p0 to the end of its batch,
+ * so migrc skips the flush of that entry and holds the source for CPU 0.
+ */
+export const migrcHoldsSource: readonly Action[] = [
+  { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] },
+  kstep(1),
+  kstep(1),
+  kstep(1),
+  load(0, 0),
+  migrate(0, 0, [0]),
+  ...Array.from({ length: 8 }, () => kstep(0)),
+];

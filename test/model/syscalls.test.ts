@@ -11,7 +11,7 @@ import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { replay } from '../../src/trace.js';
-import { finalState, kstep, load, migrate, shrink, store, variant } from '../support.js';
+import { finalState, kstep, load, migrate, migrcHoldsSource, shrink, store, variant } from '../support.js';
 
 const config = CONFIGS['migrc-mmap-fixed'];
 const v = variant('reclaim-batched-dirty');
@@ -140,18 +140,8 @@ describe('a kernel write through the direct map', () => {
   });
 
   it('into a PG_migrc folio flushes what migrc holds first, where directWriteFlush says so', () => {
-    // clear_refs makes p0 read-only, CPU 0 caches it, a migration keeps src for CPU 0
-    const setUp: Action[] = [
-      { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] },
-      kstep(1),
-      kstep(1),
-      kstep(1),
-      load(0, 0),
-      migrate(0, 0, [0]),
-      ...Array.from({ length: 8 }, () => kstep(0)),
-    ];
     const fixed = variant('migrc-fixed');
-    const before = finalState(fixed, initialState(writeConfig), setUp);
+    const before = finalState(fixed, initialState(writeConfig), migrcHoldsSource);
     expect(before.migrc.reqs).toHaveLength(1);
     expect(tlbLookup(before, 0, 0, 0)?.frame).toBe(0);
     const flushed = next(fixed, before, write(1));

@@ -11,6 +11,7 @@ import {
   kstep,
   load,
   migrate,
+  migrcHoldsSource,
   none,
   present,
   readOnly,
@@ -229,19 +230,8 @@ describe('pageMigrated', () => {
 
 describe('migrcSourceHeld and migrcFlushedOnDemand', () => {
   const migrcFixed = variant('migrc-fixed');
-  const clearRefs: Action = { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] };
-  // clear_refs write-protects page 0 and flushes; CPU 0 caches it read-only; a migration
-  // skips the flush of that entry and holds src; CPU 1's store faults (do_wp_page()).
-  const steps = run(migrcFixed, initialState(CONFIGS['tiny-migrc']), [
-    clearRefs,
-    kstep(1),
-    kstep(1),
-    kstep(1),
-    load(0, 0),
-    migrate(0, 0, [0]),
-    ...Array.from({ length: 8 }, () => kstep(0)),
-    store(1, 0, 1),
-  ]);
+  // a migration holds its source for CPU 0 (migrcHoldsSource); CPU 1's store faults (do_wp_page()).
+  const steps = run(migrcFixed, initialState(CONFIGS['tiny-migrc']), [...migrcHoldsSource, store(1, 0, 1)]);
 
   it('the source is held from the end of the batch until the write fault flushes it', () => {
     const held = hits(target('migrcSourceHeld'), steps);

@@ -8,18 +8,11 @@ import { CONFIGS } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import { INVARIANTS } from '../../properties/invariants.js';
 import type { CheckDocument } from '../../src/check.js';
-import { main } from '../../src/cli.js';
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err };
-}
+import { runCli } from '../support.js';
 
 describe('shootdown list', () => {
   it('--json lists every protocol, invariant and config with expected verdicts', async () => {
-    const r = await run('list', '--json');
+    const r = await runCli('list', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
     expect(doc.protocols.map((p: { id: string }) => p.id)).toEqual(VARIANTS.map((v) => v.id));
@@ -33,7 +26,7 @@ describe('shootdown list', () => {
   });
 
   it('prints the registry as text', async () => {
-    const r = await run('list');
+    const r = await runCli('list');
     expect(r.code).toBe(0);
     for (const v of VARIANTS) expect(r.out).toContain(v.id);
     for (const i of INVARIANTS) expect(r.out).toContain(i.why);
@@ -42,7 +35,7 @@ describe('shootdown list', () => {
 
 describe('shootdown check', () => {
   it('--json gives one document with a verdict per protocol and invariant', async () => {
-    const r = await run(
+    const r = await runCli(
       'check',
       '--protocol',
       'sync',
@@ -63,7 +56,7 @@ describe('shootdown check', () => {
   });
 
   it('prints the table and the race report, and exits 0 when all is as expected', async () => {
-    const r = await run('check', '--protocol', 'reclaim-batched-wrong-no-dirty-trap', '--runs', '500');
+    const r = await runCli('check', '--protocol', 'reclaim-batched-wrong-no-dirty-trap', '--runs', '500');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/dirtyBitWriteThroughTrap +VIOLATED \(counterexample of \d+ steps/);
     expect(r.out).toContain('VIOLATED dirtyBitWriteThroughTrap in reclaim-batched-wrong-no-dirty-trap');
@@ -72,7 +65,7 @@ describe('shootdown check', () => {
   });
 
   it('exits 1 when a verdict is not as expected', async () => {
-    const r = await run(
+    const r = await runCli(
       'check',
       '--variant-file',
       'test/fixtures/mislabelled-variant.ts',
@@ -87,7 +80,13 @@ describe('shootdown check', () => {
   });
 
   it('checks a variant from a file and names the file in the replay line', async () => {
-    const r = await run('check', '--variant-file', 'examples/migrate-flush-dirty-only.ts', '--runs', '500');
+    const r = await runCli(
+      'check',
+      '--variant-file',
+      'examples/migrate-flush-dirty-only.ts',
+      '--runs',
+      '500',
+    );
     expect(r.code).toBe(0);
     expect(r.out).toContain(
       '--variant-file examples/migrate-flush-dirty-only.ts --protocol migrate-flush-dirty-only',
@@ -97,7 +96,7 @@ describe('shootdown check', () => {
 
 describe('shootdown check --engine', () => {
   it('exhaustive: bounded proofs and shortest counterexamples, on tiny by default', async () => {
-    const r = await run(
+    const r = await runCli(
       'check',
       '--engine',
       'exhaustive',
@@ -120,7 +119,7 @@ describe('shootdown check --engine', () => {
   });
 
   it('exhaustive with a budget: a partial verdict, exit 1, never a crash', async () => {
-    const r = await run(
+    const r = await runCli(
       'check',
       '--engine',
       'exhaustive',
@@ -138,7 +137,7 @@ describe('shootdown check --engine', () => {
   });
 
   it('exhaustive with --symmetry: tiny-lifo by default, fewer states, the same verdicts', async () => {
-    const r = await run(
+    const r = await runCli(
       'check',
       '--engine',
       'exhaustive',
@@ -154,7 +153,7 @@ describe('shootdown check --engine', () => {
   });
 
   it('both: runs the two engines and compares them', async () => {
-    const r = await run(
+    const r = await runCli(
       'check',
       '--engine',
       'both',
@@ -170,7 +169,7 @@ describe('shootdown check --engine', () => {
   });
 
   it('the exhaustive race report names the engine in its replay line', async () => {
-    const r = await run(
+    const r = await runCli(
       'check',
       '--engine',
       'exhaustive',
@@ -233,7 +232,7 @@ describe('bad input: one line on stderr, exit 2', () => {
   ];
   for (const [name, argv, message] of cases)
     it(name, async () => {
-      const r = await run(...argv);
+      const r = await runCli(...argv);
       expect(r.code).toBe(2);
       expect(r.err).toHaveLength(1);
       expect(r.err[0]).toMatch(/^shootdown: /);
@@ -255,7 +254,7 @@ describe('bad input: one line on stderr, exit 2', () => {
       .filter((s) => !/^-?\d+$/.test(s) && !s.startsWith('-'));
     await fc.assert(
       fc.asyncProperty(flag, junk, async (f, value) => {
-        const r = await run('check', f, value);
+        const r = await runCli('check', f, value);
         expect(r.code).toBe(2);
         expect(r.err).toHaveLength(1);
         expect(r.err[0]).toMatch(/^shootdown: /);
@@ -323,7 +322,7 @@ describe('every entry point against random command lines', () => {
         async (command, tokens) => {
           // `report migrc` is a real 30-second run; a report name here is always a wrong one
           const args = command === 'report' ? ['no-such-report', ...tokens] : tokens;
-          const r = await run(command, ...args, ...(cheap[command] ?? []));
+          const r = await runCli(command, ...args, ...(cheap[command] ?? []));
           expect([0, 1, 2], `${command} ${args.join(' ')}: ${r.err.join(' / ')}`).toContain(r.code);
           seen.add(r.code);
           if (r.code === 2) {

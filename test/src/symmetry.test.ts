@@ -13,7 +13,7 @@ import { checkVariant } from '../../src/check.js';
 import { encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';
 import { canonical, canonicalPermutation, relabel } from '../../src/symmetry.js';
-import { kstep, load, migrate, run, variant } from '../support.js';
+import { migrcHoldsSource, run, variant } from '../support.js';
 
 const lifo = CONFIGS['tiny-lifo'];
 const twoMmsLifo = defineConfig({ ...CONFIGS['two-mms'], name: 'two-mms-lifo', allocator: 'lifo' });
@@ -57,16 +57,10 @@ describe('the canonical representative', () => {
       ...walk(CONFIGS['tiny-migrc'], 400, 'migrc-fixed'),
       ...walk(CONFIGS['tiny-migrc'], 400, 'migrc'),
       ...walk(CONFIGS['tiny-migrc'], 200, 'batch-copy'),
-      // clear_refs write-protects p0, CPU 0 caches it read-only, a migration holds src
-      ...run(variant('migrc-fixed'), initialState(CONFIGS['tiny-migrc']), [
-        { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] },
-        kstep(1),
-        kstep(1),
-        kstep(1),
-        load(0, 0),
-        migrate(0, 0, [0]),
-        ...Array.from({ length: 8 }, () => kstep(0)),
-      ]).map((t) => t.post),
+      // a migration holds its source for a CPU that caches it read-only
+      ...run(variant('migrc-fixed'), initialState(CONFIGS['tiny-migrc']), migrcHoldsSource).map(
+        (t) => t.post,
+      ),
     ];
     // the walks reach what the encoding renumbers: held sources, failed copies, page-cache pages
     expect(more.some((s) => s.migrc.reqs.length > 0)).toBe(true);

@@ -1,10 +1,11 @@
 // The command line: `shootdown list` and `shootdown check`. Every bad input is one line
 // on stderr and exit 2; verdicts not as expected exit 1.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Action } from '../model/actions.js';
 import { CONFIGS, type Config, worldConfig } from '../model/config.js';
 import { findVariant, VARIANTS } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
@@ -42,9 +43,18 @@ import {
   type WorkloadCost,
 } from './cost-report.js';
 import type { ExploreProgress } from './explore.js';
+import { describeAction } from './format.js';
+import { formatHtmlTimeline } from './html.js';
 import { migrcSafetyReport } from './migrc-report.js';
 import { DEFAULT_MAX_COMMANDS } from './random.js';
-import { describeConfig, formatRaceReport } from './report.js';
+import { describeConfig, formatRaceReport, type RaceReportInput } from './report.js';
+import {
+  formatTraceDocument,
+  parseTraceDocument,
+  replayTraceDocument,
+  TraceFileError,
+  traceDocument,
+} from './trace-file.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -181,10 +191,54 @@ interface CheckFlags {
   maxMemory?: number;
   symmetry?: boolean;
   reports: 'none' | 'first' | 'all';
+  trace?: string;
+  html?: string;
 }
 
 function progressLine(p: ExploreProgress): string {
   return `\r  depth ${p.depth}, ${p.generated} generated, ${p.distinct} distinct, queue ${p.queue}, ${Math.round(p.statesPerSecond)} states/s, ${Math.round(p.memoryMb)} MB   `;
+}
+
+type Output = readonly [
+  path: string,
+  ext: string,
+  what: 'trace' | 'html',
+  render: (r: RaceReportInput) => string,
+];
+
+/** The files asked for: the trace document and the HTML timeline of each counterexample. */
+function outputs(flags: { trace?: string; html?: string }): Output[] {
+  const out: Output[] = [];
+  if (flags.trace !== undefined)
+    out.push([flags.trace, '.json', 'trace', (r) => formatTraceDocument(traceDocument(r))]);
+  if (flags.html !== undefined) out.push([flags.html, '.html', 'html', formatHtmlTimeline]);
+  return out;
+}
+
+const engineTag = (engine: string): string => (engine.startsWith('random') ? 'random' : 'exhaustive');
+
+/**
+ * Where each of `names` goes: `path` itself for one file, or `path/<name><ext>` when
+ * `path` is a directory (existing, or written with a trailing slash) or there are several.
+ */
+function outputPaths(path: string, names: readonly string[], ext: string): string[] {
+  const isDir = path.endsWith('/') || (existsSync(path) && statSync(path).isDirectory());
+  if (!isDir && names.length <= 1) return [path];
+  if (isDir) return names.map((n) => join(path, `${n}${ext}`));
+  const stem = extname(path) === ext ? path.slice(0, -ext.length) : path;
+  return names.map((n) => `${stem}-${n}${ext}`);
+}
+
+/** Write through a temporary file and rename, so a failed write never leaves half a file. */
+function writeOutput(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    throw new UsageError(`cannot write ${path}: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
@@ -211,8 +265,14 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const variants = selectProtocols(flags.protocol, fromFiles);
   // A TLC-style progress line on a terminal only.
   const tty = !flags.json && process.stderr.isTTY === true;
+  for (const [, , what] of outputs(flags))
+    if (flags.reports === 'none')
+      throw new UsageError(
+        `--${what} writes the reported counterexamples; use --reports first or all with it`,
+      );
   const documents: CheckDocument[] = [];
   const results: ProtocolVerdict[][] = [];
+  const reports: RaceReportInput[] = [];
   for (const engine of engines) {
     const options: CheckOptions = {
       ...(config === undefined ? {} : { config }),
@@ -247,27 +307,40 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
     });
     documents.push(document);
     results.push(verdicts);
-    if (flags.json || flags.reports === 'none') continue;
+    if (flags.reports === 'none') continue;
     for (const v of verdicts) {
       const failures = [...v.failures].sort((a, b) => a.actions.length - b.actions.length);
       for (const f of flags.reports === 'all' ? failures : failures.slice(0, 1)) {
         const variant = variants.find((x) => x.id === v.protocol)!;
-        io.out(
-          formatRaceReport({
-            variant,
-            config: config ?? pickConfig(v.config),
-            invariant: f.invariant,
-            witness: f.witness,
-            trace: f.replay.trace,
-            engine: engine === 'random' ? 'random (fast-check)' : 'exhaustive (breadth-first)',
-            ...(engine === 'random' ? { seed: flags.seed } : {}),
-            provenance: f.provenance,
-            ...(fileOf.has(variant.id) ? { variantFile: fileOf.get(variant.id)! } : {}),
-          }),
-        );
-        io.out('');
+        reports.push({
+          variant,
+          config: config ?? pickConfig(v.config),
+          invariant: f.invariant,
+          witness: f.witness,
+          trace: f.replay.trace,
+          engine: engine === 'random' ? 'random (fast-check)' : 'exhaustive (breadth-first)',
+          ...(engine === 'random' ? { seed: flags.seed } : {}),
+          provenance: f.provenance,
+          ...(fileOf.has(variant.id) ? { variantFile: fileOf.get(variant.id)! } : {}),
+        });
+        if (!flags.json) {
+          io.out(formatRaceReport(reports.at(-1)!));
+          io.out('');
+        }
       }
     }
+  }
+  const say = flags.json ? io.err : io.out;
+  const names = reports.map(
+    (r) => `${r.variant.id}.${r.invariant.id}${engines.length > 1 ? `.${engineTag(r.engine)}` : ''}`,
+  );
+  for (const [path, ext, what, render] of outputs(flags)) {
+    const files = outputPaths(path, names, ext);
+    reports.forEach((r, i) => {
+      writeOutput(files[i]!, render(r));
+      say(`${what}: wrote ${files[i]}`);
+    });
+    if (reports.length === 0) say(`${what}: no counterexample to write`);
   }
   const differ = results.length === 2 ? disagreements(results[0]!, results[1]!) : [];
   const ok = documents.every((d) => d.ok) && differ.length === 0;
@@ -292,6 +365,103 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       : `${bad.length} of ${all.length} ${what} not as expected${bad.length ? `: ${bad.join(', ')}` : ''}${differ.length ? `; ${differ.length} disagreements between engines` : ''}`,
   );
   return ok ? 0 : 1;
+}
+
+interface ReplayFlags {
+  protocol?: string;
+  variantFile?: string[];
+  trace?: string;
+  html?: string;
+}
+
+/** `shootdown replay FILE`: 1 still violated, 0 now holds, 2 a step no longer applies (or bad input). */
+async function runReplay(file: string, flags: ReplayFlags, io: Io): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  for (const [path, , what] of outputs(flags))
+    if (resolve(path) === resolve(file))
+      throw new UsageError(`--${what} ${path} would overwrite the trace being replayed; name another file`);
+  const doc = parseTraceDocument(text, file);
+  const invariant = findInvariant(doc.invariant);
+  if (invariant === undefined)
+    throw new UsageError(
+      `${file}: invariant: unknown invariant '${doc.invariant}' (known: ${INVARIANTS.map((i) => i.id).join(', ')})`,
+    );
+  const fromFiles: Variant[] = [];
+  const fileOf = new Map<Variant, string>();
+  for (const f of flags.variantFile ?? [])
+    for (const v of await loadVariantFile(f)) {
+      fromFiles.push(v);
+      fileOf.set(v, f);
+    }
+  const id = flags.protocol ?? doc.protocol;
+  const variant = fromFiles.find((v) => v.id === id) ?? findVariant(id);
+  if (variant === undefined) {
+    const known = [...fromFiles, ...VARIANTS].map((v) => v.id).join(', ');
+    if (flags.protocol !== undefined) throw new UsageError(`unknown protocol '${id}' (known: ${known})`);
+    if (doc.variantFile !== undefined && fromFiles.length === 0)
+      throw new UsageError(
+        `${file} is a trace of protocol '${id}' from ${doc.variantFile}; pass --variant-file ${doc.variantFile} to replay it`,
+      );
+    throw new UsageError(
+      `${file} is a trace of protocol '${id}', which is not ${fromFiles.length > 0 ? 'in the variant files given nor ' : ''}in the registry (use --protocol to replay it against another)`,
+    );
+  }
+  const config = doc.config as Config;
+  const against = variant.id === doc.protocol ? variant.id : `${variant.id} (recorded: ${doc.protocol})`;
+  io.out(
+    `replaying ${file}: ${doc.actions.length} steps of ${against} in ${config.name}, recorded as breaking ${invariant.id} at step ${doc.violation.atStep} (${doc.tool}, ${doc.engine})`,
+  );
+  const registered = (CONFIGS as Record<string, Config>)[config.name];
+  if (registered !== undefined && JSON.stringify(registered) !== JSON.stringify(config))
+    io.out(`note: config ${config.name} has changed since; replaying in the recorded one`);
+  const { outcome, result, firstDifferentState } = replayTraceDocument(doc, variant, invariant);
+  if (firstDifferentState !== null && variant.id === doc.protocol)
+    io.out(
+      `note: the state after step ${firstDifferentState} differs from the recorded one (the model has changed since ${doc.tool})`,
+    );
+  if (outcome.kind === 'disabled') {
+    const action = doc.actions[outcome.step - 1]!;
+    io.out(
+      `no longer applies: step ${outcome.step}, ${describeAction(action as Action)}, is not enabled ${outcome.step === 1 ? 'in the initial state' : `after step ${outcome.step - 1}`}`,
+    );
+    for (const [, , what] of outputs(flags)) io.out(`${what}: nothing to write, the trace does not replay`);
+    return 2;
+  }
+  if (outcome.kind === 'holds') {
+    io.out(`now holds: all ${doc.actions.length} steps replay and none breaks ${invariant.id}`);
+    for (const [, , what] of outputs(flags))
+      io.out(`${what}: nothing to write, the trace no longer breaks its invariant`);
+    return 0;
+  }
+  const input: RaceReportInput = {
+    variant,
+    config,
+    invariant,
+    witness: result.violation!.witness,
+    trace: result.trace,
+    engine: `replay of ${file}`,
+    traceFile: file,
+    provenance: `first found by ${doc.engine}${doc.seed === undefined ? '' : `, seed ${doc.seed}`}`,
+    ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
+  };
+  io.out('');
+  io.out(formatRaceReport(input));
+  io.out('');
+  io.out(
+    outcome.atStep === doc.violation.atStep
+      ? `still violates ${invariant.id} at step ${outcome.atStep}, as recorded`
+      : `still violates ${invariant.id}, now at step ${outcome.atStep} (recorded at step ${doc.violation.atStep})`,
+  );
+  for (const [path, , what, render] of outputs(flags)) {
+    writeOutput(path, render(input));
+    io.out(`${what}: wrote ${path}`);
+  }
+  return 1;
 }
 
 function runList(json: boolean, io: Io): number {
@@ -526,9 +696,31 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .choices(['none', 'first', 'all'])
         .default('first'),
     )
+    .option(
+      '--trace <path>',
+      'write each reported counterexample as a trace file for `shootdown replay` (a directory if several)',
+    )
+    .option('--html <path>', 'write each reported counterexample as a self-contained HTML timeline')
     .option('--json', 'print one JSON verdict document instead of the table')
     .action(async (o: CheckFlags) => {
       code = await runCheck(o, io);
+    });
+
+  program
+    .command('replay')
+    .description(
+      'replay a trace file: exit 1 if it still breaks its invariant, 0 if it now holds, 2 if a step no longer applies',
+    )
+    .argument('<file>', 'a trace written by `shootdown check --trace`')
+    .option('--protocol <id>', 'replay against this protocol instead of the recorded one (e.g. its fix)')
+    .option('--variant-file <path>', 'a file exporting the protocol, when it is not in the registry', collect)
+    .option(
+      '--trace <path>',
+      'write the replayed counterexample as a new trace file (in this version’s model)',
+    )
+    .option('--html <path>', 'write the replayed counterexample as a self-contained HTML timeline')
+    .action(async (file: string, o: ReplayFlags) => {
+      code = await runReplay(file, o, io);
     });
 
   program
@@ -600,7 +792,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       if (e.exitCode === 0) return 0;
       return 2; // commander has already printed its one-line error
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof TraceFileError) {
       io.err(`shootdown: ${e.message}`);
       return 2;
     }

@@ -111,7 +111,8 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .exhaustive();
 }
 
-const ptes = (p: Pte): string =>
+/** A PTE as the reports write it: `f2 rw D A`, `migration f0 rw D`, `none`. */
+export const pteText = (p: Pte): string =>
   match(p)
     .with({ kind: 'none' }, () => 'none')
     .with(
@@ -124,10 +125,12 @@ const ptes = (p: Pte): string =>
     )
     .exhaustive();
 
-const tlbs = (e: TlbEntry | null): string =>
+/** A TLB entry: `f0 rw D`, or `-` for none. */
+export const tlbText = (e: TlbEntry | null): string =>
   e === null ? '-' : `f${e.frame} ${e.writable ? 'rw' : 'ro'}${e.dirty ? ' D' : ''}`;
 
-const frames = (f: Frame): string => {
+/** A frame: its owner, contents and flags, `p0 =1 PG_dirty`. */
+export const frameText = (f: Frame): string => {
   const who = match(f.owner)
     .with({ kind: 'free' }, () => 'free')
     .with({ kind: 'anon' }, (o) => (o.mm === 0 ? `p${o.vpage}` : `mm${o.mm}:p${o.vpage}`))
@@ -137,18 +140,20 @@ const frames = (f: Frame): string => {
   return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}${f.migrc ? ' PG_migrc' : ''}${f.lazyfree ? ' lazyfree' : ''}`;
 };
 
-const cpus = (mask: number): string => {
+/** A cpumask as a set, `{0,1}`. */
+export const cpuSet = (mask: number): string => {
   const list: number[] = [];
   for (let i = 0; 1 << i <= mask; i++) if (mask & (1 << i)) list.push(i);
   return `{${list.join(',')}}`;
 };
 
-const ubcs = (u: TlbUbc): string =>
-  u.flush_required ? `cpus ${cpus(u.cpumask)}${u.writable ? ' writable' : ''}` : 'empty';
+/** A tlb_ubc: the CPUs it will flush, or `empty`. */
+export const ubcText = (u: TlbUbc): string =>
+  u.flush_required ? `cpus ${cpuSet(u.cpumask)}${u.writable ? ' writable' : ''}` : 'empty';
 
 const reqs = (rs: readonly MigrcReq[]): string =>
   rs
-    .map((r) => `[cpus ${cpus(r.cpumask)} gen ${r.gen} src ${r.srcs.map((f) => `f${f}`).join(',')}]`)
+    .map((r) => `[cpus ${cpuSet(r.cpumask)} gen ${r.gen} src ${r.srcs.map((f) => `f${f}`).join(',')}]`)
     .join(' ');
 
 /** What changed from pre to post, one short phrase per changed piece of state. */
@@ -158,8 +163,8 @@ export function describeChanges(pre: State, post: State): string[] {
   const pageName = (mm: number, v: number) => (pre.mms.length > 1 ? `mm${mm}:p${v}` : `p${v}`);
   post.mms.forEach((mm, m) => {
     mm.pte.forEach((p, v) => {
-      const before = ptes(pre.mms[m]!.pte[v]!);
-      const after = ptes(p);
+      const before = pteText(pre.mms[m]!.pte[v]!);
+      const after = pteText(p);
       if (before !== after) out.push(`pte ${pageName(m, v)}: ${after}`);
     });
     mm.swap.forEach((x, v) => {
@@ -173,22 +178,22 @@ export function describeChanges(pre: State, post: State): string[] {
   });
   post.cpus.forEach((cpu, c) => {
     cpu.tlb.forEach((e, slot) => {
-      const before = tlbs(pre.cpus[c]!.tlb[slot] ?? null);
-      const after = tlbs(e);
+      const before = tlbText(pre.cpus[c]!.tlb[slot] ?? null);
+      const after = tlbText(e);
       if (before !== after)
         out.push(`tlb${c} ${pageName(Math.floor(slot / nPages), slot % nPages)}: ${after}`);
     });
   });
   post.frames.forEach((f, i) => {
-    const after = frames(f);
-    if (after !== frames(pre.frames[i]!)) out.push(`f${i}: ${after}`);
+    const after = frameText(f);
+    if (after !== frameText(pre.frames[i]!)) out.push(`f${i}: ${after}`);
   });
   post.tasks.forEach((t, i) => {
     const n = post.tasks.length > 1 ? i : '';
-    const after = ubcs(t.tlb_ubc);
-    if (after !== ubcs(pre.tasks[i]!.tlb_ubc)) out.push(`tlb_ubc${n}: ${after}`);
-    const nowr = ubcs(t.tlb_ubc_nowr);
-    if (nowr !== ubcs(pre.tasks[i]!.tlb_ubc_nowr)) out.push(`tlb_ubc_nowr${n}: ${nowr}`);
+    const after = ubcText(t.tlb_ubc);
+    if (after !== ubcText(pre.tasks[i]!.tlb_ubc)) out.push(`tlb_ubc${n}: ${after}`);
+    const nowr = ubcText(t.tlb_ubc_nowr);
+    if (nowr !== ubcText(pre.tasks[i]!.tlb_ubc_nowr)) out.push(`tlb_ubc_nowr${n}: ${nowr}`);
     const req = reqs(t.mreq === null ? [] : [t.mreq]);
     if (req !== reqs(pre.tasks[i]!.mreq === null ? [] : [pre.tasks[i]!.mreq!]))
       out.push(`mreq${n}: ${req || 'none'}`);

@@ -4,6 +4,7 @@
 
 import type { Action } from '../model/actions.js';
 import type { Config } from '../model/config.js';
+import type { State } from '../model/state.js';
 import type { Variant } from '../model/variant.js';
 import type { Invariant, Witness } from '../properties/invariants.js';
 import { describeChanges, describeStep, stepColumn } from './format.js';
@@ -22,6 +23,8 @@ export interface RaceReportInput {
   readonly provenance?: string;
   /** The file the variant came from, when it is not in the registry. */
   readonly variantFile?: string;
+  /** The trace file this was replayed from: the replay line replays it. */
+  readonly traceFile?: string;
 }
 
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
@@ -45,13 +48,28 @@ export function actionsAsCode(actions: readonly Action[], indent: string): strin
 }
 
 export function replayCommand(
-  input: Pick<RaceReportInput, 'variant' | 'config' | 'invariant' | 'seed' | 'variantFile'>,
+  input: Pick<RaceReportInput, 'variant' | 'config' | 'invariant' | 'seed' | 'variantFile' | 'traceFile'>,
   runs?: number,
 ): string {
+  if (input.traceFile !== undefined) {
+    const file = input.variantFile === undefined ? '' : ` --variant-file ${input.variantFile}`;
+    return `npx shootdown replay ${input.traceFile}${file} --protocol ${input.variant.id}`;
+  }
   const r = runs === undefined ? '' : ` --runs ${runs}`;
   const file = input.variantFile === undefined ? '' : ` --variant-file ${input.variantFile}`;
   const how = input.seed === undefined ? ' --engine exhaustive' : ` --seed ${input.seed}${r}`;
   return `npx shootdown check${file} --protocol ${input.variant.id} --config ${input.config.name} --invariant ${input.invariant.id}${how}`;
+}
+
+/** A step's cell: kernel-task steps carry their task, `[T0] try_to_unmap_flush`. */
+export function stepText(variant: Variant, pre: State, action: Action): string {
+  const task =
+    action.op === 'kernelStep' ||
+    action.op === 'copyFails' ||
+    action.op === 'write' ||
+    action.op === 'migrate_pages' ||
+    action.op === 'shrink_folio_list';
+  return (task ? `[T${action.task}] ` : '') + describeStep(variant, pre, action);
 }
 
 export function formatRaceReport(input: RaceReportInput, runs?: number): string {
@@ -61,15 +79,7 @@ export function formatRaceReport(input: RaceReportInput, runs?: number): string 
   let pre = trace.initial;
   trace.steps.forEach((step, i) => {
     const column = stepColumn(pre, step.action);
-    const isTask =
-      step.action.op === 'kernelStep' ||
-      step.action.op === 'copyFails' ||
-      step.action.op === 'write' ||
-      step.action.op === 'migrate_pages' ||
-      step.action.op === 'shrink_folio_list';
-    const text =
-      (isTask ? `[T${(step.action as { task: number }).task}] ` : '') +
-      describeStep(variant, pre, step.action);
+    const text = stepText(variant, pre, step.action);
     const cells = Array.from({ length: config.cpus + 1 }, (_, c) =>
       (column ?? config.cpus) === c ? text : '',
     );

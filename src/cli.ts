@@ -47,7 +47,7 @@ import { describeAction } from './format.js';
 import { formatHtmlTimeline } from './html.js';
 import { migrcSafetyReport } from './migrc-report.js';
 import { DEFAULT_MAX_COMMANDS } from './random.js';
-import { describeConfig, formatRaceReport, type RaceReportInput } from './report.js';
+import { describeConfig, formatRaceReport, type RaceReportInput, wantsColor } from './report.js';
 import {
   formatTraceDocument,
   parseTraceDocument,
@@ -60,11 +60,14 @@ import { VERSION } from './version.js';
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Race reports in colour (a terminal that wants it); plain text otherwise. */
+  readonly color?: boolean;
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
+  color: wantsColor(process.stdout, process.env),
 };
 
 class UsageError extends Error {}
@@ -324,7 +327,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
           ...(fileOf.has(variant.id) ? { variantFile: fileOf.get(variant.id)! } : {}),
         });
         if (!flags.json) {
-          io.out(formatRaceReport(reports.at(-1)!));
+          io.out(formatRaceReport(reports.at(-1)!, { color: io.color ?? false }));
           io.out('');
         }
       }
@@ -450,7 +453,7 @@ async function runReplay(file: string, flags: ReplayFlags, io: Io): Promise<numb
     ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
   };
   io.out('');
-  io.out(formatRaceReport(input));
+  io.out(formatRaceReport(input, { color: io.color ?? false }));
   io.out('');
   io.out(
     outcome.atStep === doc.violation.atStep

@@ -27,8 +27,6 @@ export interface RaceReportInput {
   readonly traceFile?: string;
 }
 
-const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
-
 export function describeConfig(c: Config): string {
   const tasks = c.taskCpus.map((cpu, i) => `T${i} on CPU ${cpu}`).join(', ') || 'no kernel tasks';
   return `${c.name}: ${c.cpus} CPUs, ${c.mms} mm${c.mms > 1 ? 's' : ''}, ${c.pages} page${c.pages > 1 ? 's' : ''}, ${c.frames} frames, ${tasks}`;
@@ -72,10 +70,50 @@ export function stepText(variant: Variant, pre: State, action: Action): string {
   return (task ? `[T${action.task}] ` : '') + describeStep(variant, pre, action);
 }
 
-export function formatRaceReport(input: RaceReportInput, runs?: number): string {
+// ANSI styles as (on, off) pairs; each closes only itself, so styles nest.
+const ANSI = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+  magenta: [35, 39],
+} as const;
+type Style = keyof typeof ANSI;
+type Paint = (style: Style, text: string) => string;
+const plain: Paint = (_, text) => text;
+const ansi: Paint = (style, text) =>
+  text === '' ? text : `\x1b[${ANSI[style][0]}m${text}\x1b[${ANSI[style][1]}m`;
+
+/**
+ * Colour for a terminal: on when stdout is one, off with NO_COLOR (https://no-color.org) or
+ * when piped; FORCE_COLOR turns it on regardless.
+ */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (
+    env.FORCE_COLOR !== undefined &&
+    env.FORCE_COLOR !== '' &&
+    env.FORCE_COLOR !== '0' &&
+    env.FORCE_COLOR !== 'false'
+  )
+    return true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+export interface RaceReportOptions {
+  /** fast-check runs for the replay line. */
+  readonly runs?: number;
+  /** ANSI colours (for a terminal); the layout is the same either way. */
+  readonly color?: boolean;
+}
+
+export function formatRaceReport(input: RaceReportInput, options: RaceReportOptions = {}): string {
   const { variant, config, invariant, witness, trace } = input;
+  const paint = options.color ? ansi : plain;
   const nSteps = trace.steps.length;
-  const rows: { n: string; cells: string[]; changed: string }[] = [];
+  const rows: { n: string; cells: string[]; changed: string; task: boolean[] }[] = [];
   let pre = trace.initial;
   trace.steps.forEach((step, i) => {
     const column = stepColumn(pre, step.action);
@@ -84,7 +122,12 @@ export function formatRaceReport(input: RaceReportInput, runs?: number): string 
       (column ?? config.cpus) === c ? text : '',
     );
     const changed = describeChanges(pre, step.state).join('; ') || '(nothing)';
-    rows.push({ n: `${i + 1 === nSteps ? '>>' : '  '}${i + 1}`, cells, changed });
+    rows.push({
+      n: `${i + 1 === nSteps ? '>>' : '  '}${i + 1}`,
+      cells,
+      changed,
+      task: cells.map((c) => c.startsWith('[T')),
+    });
     pre = step.state;
   });
   const hasKernelColumn = rows.some((r) => r.cells[config.cpus] !== '');
@@ -94,31 +137,48 @@ export function formatRaceReport(input: RaceReportInput, runs?: number): string 
   ];
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r.cells[c]!.length)));
   const nWidth = Math.max(4, ...rows.map((r) => r.n.length));
-  const line = (n: string, cells: string[], changed: string) =>
-    `${pad(n, nWidth)} | ${cells.map((c, i) => pad(c, widths[i]!)).join(' | ')} | ${changed}`.trimEnd();
+  // Padding is computed on the plain text, then each piece is painted, so columns line up
+  // with or without colour.
+  const cell = (text: string, width: number, style: Style | null) =>
+    (style === null ? text : paint(style, text)) + ' '.repeat(Math.max(0, width - text.length));
+  const line = (n: string, cells: string[], changed: string, style: (c: number) => Style | null) =>
+    `${cell(n, nWidth, style(-1))} | ${cells.map((c, i) => cell(c, widths[i]!, style(i))).join(' | ')} | ${style(-2) === null ? changed : paint(style(-2)!, changed)}`.trimEnd();
+  const label = (name: string) => paint('dim', name);
   const out: string[] = [];
-  out.push(`VIOLATED ${invariant.id} in ${variant.id}`);
-  out.push(`  why:      ${invariant.why}`);
-  out.push(`  protocol: ${variant.id}${variant.base ? ` (changes ${variant.base})` : ''}: ${variant.title}`);
-  out.push(`  config:   ${describeConfig(config)}`);
+  out.push(`${paint('bold', paint('red', 'VIOLATED'))} ${paint('bold', invariant.id)} in ${variant.id}`);
+  out.push(`  ${label('why:')}      ${invariant.why}`);
   out.push(
-    `  engine:   ${input.engine}${input.seed === undefined ? '' : `, seed ${input.seed}`}${input.provenance ? `, ${input.provenance}` : ''}`,
+    `  ${label('protocol:')} ${variant.id}${variant.base ? ` (changes ${variant.base})` : ''}: ${variant.title}`,
   );
-  out.push(`  length:   ${nSteps} step${nSteps === 1 ? '' : 's'}`);
+  out.push(`  ${label('config:')}   ${describeConfig(config)}`);
+  out.push(
+    `  ${label('engine:')}   ${input.engine}${input.seed === undefined ? '' : `, seed ${input.seed}`}${input.provenance ? `, ${input.provenance}` : ''}`,
+  );
+  out.push(`  ${label('length:')}   ${nSteps} step${nSteps === 1 ? '' : 's'}`);
   out.push('');
-  out.push(line('step', headers, 'changed'));
+  out.push(line('step', headers, 'changed', () => 'bold'));
   out.push(`${'-'.repeat(nWidth)}-+-${widths.map((w) => '-'.repeat(w)).join('-+-')}-+-${'-'.repeat(20)}`);
-  for (const r of rows) out.push(line(r.n, r.cells.slice(0, headers.length), r.changed));
+  rows.forEach((r, i) => {
+    const failing = i + 1 === nSteps;
+    out.push(
+      line(r.n, r.cells.slice(0, headers.length), r.changed, (c) =>
+        failing ? 'red' : c >= 0 && r.task[c] ? 'cyan' : null,
+      ),
+    );
+  });
   out.push('');
   out.push(
-    nSteps === 0
-      ? `${invariant.id} is broken in the initial state:`
-      : `${invariant.id} is broken after step ${nSteps}:`,
+    paint(
+      'bold',
+      nSteps === 0
+        ? `${invariant.id} is broken in the initial state:`
+        : `${invariant.id} is broken after step ${nSteps}:`,
+    ),
   );
-  out.push(`  ${witness.message}`);
+  out.push(`  ${paint('yellow', witness.message)}`);
   out.push('');
-  out.push(`replay:  ${replayCommand(input, runs)}`);
-  out.push('as a test:');
+  out.push(`${label('replay:')}  ${paint('green', replayCommand(input, options.runs))}`);
+  out.push(label('as a test:'));
   const variantExpr = input.variantFile === undefined ? `findVariant('${variant.id}')!` : 'variant';
   if (input.variantFile !== undefined) out.push(`  // import variant from '${input.variantFile}';`);
   out.push(`  const r = replay(${variantExpr}, CONFIGS['${config.name}'], [`);

@@ -354,4 +354,30 @@ describe('the installed command', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('stops quietly when its reader closes the pipe early (| head)', () => {
+    // it starts after `true` has exited, so every write hits a closed pipe
+    const r = spawnSync('sh', ['-c', 'node bin/shootdown.mjs list | true'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|at /);
+  });
+
+  it('colours a race report only when asked: FORCE_COLOR on, NO_COLOR off, a pipe plain', () => {
+    const argv = [
+      'bin/shootdown.mjs',
+      'check',
+      '--protocol',
+      'reclaim-batched-wrong-no-dirty-trap',
+      '--invariant',
+      'dirtyBitWriteThroughTrap',
+    ];
+    const run = (env: Record<string, string>) =>
+      spawnSync('node', argv, {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
+      }).stdout;
+    expect(run({})).not.toContain('\x1b[');
+    expect(run({ FORCE_COLOR: '1' })).toContain('\x1b[31m>>');
+    expect(run({ FORCE_COLOR: '1', NO_COLOR: '1' })).not.toContain('\x1b[');
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import { formatRaceReport } from '../../src/report.js';
 import { replay } from '../../src/trace.js';
 
 const k = { op: 'kernelStep', task: 0 } as const;
+const ESC = String.fromCharCode(27);
 const copyBeforeFlush: Action[] = [
   { op: 'store', cpu: 1, vpage: 0, value: 1 },
   { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] },
@@ -21,25 +22,44 @@ const copyBeforeFlush: Action[] = [
   k,
 ];
 
-function reportOf(variantId: string, invariantId: string, actions: Action[]) {
+function reportOf(variantId: string, invariantId: string, actions: Action[], color = false) {
   const variant = findVariant(variantId)!;
   const invariant = findInvariant(invariantId)!;
   const r = replay(variant, CONFIGS.small, actions, { invariants: [invariant] });
-  return formatRaceReport({
-    variant,
-    config: CONFIGS.small,
-    invariant,
-    witness: r.violation!.witness,
-    trace: r.trace,
-    engine: 'random (fast-check)',
-    seed: 1,
-  });
+  return formatRaceReport(
+    {
+      variant,
+      config: CONFIGS.small,
+      invariant,
+      witness: r.violation!.witness,
+      trace: r.trace,
+      engine: 'random (fast-check)',
+      seed: 1,
+    },
+    { color },
+  );
 }
 
 describe('race report', () => {
   it('reads as the snapshot for copy-before-flush', async () => {
     const text = reportOf('migrate-batched-wrong-copy-before-flush', 'noLostWrite', copyBeforeFlush);
     await expect(text).toMatchFileSnapshot('__snapshots__/copy-before-flush.txt');
+  });
+
+  it('on a terminal: the same layout in colour, the failing row red, kernel steps cyan', async () => {
+    const colored = reportOf('migrate-batched-wrong-copy-before-flush', 'noLostWrite', copyBeforeFlush, true);
+    await expect(colored).toMatchFileSnapshot('__snapshots__/copy-before-flush.ansi.txt');
+    // strip the colours and it is the plain report, character for character
+    const plain = reportOf('migrate-batched-wrong-copy-before-flush', 'noLostWrite', copyBeforeFlush);
+    expect(
+      colored
+        .split(ESC)
+        .map((piece, i) => (i === 0 ? piece : piece.replace(/^\[\d+m/, '')))
+        .join(''),
+    ).toBe(plain);
+    const failing = colored.split('\n').find((l) => l.includes('>>7'))!;
+    expect(failing).toContain('\x1b[31m[T0] remove_migration_ptes(p0)\x1b[39m');
+    expect(colored).toContain('\x1b[36m[T0] try_to_unmap_flush\x1b[39m');
   });
 
   it('reads as the snapshot for the missing dirty-bit trap', async () => {

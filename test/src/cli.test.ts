@@ -2,12 +2,17 @@
 // and one clear line for every kind of bad input.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
-import { VARIANTS } from '../../model/registry.js';
-import { INVARIANTS } from '../../properties/invariants.js';
+import { findVariant, VARIANTS } from '../../model/registry.js';
+import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
 import type { CheckDocument } from '../../src/check.js';
+import { replay } from '../../src/trace.js';
+import { formatTraceDocument, traceDocument } from '../../src/trace-file.js';
 import { runCli } from '../support.js';
 
 describe('shootdown list', () => {
@@ -264,6 +269,42 @@ describe('bad input: one line on stderr, exit 2', () => {
   });
 });
 
+// A valid trace and a cut one, for `replay` among the random command lines.
+const traceDir = mkdtempSync(join(tmpdir(), 'shootdown-cli-'));
+const traceFile = join(traceDir, 'copy-before-flush.json');
+const brokenTraceFile = join(traceDir, 'cut.json');
+{
+  const v = findVariant('migrate-batched-wrong-copy-before-flush')!;
+  const invariant = findInvariant('noLostWrite')!;
+  const k = { op: 'kernelStep', task: 0 } as const;
+  const r = replay(
+    v,
+    CONFIGS.small,
+    [
+      { op: 'store', cpu: 1, vpage: 0, value: 1 },
+      { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] },
+      k,
+      k,
+      { op: 'store', cpu: 1, vpage: 0, value: 2 },
+      k,
+      k,
+    ],
+    { invariants: [invariant] },
+  );
+  const text = formatTraceDocument(
+    traceDocument({
+      variant: v,
+      config: CONFIGS.small,
+      invariant,
+      witness: r.violation!.witness,
+      trace: r.trace,
+      engine: 'random (fast-check)',
+    }),
+  );
+  writeFileSync(traceFile, text);
+  writeFileSync(brokenTraceFile, text.slice(0, text.length / 2));
+}
+
 describe('every entry point against random command lines', () => {
   // Tokens a user might type, right or wrong; each command line ends in flags that keep a
   // valid run cheap, so the property is about parsing, not about searching.
@@ -303,6 +344,8 @@ describe('every entry point against random command lines', () => {
       'no/such/file.ts',
       '--bogus',
       '',
+      traceFile,
+      brokenTraceFile,
     ),
     fc.string({ maxLength: 8 }),
   );
@@ -311,13 +354,14 @@ describe('every entry point against random command lines', () => {
     cost: ['--pages', '1', '--cpus', '2', '--no-charts', '--workload', 'migrate', '--protocol', 'sync'],
     list: [],
     report: [],
+    replay: [],
   };
 
   it('exit 0, 1 or 2, never an internal error; a refusal is one line on stderr', async () => {
     const seen = new Set<number>();
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('check', 'cost', 'list', 'report', 'nope'),
+        fc.constantFrom('check', 'cost', 'list', 'report', 'replay', 'nope'),
         fc.array(token, { maxLength: 5 }),
         async (command, tokens) => {
           // `report migrc` is a real 30-second run; a report name here is always a wrong one

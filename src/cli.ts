@@ -375,6 +375,7 @@ interface ReplayFlags {
   variantFile?: string[];
   trace?: string;
   html?: string;
+  update?: boolean;
 }
 
 /** `shootdown replay FILE`: 1 still violated, 0 now holds, 2 a step no longer applies (or bad input). */
@@ -463,6 +464,24 @@ async function runReplay(file: string, flags: ReplayFlags, io: Io): Promise<numb
   for (const [path, , what, render] of outputs(flags)) {
     writeOutput(path, render(input));
     io.out(`${what}: wrote ${path}`);
+  }
+  if (flags.update && firstDifferentState !== null) {
+    // Same counterexample, same step: only the states and the tool version are refreshed.
+    if (variant.id !== doc.protocol || outcome.atStep !== doc.violation.atStep)
+      throw new UsageError(
+        `--update keeps a trace only when its own protocol still breaks ${invariant.id} at the recorded step; ${file} is unchanged`,
+      );
+    const updated = traceDocument(input);
+    writeOutput(
+      file,
+      formatTraceDocument({
+        ...doc,
+        tool: updated.tool,
+        states: updated.states,
+        violation: updated.violation,
+      }),
+    );
+    io.out(`updated ${file}: the states of this version, the same ${doc.actions.length} steps`);
   }
   return 1;
 }
@@ -722,6 +741,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       'write the replayed counterexample as a new trace file (in this version’s model)',
     )
     .option('--html <path>', 'write the replayed counterexample as a self-contained HTML timeline')
+    .option(
+      '--update',
+      'rewrite the file with this version’s states when it still breaks its invariant at the same step',
+    )
     .action(async (file: string, o: ReplayFlags) => {
       code = await runReplay(file, o, io);
     });

@@ -345,6 +345,30 @@ describe('shootdown replay', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
+  it('--update refreshes the recorded states in place, and only when the same steps still break it', async () => {
+    const drifted = edited((d) => {
+      (d.states as { frames: { data: number }[] }[])[2]!.frames[3]!.data = 6;
+    });
+    const path = fileWith('update.json', drifted);
+    const r = await runCli('replay', path, '--update');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`updated ${path}`);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+    // now it reads as recorded, so a second --update leaves it alone
+    expect((await runCli('replay', path, '--update')).out).not.toContain('updated');
+    // against another protocol it is never rewritten
+    const other = fileWith('update-other.json', drifted);
+    const refused = await runCli(
+      'replay',
+      other,
+      '--update',
+      '--protocol',
+      'migrate-batched-wrong-remap-before-flush',
+    );
+    expect(readFileSync(other, 'utf8')).toBe(drifted);
+    expect(refused.code === 2 || !refused.out.includes('updated')).toBe(true);
+  });
+
   it('--trace rewrites the replayed counterexample in this version', async () => {
     const out = join(dir, 'rewritten.json');
     const r = await runCli('replay', file, '--trace', out);

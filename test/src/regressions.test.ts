@@ -6,8 +6,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Config } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import { findInvariant } from '../../properties/invariants.js';
+import { formatHtmlTimeline } from '../../src/html.js';
+import { formatRaceReport } from '../../src/report.js';
 import { parseTraceDocument, replayTraceDocument } from '../../src/trace-file.js';
 import { variant } from '../support.js';
 
@@ -45,6 +48,25 @@ describe('the regression corpus', () => {
       missing,
       'add them with: npx shootdown check --protocol ID --engine both --reports all --trace test/regressions/',
     ).toEqual([]);
+  });
+
+  it('each renders as a race report and an HTML timeline with a row per step', () => {
+    for (const { doc } of docs) {
+      const r = replayTraceDocument(doc, variant(doc.protocol), findInvariant(doc.invariant)!);
+      const input = {
+        variant: variant(doc.protocol),
+        config: doc.config as Config,
+        invariant: findInvariant(doc.invariant)!,
+        witness: r.result.violation!.witness,
+        trace: r.result.trace,
+        engine: doc.engine,
+      };
+      const rows = formatRaceReport(input)
+        .split('\n')
+        .filter((l) => /^(>>| {2})\d+ +\|/.test(l));
+      expect(rows).toHaveLength(doc.actions.length);
+      expect(formatHtmlTimeline(input).match(/class="step[ "]/g)).toHaveLength(doc.actions.length);
+    }
   });
 
   it('names each file after what it holds', () => {

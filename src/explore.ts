@@ -17,7 +17,7 @@ import { TARGETS } from '../properties/targets.js';
 import { copyState, decode, encode, layoutOf } from './encode.js';
 import { canonical, canonicalPermutation, uncanonicalAction } from './symmetry.js';
 import { type ReplayResult, replay } from './trace.js';
-import { FingerprintSet, fingerprint } from './visited.js';
+import { allocate, FingerprintSet, fingerprint, OutOfRoom } from './visited.js';
 
 export interface ExploreProgress {
   readonly depth: number;
@@ -95,7 +95,7 @@ class Arena {
       this.base = keepFrom;
       return;
     }
-    const bigger = new Uint8Array(this.buf.length * 2);
+    const bigger = allocate(Uint8Array, Math.max(need, this.buf.length * 2));
     bigger.set(this.buf.subarray(0, (id - this.base) * this.size));
     this.buf = bigger;
   }
@@ -119,7 +119,7 @@ class BfsTree {
   }
   private static grown<T extends Uint8Array | Uint16Array>(a: T, i: number): T {
     if (i < a.length) return a;
-    const b = new (a.constructor as new (n: number) => T)(Math.ceil(a.length * 1.5));
+    const b = allocate(a.constructor as new (n: number) => T, Math.ceil(a.length * 1.5));
     b.set(a);
     return b;
   }
@@ -245,68 +245,74 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
 
   let count = 1;
   let levelEnd = 1;
-  for (let head = 0; head < count; head++) {
-    if (head === levelEnd) {
-      depth += 1;
-      levelEnd = count;
-    }
-    if ((head & 255) === 0) {
-      const now = performance.now();
-      if (now - started > maxMs) return finish('max-seconds', count);
-      // Stop cleanly well before the kernel's OOM killer would.
-      if ((head & 4095) === 0 && process.memoryUsage.rss() > maxRss) return finish('memory', count);
-      if (now - lastProgress >= progressEvery) {
-        lastProgress = now;
-        const rss = process.memoryUsage.rss();
-        options.onProgress?.({
-          depth,
-          generated,
-          distinct: count,
-          queue: count - head,
-          seconds: elapsed(),
-          statesPerSecond: count / Math.max(elapsed(), 1e-9),
-          memoryMb: rss / 1048576,
-        });
+  try {
+    for (let head = 0; head < count; head++) {
+      if (head === levelEnd) {
+        depth += 1;
+        levelEnd = count;
       }
-    }
-    const pre = decode(layout, arena.bytes, arena.offset(head));
-    for (let ai = 0; ai < universe.length; ai++) {
-      const action = universe[ai]!;
-      if (!enabled(variant, pre, action)) continue;
-      const post = copyState(pre);
-      if (action.op === 'kernelStep') {
-        const name = currentStep(variant.policy, pre.tasks[action.task]!) ?? 'idle';
-        byStep.set(name, (byStep.get(name) ?? 0) + 1);
-      } else byAction[ai]! += 1;
-      apply(variant, post as Draft<State>, action);
-      generated += 1;
-      const step = { pre, action };
-      for (let k = 0; k < unhit.length; k++)
-        if (unhit[k]!.hit(post, step)) {
-          targetsHit.add(unhit[k]!.id);
-          unhit.splice(k--, 1);
-        }
-      for (const inv of stepInvariants) {
-        if (inv.check(post, step) !== null) {
-          violation = caught([...pathTo(head, count), action], inv);
-          return finish(null, count);
+      if ((head & 255) === 0) {
+        const now = performance.now();
+        if (now - started > maxMs) return finish('max-seconds', count);
+        // Stop cleanly well before the kernel's OOM killer would.
+        if ((head & 4095) === 0 && process.memoryUsage.rss() > maxRss) return finish('memory', count);
+        if (now - lastProgress >= progressEvery) {
+          lastProgress = now;
+          const rss = process.memoryUsage.rss();
+          options.onProgress?.({
+            depth,
+            generated,
+            distinct: count,
+            queue: count - head,
+            seconds: elapsed(),
+            statesPerSecond: count / Math.max(elapsed(), 1e-9),
+            memoryMb: rss / 1048576,
+          });
         }
       }
-      encode(layout, post, scratch, 0, symmetry ? canonicalPermutation(post) : null);
-      fingerprint(scratch, 0, size, fp);
-      if (!visited.add(fp[0]!, fp[1]!)) continue;
-      for (const inv of stateInvariants) {
-        if (inv.check(post, step) !== null) {
-          violation = caught([...pathTo(head, count), action], inv);
-          return finish(null, count + 1);
+      const pre = decode(layout, arena.bytes, arena.offset(head));
+      for (let ai = 0; ai < universe.length; ai++) {
+        const action = universe[ai]!;
+        if (!enabled(variant, pre, action)) continue;
+        const post = copyState(pre);
+        if (action.op === 'kernelStep') {
+          const name = currentStep(variant.policy, pre.tasks[action.task]!) ?? 'idle';
+          byStep.set(name, (byStep.get(name) ?? 0) + 1);
+        } else byAction[ai]! += 1;
+        apply(variant, post as Draft<State>, action);
+        generated += 1;
+        const step = { pre, action };
+        for (let k = 0; k < unhit.length; k++)
+          if (unhit[k]!.hit(post, step)) {
+            targetsHit.add(unhit[k]!.id);
+            unhit.splice(k--, 1);
+          }
+        for (const inv of stepInvariants) {
+          if (inv.check(post, step) !== null) {
+            violation = caught([...pathTo(head, count), action], inv);
+            return finish(null, count);
+          }
         }
+        encode(layout, post, scratch, 0, symmetry ? canonicalPermutation(post) : null);
+        fingerprint(scratch, 0, size, fp);
+        if (!visited.add(fp[0]!, fp[1]!)) continue;
+        for (const inv of stateInvariants) {
+          if (inv.check(post, step) !== null) {
+            violation = caught([...pathTo(head, count), action], inv);
+            return finish(null, count + 1);
+          }
+        }
+        arena.reserve(count, head);
+        arena.bytes.set(scratch, arena.offset(count));
+        tree.found(count, head, ai);
+        count += 1;
+        if (count >= maxStates) return finish('max-states', count);
       }
-      arena.reserve(count, head);
-      arena.bytes.set(scratch, arena.offset(count));
-      tree.found(count, head, ai);
-      count += 1;
-      if (count >= maxStates) return finish('max-states', count);
     }
+  } catch (e) {
+    // A queue or table larger than a typed array holds ends the search like the memory budget.
+    if (e instanceof OutOfRoom) return finish('memory', count);
+    throw e;
   }
   return finish(null, count);
 }

@@ -24,6 +24,26 @@ export function fingerprint(bytes: Uint8Array, at: number, len: number, out: Uin
   out[1] = h2 >>> 0;
 }
 
+/**
+ * Thrown when a table or queue would outgrow what one typed array can hold (or the
+ * allocation fails): the explorer ends the search with the 'memory' budget instead.
+ */
+export class OutOfRoom extends Error {}
+
+/** A typed array of `length` elements, or OutOfRoom. */
+export function allocate<T>(Ctor: new (n: number) => T, length: number): T {
+  if (length > MAX_TYPED_LENGTH) throw new OutOfRoom(`${length} elements is more than a typed array holds`);
+  try {
+    return new Ctor(length);
+  } catch (e) {
+    if (e instanceof RangeError) throw new OutOfRoom(e.message);
+    throw e;
+  }
+}
+
+/** V8's limit on a typed array's length (buffer.constants.MAX_LENGTH in Node 20: 2^32). */
+const MAX_TYPED_LENGTH = 2 ** 32;
+
 /** Fill at which the table grows, and by how much: the slack is the memory per state. */
 export const MAX_LOAD = 0.85;
 export const GROWTH = 1.3;
@@ -69,8 +89,9 @@ export class FingerprintSet {
 
   private grow(): void {
     const old = this.table;
-    this.slots = Math.ceil(this.slots * GROWTH);
-    this.table = new Uint32Array(this.slots * 2);
+    const slots = Math.ceil(this.slots * GROWTH);
+    this.table = allocate(Uint32Array, slots * 2);
+    this.slots = slots;
     this.limit = Math.floor(this.slots * MAX_LOAD);
     this.size = 0;
     for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.add(old[i]!, old[i + 1]!);

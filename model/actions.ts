@@ -26,7 +26,7 @@ import { isolatingTask, pageLive } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import { mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
-import { copyFails, copyMayFail, kernelStep, startJob } from './task.js';
+import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob } from './task.js';
 import type { Policy, Variant } from './variant.js';
 
 export type Action =
@@ -167,7 +167,9 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       if (action.op === 'store' && !inRange(action.value - 1, 255)) return false;
       const seen = afterSwitchDsb(s, policy.arch, action.cpu);
       const kind = accessOutcome(policy.arch, seen, action.cpu, action.vpage, action.op === 'store').kind;
-      return kind !== 'wait' && kind !== 'segv';
+      if (kind === 'wait' || kind === 'segv') return false;
+      // A fault handler takes the page's PTL: it waits while a task holds it across steps.
+      return kind !== 'fault' || ptlHolder(s, policy, s.cpus[action.cpu]!.mm, action.vpage) < 0;
     }
     case 'tlbEvict':
       if (!inRange(action.cpu, s.cpus.length) || !inRange(action.mm, s.mms.length)) return false;
@@ -194,9 +196,17 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return action.vpages.every((v) => mm.vma[v] === 'none' && s.ghost.promised[action.mm]![v] === 'none');
     }
     case 'kernelStep':
-      return s.tasks[action.task] !== undefined && s.tasks[action.task]!.job !== 'idle';
+      return (
+        s.tasks[action.task] !== undefined &&
+        s.tasks[action.task]!.job !== 'idle' &&
+        ptlFree(s, policy, action.task)
+      );
     case 'write':
-      return kernelWritable(s, action);
+      // The walk that finds the folio takes the PTL (follow_page_pte()).
+      return (
+        kernelWritable(s, action) &&
+        ptlHolder(s, policy, s.cpus[s.tasks[action.task]!.cpu]!.mm, action.vpage) < 0
+      );
     case 'copyFails':
       return s.tasks[action.task] !== undefined && copyMayFail(policy, s.tasks[action.task]!);
     default:

@@ -18,6 +18,8 @@ import { reclaimBatched } from './variants/reclaim-batched.js';
 import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
 import { reclaimBatchedDirtyArm64 } from './variants/reclaim-batched-dirty-arm64.js';
 import { reclaimBatchedDirtyArm64V66 } from './variants/reclaim-batched-dirty-arm64-v6.6-dsb-batched-pending.js';
+import { reclaimBatchedDirtyFlagRace } from './variants/reclaim-batched-dirty-batched-flag-race.js';
+import { reclaimBatchedDirtyGenerations } from './variants/reclaim-batched-dirty-batched-generations.js';
 import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
 import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
@@ -37,6 +39,8 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatchedWrongNoDirtyTrap,
   reclaimBatchedDirtyV412,
   reclaimBatchedDirtyArm64V66,
+  reclaimBatchedDirtyGenerations,
+  reclaimBatchedDirtyFlagRace,
   migrc,
   migrcFixed,
   migrcWrongFreeSrcEarly,

@@ -35,6 +35,10 @@ export function set_tlb_ubc_flush_pending(
   if (readOnly) t.tlb_ubc_nowr = pending;
   else t.tlb_ubc = pending;
   d.mms[mm]!.tlb_flush_batched = true;
+  // atomic_inc(&mm->tlb_flush_batched): a flush_tlb_batched_pending() between its flush and
+  // its cmpxchg now expects a value that is gone.
+  for (const other of d.tasks)
+    if (other.batched_clear === 1 && other.folios[0]?.mm === mm) other.batched_clear = 2;
 }
 
 /**
@@ -99,9 +103,23 @@ export function unmapOne(
  * flush_tlb_batched_pending(): a PTE change under the PTL must not let a flush that
  * reclaim deferred outlive it, so if this mm has one pending, flush the whole mm now
  * (Mel Gorman, 3ea277194daa, "mm, mprotect: flush TLB if potentially racing with a
- * parallel reclaim leaving stale TLB entries", v4.13).
+ * parallel reclaim leaving stale TLB entries", v4.13). The flush and the reset of
+ * mm->tlb_flush_batched in one step, unless the policy opens the window between them.
  */
 export function flush_tlb_batched_pending(d: Draft<State>, arch: Arch, cpu: number, mm: number): void {
+  if (!d.mms[mm]!.tlb_flush_batched) return;
+  batchedPendingFlush(d, arch, cpu, mm);
+  d.mms[mm]!.tlb_flush_batched = false;
+}
+
+/** The first half of flush_tlb_batched_pending(): read mm->tlb_flush_batched and flush. */
+export function batchedPendingFlush(
+  d: Draft<State>,
+  arch: Arch,
+  cpu: number,
+  mm: number,
+  task?: number,
+): void {
   if (!d.mms[mm]!.tlb_flush_batched) return;
   if (arch.batchedPendingDsbOnly) {
     // arm64 before 4b634918384c: dsb(ish) waits only for the TLBIs this CPU issued, so a
@@ -110,7 +128,25 @@ export function flush_tlb_batched_pending(d: Draft<State>, arch: Arch, cpu: numb
       if (t.cpu === cpu && t.tlb_ubc.flush_required)
         flushTlbMulti(d, cpu, t.tlb_ubc.cpumask, { kind: 'all' }, true);
   } else flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all' }, arch.tlbi === 'broadcast');
-  d.mms[mm]!.tlb_flush_batched = false;
+  if (task !== undefined) d.tasks[task]!.batched_clear = 1;
+}
+
+/**
+ * The second half: reset mm->tlb_flush_batched. A bool is reset even if reclaim under
+ * another PTL deferred a new flush since the first half read it, and that flush is then
+ * forgotten by every later caller ('flag'); the pending/flushed generations' cmpxchg fails
+ * instead and leaves it pending ('generations', "to avoid losing flushing").
+ */
+export function batchedPendingReset(
+  d: Draft<State>,
+  window: 'flag' | 'generations',
+  task: number,
+  mm: number,
+): void {
+  const t = d.tasks[task]!;
+  if (t.batched_clear === undefined) return;
+  if (t.batched_clear === 1 || window === 'flag') d.mms[mm]!.tlb_flush_batched = false;
+  delete t.batched_clear;
 }
 
 /**

@@ -139,6 +139,13 @@ export interface Task {
   readonly tlb_ubc_nowr: TlbUbc;
   /** current->mreq: the migrc request this batch is building, or null. */
   readonly mreq: MigrcReq | null;
+  /**
+   * Where the task is inside a flush_tlb_batched_pending() whose window is modelled
+   * (policy.batchedPendingWindow): 1, it has flushed and will clear mm->tlb_flush_batched;
+   * 2, a deferral has been added since (the value its cmpxchg expects is gone). Absent
+   * otherwise.
+   */
+  readonly batched_clear?: 1 | 2;
 }
 
 /** migrc's global state: the generation counter and the requests hung on the node. */
@@ -181,6 +188,8 @@ export interface State {
   readonly freeList: readonly number[];
   /** How frames return to freeList; fixed by the config, never changed by a step. */
   readonly allocator: Allocator;
+  /** PTEs per page-table page, so which pages share a PTL (pte_lockptr()); fixed by the config. */
+  readonly ptesPerTable: number;
   readonly tasks: readonly Task[];
   readonly migrc: Migrc;
   readonly ghost: Ghost;
@@ -235,6 +244,7 @@ export function initialState(config: Config): State {
     ),
     freeList: Array.from({ length: config.frames - nPages }, (_, i) => nPages + i),
     allocator: config.allocator ?? 'lowest-free',
+    ptesPerTable: config.ptesPerTable,
     tasks: config.taskCpus.map((cpu) => ({
       cpu,
       job: 'idle',

@@ -7,7 +7,7 @@ import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
 import { folio_put } from './memory.js';
 import { homeValue, isolatingTask, residentFrame } from './queries.js';
-import { flush_tlb_batched_pending, try_to_unmap_flush } from './rmap.js';
+import { batchedPendingReset, flush_tlb_batched_pending, try_to_unmap_flush } from './rmap.js';
 import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
 import type { JobPolicy, Phase, Policy } from './variant.js';
 
@@ -75,6 +75,29 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
   },
 };
 
+// Where a policy models the window inside flush_tlb_batched_pending(), its flush is a step
+// of its own before each PTE the call changes under the PTL (clear_refs and fork do not call it).
+const withBatchedPendingStep = (job: JobPolicy): JobPolicy => ({
+  ...job,
+  program: job.program.map((phase) =>
+    'each' in phase ? { each: ['flush_tlb_batched_pending', ...phase.each] as const } : phase,
+  ),
+});
+const WINDOWED: Readonly<Record<Syscall, JobPolicy>> = Object.fromEntries(
+  SYSCALLS.map((call) => [
+    call,
+    call === 'clear_refs' || call === 'fork'
+      ? SYSCALL_PROGRAMS[call]
+      : withBatchedPendingStep(SYSCALL_PROGRAMS[call]),
+  ]),
+) as Record<Syscall, JobPolicy>;
+
+/** The program a system call runs under `policy`. */
+export const syscallProgram = (policy: Policy, call: Syscall): JobPolicy =>
+  policy.batchedPendingWindow !== undefined && policy.flushBatchedPending
+    ? WINDOWED[call]
+    : SYSCALL_PROGRAMS[call];
+
 /** The VMA protection a call leaves, set when it starts (under mmap_lock) and promised when it returns. */
 export function protAfter(job: Syscall, before: Prot): Prot {
   switch (job) {
@@ -95,6 +118,17 @@ export function protAfter(job: Syscall, before: Prot): Prot {
   }
 }
 
+/**
+ * flush_tlb_batched_pending() at the top of a PTE walk under the PTL: whole, or, where the
+ * policy models its window, only its reset (its flush was the step before).
+ */
+function batchedPendingUnderPtl(d: Draft<State>, policy: Policy, task: number, mm: number): void {
+  if (!policy.flushBatchedPending) return;
+  if (policy.batchedPendingWindow === undefined)
+    flush_tlb_batched_pending(d, policy.arch, d.tasks[task]!.cpu, mm);
+  else batchedPendingReset(d, policy.batchedPendingWindow, task, mm);
+}
+
 /** The mmu_gather: remember that this task changed a PTE other CPUs may cache. */
 function gatherFlush(d: Draft<State>, task: number, mm: number): void {
   const t = d.tasks[task]!;
@@ -107,8 +141,7 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
   const t = d.tasks[task]!;
   const { mm, vpage } = folio;
   // clear_refs_pte_range() takes the PTL but does not call flush_tlb_batched_pending().
-  if (policy.flushBatchedPending && t.job !== 'clear_refs')
-    flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);
+  if (t.job !== 'clear_refs') batchedPendingUnderPtl(d, policy, task, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
   if (pte.kind === 'none') return;
   if (t.job === 'clear_refs') {
@@ -139,9 +172,8 @@ export function madvise_free_pte_range(
   task: number,
   folio: BatchFolio,
 ): void {
-  const t = d.tasks[task]!;
   const { mm, vpage } = folio;
-  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);
+  batchedPendingUnderPtl(d, policy, task, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
   if (pte.kind !== 'present' || isolatingTask(d as State, pte.frame) >= 0) return;
   const f = d.frames[pte.frame]!;
@@ -191,7 +223,7 @@ export function flush_tlb_range(d: Draft<State>, task: number): void {
 export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
   const t = d.tasks[task]!;
   const { mm, vpage } = folio;
-  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);
+  batchedPendingUnderPtl(d, policy, task, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
   const frame = residentFrame(d as State, mm, vpage);
   if (pte.kind === 'present') {

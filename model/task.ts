@@ -12,7 +12,7 @@ import {
   remove_migration_ptes,
 } from './migrate.js';
 import { migrc_expand_req, migrc_mark_folios, migrc_req_end, migrc_unmap_done } from './migrc.js';
-import { try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
+import { batchedPendingFlush, try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import {
   change_pte_range,
@@ -21,8 +21,8 @@ import {
   flush_tlb_range,
   isSyscall,
   madvise_free_pte_range,
-  SYSCALL_PROGRAMS,
   syscall_return,
+  syscallProgram,
   tlb_finish_mmu,
   zap_pte_range,
 } from './syscalls.js';
@@ -30,7 +30,7 @@ import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
 import { free_unref_folios, pageout } from './vmscan.js';
 
 export function jobPolicy(policy: Policy, task: Task): JobPolicy | null {
-  if (isSyscall(task.job)) return SYSCALL_PROGRAMS[task.job];
+  if (isSyscall(task.job)) return syscallProgram(policy, task.job);
   return task.job === 'migrate' ? policy.migrate : task.job === 'reclaim' ? policy.reclaim : null;
 }
 
@@ -67,6 +67,7 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'flush_tlb_range':
     case 'flush_tlb_mm':
       return task.tlb_ubc.flush_required;
+    case 'flush_tlb_batched_pending':
     case 'change_pte_range':
     case 'copy_present_pte':
     case 'madvise_free_pte_range':
@@ -115,6 +116,49 @@ function settle(d: Draft<State>, policy: Policy, index: number, from: Pc | null)
   task.job = 'idle';
   task.folios = [];
   task.pc = idlePc;
+}
+
+/** Steps that take the PTL of their folio's page (pte_offset_map_lock()) for their length. */
+const TAKES_PTL: ReadonlySet<StepName> = new Set<StepName>([
+  'try_to_unmap_one',
+  'try_to_migrate_one',
+  'remove_migration_ptes',
+  'flush_tlb_batched_pending',
+  'change_pte_range',
+  'zap_pte_range',
+  'madvise_free_pte_range',
+  'copy_present_pte',
+]);
+
+/**
+ * The task that holds the PTL covering (mm, vpage) between two of its steps, or -1. Every
+ * other step holds its lock only for its own length; a system call whose policy models the
+ * window inside flush_tlb_batched_pending() takes the PTL there and keeps it through the
+ * PTE step that follows.
+ */
+export function ptlHolder(s: State, policy: Policy, mm: number, vpage: number): number {
+  if (policy.batchedPendingWindow === undefined) return -1;
+  const table = Math.floor(vpage / s.ptesPerTable);
+  for (let i = 0; i < s.tasks.length; i++) {
+    const t = s.tasks[i]!;
+    if (!isSyscall(t.job) || t.pc.step === 0) continue;
+    const phase = jobPolicy(policy, t)!.program[t.pc.phase];
+    if (phase === undefined || !('each' in phase) || phase.each[0] !== 'flush_tlb_batched_pending') continue;
+    const f = t.folios[t.pc.folio]!;
+    if (f.mm === mm && Math.floor(f.vpage / s.ptesPerTable) === table) return i;
+  }
+  return -1;
+}
+
+/** Can task `index` run its current step, or does it wait for a PTL another task holds? */
+export function ptlFree(s: State, policy: Policy, index: number): boolean {
+  if (policy.batchedPendingWindow === undefined) return true;
+  const task = s.tasks[index]!;
+  const step = currentStep(policy, task);
+  const folio = currentFolio(policy, task);
+  if (step === null || folio === null || !TAKES_PTL.has(step)) return true;
+  const holder = ptlHolder(s, policy, folio.mm, folio.vpage);
+  return holder < 0 || holder === index;
 }
 
 /** Start a batch on an idle task at the first step of its program. */
@@ -171,6 +215,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'migrate_folio_done':
       migrate_folio_done(d, f);
+      break;
+    case 'flush_tlb_batched_pending':
+      batchedPendingFlush(d, policy.arch, task.cpu, f.mm, index);
       break;
     case 'change_pte_range':
       change_pte_range(d, policy, index, f);

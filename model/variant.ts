@@ -23,6 +23,7 @@ export type StepName =
   | 'migrc_expand_req'
   | 'migrc_req_end'
   // System calls (model/syscalls.ts): fixed programs, not a variant's to reorder.
+  | 'flush_tlb_batched_pending'
   | 'change_pte_range'
   | 'copy_present_pte'
   | 'madvise_free_pte_range'
@@ -77,6 +78,14 @@ export interface Policy {
    * they change a PTE, so a flush reclaim deferred cannot outlive them (3ea277194daa, v4.13).
    */
   readonly flushBatchedPending: boolean;
+  /**
+   * Model the window inside flush_tlb_batched_pending() between its flush and its reset of
+   * mm->tlb_flush_batched, in which reclaim under another PTL may defer a new flush:
+   * 'flag' resets a bool regardless (3ea277194daa as written), 'generations' resets only
+   * if no deferral came since (the pending/flushed atomic_t that replaced it). Absent: the
+   * flush and the reset are one step, the window closed by assumption.
+   */
+  readonly batchedPendingWindow?: 'flag' | 'generations';
   /** migrc (seed 001): how migration defers read-only flushes; null: not at all. */
   readonly migrc: MigrcPolicy | null;
 }
@@ -118,6 +127,7 @@ export interface VariantSpec {
     readonly reclaim?: Partial<JobPolicy> | null;
     readonly migrate?: Partial<JobPolicy> | null;
     readonly flushBatchedPending?: boolean;
+    readonly batchedPendingWindow?: 'flag' | 'generations';
     readonly migrc?: Partial<MigrcPolicy> | null;
   };
   /** Defaults to []: a correct protocol. Not inherited from the base. */
@@ -236,6 +246,12 @@ export function policyProblem(policy: unknown): string | null {
     if (problem !== null) return `policy.${job}: ${problem}`;
   }
   if (typeof p.flushBatchedPending !== 'boolean') return 'policy.flushBatchedPending must be true or false';
+  if (
+    p.batchedPendingWindow !== undefined &&
+    p.batchedPendingWindow !== 'flag' &&
+    p.batchedPendingWindow !== 'generations'
+  )
+    return "policy.batchedPendingWindow must be 'flag' or 'generations'";
   if (p.migrc !== null && p.migrc !== undefined) {
     const m = p.migrc as unknown as Record<string, unknown>;
     const missing = MIGRC_FIELDS.find((f) => typeof m[f] !== 'boolean');
@@ -248,6 +264,9 @@ function checkProgram(id: string, job: JobPolicy | null): void {
   const problem = jobPolicyProblem(job);
   if (problem !== null) throw new Error(`variant ${id}: ${problem}`);
 }
+
+const batchedPendingWindow = (w: Policy['batchedPendingWindow']) =>
+  w === undefined ? {} : { batchedPendingWindow: w };
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */
 export function defineVariant(spec: VariantSpec): Variant {
@@ -267,6 +286,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       reclaim,
       migrate,
       flushBatchedPending: spec.policy?.flushBatchedPending ?? base?.policy.flushBatchedPending ?? true,
+      ...batchedPendingWindow(spec.policy?.batchedPendingWindow ?? base?.policy.batchedPendingWindow),
       migrc: mergeMigrc(base?.policy.migrc, spec.policy?.migrc, spec.id),
     },
     violates: spec.violates ?? [],

@@ -92,6 +92,11 @@ export const TARGETS: readonly Target[] = [
     why: 'A batch copy failed and the migration of that folio was undone: the path a protocol with a separate copy step must survive.',
     hit: (_s, step) => step?.action.op === 'copyFails',
   },
+  {
+    id: 'deferralInsideBatchedPending',
+    why: 'Reclaim deferred a flush while a system call was between the flush and the reset of its flush_tlb_batched_pending(): the window a bool tlb_flush_batched loses a flush in.',
+    hit: (s) => s.tasks.some((t) => t.batched_clear === 2),
+  },
 ];
 
 export function findTarget(id: string): Target | undefined {

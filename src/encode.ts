@@ -4,7 +4,18 @@
 // that the model's recipes (model/actions.ts `apply`) can step in place.
 
 import type { Config } from '../model/config.js';
-import type { BatchFolio, Frame, Job, MigrcReq, Prot, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
+import type {
+  BatchFolio,
+  Frame,
+  Job,
+  MigrcReq,
+  Prot,
+  Pte,
+  State,
+  Task,
+  TlbEntry,
+  TlbUbc,
+} from '../model/state.js';
 
 export interface Layout {
   readonly config: Config;
@@ -160,7 +171,8 @@ export function encode(
     out[i++] = t.pc.step;
     i = putUbc(out, i, t.tlb_ubc);
     i = putUbc(out, i, t.tlb_ubc_nowr);
-    out[i++] = t.mreq === null ? 0 : 1;
+    // whether it builds a migrc request, and where it is in a windowed flush_tlb_batched_pending()
+    out[i++] = (t.mreq === null ? 0 : 1) | ((t.batched_clear ?? 0) << 1);
     i = putReq(out, i, t.mreq, batch, map);
   }
   out[i++] = s.migrc.gen;
@@ -258,10 +270,12 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const tlb_ubc = getUbc(b, i);
     const tlb_ubc_nowr = getUbc(b, i + 3);
     i += 6;
-    const hasReq = b[i++] === 1;
-    const mreq = hasReq ? getReq(b, i) : null;
+    const flags = b[i++]!;
+    const mreq = (flags & 1) === 1 ? getReq(b, i) : null;
     i += reqBytes(config.batch);
-    tasks.push({ cpu, job, folios, pc, tlb_ubc, tlb_ubc_nowr, mreq });
+    const batched_clear = (flags >> 1) as 0 | 1 | 2;
+    const task: Task = { cpu, job, folios, pc, tlb_ubc, tlb_ubc_nowr, mreq };
+    tasks.push(batched_clear === 0 ? task : { ...task, batched_clear });
   }
   const gen = b[i++]!;
   const nReqs = b[i++]!;
@@ -299,6 +313,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     frames,
     freeList,
     allocator: config.allocator ?? 'lowest-free',
+    ptesPerTable: config.ptesPerTable,
     tasks,
     migrc: { gen, reqs },
     ghost: { memory, promised, lazy },
@@ -333,6 +348,7 @@ export function copyState(s: State): State {
     ),
     freeList: s.freeList.slice(),
     allocator: s.allocator,
+    ptesPerTable: s.ptesPerTable,
     tasks: s.tasks.map((t) => ({
       cpu: t.cpu,
       job: t.job,
@@ -341,6 +357,7 @@ export function copyState(s: State): State {
       tlb_ubc: t.tlb_ubc,
       tlb_ubc_nowr: t.tlb_ubc_nowr,
       mreq: t.mreq === null ? null : { ...t.mreq, srcs: t.mreq.srcs.slice() },
+      ...(t.batched_clear === undefined ? {} : { batched_clear: t.batched_clear }),
     })),
     migrc: { gen: s.migrc.gen, reqs: s.migrc.reqs.map((r) => ({ ...r, srcs: r.srcs.slice() })) },
     ghost: {

@@ -194,6 +194,12 @@ export function describeChanges(pre: State, post: State): string[] {
     if (after !== ubcText(pre.tasks[i]!.tlb_ubc)) out.push(`tlb_ubc${n}: ${after}`);
     const nowr = ubcText(t.tlb_ubc_nowr);
     if (nowr !== ubcText(pre.tasks[i]!.tlb_ubc_nowr)) out.push(`tlb_ubc_nowr${n}: ${nowr}`);
+    if (t.batched_clear !== pre.tasks[i]!.batched_clear && t.batched_clear !== undefined)
+      out.push(
+        t.batched_clear === 1
+          ? `T${i} flushed for tlb_flush_batched, will reset it`
+          : `T${i}'s reset of tlb_flush_batched is stale (a flush deferred since)`,
+      );
     const req = reqs(t.mreq === null ? [] : [t.mreq]);
     if (req !== reqs(pre.tasks[i]!.mreq === null ? [] : [pre.tasks[i]!.mreq!]))
       out.push(`mreq${n}: ${req || 'none'}`);

@@ -47,6 +47,7 @@ const SHORTEST: Record<string, Record<string, number>> = {
     loadsSeeLastStore: 7,
     noLostWrite: 8,
   },
+  'reclaim-batched-dirty-batched-flag-race': { noAccessAfterRevoke: 11 },
   'reclaim-batched-dirty-arm64-v6.6-dsb-batched-pending': {
     noAccessAfterRevoke: 7,
     loadsSeeLastStore: 7,

@@ -47,7 +47,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the eight targets, each with a unique id and a reason', () => {
+  it('lists the nine targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -57,6 +57,7 @@ describe('TARGETS', () => {
       'migrcSourceHeld',
       'migrcFlushedOnDemand',
       'copyFailureUndone',
+      'deferralInsideBatchedPending',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);
     for (const t of TARGETS) expect(t.why.trim().length, t.id).toBeGreaterThan(0);
@@ -276,5 +277,41 @@ describe('copyFailureUndone', () => {
     ]);
     expect(steps.at(-1)!.post.tasks[0]!.job).toBe('idle');
     expect(hits(target('copyFailureUndone'), steps)).not.toContain(true);
+  });
+});
+
+describe('deferralInsideBatchedPending', () => {
+  const world = initialState(CONFIGS['syscalls-two-ptls']);
+  const mprotectRo: Action = { op: 'syscall', task: 1, call: 'mprotect_ro', mm: 0, vpages: [0, 1] };
+
+  it('is hit when reclaim defers a flush between the flush and the reset of flush_tlb_batched_pending()', () => {
+    const steps = run(variant('reclaim-batched-dirty-batched-generations'), world, [
+      shrink(0, 0, [0, 1]),
+      kstep(0), // try_to_unmap_one(p0): tlb_flush_batched set
+      mprotectRo,
+      kstep(1), // flush_tlb_batched_pending(p0): flushes, will reset
+      store(0, 1, 1),
+      kstep(0), // try_to_unmap_one(p1): a new deferral inside the window
+    ]);
+    expect(hits(target('deferralInsideBatchedPending'), steps)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  it('is never hit where the flush and the reset are one step', () => {
+    const steps = run(variant('reclaim-batched-dirty'), world, [
+      shrink(0, 0, [0, 1]),
+      kstep(0),
+      mprotectRo,
+      kstep(1), // change_pte_range(p0), flush_tlb_batched_pending() whole inside it
+      store(0, 1, 1),
+      kstep(0),
+    ]);
+    expect(hits(target('deferralInsideBatchedPending'), steps)).not.toContain(true);
   });
 });

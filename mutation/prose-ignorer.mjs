@@ -23,7 +23,11 @@ export const strykerPlugins = [
     shouldIgnore(path) {
       if (!isText(path)) return undefined;
       const parent = path.parentPath;
-      if (parent?.isObjectProperty() && parent.node.value === path.node && PROSE_KEYS.has(keyName(parent.node)))
+      if (
+        parent?.isObjectProperty() &&
+        parent.node.value === path.node &&
+        PROSE_KEYS.has(keyName(parent.node))
+      )
         return `prose: the ${keyName(parent.node)} of a registry entry`;
       if (parent?.isCallExpression() && parent.node.callee.type === 'Identifier') {
         const index = PROSE_ARGUMENTS[parent.node.callee.name];

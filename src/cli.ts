@@ -133,6 +133,20 @@ export async function loadVariantFile(path: string): Promise<Variant[]> {
   return variants;
 }
 
+/** The variants of every --variant-file, and the file each came from (for replay lines and traces). */
+async function loadVariantFiles(
+  files: readonly string[] | undefined,
+): Promise<{ fromFiles: Variant[]; fileOf: Map<Variant, string> }> {
+  const fromFiles: Variant[] = [];
+  const fileOf = new Map<Variant, string>();
+  for (const file of files ?? [])
+    for (const v of await loadVariantFile(file)) {
+      fromFiles.push(v);
+      fileOf.set(v, file);
+    }
+  return { fromFiles, fileOf };
+}
+
 function selectProtocols(ids: readonly string[] | undefined, fromFiles: readonly Variant[]): Variant[] {
   if (ids === undefined) return fromFiles.length > 0 ? [...fromFiles] : [...VARIANTS];
   const known = [...VARIANTS, ...fromFiles];
@@ -258,13 +272,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       `--symmetry needs a config whose allocator is 'lifo' (frame numbers matter to '${config?.allocator ?? 'lowest-free'}'), such as tiny-lifo`,
     );
   const invariants = pickInvariants(flags.invariant);
-  const fromFiles: Variant[] = [];
-  const fileOf = new Map<string, string>();
-  for (const file of flags.variantFile ?? [])
-    for (const v of await loadVariantFile(file)) {
-      fromFiles.push(v);
-      fileOf.set(v.id, file);
-    }
+  const { fromFiles, fileOf } = await loadVariantFiles(flags.variantFile);
   const variants = selectProtocols(flags.protocol, fromFiles);
   // A TLC-style progress line on a terminal only.
   const tty = !flags.json && process.stderr.isTTY === true;
@@ -324,7 +332,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
           engine: engine === 'random' ? 'random (fast-check)' : 'exhaustive (breadth-first)',
           ...(engine === 'random' ? { seed: flags.seed } : {}),
           provenance: f.provenance,
-          ...(fileOf.has(variant.id) ? { variantFile: fileOf.get(variant.id)! } : {}),
+          ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
         });
         if (!flags.json) {
           io.out(formatRaceReport(reports.at(-1)!, { color: io.color ?? false }));
@@ -395,13 +403,7 @@ async function runReplay(file: string, flags: ReplayFlags, io: Io): Promise<numb
     throw new UsageError(
       `${file}: invariant: unknown invariant '${doc.invariant}' (known: ${INVARIANTS.map((i) => i.id).join(', ')})`,
     );
-  const fromFiles: Variant[] = [];
-  const fileOf = new Map<Variant, string>();
-  for (const f of flags.variantFile ?? [])
-    for (const v of await loadVariantFile(f)) {
-      fromFiles.push(v);
-      fileOf.set(v, f);
-    }
+  const { fromFiles, fileOf } = await loadVariantFiles(flags.variantFile);
   const id = flags.protocol ?? doc.protocol;
   const variant = fromFiles.find((v) => v.id === id) ?? findVariant(id);
   if (variant === undefined) {
@@ -563,8 +565,7 @@ async function runCost(o: CostFlags, io: Io): Promise<number> {
       throw new UsageError(`unknown workload '${id}' (known: ${WORKLOADS.map((x) => x.id).join(', ')})`);
     return w;
   });
-  const fromFiles: Variant[] = [];
-  for (const path of o.variantFile ?? []) fromFiles.push(...(await loadVariantFile(path)));
+  const { fromFiles } = await loadVariantFiles(o.variantFile);
   const named =
     o.protocol === undefined && fromFiles.length === 0 ? undefined : selectProtocols(o.protocol, fromFiles);
   // sync is always costed: it is the baseline each reduction is measured against

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import type { Action } from '../model/actions.js';
 import { type Config, configProblem, SYSCALL_OPS, type SyscallOp } from '../model/config.js';
-import type { State } from '../model/state.js';
+import type { State, Syscall } from '../model/state.js';
+import { SYSCALLS } from '../model/syscalls.js';
 import type { Variant } from '../model/variant.js';
 import type { Invariant } from '../properties/invariants.js';
 import type { RaceReportInput } from './report.js';
@@ -18,16 +19,6 @@ export const TRACE_VERSION = 1;
 
 const index = z.number().int().min(0);
 const vpages = z.array(index).min(1);
-const SYSCALLS = [
-  'mprotect_ro',
-  'mprotect_rw',
-  'munmap',
-  'madvise_dontneed',
-  'clear_refs',
-  'mmap_fixed',
-  'fork',
-  'madvise_free',
-] as const;
 
 // One schema per Action variant; `satisfies` below keeps it in step with the model's type.
 const actionSchema = z.discriminatedUnion('op', [
@@ -37,7 +28,13 @@ const actionSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('reuseFrame'), frame: index }),
   z.strictObject({ op: z.literal('migrate_pages'), task: index, mm: index, vpages }),
   z.strictObject({ op: z.literal('shrink_folio_list'), task: index, mm: index, vpages }),
-  z.strictObject({ op: z.literal('syscall'), task: index, call: z.enum(SYSCALLS), mm: index, vpages }),
+  z.strictObject({
+    op: z.literal('syscall'),
+    task: index,
+    call: z.enum(SYSCALLS as readonly Syscall[] as [Syscall, ...Syscall[]]),
+    mm: index,
+    vpages,
+  }),
   z.strictObject({ op: z.literal('write'), task: index, vpage: index, value: z.number().int().min(1) }),
   z.strictObject({ op: z.literal('mmap'), mm: index, vpages }),
   z.strictObject({ op: z.literal('flush_tlb_local'), cpu: index }),

@@ -4,12 +4,15 @@
 import { produce } from 'immer';
 import { expect } from 'vitest';
 import { type Action, enabled, next } from '../model/actions.js';
+import { CONFIGS, type Config } from '../model/config.js';
 import { tlbSlot } from '../model/hardware.js';
 import { findVariant } from '../model/registry.js';
 import type { Pte, State, TlbEntry } from '../model/state.js';
 import type { Variant } from '../model/variant.js';
-import type { Step } from '../properties/invariants.js';
+import { findInvariant, type Step } from '../properties/invariants.js';
 import { main } from '../src/cli.js';
+import type { RaceReportInput } from '../src/report.js';
+import { replay } from '../src/trace.js';
 
 // ---------------------------------------------------------------------------------------
 // Variants and stepping
@@ -82,6 +85,43 @@ export const shrink = (task: number, mm: number, vpages: number[]): Action => ({
   mm,
   vpages,
 });
+
+// ---------------------------------------------------------------------------------------
+// A counterexample for the report, trace and timeline tests
+
+/**
+ * migrate-batched-wrong-copy-before-flush on small: CPU 1 stores 2 through its stale entry
+ * after the copy, and the remap loses it (noLostWrite at step 7).
+ */
+export const copyBeforeFlush: readonly Action[] = [
+  store(1, 0, 1),
+  migrate(0, 0, [0]),
+  kstep(0),
+  kstep(0),
+  store(1, 0, 2),
+  kstep(0),
+  kstep(0),
+];
+
+/** The race report input for `actions`, which must break `invariantId`, as the random engine reports it (seed 1). */
+export function reportInput(
+  v: Variant = variant('migrate-batched-wrong-copy-before-flush'),
+  invariantId = 'noLostWrite',
+  actions: readonly Action[] = copyBeforeFlush,
+  config: Config = CONFIGS.small,
+): RaceReportInput {
+  const invariant = findInvariant(invariantId)!;
+  const r = replay(v, config, actions, { invariants: [invariant] });
+  return {
+    variant: v,
+    config,
+    invariant,
+    witness: r.violation!.witness,
+    trace: r.trace,
+    engine: 'random (fast-check)',
+    seed: 1,
+  };
+}
 
 // ---------------------------------------------------------------------------------------
 // Immer edits of a state

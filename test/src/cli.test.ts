@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
-import { findVariant, VARIANTS } from '../../model/registry.js';
-import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
+import { VARIANTS } from '../../model/registry.js';
+import { INVARIANTS } from '../../properties/invariants.js';
 import type { CheckDocument } from '../../src/check.js';
-import { replay } from '../../src/trace.js';
 import { formatTraceDocument, traceDocument } from '../../src/trace-file.js';
-import { runCli } from '../support.js';
+import { reportInput, runCli } from '../support.js';
 
 describe('shootdown list', () => {
   it('--json lists every protocol, invariant and config with expected verdicts', async () => {
@@ -274,33 +273,7 @@ const traceDir = mkdtempSync(join(tmpdir(), 'shootdown-cli-'));
 const traceFile = join(traceDir, 'copy-before-flush.json');
 const brokenTraceFile = join(traceDir, 'cut.json');
 {
-  const v = findVariant('migrate-batched-wrong-copy-before-flush')!;
-  const invariant = findInvariant('noLostWrite')!;
-  const k = { op: 'kernelStep', task: 0 } as const;
-  const r = replay(
-    v,
-    CONFIGS.small,
-    [
-      { op: 'store', cpu: 1, vpage: 0, value: 1 },
-      { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] },
-      k,
-      k,
-      { op: 'store', cpu: 1, vpage: 0, value: 2 },
-      k,
-      k,
-    ],
-    { invariants: [invariant] },
-  );
-  const text = formatTraceDocument(
-    traceDocument({
-      variant: v,
-      config: CONFIGS.small,
-      invariant,
-      witness: r.violation!.witness,
-      trace: r.trace,
-      engine: 'random (fast-check)',
-    }),
-  );
+  const text = formatTraceDocument(traceDocument(reportInput()));
   writeFileSync(traceFile, text);
   writeFileSync(brokenTraceFile, text.slice(0, text.length / 2));
 }

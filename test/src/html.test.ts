@@ -8,41 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Action } from '../../model/actions.js';
-import { CONFIGS } from '../../model/config.js';
-import { findVariant } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
-import { findInvariant } from '../../properties/invariants.js';
 import { formatHtmlTimeline } from '../../src/html.js';
 import type { RaceReportInput } from '../../src/report.js';
-import { replay } from '../../src/trace.js';
+import { copyBeforeFlush, reportInput, variant } from '../support.js';
 
-const k = { op: 'kernelStep', task: 0 } as const;
-const copyBeforeFlush: Action[] = [
-  { op: 'store', cpu: 1, vpage: 0, value: 1 },
-  { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] },
-  k,
-  k,
-  { op: 'store', cpu: 1, vpage: 0, value: 2 },
-  k,
-  k,
-];
-
-function inputOf(
-  variant: Variant = findVariant('migrate-batched-wrong-copy-before-flush')!,
-): RaceReportInput {
-  const invariant = findInvariant('noLostWrite')!;
-  const r = replay(variant, CONFIGS.small, copyBeforeFlush, { invariants: [invariant] });
-  return {
-    variant,
-    config: CONFIGS.small,
-    invariant,
-    witness: r.violation!.witness,
-    trace: r.trace,
-    engine: 'random (fast-check)',
-    seed: 1,
-  };
-}
+const inputOf = (v: Variant = variant('migrate-batched-wrong-copy-before-flush')): RaceReportInput =>
+  reportInput(v);
 
 describe('html timeline', () => {
   const input = inputOf();
@@ -71,7 +43,7 @@ describe('html timeline', () => {
 
   it('escapes what it is given, in the page and in the embedded data', () => {
     const evil = inputOf({
-      ...findVariant('migrate-batched-wrong-copy-before-flush')!,
+      ...variant('migrate-batched-wrong-copy-before-flush'),
       title: 'x <script>alert(1)</script>',
     });
     const page = formatHtmlTimeline({

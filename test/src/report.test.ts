@@ -4,40 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
-import { findVariant } from '../../model/registry.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { checkVariant } from '../../src/check.js';
 import { formatRaceReport } from '../../src/report.js';
-import { replay } from '../../src/trace.js';
+import { copyBeforeFlush, reportInput, variant } from '../support.js';
 
 const k = { op: 'kernelStep', task: 0 } as const;
 const ESC = String.fromCharCode(27);
-const copyBeforeFlush: Action[] = [
-  { op: 'store', cpu: 1, vpage: 0, value: 1 },
-  { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] },
-  k,
-  k,
-  { op: 'store', cpu: 1, vpage: 0, value: 2 },
-  k,
-  k,
-];
 
-function reportOf(variantId: string, invariantId: string, actions: Action[], color = false) {
-  const variant = findVariant(variantId)!;
-  const invariant = findInvariant(invariantId)!;
-  const r = replay(variant, CONFIGS.small, actions, { invariants: [invariant] });
-  return formatRaceReport(
-    {
-      variant,
-      config: CONFIGS.small,
-      invariant,
-      witness: r.violation!.witness,
-      trace: r.trace,
-      engine: 'random (fast-check)',
-      seed: 1,
-    },
-    { color },
-  );
+function reportOf(variantId: string, invariantId: string, actions: readonly Action[], color = false) {
+  return formatRaceReport(reportInput(variant(variantId), invariantId, actions), { color });
 }
 
 describe('race report', () => {
@@ -99,8 +75,7 @@ describe('race report', () => {
   });
 
   it('the replay line reproduces the violation through the engine', () => {
-    const variant = findVariant('migrate-batched-wrong-copy-before-flush')!;
-    const r = checkVariant(variant, {
+    const r = checkVariant(variant('migrate-batched-wrong-copy-before-flush'), {
       config: CONFIGS.small,
       runs: 2000,
       seed: 1,

@@ -6,11 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Action } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
 import { findInvariant } from '../../properties/invariants.js';
-import type { RaceReportInput } from '../../src/report.js';
-import { replay } from '../../src/trace.js';
 import {
   formatTraceDocument,
   parseTraceDocument,
@@ -19,33 +16,7 @@ import {
   TraceFileError,
   traceDocument,
 } from '../../src/trace-file.js';
-import { kstep, migrate, runCli, store, variant } from '../support.js';
-
-// migrate-batched-wrong-copy-before-flush loses the store of step 5 (report.test's snapshot).
-const copyBeforeFlush: Action[] = [
-  store(1, 0, 1),
-  migrate(0, 0, [0]),
-  kstep(0),
-  kstep(0),
-  store(1, 0, 2),
-  kstep(0),
-  kstep(0),
-];
-
-function reportInput(): RaceReportInput {
-  const v = variant('migrate-batched-wrong-copy-before-flush');
-  const invariant = findInvariant('noLostWrite')!;
-  const r = replay(v, CONFIGS.small, copyBeforeFlush, { invariants: [invariant] });
-  return {
-    variant: v,
-    config: CONFIGS.small,
-    invariant,
-    witness: r.violation!.witness,
-    trace: r.trace,
-    engine: 'random (fast-check)',
-    seed: 1,
-  };
-}
+import { copyBeforeFlush, reportInput, runCli, variant } from '../support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shootdown-trace-'));
 const text = formatTraceDocument(traceDocument(reportInput()));

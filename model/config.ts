@@ -248,6 +248,11 @@ export const CONFIGS = {
     syscalls: ['mprotect', 'munmap', 'madvise', 'mmap'],
     syscallTasks: [1],
   }),
+  'tiny-zap': withCaller(
+    'tiny-zap',
+    'tiny-syscalls without mprotect: only the calls that zap a PTE (munmap, madvise(MADV_DONTNEED)) race with the migration; before v6.0 mprotect() flushed whenever it changed any PTE, a migration entry included, so it did not race with migrate_vma.',
+    ['munmap', 'madvise', 'mmap'],
+  ),
   'tiny-migrc': withCaller(
     'tiny-migrc',
     'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',

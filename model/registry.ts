@@ -7,6 +7,8 @@ import { batchCopyCopyFirst } from './variants/batch-copy-copy-first.js';
 import { migrateBatched } from './variants/migrate-batched.js';
 import { migrateBatchedWrongCopyBeforeFlush } from './variants/migrate-batched-wrong-copy-before-flush.js';
 import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-wrong-remap-before-flush.js';
+import { migrateVma } from './variants/migrate-vma.js';
+import { migrateVmaV519 } from './variants/migrate-vma-v5.19-flush-after-unlock.js';
 import { migrc } from './variants/migrc.js';
 import { migrcFixed } from './variants/migrc-fixed.js';
 import { migrcWrongDeferWritable } from './variants/migrc-wrong-defer-writable.js';
@@ -41,6 +43,8 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatchedDirtyArm64V66,
   reclaimBatchedDirtyGenerations,
   reclaimBatchedDirtyFlagRace,
+  migrateVma,
+  migrateVmaV519,
   migrc,
   migrcFixed,
   migrcWrongFreeSrcEarly,

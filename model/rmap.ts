@@ -21,6 +21,7 @@ export function set_tlb_ubc_flush_pending(
   mm: number,
   writable: boolean,
   readOnly = false,
+  marksMm = true,
 ): void {
   // migrc patch 1/3: a read-only entry's flush goes to tlb_ubc_nowr, for migrc to claim.
   const t = d.tasks[task]!;
@@ -34,6 +35,7 @@ export function set_tlb_ubc_flush_pending(
   };
   if (readOnly) t.tlb_ubc_nowr = pending;
   else t.tlb_ubc = pending;
+  if (!marksMm) return;
   d.mms[mm]!.tlb_flush_batched = true;
   // atomic_inc(&mm->tlb_flush_batched): a flush_tlb_batched_pending() between its flush and
   // its cmpxchg now expects a value that is gone.
@@ -84,7 +86,7 @@ export function unmapOne(
     else {
       // migrc keeps read-only entries apart (or, if it defers writable ones too, every entry).
       const apart = migrc !== null && leave === 'migration' && (!writable || !migrc.readOnlyOnly);
-      set_tlb_ubc_flush_pending(d, task, mm, dirty, apart);
+      set_tlb_ubc_flush_pending(d, task, mm, dirty, apart, job.setsTlbFlushBatched !== false);
     }
   } else {
     // ptep_clear_flush()

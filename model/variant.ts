@@ -41,6 +41,13 @@ export interface JobPolicy {
   readonly batchFlush: boolean;
   /** Defer entries whose PTE was dirty as well; if false they are flushed at once (2015). */
   readonly deferDirty: boolean;
+  /**
+   * A deferral sets mm->tlb_flush_batched (set_tlb_ubc_flush_pending()), so a system call's
+   * flush_tlb_batched_pending() flushes for it. false: the flush owed is the job's alone,
+   * issued after the PTL is dropped, as migrate_vma_collect_pmd() did before 60bae7370896.
+   * Default true.
+   */
+  readonly setsTlbFlushBatched?: boolean;
   /** The order of the batch's steps. */
   readonly program: readonly Phase[];
 }
@@ -216,6 +223,8 @@ export function jobPolicyProblem(job: unknown): string | null {
   const j = job as Partial<JobPolicy>;
   if (typeof j.batchFlush !== 'boolean' || typeof j.deferDirty !== 'boolean')
     return 'a job policy needs batchFlush and deferDirty (true or false)';
+  if (j.setsTlbFlushBatched !== undefined && typeof j.setsTlbFlushBatched !== 'boolean')
+    return 'setsTlbFlushBatched must be true or false';
   if (!Array.isArray(j.program) || j.program.length === 0) return 'a job policy needs a non-empty program';
   for (const phase of j.program as unknown[]) {
     if (typeof phase !== 'object' || phase === null)

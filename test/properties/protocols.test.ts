@@ -11,7 +11,7 @@ const RECORDED_RUNS = 1000;
 const correct = VARIANTS.filter((v) => v.violates.length === 0);
 
 describe('correct protocols', () => {
-  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched, reclaim-batched-dirty-arm64, reclaim-batched-dirty-batched-generations, migrc-fixed and batch-copy-copy-first', () => {
+  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched, reclaim-batched-dirty-arm64, reclaim-batched-dirty-batched-generations, migrate-vma, migrc-fixed and batch-copy-copy-first', () => {
     expect(correct.map((v) => v.id)).toEqual([
       'sync',
       'reclaim-batched',
@@ -19,6 +19,7 @@ describe('correct protocols', () => {
       'migrate-batched',
       'reclaim-batched-dirty-arm64',
       'reclaim-batched-dirty-batched-generations',
+      'migrate-vma',
       'migrc-fixed',
       'batch-copy-copy-first',
     ]);

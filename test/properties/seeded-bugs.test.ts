@@ -48,6 +48,11 @@ const SHORTEST: Record<string, Record<string, number>> = {
     noLostWrite: 8,
   },
   'reclaim-batched-dirty-batched-flag-race': { noAccessAfterRevoke: 11 },
+  'migrate-vma-v5.19-flush-after-unlock': {
+    noAccessAfterRevoke: 8,
+    loadsSeeLastStore: 7,
+    noLostWrite: 8,
+  },
   'reclaim-batched-dirty-arm64-v6.6-dsb-batched-pending': {
     noAccessAfterRevoke: 7,
     loadsSeeLastStore: 7,

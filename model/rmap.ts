@@ -14,14 +14,18 @@ export function should_defer_flush(s: State, job: JobPolicy, task: number, mm: n
   return job.batchFlush && (s.mms[mm]!.mm_cpumask & ~bit(s.tasks[task]!.cpu)) !== 0;
 }
 
-/** set_tlb_ubc_flush_pending(): remember which CPUs must flush before the batch is done. */
+/**
+ * set_tlb_ubc_flush_pending(): remember which CPUs must flush before the batch is done.
+ * `readOnly`: the entry goes to migrc's tlb_ubc_nowr. `marksMm`: announce the flush in
+ * mm->tlb_flush_batched (JobPolicy.setsTlbFlushBatched).
+ */
 export function set_tlb_ubc_flush_pending(
   d: Draft<State>,
   task: number,
   mm: number,
   writable: boolean,
-  readOnly = false,
-  marksMm = true,
+  readOnly: boolean,
+  marksMm: boolean,
 ): void {
   // migrc patch 1/3: a read-only entry's flush goes to tlb_ubc_nowr, for migrc to claim.
   const t = d.tasks[task]!;
@@ -56,7 +60,7 @@ export function try_to_unmap_flush(d: Draft<State>, task: number, broadcast = fa
 }
 
 /** try_to_unmap_flush_dirty(): flush only if a deferred entry may be writable. */
-export function try_to_unmap_flush_dirty(d: Draft<State>, task: number, broadcast = false): void {
+export function try_to_unmap_flush_dirty(d: Draft<State>, task: number, broadcast: boolean): void {
   if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, task, broadcast);
 }
 
@@ -109,7 +113,7 @@ export function unmapOne(
  * mm->tlb_flush_batched in one step, unless the policy opens the window between them.
  */
 export function flush_tlb_batched_pending(d: Draft<State>, arch: Arch, cpu: number, mm: number): void {
-  if (!d.mms[mm]!.tlb_flush_batched) return;
+  // reads mm->tlb_flush_batched and flushes only if it is set
   batchedPendingFlush(d, arch, cpu, mm);
   d.mms[mm]!.tlb_flush_batched = false;
 }

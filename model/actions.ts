@@ -299,7 +299,7 @@ function startBatch(
   });
   startJob(d, policy, task, job, folios);
   // migrc_req_start(): migrc applies to migration only (NUMA balancing, demotion).
-  if (job === 'migrate' && policy.migrc !== null && d.tasks[task]!.job === 'migrate')
+  if (policy.migrc !== null && d.tasks[task]!.job === 'migrate')
     migrc_req_start(d, task);
 }
 

@@ -180,3 +180,58 @@ describe('a migration batch', () => {
     expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: src });
   });
 });
+
+describe('migrc gives back what it holds only when nothing is free', () => {
+  const m = variant('migrc');
+  const held = finalState(m, initialState(CONFIGS['tiny-migrc']), migrcHoldsSource);
+
+  it('a migration started with a frame free leaves the held source alone', () => {
+    expect(held.freeList.length).toBeGreaterThan(0);
+    const started = next(m, held, migrate(0, 0, [0]));
+    expect(started.migrc.reqs).toEqual(held.migrc.reqs);
+    expect(started.tasks[0]!.mreq).not.toBeNull();
+  });
+
+  it('so does a fault with a frame free', () => {
+    // p0 paged out and its frame reused
+    const out = produce(held, (d) => {
+      const dst = (d.mms[0]!.pte[0] as { frame: number }).frame;
+      d.mms[0]!.pte[0] = { kind: 'none' };
+      d.frames[dst]!.owner = { kind: 'file', file: 0, index: dst };
+      for (const c of d.cpus) c.tlb.fill(null);
+    });
+    const after = next(m, out, store(1, 0, 1));
+    expect(after.migrc.reqs).toEqual(held.migrc.reqs);
+    expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: held.freeList[0] });
+  });
+
+  it('reclaim builds no request', () => {
+    expect(next(m, held, { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] }).tasks[0]!.mreq).toBeNull();
+  });
+});
+
+describe('other guards', () => {
+  it('a context switch on a CPU that exists', () => {
+    expect(enabled(v, world, { op: 'flush_tlb_local', cpu: 1 })).toBe(true);
+    expect(enabled(v, world, { op: 'flush_tlb_local', cpu: 2 })).toBe(false);
+  });
+
+  it('no reclaim in a protocol that only migrates', () => {
+    const vma = variant('migrate-vma');
+    expect(enabled(vma, world, { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] })).toBe(false);
+    expect(enabled(vma, world, migrate(0, 0, [0]))).toBe(true);
+  });
+
+  it('a copy fails only for a task that exists', () => {
+    expect(enabled(variant('batch-copy'), world, { op: 'copyFails', task: 9 })).toBe(false);
+  });
+
+  it('next() refuses an access the VMA forbids', () => {
+    const forbidden = produce(world, (d) => {
+      d.mms[0]!.vma[0] = 'none';
+      d.mms[0]!.pte[0] = { kind: 'none' };
+    });
+    expect(enabled(v, forbidden, store(0, 0, 1))).toBe(false);
+    expect(() => next(v, forbidden, store(0, 0, 1))).toThrow(/disabled access/);
+  });
+});

@@ -299,8 +299,7 @@ function startBatch(
   });
   startJob(d, policy, task, job, folios);
   // migrc_req_start(): migrc applies to migration only (NUMA balancing, demotion).
-  if (policy.migrc !== null && d.tasks[task]!.job === 'migrate')
-    migrc_req_start(d, task);
+  if (policy.migrc !== null && d.tasks[task]!.job === 'migrate') migrc_req_start(d, task);
 }
 
 /** The update as an immer recipe: it mutates a draft, so any engine can apply it to its own copy. */

@@ -38,6 +38,10 @@ describe('try_to_unmap_one()', () => {
   it('leaves a PTE it no longer finds src behind untouched: zapped, or mapping another frame', () => {
     const zapped = withPte(tiny, 0, 0, { kind: 'none' });
     expect(recipe(zapped, (d) => unmapOne(d, deferring, 0, folio, 'none'))).toEqual(zapped);
+    // a migration entry for src is not a mapping try_to_unmap() walks to (isolation keeps a
+    // second batch off the folio; this is the walk's own rule)
+    const entry = withPte(tiny, 0, 0, { kind: 'migration', frame: 0, writable: true, dirty: false });
+    expect(recipe(entry, (d) => unmapOne(d, deferring, 0, folio, 'none'))).toEqual(entry);
     const other = withPte(tiny, 0, 0, present(2));
     expect(recipe(other, (d) => unmapOne(d, deferring, 0, folio, 'migration'))).toEqual(other);
   });

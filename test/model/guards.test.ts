@@ -235,3 +235,36 @@ describe('other guards', () => {
     expect(() => next(v, forbidden, store(0, 0, 1))).toThrow(/disabled access/);
   });
 });
+
+describe('migrc and frame 0', () => {
+  const m = variant('migrc');
+  const held = finalState(m, initialState(CONFIGS['tiny-migrc']), migrcHoldsSource);
+  // The same holding, with frame 0 as the one free frame and frame 2 the source migrc holds:
+  // frame 0 is a frame like any other, not a sign that none is free.
+  const zeroFree = produce(held, (d) => {
+    const src = d.migrc.reqs[0]!.srcs[0]!;
+    const spare = d.freeList[0]!;
+    [d.frames[src], d.frames[spare]] = [d.frames[spare]!, d.frames[src]!];
+    d.migrc.reqs[0]!.srcs[0] = spare;
+    d.freeList = [src];
+  });
+
+  it('a migration that can have frame 0 leaves the held source alone', () => {
+    expect(zeroFree.freeList).toEqual([0]);
+    const started = next(m, zeroFree, migrate(0, 0, [0]));
+    expect(started.migrc.reqs).toEqual(zeroFree.migrc.reqs);
+    expect(started.tasks[0]!.folios[0]!.dst).toBe(0);
+  });
+
+  it('so does a fault that can have frame 0', () => {
+    const out = produce(zeroFree, (d) => {
+      const dst = (d.mms[0]!.pte[0] as { frame: number }).frame;
+      d.mms[0]!.pte[0] = { kind: 'none' };
+      d.frames[dst]!.owner = { kind: 'file', file: 0, index: dst };
+      for (const c of d.cpus) c.tlb.fill(null);
+    });
+    const after = next(m, out, store(1, 0, 1));
+    expect(after.migrc.reqs).toEqual(zeroFree.migrc.reqs);
+    expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
+  });
+});

@@ -8,26 +8,12 @@ import { CONFIGS } from '../../model/config.js';
 import { _move_to_new_folio_prep, move_to_new_folio, remove_migration_ptes } from '../../model/migrate.js';
 import { type BatchFolio, initialState, type Pte, type State } from '../../model/state.js';
 import { free_unref_folios, pageout } from '../../model/vmscan.js';
-import { none, present } from '../support.js';
+import { none, ownFrame, present } from '../support.js';
 
 /** tiny: page 0 in frame 0 holding 1; a batch took an extra reference; frame 2 is its dst. */
 const tiny = (): State =>
-  produce(initialState(CONFIGS.tiny), (d) => {
-    d.frames[0] = {
-      owner: { kind: 'anon', mm: 0, vpage: 0 },
-      data: 1,
-      refcount: 2,
-      dirty: true,
-      migrc: false,
-    };
-    d.frames[2] = {
-      owner: { kind: 'anon', mm: 0, vpage: 0 },
-      data: 0,
-      refcount: 1,
-      dirty: false,
-      migrc: false,
-    };
-    d.freeList = d.freeList.filter((f) => f !== 2);
+  produce(ownFrame(ownFrame(initialState(CONFIGS.tiny), 0, 0, 0, 1), 2, 0, 0, 0), (d) => {
+    d.frames[0] = { ...d.frames[0]!, refcount: 2, dirty: true };
   });
 const folio: BatchFolio = { mm: 0, vpage: 0, src: 0, dst: 2 };
 const apply = (s: State, op: (d: Draft<State>) => void): State => produce(s, op);

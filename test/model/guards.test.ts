@@ -133,18 +133,38 @@ describe('a kernel write through the direct map', () => {
   });
 });
 
-describe('a migration batch', () => {
+describe('migration and faults under migrc', () => {
   const m = variant('migrc');
-  const tinyMigrc = initialState(CONFIGS['tiny-migrc']);
+  // migrc holds p0's source for CPU 0; p0 is mapped to its dst, and one frame is free
+  const held = finalState(m, initialState(CONFIGS['tiny-migrc']), migrcHoldsSource);
+  /** `s` with every free frame handed to another user. */
+  const noneFree = (s: State): State =>
+    finalState(
+      m,
+      s,
+      s.freeList.map((frame): Action => ({ op: 'reuseFrame', frame })),
+    );
+  /** `s` with p0 paged out and its frame reused, and no TLB entry left for it. */
+  const pagedOut = (s: State): State =>
+    produce(s, (d) => {
+      const dst = (d.mms[0]!.pte[0] as { frame: number }).frame;
+      d.mms[0]!.pte[0] = { kind: 'none' };
+      d.frames[dst]!.owner = { kind: 'file', file: 0, index: dst };
+      for (const c of d.cpus) c.tlb.fill(null);
+    });
+  // The same holding, with frame 0 as the one free frame and frame 2 the source migrc holds:
+  // frame 0 is a frame like any other, not a sign that none is free.
+  const zeroFree = produce(held, (d) => {
+    const src = d.migrc.reqs[0]!.srcs[0]!;
+    const spare = d.freeList[0]!;
+    [d.frames[src], d.frames[spare]] = [d.frames[spare]!, d.frames[src]!];
+    d.migrc.reqs[0]!.srcs[0] = spare;
+    d.freeList = [src];
+  });
 
   it('counts the frames migrc holds as free, and frees them to start', () => {
-    const held = finalState(m, tinyMigrc, migrcHoldsSource);
     // p0's dst, its source migrc holds, and the last free frame handed to another user
-    const full = finalState(
-      m,
-      held,
-      held.freeList.map((frame): Action => ({ op: 'reuseFrame', frame })),
-    );
+    const full = noneFree(held);
     expect(full.freeList).toEqual([]);
     expect(held.migrc.reqs).toHaveLength(1);
     expect(enabled(m, full, migrate(0, 0, [0]))).toBe(true);
@@ -159,31 +179,14 @@ describe('a migration batch', () => {
   });
 
   it('a fault with no free frame takes one back from migrc', () => {
-    const held = finalState(m, tinyMigrc, migrcHoldsSource);
     const src = held.migrc.reqs[0]!.srcs[0]!;
-    // p0 paged out and its frame reused, every free frame taken: the swap-in must come from
-    // what migrc holds
-    const full = finalState(
-      m,
-      held,
-      held.freeList.map((frame): Action => ({ op: 'reuseFrame', frame })),
-    );
-    const out = produce(full, (d) => {
-      const dst = (d.mms[0]!.pte[0] as { frame: number }).frame;
-      d.mms[0]!.pte[0] = { kind: 'none' };
-      d.frames[dst]!.owner = { kind: 'file', file: 0, index: dst };
-      for (const c of d.cpus) c.tlb.fill(null);
-    });
+    // every free frame taken: the swap-in must come from what migrc holds
+    const out = pagedOut(noneFree(held));
     expect(out.freeList).toEqual([]);
     const after = next(m, out, store(1, 0, 1));
     expect(after.migrc.reqs).toEqual([]);
     expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: src });
   });
-});
-
-describe('migrc gives back what it holds only when nothing is free', () => {
-  const m = variant('migrc');
-  const held = finalState(m, initialState(CONFIGS['tiny-migrc']), migrcHoldsSource);
 
   it('a migration started with a frame free leaves the held source alone', () => {
     expect(held.freeList.length).toBeGreaterThan(0);
@@ -193,20 +196,26 @@ describe('migrc gives back what it holds only when nothing is free', () => {
   });
 
   it('so does a fault with a frame free', () => {
-    // p0 paged out and its frame reused
-    const out = produce(held, (d) => {
-      const dst = (d.mms[0]!.pte[0] as { frame: number }).frame;
-      d.mms[0]!.pte[0] = { kind: 'none' };
-      d.frames[dst]!.owner = { kind: 'file', file: 0, index: dst };
-      for (const c of d.cpus) c.tlb.fill(null);
-    });
-    const after = next(m, out, store(1, 0, 1));
+    const after = next(m, pagedOut(held), store(1, 0, 1));
     expect(after.migrc.reqs).toEqual(held.migrc.reqs);
     expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: held.freeList[0] });
   });
 
   it('reclaim builds no request', () => {
     expect(next(m, held, { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] }).tasks[0]!.mreq).toBeNull();
+  });
+
+  it('a migration that can have frame 0 leaves the held source alone', () => {
+    expect(zeroFree.freeList).toEqual([0]);
+    const started = next(m, zeroFree, migrate(0, 0, [0]));
+    expect(started.migrc.reqs).toEqual(zeroFree.migrc.reqs);
+    expect(started.tasks[0]!.folios[0]!.dst).toBe(0);
+  });
+
+  it('so does a fault that can have frame 0', () => {
+    const after = next(m, pagedOut(zeroFree), store(1, 0, 1));
+    expect(after.migrc.reqs).toEqual(zeroFree.migrc.reqs);
+    expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
   });
 });
 
@@ -233,38 +242,5 @@ describe('other guards', () => {
     });
     expect(enabled(v, forbidden, store(0, 0, 1))).toBe(false);
     expect(() => next(v, forbidden, store(0, 0, 1))).toThrow(/disabled access/);
-  });
-});
-
-describe('migrc and frame 0', () => {
-  const m = variant('migrc');
-  const held = finalState(m, initialState(CONFIGS['tiny-migrc']), migrcHoldsSource);
-  // The same holding, with frame 0 as the one free frame and frame 2 the source migrc holds:
-  // frame 0 is a frame like any other, not a sign that none is free.
-  const zeroFree = produce(held, (d) => {
-    const src = d.migrc.reqs[0]!.srcs[0]!;
-    const spare = d.freeList[0]!;
-    [d.frames[src], d.frames[spare]] = [d.frames[spare]!, d.frames[src]!];
-    d.migrc.reqs[0]!.srcs[0] = spare;
-    d.freeList = [src];
-  });
-
-  it('a migration that can have frame 0 leaves the held source alone', () => {
-    expect(zeroFree.freeList).toEqual([0]);
-    const started = next(m, zeroFree, migrate(0, 0, [0]));
-    expect(started.migrc.reqs).toEqual(zeroFree.migrc.reqs);
-    expect(started.tasks[0]!.folios[0]!.dst).toBe(0);
-  });
-
-  it('so does a fault that can have frame 0', () => {
-    const out = produce(zeroFree, (d) => {
-      const dst = (d.mms[0]!.pte[0] as { frame: number }).frame;
-      d.mms[0]!.pte[0] = { kind: 'none' };
-      d.frames[dst]!.owner = { kind: 'file', file: 0, index: dst };
-      for (const c of d.cpus) c.tlb.fill(null);
-    });
-    const after = next(m, out, store(1, 0, 1));
-    expect(after.migrc.reqs).toEqual(zeroFree.migrc.reqs);
-    expect(after.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
   });
 });

@@ -31,6 +31,8 @@ const deferring: JobPolicy = {
   program: [{ once: 'try_to_unmap_flush' }],
 };
 const migrc: MigrcPolicy = variant('migrc').policy.migrc!;
+// CPU 1 caches p0; task 0 (on CPU 0) has deferred the flush for CPUs 0 and 1
+const cached = withTlb(withFlushPending(tiny, 0, 0b11), 1, 0, 0, clean(0));
 
 describe('try_to_unmap_one()', () => {
   const folio = { mm: 0, vpage: 0, src: 0, dst: -1 };
@@ -103,8 +105,6 @@ describe('set_tlb_ubc_flush_pending()', () => {
 });
 
 describe('try_to_unmap_flush_dirty()', () => {
-  const cached = withTlb(withFlushPending(tiny, 0, 0b11), 1, 0, 0, clean(0));
-
   it('does not flush when no deferred entry may be writable', () => {
     const after = recipe(cached, (d) => try_to_unmap_flush_dirty(d, 0, false));
     expect(tlbLookup(after, 1, 0, 0)).toEqual(clean(0));
@@ -122,8 +122,6 @@ describe('try_to_unmap_flush_dirty()', () => {
 });
 
 describe('flush_tlb_batched_pending()', () => {
-  // CPU 1 caches p0; reclaim's task 0 (on CPU 0) has deferred the flush for CPUs 0 and 1
-  const cached = withTlb(withFlushPending(tiny, 0, 0b11), 1, 0, 0, clean(0));
   const announced = recipe(cached, (d) => {
     d.mms[0]!.tlb_flush_batched = true;
   });

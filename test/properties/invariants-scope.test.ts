@@ -19,7 +19,18 @@ import {
   noLostWrite,
   noStaleWritableTlbAfterRemap,
 } from '../../properties/invariants.js';
-import { clean, dirtyEntry, load, none, present, readOnly, store, variant, withTlb } from '../support.js';
+import {
+  clean,
+  dirtyEntry,
+  load,
+  none,
+  ownFrame,
+  present,
+  readOnly,
+  store,
+  variant,
+  withTlb,
+} from '../support.js';
 
 const small = initialState(CONFIGS.small);
 
@@ -106,16 +117,10 @@ describe('noStaleWritableTlbAfterRemap', () => {
   });
 
   /** two-mms, mm 1's page 0 remapped from src frame 1 to dst frame 2. */
-  const remapped = produce(initialState(CONFIGS['two-mms']), (d) => {
+  const remapped = produce(ownFrame(initialState(CONFIGS['two-mms']), 2, 1, 0, 0), (d) => {
     d.tasks[0]!.job = 'migrate';
     d.tasks[0]!.folios = [{ mm: 1, vpage: 0, src: 1, dst: 2 }];
-    d.frames[2] = {
-      owner: { kind: 'anon', mm: 1, vpage: 0 },
-      data: 0,
-      refcount: 2,
-      dirty: false,
-      migrc: false,
-    };
+    d.frames[2]!.refcount = 2;
     d.mms[1]!.pte[0] = present(2);
   });
 

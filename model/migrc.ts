@@ -14,7 +14,7 @@ import { emptyTlbUbc } from './state.js';
 export interface MigrcPolicy {
   /** folio_get(src) in migrc_mark_folios(): the read copy outlives the batch. */
   readonly keepSrc: boolean;
-  /** migrc_cond2: only folios with no writable mapping; otherwise every deferred entry. */
+  /** migrc_cond2: only folios with no writable mapping (unmapOne() decides); otherwise every deferred entry. */
   readonly readOnlyOnly: boolean;
   /** do_wp_page() flushes the pending requests before a PG_migrc folio becomes writable. */
   readonly wpFaultFlush: boolean;
@@ -89,19 +89,17 @@ export function migrc_req_start(d: Draft<State>, task: number): void {
 }
 
 /**
- * Right after try_to_migrate_one(): a folio with no writable mapping, some read-only one
- * deferred, and not already under migrc is marked (src and dst PG_migrc, src referenced)
- * and its read-only flush moves to the request; any other folio's read-only flush folds
- * back into tlb_ubc (fold_ubc_nowr()).
+ * Right after try_to_migrate_one(): a folio with some read-only mapping deferred, and not
+ * already under migrc, is marked (src and dst PG_migrc, src referenced) and its read-only
+ * flush moves to the request; any other folio's read-only flush folds back into tlb_ubc
+ * (fold_ubc_nowr()). A folio mapped writable has nothing deferred here: unmapOne() put its
+ * flush in tlb_ubc (migrc_cond2), unless the policy defers writable mappings too.
  */
 export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number, folio: BatchFolio): void {
   const t = d.tasks[task]!;
-  const pte = d.mms[folio.mm]!.pte[folio.vpage]!;
-  const writable = pte.kind === 'migration' && pte.frame === folio.src && pte.writable;
   const mark =
     t.mreq !== null &&
     t.tlb_ubc_nowr.flush_required &&
-    (!p.readOnlyOnly || !writable) &&
     (!p.checkFlushPending || !mm_tlb_flush_pending(d as State, folio.mm, p.forkFlushPending)) &&
     !d.frames[folio.src]!.migrc;
   if (mark) {

@@ -169,7 +169,7 @@ export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu
     srcs.push(...r.srcs);
   }
   if (p.flushInFlight) for (const t of d.tasks) if (t.mreq !== null) mask |= t.mreq.cpumask;
-  if (srcs.length === 0 && !(p.flushInFlight && mask !== 0)) return;
+  // with nothing hung and nothing in flight, the mask is empty: no CPU is flushed, nothing freed
   flushTlbMulti(d, cpu, mask, { kind: 'all' });
   for (const f of srcs) folio_put(d, f);
   d.migrc.reqs = [];

@@ -137,6 +137,9 @@ describe('migrc_mark_folios()', () => {
     expect(mark(deferred(pending(0b10), nothing, false)).tasks[0]!.tlb_ubc.writable).toBe(false);
   });
 
+  it('folds nothing into nothing without raising a flush', () =>
+    expect(mark(deferred(nothing, nothing, false)).tasks[0]!.tlb_ubc).toEqual(nothing));
+
   it('does not mark a folio already under migrc (a second migration of a held dst)', () => {
     const held = recipe(deferred(pending(0b10)), (d) => {
       d.frames[0]!.migrc = true;
@@ -267,6 +270,20 @@ describe('migrc_try_flush_free_folios() and migrc_unpend_folio()', () => {
     expect(n.migrc.reqs).toEqual([]);
   });
 
+  it('flushes the CPUs of every request, not only the last', () => {
+    const two = recipe(held, (d) => {
+      d.frames[2] = { owner: { kind: 'unmapped' }, data: 0, refcount: 1, dirty: false, migrc: true };
+      d.freeList = [1];
+      d.migrc.reqs = [
+        { cpumask: 0b10, gen: 1, srcs: [0] },
+        { cpumask: 0b01, gen: 1, srcs: [2] },
+      ];
+    });
+    const n = tryFlush(two);
+    expect(n.cpus.map((c) => c.tlb[0])).toEqual([null, null]);
+    expect(n.freeList).toEqual([0, 1, 2]);
+  });
+
   it('skips a CPU whose last full flush read the request generation or a later one (arch_migrc_adj())', () => {
     const n = tryFlush(flushedSince(1, 1));
     expect(n.cpus[1]!.tlb[0]).toEqual(readOnly(0));
@@ -301,6 +318,16 @@ describe('migrc_try_flush_free_folios() and migrc_unpend_folio()', () => {
       expect(n.cpus[1]!.tlb[0]).toBeNull();
       expect(n.cpus[0]!.tlb[0]).toEqual(readOnly(0));
       expect(n.tasks[1]!.mreq).toEqual({ cpumask: 0b10, gen: 1, srcs: [] });
+    });
+
+    it('is left out of a v3 flush of the hung requests', () => {
+      const both = recipe(inFlight(0b10), (d) => {
+        d.migrc.reqs = [{ cpumask: 0b01, gen: 1, srcs: [0] }];
+      });
+      const n = tryFlush(both);
+      expect(n.cpus[0]!.tlb[0]).toBeNull();
+      expect(n.cpus[1]!.tlb[0]).toEqual(readOnly(0));
+      expect(tryFlush(both, covering).cpus[1]!.tlb[0]).toBeNull();
     });
 
     it('is left alone by v3, and there is nothing to flush while it has no CPU', () => {

@@ -174,6 +174,21 @@ describe('allActions()', () => {
       }
     });
 
+    it('a world that names caller tasks but no calls lets every task batch', () => {
+      // calls listed as none, or not listed at all
+      const { syscalls: _, ...unlisted } = every([]);
+      for (const quiet of [every([]), defineConfig(unlisted)]) {
+        expect(quiet.syscallTasks).toEqual([1]);
+        const actions = allActions(variant('migrate-batched'), quiet);
+        for (const task of [0, 1])
+          expect(
+            actions.filter((a) => a.op === 'migrate_pages' && a.task === task),
+            `task ${task}`,
+          ).toHaveLength(1);
+        expect(actions.some((a) => a.op === 'syscall')).toBe(false);
+      }
+    });
+
     it('none in a world without system calls', () => {
       const ops = new Set(allActions(variant('migrate-batched'), CONFIGS.small).map((a) => a.op));
       for (const op of ['syscall', 'write', 'mmap', 'flush_tlb_local'] as const)

@@ -345,5 +345,17 @@ describe('queries', () => {
         expect(pageLive(inCall(job), 0, 0), job).toBe(true);
       expect(pageLive(inCall('munmap', 1), 0, 0)).toBe(true);
     });
+
+    it('is false for each page of a range being discarded, and true for the pages outside it', () => {
+      // small: two pages; munmap() of p0 and p1, and then of p1 alone
+      const small = initialState(CONFIGS.small);
+      const unmapping = (vpages: number[]) =>
+        recipe(small, (d) => {
+          d.tasks[0]!.job = 'munmap';
+          d.tasks[0]!.folios = vpages.map((vpage) => ({ mm: 0, vpage, src: -1, dst: -1 }));
+        });
+      expect([0, 1].map((v) => pageLive(unmapping([0, 1]), 0, v))).toEqual([false, false]);
+      expect([0, 1].map((v) => pageLive(unmapping([1]), 0, v))).toEqual([true, false]);
+    });
   });
 });

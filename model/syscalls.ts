@@ -111,7 +111,6 @@ export function protAfter(job: Syscall, before: Prot): Prot {
       return 'rw';
     case 'fork':
     case 'madvise_free':
-      return before;
     case 'madvise_dontneed':
     case 'clear_refs':
       return before;
@@ -143,13 +142,12 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
   // clear_refs_pte_range() takes the PTL but does not call flush_tlb_batched_pending().
   if (t.job !== 'clear_refs') batchedPendingUnderPtl(d, policy, task, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
-  if (pte.kind === 'none') return;
   if (t.job === 'clear_refs') {
     if (pte.kind !== 'present' || !pte.writable) return;
     pte.writable = false;
     gatherFlush(d, task, mm);
   } else if (t.job === 'mprotect_ro') {
-    if (!pte.writable) return;
+    if (pte.kind === 'none' || !pte.writable) return;
     // A writable migration entry becomes a readable one; remove_migration_ptes() maps it read-only.
     pte.writable = false;
     if (pte.kind === 'present') gatherFlush(d, task, mm);

@@ -113,10 +113,10 @@ describe('the programs', () => {
   });
 
   it('protAfter(): the protection each call leaves', () => {
-    const after = (before: 'rw' | 'ro' | 'none') => SYSCALLS.map((call) => protAfter(call, before));
+    const leaves = (before: 'rw' | 'ro' | 'none') => SYSCALLS.map((call) => protAfter(call, before));
     // mprotect_ro, mprotect_rw, munmap, madvise_dontneed, clear_refs, mmap_fixed, fork, madvise_free
-    expect(after('rw')).toEqual(['ro', 'rw', 'none', 'rw', 'rw', 'rw', 'rw', 'rw']);
-    expect(after('ro')).toEqual(['ro', 'rw', 'none', 'ro', 'ro', 'rw', 'ro', 'ro']);
+    expect(leaves('rw')).toEqual(['ro', 'rw', 'none', 'rw', 'rw', 'rw', 'rw', 'rw']);
+    expect(leaves('ro')).toEqual(['ro', 'rw', 'none', 'ro', 'ro', 'rw', 'ro', 'ro']);
   });
 });
 
@@ -335,6 +335,22 @@ describe('zap_pte_range() and tlb_finish_mmu()', () => {
     expect(zap(calling('munmap', present(0, true, false))).frames[0]!.dirty).toBe(false);
   });
 
+  it('leaves the folios of another mm alone', () => {
+    const two = initialState(CONFIGS['two-mms']);
+    const theirs = two.frames.findIndex(
+      (f) => f.owner.kind === 'anon' && f.owner.mm === 1 && f.owner.vpage === 0,
+    );
+    const s = recipe(
+      recipe(two, (d) => {
+        d.tasks[0]!.job = 'munmap';
+        d.tasks[0]!.folios = [p0];
+      }),
+      (d) => zap_pte_range(d, policy, 0, p0),
+    );
+    expect(s.frames[theirs]!.owner).toEqual({ kind: 'anon', mm: 1, vpage: 0 });
+    expect(s.mms[1]!.pte[0]).toEqual(two.mms[1]!.pte[0]);
+  });
+
   it('with the PTE gone (reclaim holds the folio in the swap cache) gathers nothing, but the folio backs nothing now', () => {
     const s = zap(calling('munmap', none));
     expect(s.frames[0]!.owner).toEqual({ kind: 'unmapped' });
@@ -371,10 +387,14 @@ describe('the call starts and returns', () => {
       startSyscall(d, 'mprotect_rw', 0, [1]);
     });
     expect(promisedRo.ghost.promised[0]).toEqual(['rw', 'rw']);
-    const unmapping = recipe(world, (d) => {
-      startSyscall(d, 'munmap', 0, [1]);
-    });
-    expect(unmapping.ghost.promised[0]).toEqual(['rw', 'rw']);
+    // a permission revoked is promised only on return, whatever it was
+    for (const call of ['munmap', 'mprotect_ro'] as const) {
+      const unmapping = recipe(world, (d) => {
+        d.ghost.promised[0]![1] = 'ro';
+        startSyscall(d, call, 0, [1]);
+      });
+      expect(unmapping.ghost.promised[0], call).toEqual(['rw', 'ro']);
+    }
   });
 
   describe('syscall_return()', () => {

@@ -2,14 +2,14 @@
 // counterexamples, budgets, coverage, and agreement with the random engine.
 
 import type { Draft } from 'immer';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apply, next } from '../../model/actions.js';
 import { CONFIGS, defineConfig, worldConfig } from '../../model/config.js';
 import { enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
 import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
-import { checkVariant, disagreements } from '../../src/check.js';
+import { checkVariant, disagreements, type ProtocolVerdict } from '../../src/check.js';
 import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';
 import { replay } from '../../src/trace.js';
@@ -179,10 +179,16 @@ describe('budgets', () => {
 
 describe('the two engines agree in each variant’s exhaustive world (tiny, tiny-syscalls)', () => {
   const worldOf = (id: string) => worldConfig(variant(id).world, 'exhaustive');
-  const random = VARIANTS.map((v) => checkVariant(v, { config: worldOf(v.id), engine: 'random', seed: 1 }));
   // tiny-migrc has millions of states: bound it (an incomplete verdict never counts as a disagreement)
   const BUDGET = 300_000;
-  const exhaustive = VARIANTS.map((v) => checkVariant(v, { engine: 'exhaustive', maxStates: BUDGET }));
+  let random: ProtocolVerdict[] = [];
+  let exhaustive: ProtocolVerdict[] = [];
+  // Both engines on every protocol take minutes: run them once, when one of the tests below
+  // runs, not while vitest collects the file (which a `-t` filter of other tests also pays).
+  beforeAll(() => {
+    random = VARIANTS.map((v) => checkVariant(v, { config: worldOf(v.id), engine: 'random', seed: 1 }));
+    exhaustive = VARIANTS.map((v) => checkVariant(v, { engine: 'exhaustive', maxStates: BUDGET }));
+  }, 1_200_000);
   const randomVerdict = (protocol: string, invariant: string) =>
     random.find((r) => r.protocol === protocol)?.invariants.find((i) => i.invariant === invariant)?.verdict;
 

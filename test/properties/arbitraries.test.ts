@@ -46,6 +46,10 @@ describe('picks', () => {
     expect(counts.kernelStep).toBeUndefined(); // no task is busy in the initial state
   });
 
+  it('refuse an empty menu loudly rather than name no action', () => {
+    expect(() => resolvePick({ roll: 0, index: 0 }, [])).toThrow(/unreachable: roll past the total weight/);
+  });
+
   it('the menu is the universe filtered by the guard, in universe order', () => {
     const s = initialState(config);
     const universe = allActions(variant, config);

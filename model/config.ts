@@ -158,17 +158,10 @@ function withCaller(
 }
 
 const syscalls = defineConfig({
+  ...small,
   name: 'syscalls',
   why: 'small with mprotect, munmap, madvise and mmap made by a thread on CPU 1 while CPU 0 reclaims or migrates: where a deferred flush must be honoured by every system call (3ea277194daa).',
-  cpus: 2,
-  cpuMm: [0, 0],
-  mms: 1,
-  pages: 2,
-  frames: 4,
-  values: 2,
   taskCpus: [0, 1],
-  batch: 2,
-  ptesPerTable: 2,
   syscalls: ['mprotect', 'munmap', 'madvise', 'mmap'],
   syscallTasks: [1],
 });

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model/actions.js';
-import { CONFIGS, type Config, defineConfig, type SyscallOp } from '../../model/config.js';
+import { CONFIGS, type Config, defineConfig, SYSCALL_OPS, type SyscallOp } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
@@ -85,19 +85,9 @@ describe('allActions()', () => {
 
   describe('system calls', () => {
     // tiny's one CPU pair with the caller on task 1, every call there is
-    const every = (calls: readonly SyscallOp[], extra: Partial<Config> = {}) =>
-      defineConfig({ ...CONFIGS['tiny-syscalls'], name: 'every', syscalls: calls, ...extra });
-    const all = every([
-      'mprotect',
-      'munmap',
-      'madvise',
-      'mmap',
-      'clear_refs',
-      'mmap_fixed',
-      'fork',
-      'write',
-      'madvise_free',
-    ]);
+    const every = (calls: readonly SyscallOp[]) =>
+      defineConfig({ ...CONFIGS['tiny-syscalls'], name: 'every', syscalls: calls });
+    const all = every(SYSCALL_OPS);
 
     it('go to the caller only, one per call and range; the other task batches', () => {
       const actions = allActions(variant('migrate-batched'), all);

@@ -227,7 +227,8 @@ export function jobPolicyProblem(job: unknown): string | null {
     return 'setsTlbFlushBatched must be true or false';
   if (!Array.isArray(j.program) || j.program.length === 0) return 'a job policy needs a non-empty program';
   for (const phase of j.program as unknown[]) {
-    if (typeof phase !== 'object' || phase === null)
+    // A phase with neither key would pass the step check below: find() cannot report an undefined step.
+    if (typeof phase !== 'object' || phase === null || !('each' in phase || 'once' in phase))
       return 'each phase of a program is { each: [...] } or { once: ... }';
     const steps = 'each' in phase ? (phase as { each: unknown }).each : [(phase as { once?: unknown }).once];
     if (!Array.isArray(steps) || steps.length === 0) return 'an each phase needs at least one step';

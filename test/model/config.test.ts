@@ -2,7 +2,15 @@
 // line it gives (the CLI prints it for a bad --config file).
 
 import { describe, expect, it } from 'vitest';
-import { CONFIGS, type Config, configProblem, LIMITS } from '../../model/config.js';
+import {
+  CONFIGS,
+  type Config,
+  configProblem,
+  defineConfig,
+  LIMITS,
+  ptlOf,
+  worldConfig,
+} from '../../model/config.js';
 
 const small = CONFIGS.small;
 /** small with `change` applied: its problem, or null. */
@@ -90,5 +98,31 @@ describe('configProblem()', () => {
     expect(problem({ ...two, syscallTasks: [0, 1] })).toBeNull();
     expect(problem({ ...two, syscallTasks: [2] })).toBe('syscallTasks entries must be tasks from 0 to 1');
     expect(problem({ ...two, syscallTasks: [-1] })).toBe('syscallTasks entries must be tasks from 0 to 1');
+    // Every entry, not just one of them.
+    expect(problem({ ...two, syscallTasks: [0, 2] })).toBe('syscallTasks entries must be tasks from 0 to 1');
+  });
+});
+
+describe('defineConfig(), ptlOf() and worldConfig()', () => {
+  it('defineConfig() returns a usable config and throws the first problem of a bad one, named', () => {
+    expect(defineConfig(small)).toBe(small);
+    expect(() => defineConfig({ ...small, cpus: 0 })).toThrow(
+      'config small: cpus must be a whole number from 1 to 8',
+    );
+  });
+
+  it('ptlOf(): ptesPerTable consecutive pages share one page-table page', () => {
+    const two = { ...small, ptesPerTable: 2 };
+    expect([0, 1, 2, 3, 4, 5].map((v) => ptlOf(two, v))).toEqual([0, 0, 1, 1, 2, 2]);
+    expect([0, 1, 2].map((v) => ptlOf({ ...small, ptesPerTable: 1 }, v))).toEqual([0, 1, 2]);
+  });
+
+  it('worldConfig(): the random engine gets the named world, the explorer its tiny stand-in', () => {
+    expect(worldConfig('small', 'random')).toBe(CONFIGS.small);
+    expect(worldConfig('small', 'exhaustive')).toBe(CONFIGS.tiny);
+    // A world without a stand-in is explored as it is.
+    expect(worldConfig('tiny-zap', 'exhaustive')).toBe(CONFIGS['tiny-zap']);
+    expect(() => worldConfig('huge', 'random')).toThrow("unknown world 'huge'");
+    expect(() => worldConfig('huge', 'exhaustive')).toThrow("unknown world 'huge'");
   });
 });

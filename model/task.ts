@@ -59,8 +59,8 @@ export function currentFolio(policy: Policy, task: Task): BatchFolio | null {
 function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null): boolean {
   if (folio?.failed) return false;
   switch (step) {
-    case 'pageout':
-      return folio !== null && s.frames[folio.src]!.dirty;
+    case 'pageout': // per-folio: jobPolicyProblem() keeps it out of a once phase
+      return s.frames[folio!.src]!.dirty;
     case 'try_to_unmap_flush_dirty':
       return task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty);
     case 'try_to_unmap_flush':

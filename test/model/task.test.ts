@@ -1,11 +1,12 @@
+import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { enabled, next } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { should_defer_flush } from '../../model/rmap.js';
 import { emptyTlbUbc, idlePc, initialState, type State } from '../../model/state.js';
-import { currentFolio, currentStep } from '../../model/task.js';
-import type { Variant } from '../../model/variant.js';
+import { copyMayFail, currentFolio, currentStep, ptlFree, ptlHolder } from '../../model/task.js';
+import { defineVariant, type Phase, type Variant } from '../../model/variant.js';
 import { finalState, kstep, load, migrate, shrink, store, variant } from '../support.js';
 
 const sync = variant('sync');
@@ -335,4 +336,178 @@ it('currentStep and currentFolio are null for an idle task', () => {
   const t = initialState(CONFIGS.tiny).tasks[0]!;
   expect(currentStep(sync.policy, t)).toBeNull();
   expect(currentFolio(sync.policy, t)).toBeNull();
+});
+
+describe('which steps have work to do (applies())', () => {
+  /** reclaim-batched-dirty's base with `program` as its reclaim program. */
+  const withProgram = (base: Variant, program: Phase[]) =>
+    defineVariant({ id: 'custom', title: 't', source: 't', base, policy: { reclaim: { program } } });
+
+  it('try_to_unmap_flush_dirty in an each phase runs only for a dirty folio, even with a writable entry pending', () => {
+    // Both folios unmapped first: folio 1's dirty entry is pending when folio 0 (clean) comes
+    // to try_to_unmap_flush_dirty, which shrink_folio_list() calls only for a dirty folio.
+    const v = withProgram(reclaimBatchedDirty, [
+      { each: ['try_to_unmap_one'] },
+      { each: ['try_to_unmap_flush_dirty', 'pageout'] },
+      { once: 'try_to_unmap_flush' },
+      { each: ['free_unref_folios'] },
+    ]);
+    const s = next(v, warmed(v, [1]), shrink(0, 0, [0, 1]));
+    expect(trace(v, s).steps).toEqual([
+      'try_to_unmap_one 0',
+      'try_to_unmap_one 1',
+      'try_to_unmap_flush_dirty 1',
+      'pageout 1',
+      'free_unref_folios 0',
+      'free_unref_folios 1',
+    ]);
+  });
+
+  it('try_to_unmap_flush_dirty in a once phase runs whenever a writable entry is pending', () => {
+    const v = withProgram(reclaimBatchedDirty, [
+      { each: ['try_to_unmap_one'] },
+      { once: 'try_to_unmap_flush_dirty' },
+      { each: ['pageout', 'free_unref_folios'] },
+    ]);
+    const s = next(v, warmed(v, [1]), shrink(0, 0, [0, 1]));
+    expect(trace(v, s).steps).toEqual([
+      'try_to_unmap_one 0',
+      'try_to_unmap_one 1',
+      'try_to_unmap_flush_dirty',
+      'free_unref_folios 0',
+      'pageout 1',
+      'free_unref_folios 1',
+    ]);
+  });
+
+  it('try_to_unmap_flush_dirty is skipped for a dirty folio when no writable entry is pending', () => {
+    // reclaim-batched flushes a dirty PTE at once (deferDirty false): tlb_ubc.writable stays false
+    const v = withProgram(reclaimBatched, [
+      { each: ['try_to_unmap_one', 'try_to_unmap_flush_dirty', 'pageout'] },
+      { once: 'try_to_unmap_flush' },
+      { each: ['free_unref_folios'] },
+    ]);
+    const s = next(v, warmed(v, [0]), shrink(0, 0, [0, 1]));
+    expect(trace(v, s).steps).toEqual([
+      'try_to_unmap_one 0',
+      'pageout 0',
+      'try_to_unmap_one 1',
+      'try_to_unmap_flush',
+      'free_unref_folios 0',
+      'free_unref_folios 1',
+    ]);
+  });
+});
+
+describe('the migrc steps without a migrc policy (CONFIG_MIGRC=n)', () => {
+  it('are no-ops: migrc’s program then migrates as migrate-batched does', () => {
+    const migrc = variant('migrc');
+    const off = defineVariant({
+      id: 'migrc-off',
+      title: 't',
+      source: 't',
+      base: migrc,
+      policy: { migrc: null },
+    });
+    const start = warmed(migrateBatched, [0]);
+    const a = trace(off, next(off, start, migrate(0, 0, [0, 1]))).end;
+    const b = trace(migrateBatched, next(migrateBatched, start, migrate(0, 0, [0, 1]))).end;
+    expect(a.tasks[0]!.job).toBe('idle');
+    expect(a).toEqual(b);
+  });
+});
+
+describe('copyMayFail', () => {
+  it('only a migration’s folio_mc_copy() may fail, not the same step in another job', () => {
+    const batchCopy = variant('batch-copy');
+    const program = batchCopy.policy.migrate!.program;
+    const phase = program.findIndex((p) => 'each' in p && p.each.includes('folio_mc_copy'));
+    const stepIndex = (program[phase] as { each: readonly string[] }).each.indexOf('folio_mc_copy');
+    const v = defineVariant({
+      id: 'c',
+      title: 't',
+      source: 't',
+      base: batchCopy,
+      policy: { reclaim: { program } },
+    });
+    const task = (job: 'migrate' | 'reclaim') => ({
+      ...initialState(CONFIGS.small).tasks[0]!,
+      job,
+      folios: [{ mm: 0, vpage: 0, src: 0, dst: 2 }],
+      pc: { phase, folio: 0, step: stepIndex },
+    });
+    expect(currentStep(v.policy, task('reclaim'))).toBe('folio_mc_copy');
+    expect(copyMayFail(v.policy, task('migrate'))).toBe(true);
+    expect(copyMayFail(v.policy, task('reclaim'))).toBe(false);
+    expect(copyMayFail(v.policy, { ...task('migrate'), pc: { phase, folio: 0, step: stepIndex + 1 } })).toBe(
+      false,
+    );
+  });
+});
+
+describe('fork’s flush_tlb_mm step', () => {
+  it('flushes every gathered CPU whole (not page by page) and moves on to syscall_return', () => {
+    const s = produce(initialState(CONFIGS.syscalls), (d) => {
+      const t = d.tasks[1]!;
+      t.job = 'fork';
+      t.folios = [{ mm: 0, vpage: 0, src: -1, dst: -1 }];
+      t.pc = { phase: 1, folio: 0, step: 0 };
+      t.tlb_ubc = { cpumask: 0b11, flush_required: true, writable: false };
+    });
+    expect(currentStep(sync.policy, s.tasks[1]!)).toBe('flush_tlb_mm');
+    const after = next(sync, s, kstep(1));
+    expect(after.cost).toEqual({ ipis: 1, fullFlushes: 2, pageFlushes: 0 });
+    expect(currentStep(sync.policy, after.tasks[1]!)).toBe('syscall_return');
+  });
+});
+
+describe('the PTL held across flush_tlb_batched_pending() (policy.batchedPendingWindow)', () => {
+  const windowed = variant('reclaim-batched-dirty-batched-flag-race');
+  // syscalls: two pages per page-table page; task `holder` is inside mprotect_ro on page 1,
+  // past its flush_tlb_batched_pending() (step 1), so it holds the PTL of pages 0 and 1.
+  const holding = (holder: number, step = 1) =>
+    produce(initialState(CONFIGS.syscalls), (d) => {
+      const t = d.tasks[holder]!;
+      t.job = 'mprotect_ro';
+      t.folios = [{ mm: 0, vpage: 1, src: -1, dst: -1 }];
+      t.pc = { phase: 0, folio: 0, step };
+    });
+  /** `s` with task `index` reclaiming page 0 of mm 0, at step `step` of its each phase. */
+  const reclaiming = (s: State, index: number, step: number) =>
+    produce(s, (d) => {
+      const t = d.tasks[index]!;
+      t.job = 'reclaim';
+      t.folios = [{ mm: 0, vpage: 0, src: 0, dst: -1 }];
+      t.pc = { phase: 0, folio: 0, step };
+    });
+
+  it('ptlHolder(): the task past the flush holds the PTL of its page-table page, of its mm only', () => {
+    expect(windowed.policy.batchedPendingWindow).toBe('flag');
+    const s = holding(1);
+    expect(currentStep(windowed.policy, s.tasks[1]!)).toBe('change_pte_range');
+    expect(ptlHolder(s, windowed.policy, 0, 0)).toBe(1);
+    expect(ptlHolder(s, windowed.policy, 0, 1)).toBe(1);
+    expect(ptlHolder(s, windowed.policy, 0, 2)).toBe(-1); // the next page-table page
+    expect(ptlHolder(s, windowed.policy, 1, 1)).toBe(-1); // another mm
+    // Before its flush it holds nothing yet; without the window no step holds a PTL across steps.
+    expect(ptlHolder(holding(1, 0), windowed.policy, 0, 1)).toBe(-1);
+    expect(ptlHolder(s, reclaimBatchedDirty.policy, 0, 1)).toBe(-1);
+  });
+
+  it('ptlFree(): a step that takes the PTL waits for its holder; the holder itself and other steps go on', () => {
+    // Task 0 (kswapd) reaches try_to_unmap_one on page 0 while task 1 holds the PTL.
+    const s = reclaiming(holding(1), 0, 0);
+    expect(currentStep(windowed.policy, s.tasks[0]!)).toBe('try_to_unmap_one');
+    expect(ptlFree(s, windowed.policy, 0)).toBe(false);
+    expect(ptlFree(s, windowed.policy, 1)).toBe(true);
+    expect(ptlFree(s, reclaimBatchedDirty.policy, 0)).toBe(true);
+    // pageout() takes no PTL
+    const pageout = reclaiming(holding(1), 0, 2);
+    expect(currentStep(windowed.policy, pageout.tasks[0]!)).toBe('pageout');
+    expect(ptlFree(pageout, windowed.policy, 0)).toBe(true);
+    // the holder may be task 0
+    const swapped = reclaiming(holding(0), 1, 0);
+    expect(ptlHolder(swapped, windowed.policy, 0, 0)).toBe(0);
+    expect(ptlFree(swapped, windowed.policy, 1)).toBe(false);
+  });
 });

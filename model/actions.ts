@@ -71,6 +71,14 @@ export type Action =
   | { readonly op: 'mmap'; readonly mm: number; readonly vpages: readonly number[] }
   /** A context switch on `cpu` without PCID: flush_tlb_local() empties its TLB. */
   | { readonly op: 'flush_tlb_local'; readonly cpu: number }
+  /**
+   * An allocation on some CPU runs out of memory in __alloc_pages_slowpath() and calls
+   * migrc_stop_pending(): no new batch defers a flush, and a batch in flight gives up its
+   * request at its next folio (the can_migrc_system() step).
+   */
+  | { readonly op: 'migrc_stop_pending' }
+  /** That allocation returns (got_pg: migrc_resume_pending()). */
+  | { readonly op: 'migrc_resume_pending' }
   /** The kernel task runs the next step of its batch program. */
   | { readonly op: 'kernelStep'; readonly task: number }
   /**
@@ -187,6 +195,11 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       );
     case 'flush_tlb_local':
       return inRange(action.cpu, s.cpus.length);
+    // One allocator in the slow path at a time: the atomic count migrc_stop is then 0 or 1.
+    case 'migrc_stop_pending':
+      return policy.migrc !== null && s.migrc.stopped !== true;
+    case 'migrc_resume_pending':
+      return s.migrc.stopped === true;
     case 'syscall':
       return syscallStartable(s, action);
     case 'mmap': {
@@ -298,8 +311,10 @@ function startBatch(
     return { mm, vpage, src, dst };
   });
   startJob(d, policy, task, job, folios);
-  // migrc_req_start(): migrc applies to migration only (NUMA balancing, demotion).
-  if (policy.migrc !== null && d.tasks[task]!.job === 'migrate') migrc_req_start(d, task);
+  // migrc_req_start(): migrc applies to migration only (NUMA balancing, demotion), and only
+  // while no allocation has stopped it (migrc_cond1 = can_migrc_system() && ...).
+  if (policy.migrc !== null && d.tasks[task]!.job === 'migrate' && d.migrc.stopped !== true)
+    migrc_req_start(d, task);
 }
 
 /** The update as an immer recipe: it mutates a draft, so any engine can apply it to its own copy. */
@@ -332,6 +347,12 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'flush_tlb_local':
       flush_tlb_local(d, action.cpu);
+      return;
+    case 'migrc_stop_pending':
+      d.migrc.stopped = true;
+      return;
+    case 'migrc_resume_pending':
+      delete d.migrc.stopped;
       return;
     case 'kernelStep':
       kernelStep(d, policy, action.task);

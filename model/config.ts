@@ -35,6 +35,11 @@ export interface Config {
   readonly syscallTasks?: readonly number[];
   /** CPUs switch context and flush their whole TLB (flush_tlb_local(), no PCID). */
   readonly contextSwitches?: boolean;
+  /**
+   * An allocation elsewhere may enter __alloc_pages_slowpath() and stop migrc until it
+   * returns (migrc_stop_pending(), migrc_resume_pending()); only for variants with migrc.
+   */
+  readonly memoryPressure?: boolean;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
@@ -264,6 +269,12 @@ export const CONFIGS = {
     'tiny-madvise-free',
     'tiny with madvise(MADV_FREE) made on CPU 1 while CPU 0 reclaims: a lazily freed page must be discarded only if nothing wrote it since, and a write through a TLB entry cached before the call must not be lost.',
     ['madvise_free'],
+  ),
+  'migrc-pressure': withCaller(
+    'migrc-pressure',
+    'migrc under memory pressure: an allocation may stop migrc (migrc_stop_pending()) while a batch of two unmaps, and munmap() may take the second page first, so that no other folio of the batch defers a flush to the CPUs of the request the batch gives up.',
+    ['clear_refs', 'munmap'],
+    { pages: 2, frames: 4, batch: 2, memoryPressure: true },
   ),
   'migrc-write': withCaller(
     'migrc-write',

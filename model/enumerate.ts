@@ -74,6 +74,8 @@ export function allActions(variant: Variant, config: Config): Action[] {
   });
   if (config.contextSwitches)
     for (let cpu = 0; cpu < config.cpus; cpu++) out.push({ op: 'flush_tlb_local', cpu });
+  if (config.memoryPressure && variant.policy.migrc !== null)
+    out.push({ op: 'migrc_stop_pending' }, { op: 'migrc_resume_pending' });
   if (config.syscalls?.includes('mmap'))
     for (let mm = 0; mm < config.mms; mm++) for (const vpages of sets) out.push({ op: 'mmap', mm, vpages });
   return out;

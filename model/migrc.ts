@@ -45,6 +45,12 @@ export interface MigrcPolicy {
    * do_wp_page() does: no user write fault warns migrc of this write (not in v3).
    */
   readonly directWriteFlush: boolean;
+  /**
+   * When a batch sees migrc_stop_pending() between two folios, the flush its request has
+   * taken over goes back to tlb_ubc, so the batch's own try_to_unmap_flush() covers the
+   * folios already marked (not in v3: migrc_req_end_if_started() frees the request).
+   */
+  readonly stopKeepsFlush: boolean;
 }
 
 /**
@@ -137,6 +143,22 @@ export function migrc_req_end(d: Draft<State>, task: number): void {
   if (t.mreq !== null && t.mreq.srcs.length > 0) d.migrc.reqs.push({ ...t.mreq, srcs: [...t.mreq.srcs] });
   t.mreq = null;
   normaliseGens(d);
+}
+
+/**
+ * The test at the top of each folio of migrate_pages_batch(), once migrc_stop_pending() is
+ * in force: the batch stops deferring (migrc_cond1 = false), ends its request and flushes
+ * and frees what is hung on the node (migrc_try_flush_free_folios(NULL)). No folio has
+ * joined the request yet (that happens after the copy), so migrc_req_end_if_started()
+ * frees it, and with it the flush of every folio already marked: those stay PG_migrc with
+ * their extra reference, their CPUs in no request and not in tlb_ubc.
+ */
+export function migrc_stop_in_batch(d: Draft<State>, p: MigrcPolicy, task: number): void {
+  const t = d.tasks[task]!;
+  if (p.stopKeepsFlush && t.mreq !== null && t.mreq.cpumask !== 0)
+    t.tlb_ubc = fold(t.tlb_ubc, { cpumask: t.mreq.cpumask, flush_required: true, writable: false });
+  migrc_req_end(d, task);
+  migrc_try_flush_free_folios(d, p, t.cpu);
 }
 
 /** Frames migrc holds that one flush would free. */

@@ -152,6 +152,12 @@ export interface Task {
 export interface Migrc {
   readonly gen: number;
   readonly reqs: readonly MigrcReq[];
+  /**
+   * migrc_stop_pending() is in force: an allocation in __alloc_pages_slowpath() ran out
+   * of memory and has not returned yet, so no batch starts or goes on deferring. Absent
+   * otherwise, so a state of a world without memory pressure reads as before.
+   */
+  readonly stopped?: true;
 }
 
 /** History variables: would not exist in a real kernel; read only by invariants. */

@@ -11,7 +11,13 @@ import {
   move_to_new_folio,
   remove_migration_ptes,
 } from './migrate.js';
-import { migrc_expand_req, migrc_mark_folios, migrc_req_end, migrc_unmap_done } from './migrc.js';
+import {
+  migrc_expand_req,
+  migrc_mark_folios,
+  migrc_req_end,
+  migrc_stop_in_batch,
+  migrc_unmap_done,
+} from './migrc.js';
 import { batchedPendingFlush, try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import {
@@ -67,6 +73,8 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'flush_tlb_range':
     case 'flush_tlb_mm':
       return task.tlb_ubc.flush_required;
+    case 'can_migrc_system': // runs only when it fails: migrc stopped with a request started
+      return task.mreq !== null && s.migrc.stopped === true;
     case 'flush_tlb_batched_pending':
     case 'change_pte_range':
     case 'copy_present_pte':
@@ -234,6 +242,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'migrc_req_end':
       migrc_req_end(d, index);
+      break;
+    case 'can_migrc_system':
+      if (policy.migrc !== null) migrc_stop_in_batch(d, policy.migrc, index);
       break;
     case 'zap_pte_range':
       zap_pte_range(d, policy, index, f);

@@ -22,6 +22,8 @@ export type StepName =
   | 'migrc_unmap_done'
   | 'migrc_expand_req'
   | 'migrc_req_end'
+  // the test at the top of each folio of migrate_pages_batch() for migrc_stop_pending()
+  | 'can_migrc_system'
   // System calls (model/syscalls.ts): fixed programs, not a variant's to reorder.
   | 'flush_tlb_batched_pending'
   | 'change_pte_range'
@@ -177,6 +179,7 @@ const MIGRC_FIELDS = [
   'rememberMarked',
   'forkFlushPending',
   'directWriteFlush',
+  'stopKeepsFlush',
 ] as const;
 
 function mergeMigrc(
@@ -214,6 +217,7 @@ const ALL_STEPS: readonly StepName[] = [
   'try_to_unmap_flush_dirty',
   'migrc_unmap_done',
   'migrc_req_end',
+  'can_migrc_system',
 ];
 
 /** What is wrong with a job policy (it may come from a user's untyped file), or null. */

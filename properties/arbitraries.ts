@@ -23,6 +23,8 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   write: 4,
   mmap: 2,
   flush_tlb_local: 1,
+  migrc_stop_pending: 1,
+  migrc_resume_pending: 1,
   // Kernel tasks must make progress for a batch to open and close its race window.
   kernelStep: 16,
   copyFails: 2,

@@ -176,7 +176,8 @@ export function encode(
     i = putReq(out, i, t.mreq, batch, map);
   }
   out[i++] = s.migrc.gen;
-  out[i++] = s.migrc.reqs.length;
+  // at most LIMITS.frames (32) requests: the top bit is migrc_stop_pending()
+  out[i++] = s.migrc.reqs.length | (s.migrc.stopped ? 0x80 : 0);
   for (let k = 0; k < layout.config.frames; k++) i = putReq(out, i, s.migrc.reqs[k] ?? null, batch, map);
   for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
   for (let m = 0; m < s.ghost.promised.length; m++) {
@@ -278,7 +279,8 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     tasks.push(batched_clear === 0 ? task : { ...task, batched_clear });
   }
   const gen = b[i++]!;
-  const nReqs = b[i++]!;
+  const stopped = (b[i]! & 0x80) !== 0;
+  const nReqs = b[i++]! & 0x7f;
   const reqs: MigrcReq[] = [];
   for (let k = 0; k < nReqs; k++) reqs.push(getReq(b, i + k * reqBytes(config.batch)));
   i += config.frames * reqBytes(config.batch);
@@ -315,7 +317,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     allocator: config.allocator ?? 'lowest-free',
     ptesPerTable: config.ptesPerTable,
     tasks,
-    migrc: { gen, reqs },
+    migrc: stopped ? { gen, reqs, stopped } : { gen, reqs },
     ghost: { memory, promised, lazy },
     cost: { ...ZERO_COST },
   };

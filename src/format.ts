@@ -25,6 +25,8 @@ export function describeAction(a: Action): string {
     .with({ op: 'syscall' }, (x) => `syscall(task ${x.task}, ${x.call}, mm ${x.mm}, ${pages(x.vpages)})`)
     .with({ op: 'mmap' }, (x) => `mmap(mm ${x.mm}, ${pages(x.vpages)})`)
     .with({ op: 'flush_tlb_local' }, (x) => `flush_tlb_local(cpu ${x.cpu})`)
+    .with({ op: 'migrc_stop_pending' }, () => 'migrc_stop_pending()')
+    .with({ op: 'migrc_resume_pending' }, () => 'migrc_resume_pending()')
     .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
     .with({ op: 'copyFails' }, (x) => `copyFails(task ${x.task})`)
     .with({ op: 'write' }, (x) => `write(task ${x.task}, p${x.vpage}, ${x.value})`)
@@ -48,7 +50,13 @@ const callText = (call: string, vpages: readonly number[]): string =>
 export function stepColumn(pre: State, a: Action): number | null {
   return match(a)
     .with({ op: 'load' }, { op: 'store' }, { op: 'tlbEvict' }, { op: 'flush_tlb_local' }, (x) => x.cpu)
-    .with({ op: 'reuseFrame' }, { op: 'mmap' }, () => null)
+    .with(
+      { op: 'reuseFrame' },
+      { op: 'mmap' },
+      { op: 'migrc_stop_pending' },
+      { op: 'migrc_resume_pending' },
+      () => null,
+    )
     .with(
       { op: 'migrate_pages' },
       { op: 'shrink_folio_list' },
@@ -92,6 +100,8 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'syscall' }, (x) => callText(x.call, x.vpages))
     .with({ op: 'mmap' }, (x) => `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`)
     .with({ op: 'flush_tlb_local' }, () => 'context switch: flush_tlb_local()')
+    .with({ op: 'migrc_stop_pending' }, () => '__alloc_pages_slowpath(): migrc_stop_pending()')
+    .with({ op: 'migrc_resume_pending' }, () => 'got_pg: migrc_resume_pending()')
     .with({ op: 'kernelStep' }, (x) => {
       const task = pre.tasks[x.task]!;
       const step = currentStep(variant.policy, task) ?? '(idle)';

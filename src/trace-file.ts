@@ -38,6 +38,8 @@ const actionSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('write'), task: index, vpage: index, value: z.number().int().min(1) }),
   z.strictObject({ op: z.literal('mmap'), mm: index, vpages }),
   z.strictObject({ op: z.literal('flush_tlb_local'), cpu: index }),
+  z.strictObject({ op: z.literal('migrc_stop_pending') }),
+  z.strictObject({ op: z.literal('migrc_resume_pending') }),
   z.strictObject({ op: z.literal('kernelStep'), task: index }),
   z.strictObject({ op: z.literal('copyFails'), task: index }),
 ]);
@@ -65,6 +67,7 @@ const configSchema = z.strictObject({
   syscalls: z.array(z.enum(SYSCALL_OPS as readonly SyscallOp[] as [SyscallOp, ...SyscallOp[]])).optional(),
   syscallTasks: z.array(z.number().int()).optional(),
   contextSwitches: z.boolean().optional(),
+  memoryPressure: z.boolean().optional(),
 });
 
 const traceSchema = z.strictObject({

@@ -36,6 +36,7 @@ export const migrcFixed = defineVariant({
       rememberMarked: true,
       forkFlushPending: true,
       directWriteFlush: true,
+      stopKeepsFlush: true,
     },
   },
 });

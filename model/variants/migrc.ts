@@ -27,7 +27,7 @@ export const migrc = defineVariant({
   policy: {
     migrate: {
       program: [
-        { each: ['try_to_migrate_one', 'migrc_mark_folios'] },
+        { each: ['can_migrc_system', 'try_to_migrate_one', 'migrc_mark_folios'] },
         { once: 'migrc_unmap_done' },
         { once: 'try_to_unmap_flush' },
         { each: ['move_to_new_folio', 'remove_migration_ptes', 'migrc_expand_req', 'migrate_folio_done'] },
@@ -44,6 +44,7 @@ export const migrc = defineVariant({
       rememberMarked: false,
       forkFlushPending: false,
       directWriteFlush: false,
+      stopKeepsFlush: false,
     },
   },
   world: 'tiny-migrc',

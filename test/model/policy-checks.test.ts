@@ -95,7 +95,7 @@ describe('jobPolicyProblem', () => {
       .replace(/^.*\(known: /, '')
       .replace(/\)$/, '')
       .split(', ');
-    expect(steps.length).toBe(15);
+    expect(steps.length).toBe(16);
     expect(jobPolicyProblem({ ...job, program: [{ each: steps }] })).toBeNull();
   });
 });
@@ -219,9 +219,9 @@ describe('defineVariant merges and defaults', () => {
     expect(defineVariant({ id: 'c', ...meta, base: migrc, policy: { migrc: null } }).policy.migrc).toBeNull();
     expect(defineVariant({ id: 'c', ...meta, base: migrc }).policy.migrc).toEqual(m);
     expect(() => defineVariant({ id: 'root', ...meta, policy: { migrc: { keepSrc: true } } })).toThrow(
-      /^variant root: a migrc policy needs keepSrc, readOnlyOnly, wpFaultFlush, .*, directWriteFlush \(or a base\)$/,
+      /^variant root: a migrc policy needs keepSrc, readOnlyOnly, wpFaultFlush, .*, directWriteFlush, stopKeepsFlush \(or a base\)$/,
     );
-    const { directWriteFlush: _, ...allButOne } = m;
+    const { stopKeepsFlush: _, ...allButOne } = m;
     expect(() => defineVariant({ id: 'root', ...meta, policy: { migrc: allButOne } })).toThrow(
       /a migrc policy/,
     );

@@ -216,6 +216,8 @@ export function describeChanges(pre: State, post: State): string[] {
   });
   const hung = reqs(post.migrc.reqs);
   if (hung !== reqs(pre.migrc.reqs)) out.push(`migrc_reqs: ${hung || 'empty'}`);
+  if (post.migrc.stopped !== pre.migrc.stopped)
+    out.push(post.migrc.stopped ? 'migrc stopped' : 'migrc resumed');
   post.ghost.promised.forEach((row, m) => {
     row.forEach((x, v) => {
       if (x !== pre.ghost.promised[m]![v])

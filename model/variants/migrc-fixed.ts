@@ -1,4 +1,4 @@
-// migrc with the five holes shootdown found closed (three in v3's own rules, one in fork's
+// migrc with the six holes shootdown found closed (four in v3's own rules, one in fork's
 // interplay with it, one in kernel writes through the direct map), each a one-line policy
 // change:
 // - checkFlushPending: a PTE that reads read-only is not proof that no CPU caches it
@@ -16,7 +16,11 @@
 // - directWriteFlush: the kernel may write the destination through the direct map
 //   (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read) with no write
 //   fault, so do_wp_page()'s flush never runs while another CPU still reads the source
-//   through an entry migrc kept; such a write must flush first, as do_wp_page() does.
+//   through an entry migrc kept; such a write must flush first, as do_wp_page() does;
+// - stopKeepsFlush: a batch that sees migrc_stop_pending() between two folios frees its
+//   request and with it the flush of the folios it already marked; hand those CPUs to
+//   tlb_ubc so the batch's own try_to_unmap_flush() covers them (replayed by hand in
+//   test/model/migrc-stop.test.ts: 21 steps, past the explorer's reach).
 // Each is checked by the migrc report (docs/migrc-safety.md) as the restriction that
 // makes its scenario hold.
 
@@ -26,7 +30,7 @@ import { migrc } from './migrc.js';
 export const migrcFixed = defineVariant({
   id: 'migrc-fixed',
   title: 'migrc v3 with the holes found here closed',
-  source: 'this project: migrc v3 (seed 001) plus five restrictions',
+  source: 'this project: migrc v3 (seed 001) plus six restrictions',
   base: migrc,
   notes: 'Not a posted patch: what the counterexamples against v3 ask for.',
   policy: {

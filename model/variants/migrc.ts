@@ -7,13 +7,14 @@
 // stamp are skipped (arch_migrc_adj()).
 // Byungchul Park, "[v3 2/3] mm: Defer TLB flush by keeping both src and dst folios at
 // migration", linux-mm, 2023-10-30; reviewed by Nadav Amit (seed 001).
-// Not modelled: migrc_stop_pending() under severe pressure, the copy-failure undo path,
-// THP, and the gen counter's overflow. Read, not built: when migrate_pages_batch() sees
-// the stop between two folios, migrc_req_end_if_started() frees the request (no folio has
-// joined it yet: that happens after the copy), and with it the flush of every folio
-// already marked, which stays PG_migrc with its extra reference. The loss shows only if no
-// later folio of the batch defers a flush to the same CPUs; in the model's worlds (one mm
-// per batch, full flushes) that needs the later folio zapped first, about 25 steps.
+// migrc_stop_pending() under memory pressure is the can_migrc_system step (worlds with
+// memoryPressure): when migrate_pages_batch() sees the stop between two folios,
+// migrc_req_end_if_started() frees the request (no folio has joined it yet: that happens
+// after the copy), and with it the flush of every folio already marked, which stays
+// PG_migrc with its extra reference. The loss shows only if no later folio of the batch
+// defers a flush to the same CPUs; in the model's worlds (one mm per batch, full flushes)
+// that needs the later folio unmapped first: 21 steps (test/model/migrc-stop.test.ts).
+// Not modelled: the copy-failure undo path, THP, and the gen counter's overflow.
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';

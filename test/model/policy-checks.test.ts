@@ -205,6 +205,12 @@ describe('defineVariant merges and defaults', () => {
     );
   });
 
+  it('names the job in the error: migrate as well as reclaim', () => {
+    expect(() => defineVariant({ id: 'root', ...meta, policy: { migrate: { batchFlush: true } } })).toThrow(
+      'variant root: migrate policy needs batchFlush, deferDirty and program (or a base)',
+    );
+  });
+
   it('a complete job needs no base', () => {
     expect(defineVariant({ id: 'root', ...meta, policy: { migrate: job as never } }).policy.migrate).toEqual(
       job,

@@ -72,6 +72,10 @@ describe('migrc_stop_pending() and migrc_resume_pending()', () => {
   it('a batch started while migrc is stopped builds no request', () => {
     const s = finalState(migrc, initialState(world), [stop, migrate(0, 0, [0, 1])]);
     expect(s.tasks[0]!.mreq).toBeNull();
+    // and, having no request, does not stop at the next folio either
+    const on = finalState(migrc, s, [kstep(0), kstep(0)]);
+    expect(currentStep(migrc.policy, on.tasks[0]!)).toBe('try_to_migrate_one');
+    expect(on.tasks[0]!.pc.folio).toBe(1);
     const running = finalState(migrc, initialState(world), [migrate(0, 0, [0, 1])]);
     expect(running.tasks[0]!.mreq).not.toBeNull();
   });
@@ -119,6 +123,26 @@ describe('can_migrc_system() between two folios', () => {
     expect(after.tasks[0]!.mreq).toBeNull();
     expect(after.tasks[0]!.tlb_ubc.flush_required).toBe(true);
     expect(after.tasks[0]!.tlb_ubc.cpumask & 0b10).toBe(0b10);
+  });
+
+  it('with stopKeepsFlush and nothing marked, tlb_ubc stays as the batch left it', () => {
+    // munmap() took p0 first: the batch has deferred nothing and the request has no CPU
+    const s = finalState(fixed, initialState(world), [
+      migrate(0, 0, [0, 1]),
+      call('munmap', [0]),
+      kstep(1),
+      kstep(1),
+      kstep(1),
+      kstep(0),
+      stop,
+      kstep(0),
+    ]);
+    expect(s.tasks[0]!.tlb_ubc.flush_required).toBe(false);
+    expect(currentStep(fixed.policy, s.tasks[0]!)).toBe('can_migrc_system');
+    expect(s.tasks[0]!.mreq!.cpumask).toBe(0);
+    const after = next(fixed, s, kstep(0));
+    expect(after.tasks[0]!.mreq).toBeNull();
+    expect(after.tasks[0]!.tlb_ubc).toEqual(s.tasks[0]!.tlb_ubc);
   });
 
   it('flushes and frees the requests already hung on the node (migrc_try_flush_free_folios())', () => {

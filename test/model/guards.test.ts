@@ -105,6 +105,38 @@ describe('mmap()', () => {
     // nor while any other writer holds mmap_lock
     const writer = next(v, gone, call(1, 'mprotect_ro', [1]));
     expect(enabled(v, writer, mmap([0]))).toBe(false);
+    // nor a reader: mmap() takes it for write and waits for madvise() to drop it
+    const reader = next(v, gone, call(1, 'madvise_dontneed', [1]));
+    expect(enabled(v, reader, mmap([0]))).toBe(false);
+    expect(enabled(v, done(gone, call(1, 'madvise_dontneed', [1])), mmap([0]))).toBe(true);
+  });
+});
+
+describe('the PTL a system call holds across flush_tlb_batched_pending()', () => {
+  const windowed = variant('reclaim-batched-dirty-batched-flag-race');
+  // task 0 is inside madvise(MADV_DONTNEED) of page 1 (mmap_lock for read only), past its
+  // flush: it holds the PTL of pages 0 and 1 (syscalls has two PTEs per page-table page);
+  // page 0 is read-only, so a store faults
+  const readOnly = produce(world, (d) => {
+    d.mms[0]!.pte[0] = { kind: 'present', frame: 0, writable: false, dirty: false, accessed: false };
+  });
+  const held = produce(readOnly, (d) => {
+    const t = d.tasks[0]!;
+    t.job = 'madvise_dontneed';
+    t.folios = [{ mm: 0, vpage: 1, src: -1, dst: -1 }];
+    t.pc = { phase: 0, folio: 0, step: 1 };
+  });
+
+  it('a fault waits for it (even when the holder is task 0); an access that does not fault does not', () => {
+    expect(enabled(windowed, readOnly, store(1, 0, 1))).toBe(true);
+    expect(enabled(windowed, held, store(1, 0, 1))).toBe(false);
+    expect(enabled(windowed, held, { op: 'load', cpu: 1, vpage: 0 })).toBe(true);
+  });
+
+  it('so does a kernel write, whose walk takes the PTL', () => {
+    const write: Action = { op: 'write', task: 1, vpage: 0, value: 1 };
+    expect(enabled(windowed, readOnly, write)).toBe(true);
+    expect(enabled(windowed, held, write)).toBe(false);
   });
 });
 

@@ -123,6 +123,8 @@ describe('can_migrc_system() between two folios', () => {
     expect(after.tasks[0]!.mreq).toBeNull();
     expect(after.tasks[0]!.tlb_ubc.flush_required).toBe(true);
     expect(after.tasks[0]!.tlb_ubc.cpumask & 0b10).toBe(0b10);
+    // the request held read-only entries only: nothing writable for try_to_unmap_flush_dirty()
+    expect(after.tasks[0]!.tlb_ubc.writable).toBe(false);
   });
 
   it('with stopKeepsFlush and nothing marked, tlb_ubc stays as the batch left it', () => {

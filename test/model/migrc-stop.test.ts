@@ -60,6 +60,14 @@ describe('migrc_stop_pending() and migrc_resume_pending()', () => {
     expect('stopped' in resumed.migrc).toBe(false);
   });
 
+  it('a context switch is not one of them: it flushes the CPU and leaves migrc running', () => {
+    const s = finalState(migrc, initialState(world), [load(1, 0)]);
+    expect(tlbLookup(s, 1, 0, 0)).not.toBeNull();
+    const after = next(migrc, s, { op: 'flush_tlb_local', cpu: 1 });
+    expect(tlbLookup(after, 1, 0, 0)).toBeNull();
+    expect('stopped' in after.migrc).toBe(false);
+  });
+
   it('the explorer’s encoding keeps the stop', () => {
     const layout = layoutOf(world);
     const bytes = new Uint8Array(layout.size);

@@ -8,7 +8,7 @@ import { CONFIGS, type Config } from '../model/config.js';
 import { tlbSlot } from '../model/hardware.js';
 import { findVariant } from '../model/registry.js';
 import type { Pte, State, TlbEntry } from '../model/state.js';
-import type { Variant } from '../model/variant.js';
+import { defineVariant, type Variant, type VariantSpec } from '../model/variant.js';
 import { findInvariant, type Step } from '../properties/invariants.js';
 import { main } from '../src/cli.js';
 import type { RaceReportInput } from '../src/report.js';
@@ -23,6 +23,10 @@ export function variant(id: string): Variant {
   if (v === undefined) throw new Error(`no variant ${id}`);
   return v;
 }
+
+/** `base` with `policy` laid over it: a protocol built for one test, not registered. */
+export const derived = (id: string, base: Variant, policy: NonNullable<VariantSpec['policy']>): Variant =>
+  defineVariant({ id, title: id, source: 'a test', base, policy });
 
 /** One step of a run: the state before, the action taken and the state after. */
 export interface Taken extends Step {

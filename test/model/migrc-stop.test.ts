@@ -11,22 +11,16 @@ import { allActions } from '../../model/enumerate.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
-import { defineVariant, type Variant } from '../../model/variant.js';
+import type { Variant } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/encode.js';
 import { stopPendingInterleaving } from '../../src/migrc-report.js';
 import { replay } from '../../src/trace.js';
-import { finalState, kstep, load, migrate, variant } from '../support.js';
+import { derived, finalState, kstep, load, migrate, variant } from '../support.js';
 
 const migrc = variant('migrc');
 const fixed = variant('migrc-fixed');
-const dropsFlush = defineVariant({
-  id: 'migrc-fixed-stop-drops-flush',
-  title: 't',
-  source: 't',
-  base: fixed,
-  policy: { migrc: { stopKeepsFlush: false } },
-});
+const dropsFlush = derived('migrc-fixed-stop-drops-flush', fixed, { migrc: { stopKeepsFlush: false } });
 const world = CONFIGS['migrc-pressure'];
 const stop: Action = { op: 'migrc_stop_pending' };
 const resume: Action = { op: 'migrc_resume_pending' };

@@ -6,8 +6,8 @@ import { tlbLookup } from '../../model/hardware.js';
 import { should_defer_flush } from '../../model/rmap.js';
 import { emptyTlbUbc, idlePc, initialState, type State } from '../../model/state.js';
 import { copyMayFail, currentFolio, currentStep, ptlFree, ptlHolder } from '../../model/task.js';
-import { defineVariant, type Phase, type Variant } from '../../model/variant.js';
-import { finalState, kstep, load, migrate, shrink, store, variant } from '../support.js';
+import type { Phase, Variant } from '../../model/variant.js';
+import { derived, finalState, kstep, load, migrate, shrink, store, variant } from '../support.js';
 
 const sync = variant('sync');
 const reclaimBatched = variant('reclaim-batched');
@@ -340,8 +340,7 @@ it('currentStep and currentFolio are null for an idle task', () => {
 
 describe('which steps have work to do (applies())', () => {
   /** reclaim-batched-dirty's base with `program` as its reclaim program. */
-  const withProgram = (base: Variant, program: Phase[]) =>
-    defineVariant({ id: 'custom', title: 't', source: 't', base, policy: { reclaim: { program } } });
+  const withProgram = (base: Variant, program: Phase[]) => derived('custom', base, { reclaim: { program } });
 
   it('try_to_unmap_flush_dirty in an each phase runs only for a dirty folio, even with a writable entry pending', () => {
     // Both folios unmapped first: folio 1's dirty entry is pending when folio 0 (clean) comes
@@ -402,13 +401,7 @@ describe('which steps have work to do (applies())', () => {
 describe('the migrc steps without a migrc policy (CONFIG_MIGRC=n)', () => {
   it('are no-ops: migrc’s program then migrates as migrate-batched does', () => {
     const migrc = variant('migrc');
-    const off = defineVariant({
-      id: 'migrc-off',
-      title: 't',
-      source: 't',
-      base: migrc,
-      policy: { migrc: null },
-    });
+    const off = derived('migrc-off', migrc, { migrc: null });
     const start = warmed(migrateBatched, [0]);
     const a = trace(off, next(off, start, migrate(0, 0, [0, 1]))).end;
     const b = trace(migrateBatched, next(migrateBatched, start, migrate(0, 0, [0, 1]))).end;
@@ -423,13 +416,7 @@ describe('copyMayFail', () => {
     const program = batchCopy.policy.migrate!.program;
     const phase = program.findIndex((p) => 'each' in p && p.each.includes('folio_mc_copy'));
     const stepIndex = (program[phase] as { each: readonly string[] }).each.indexOf('folio_mc_copy');
-    const v = defineVariant({
-      id: 'c',
-      title: 't',
-      source: 't',
-      base: batchCopy,
-      policy: { reclaim: { program } },
-    });
+    const v = derived('c', batchCopy, { reclaim: { program } });
     const task = (job: 'migrate' | 'reclaim') => ({
       ...initialState(CONFIGS.small).tasks[0]!,
       job,

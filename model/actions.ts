@@ -25,7 +25,16 @@ import {
 import { isolatingTask, pageLive } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
-import { mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
+import {
+  enter_lazy_tlb,
+  inSwitch,
+  load_new_mm_cr3,
+  pcid,
+  set_loaded_mm,
+  switch_mm_irqs_off,
+  userRunning,
+} from './switch.js';
+import { isSyscall, mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
 import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob } from './task.js';
 import type { Policy, Variant } from './variant.js';
 
@@ -71,6 +80,20 @@ export type Action =
   | { readonly op: 'mmap'; readonly mm: number; readonly vpages: readonly number[] }
   /** A context switch on `cpu` without PCID: flush_tlb_local() empties its TLB. */
   | { readonly op: 'flush_tlb_local'; readonly cpu: number }
+  /**
+   * With PCID (Config.pcid): a thread of `mm` is scheduled on `cpu`, and switch_mm_irqs_off()
+   * runs up to load_new_mm_cr3(); or the CPU leaves lazy mode for the mm it kept loaded.
+   */
+  | { readonly op: 'switch_mm'; readonly cpu: number; readonly mm: number }
+  /**
+   * switch_mm_irqs_off() in the older order (Arch.switchingBeforeTlbGen false), after the
+   * tlb_gen read: loaded_mm = LOADED_MM_SWITCHING, then load_new_mm_cr3().
+   */
+  | { readonly op: 'load_new_mm_cr3'; readonly cpu: number }
+  /** The end of switch_mm_irqs_off(): this_cpu_write(cpu_tlbstate.loaded_mm, next). */
+  | { readonly op: 'set_loaded_mm'; readonly cpu: number }
+  /** With PCID: a kernel thread is scheduled on `cpu` and borrows the mm (enter_lazy_tlb()). */
+  | { readonly op: 'enter_lazy_tlb'; readonly cpu: number }
   /**
    * An allocation on some CPU runs out of memory in __alloc_pages_slowpath() and calls
    * migrc_stop_pending(): no new batch defers a flush, and a batch in flight gives up its
@@ -120,7 +143,8 @@ function syscallStartable(s: State, a: Extract<Action, { op: 'syscall' }>): bool
   const t = s.tasks[a.task];
   const vma = s.mms[a.mm]?.vma;
   if (t === undefined || t.job !== 'idle' || vma === undefined || a.vpages.length === 0) return false;
-  if (s.cpus[t.cpu]!.mm !== a.mm || new Set(a.vpages).size !== a.vpages.length) return false;
+  if (s.cpus[t.cpu]!.mm !== a.mm || !userRunning(s, t.cpu) || new Set(a.vpages).size !== a.vpages.length)
+    return false;
   // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
   if (mmapLockHeld(s, a.mm, takesMmapLockForWrite(a.call))) return false;
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
@@ -141,6 +165,7 @@ function syscallStartable(s: State, a: Extract<Action, { op: 'syscall' }>): bool
 function kernelWritable(s: State, a: Extract<Action, { op: 'write' }>): boolean {
   const t = s.tasks[a.task];
   if (t === undefined || t.job !== 'idle' || !inRange(a.value - 1, 255)) return false;
+  if (!userRunning(s, t.cpu)) return false;
   const mm = s.cpus[t.cpu]!.mm;
   const pte = s.mms[mm]!.pte[a.vpage];
   if (pte?.kind !== 'present' || !pageLive(s, mm, a.vpage)) return false;
@@ -173,6 +198,7 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     case 'store': {
       if (!inRange(action.cpu, s.cpus.length) || !inRange(action.vpage, s.mms[0]!.pte.length)) return false;
       if (action.op === 'store' && !inRange(action.value - 1, 255)) return false;
+      if (!userRunning(s, action.cpu)) return false;
       const seen = afterSwitchDsb(s, policy.arch, action.cpu);
       const kind = accessOutcome(policy.arch, seen, action.cpu, action.vpage, action.op === 'store').kind;
       if (kind === 'wait' || kind === 'segv') return false;
@@ -195,6 +221,17 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       );
     case 'flush_tlb_local':
       return inRange(action.cpu, s.cpus.length);
+    case 'switch_mm': {
+      if (!switchable(s, action.cpu) || !inRange(action.mm, s.mms.length)) return false;
+      // Not to the mm it runs, unless it comes back from lazy mode.
+      return action.mm !== s.cpus[action.cpu]!.mm || s.cpus[action.cpu]!.lazy === true;
+    }
+    case 'load_new_mm_cr3':
+      return s.cpus[action.cpu]?.loaded_mm !== undefined;
+    case 'set_loaded_mm':
+      return s.cpus[action.cpu]?.switching === true;
+    case 'enter_lazy_tlb':
+      return switchable(s, action.cpu) && s.cpus[action.cpu]!.lazy !== true;
     // One allocator in the slow path at a time: the atomic count migrc_stop is then 0 or 1.
     case 'migrc_stop_pending':
       return policy.migrc !== null && s.migrc.stopped !== true;
@@ -212,6 +249,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return (
         s.tasks[action.task] !== undefined &&
         s.tasks[action.task]!.job !== 'idle' &&
+        // Interrupts are off while the task's CPU switches mm.
+        !inSwitch(s, s.tasks[action.task]!.cpu) &&
         ptlFree(s, policy, action.task)
       );
     case 'write':
@@ -221,10 +260,23 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
         ptlHolder(s, policy, s.cpus[s.tasks[action.task]!.cpu]!.mm, action.vpage) < 0
       );
     case 'copyFails':
-      return s.tasks[action.task] !== undefined && copyMayFail(policy, s.tasks[action.task]!);
+      return (
+        s.tasks[action.task] !== undefined &&
+        !inSwitch(s, s.tasks[action.task]!.cpu) &&
+        copyMayFail(policy, s.tasks[action.task]!)
+      );
     default:
       return unreachable(action);
   }
+}
+
+/**
+ * May `cpu` be switched now? Only in a world with PCID, not in the middle of a switch, and
+ * not while the thread on it is inside a system call (its mm must stay put until it returns).
+ */
+function switchable(s: State, cpu: number): boolean {
+  if (!inRange(cpu, s.cpus.length) || !pcid(s) || inSwitch(s, cpu)) return false;
+  return !s.tasks.some((t) => t.cpu === cpu && isSyscall(t.job));
 }
 
 function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number, value: number | null): void {
@@ -347,6 +399,18 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'flush_tlb_local':
       flush_tlb_local(d, action.cpu);
+      return;
+    case 'switch_mm':
+      switch_mm_irqs_off(d, policy.arch, action.cpu, action.mm);
+      return;
+    case 'load_new_mm_cr3':
+      load_new_mm_cr3(d, action.cpu);
+      return;
+    case 'set_loaded_mm':
+      set_loaded_mm(d, action.cpu);
+      return;
+    case 'enter_lazy_tlb':
+      enter_lazy_tlb(d, action.cpu);
       return;
     case 'migrc_stop_pending':
       d.migrc.stopped = true;

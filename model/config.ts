@@ -40,6 +40,13 @@ export interface Config {
    * returns (migrc_stop_pending(), migrc_resume_pending()); only for variants with migrc.
    */
   readonly memoryPressure?: boolean;
+  /**
+   * x86 with PCID and lazy TLB (model/switch.ts): CPUs switch mm in two steps of
+   * switch_mm_irqs_off() and run kernel threads lazily, keep each mm's entries under its
+   * ASID, and catch up on flushes they missed through tlb_gen. x86 only; not with
+   * contextSwitches, which is the world without PCID.
+   */
+  readonly pcid?: boolean;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
@@ -104,6 +111,9 @@ export function configProblem(c: Config): string | null {
     if (c.syscalls.length > 0 && c.taskCpus.length === 0)
       return 'system calls need a task (taskCpus) to run them';
   }
+  if (c.pcid !== undefined && typeof c.pcid !== 'boolean') return 'pcid must be true or false';
+  if (c.pcid && c.contextSwitches)
+    return 'pcid and contextSwitches are two ways to switch context: choose one';
   if (c.syscallTasks !== undefined && !c.syscallTasks.every((t) => whole(t, 0, c.taskCpus.length - 1)))
     return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
   return null;
@@ -177,6 +187,23 @@ const syscallsTwoPtls = defineConfig({
   why: 'syscalls with each page under its own PTL: reclaim may unmap one page while a system call holds the other, inside its flush_tlb_batched_pending(); one store value to keep it small.',
   values: 1,
   ptesPerTable: 1,
+});
+
+const pcid = defineConfig({
+  name: 'pcid',
+  why: "x86 with PCID and lazy TLB: either CPU may switch between two mms, keeping each one's entries under its ASID, or run a kernel thread lazily, while the thread on CPU 1 calls munmap() and mprotect(); where a flush must reach a CPU that is switching into the mm.",
+  cpus: 2,
+  cpuMm: [0, 0],
+  mms: 2,
+  pages: 1,
+  frames: 3,
+  values: 1,
+  taskCpus: [1],
+  batch: 1,
+  ptesPerTable: 1,
+  syscalls: ['munmap', 'mprotect'],
+  syscallTasks: [0],
+  pcid: true,
 });
 
 export const CONFIGS = {
@@ -281,6 +308,13 @@ export const CONFIGS = {
     'migrc against the kernel writing the destination through the direct map (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read): no user TLB entry, no write fault; read-only PTEs come from clear_refs.',
     ['clear_refs', 'write'],
   ),
+  pcid,
+  'tiny-pcid': defineConfig({
+    ...pcid,
+    name: 'tiny-pcid',
+    why: 'pcid with munmap() alone, small enough to exhaust (72,828 states for x86-pcid): the page is unmapped once, while CPU 0 may be anywhere in a switch.',
+    syscalls: ['munmap'],
+  }),
   migrc: defineConfig({
     name: 'migrc',
     why: 'migrc against every system call the model has: two pages under one PTL, a batch of two, read-only PTEs from clear_refs and mprotect, context switches, and one spare frame so allocation soon needs what migrc holds.',
@@ -307,6 +341,7 @@ const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
   syscalls: 'tiny-syscalls',
   'syscalls-two-ptls': 'tiny-two-ptls',
   migrc: 'tiny-migrc',
+  pcid: 'tiny-pcid',
 };
 
 export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {

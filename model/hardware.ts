@@ -7,6 +7,7 @@ import { allocatableFrame } from './memory.js';
 import { migrcPending } from './migrc.js';
 import { residentFrame } from './queries.js';
 import type { State, TlbEntry } from './state.js';
+import { flushTlbMultiPcid, pcid } from './switch.js';
 import { mmapLockHeld } from './syscalls.js';
 import type { Arch } from './variant.js';
 
@@ -93,12 +94,17 @@ function faultOutcome(s: State, mm: number, vpage: number, write: boolean, dropT
 }
 
 export type FlushScope =
-  | { readonly kind: 'all' }
-  | { readonly kind: 'page'; readonly mm: number; readonly vpage: number };
+  /** The whole TLB; with `mm`, of one mm (flush_tlb_mm()), else of any (arch_tlbbatch_flush()). */
+  | { readonly kind: 'all'; readonly mm?: number }
+  | { readonly kind: 'page'; readonly mm: number; readonly vpage: number }
+  /** Some pages of one mm in one flush_tlb_mm_range(). */
+  | { readonly kind: 'range'; readonly mm: number; readonly vpages: readonly number[] };
 
 /**
  * Flush `cpumask` from `fromCpu`, waiting for all: the local CPU flushes itself and every
- * other CPU in the mask gets one IPI (flush_tlb_multi() / smp_call_function_many()).
+ * other CPU in the mask gets one IPI (flush_tlb_multi() / smp_call_function_many()). In a
+ * world with PCID, x86's tlb_gen rules pick who flushes what (model/switch.ts), and `arch`
+ * decides should_flush_tlb() for a flush of one mm.
  */
 export function flushTlbMulti(
   d: Draft<State>,
@@ -106,7 +112,14 @@ export function flushTlbMulti(
   cpumask: number,
   scope: FlushScope,
   broadcast = false,
+  arch?: Arch,
 ): void {
+  if (pcid(d as State)) {
+    const mm = scope.mm ?? null;
+    const vpages = scope.kind === 'all' ? null : scope.kind === 'page' ? [scope.vpage] : scope.vpages;
+    flushTlbMultiPcid(d, fromCpu, cpumask, mm, vpages, arch);
+    return;
+  }
   d.cpus.forEach((cpu, i) => {
     if ((cpumask & bit(i)) === 0) return;
     // A broadcast TLBI (arm64) reaches other CPUs without interrupting them.
@@ -114,9 +127,13 @@ export function flushTlbMulti(
     if (scope.kind === 'all') {
       cpu.tlb.fill(null);
       d.cost.fullFlushes += 1;
-    } else {
+    } else if (scope.kind === 'page') {
       cpu.tlb[tlbSlot(d as State, scope.mm, scope.vpage)] = null;
       d.cost.pageFlushes += 1;
-    }
+    } else
+      for (const vpage of scope.vpages) {
+        cpu.tlb[tlbSlot(d as State, scope.mm, vpage)] = null;
+        d.cost.pageFlushes += 1;
+      }
   });
 }

@@ -27,6 +27,10 @@ import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
 import { reclaimBatchedWrongNoDirtyTrap } from './variants/reclaim-batched-wrong-no-dirty-trap.js';
 import { sync } from './variants/sync.js';
+import { x86Pcid } from './variants/x86-pcid.js';
+import { x86PcidStable } from './variants/x86-pcid-stable-switching-after-tlb-gen.js';
+import { x86PcidV614 } from './variants/x86-pcid-v6.14-switching-window.js';
+import { x86PcidV615rc5 } from './variants/x86-pcid-v6.15-rc5-switching-skipped.js';
 
 export const VARIANTS: readonly Variant[] = [
   sync,
@@ -54,6 +58,10 @@ export const VARIANTS: readonly Variant[] = [
   migrcWrongNoDirectWriteFlush,
   batchCopy,
   batchCopyCopyFirst,
+  x86Pcid,
+  x86PcidV614,
+  x86PcidV615rc5,
+  x86PcidStable,
 ];
 
 export function findVariant(id: string): Variant | undefined {

@@ -4,6 +4,7 @@ import type { Draft } from 'immer';
 import { bit, flushTlbMulti } from './hardware.js';
 import type { MigrcPolicy } from './migrc.js';
 import type { BatchFolio, State } from './state.js';
+import { inc_mm_tlb_gen, pcid } from './switch.js';
 import type { Arch, JobPolicy } from './variant.js';
 
 /**
@@ -39,6 +40,9 @@ export function set_tlb_ubc_flush_pending(
   };
   if (readOnly) t.tlb_ubc_nowr = pending;
   else t.tlb_ubc = pending;
+  // arch_tlbbatch_add_pending(): a CPU the batched flush skips (lazy, or running another mm)
+  // must see the mm's tlb_gen moved when it loads the mm again.
+  if (pcid(d as State)) inc_mm_tlb_gen(d, mm);
   if (!marksMm) return;
   d.mms[mm]!.tlb_flush_batched = true;
   // atomic_inc(&mm->tlb_flush_batched): a flush_tlb_batched_pending() between its flush and
@@ -75,6 +79,7 @@ export function unmapOne(
   folio: BatchFolio,
   leave: 'none' | 'migration',
   migrc: MigrcPolicy | null = null,
+  arch?: Arch,
 ): void {
   const { mm, vpage, src } = folio;
   const pteval = d.mms[mm]!.pte[vpage]!;
@@ -86,7 +91,8 @@ export function unmapOne(
   if (should_defer_flush(d as State, job, task, mm)) {
     // The PTE is cleared but not flushed: a remote CPU may still write the page through a
     // cached entry. A clean entry must trap on its first write (the dirty-bit assist).
-    if (dirty && !job.deferDirty) flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage });
+    if (dirty && !job.deferDirty)
+      flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
     else {
       // migrc keeps read-only entries apart (or, if it defers writable ones too, every entry).
       const apart = migrc !== null && leave === 'migration' && (!writable || !migrc.readOnlyOnly);
@@ -94,7 +100,7 @@ export function unmapOne(
     }
   } else {
     // ptep_clear_flush()
-    flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage });
+    flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
   }
   // Move the dirty bit to the folio now the PTE is gone.
   if (dirty) d.frames[src]!.dirty = true;
@@ -133,7 +139,7 @@ export function batchedPendingFlush(
     for (const t of d.tasks)
       if (t.cpu === cpu && t.tlb_ubc.flush_required)
         flushTlbMulti(d, cpu, t.tlb_ubc.cpumask, { kind: 'all' }, true);
-  } else flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all' }, arch.tlbi === 'broadcast');
+  } else flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all', mm }, arch.tlbi === 'broadcast', arch);
   if (task !== undefined) d.tasks[task]!.batched_clear = 1;
 }
 

@@ -59,6 +59,27 @@ export interface Cpu {
   readonly migrc_done: number;
   /** Indexed by mm * config.pages + vpage. */
   readonly tlb: readonly (TlbEntry | null)[];
+  /**
+   * Worlds where CPUs switch mm with PCID (Config.pcid) only, absent elsewhere. Per mm, how
+   * many increments of mm->context.tlb_gen this CPU's ASID for that mm has not caught up
+   * with (cpu_tlbstate.ctxs[asid].tlb_gen behind it): 0, 1, or 2 for two or more. Only
+   * that difference matters to the kernel, so the counters themselves are not kept.
+   */
+  readonly tlb_gen_lag?: readonly number[];
+  /** cpu_tlbstate_shared.is_lazy: a kernel thread runs here on the last user mm's page tables. */
+  readonly lazy?: true;
+  /**
+   * cpu_tlbstate.loaded_mm is LOADED_MM_SWITCHING: switch_mm_irqs_off() has loaded CR3 for
+   * `mm` but not yet written loaded_mm (interrupts are off, so an IPI waits for the write).
+   */
+  readonly switching?: true;
+  /**
+   * cpu_tlbstate.loaded_mm while it still names the mm switched from: switch_mm_irqs_off()
+   * in the older order (Arch.switchingBeforeTlbGen false) has read `mm`'s tlb_gen and chosen
+   * its ASID (the model loads it then: nothing can tell) but not yet written
+   * LOADED_MM_SWITCHING. Absent when loaded_mm is `mm` or LOADED_MM_SWITCHING.
+   */
+  readonly loaded_mm?: number;
 }
 
 /** What a VMA allows at a page: the user's contract, which PTEs and TLB entries must honour. */
@@ -68,7 +89,10 @@ export interface Mm {
   readonly pte: readonly Pte[];
   /** The VMA's protection per vpage ('none': not mapped); changed under mmap_lock. */
   readonly vma: readonly Prot[];
-  /** Bit i set: CPU i may hold TLB entries of this mm (set on switch-in, never cleared here). */
+  /**
+   * Bit i set: CPU i may hold TLB entries of this mm. Set on switch-in; never cleared here
+   * (flush_tlb_func() trims it lazily on x86, which saves IPIs but changes no verdict).
+   */
   readonly mm_cpumask: number;
   /** Set by set_tlb_ubc_flush_pending(); read by flush_tlb_batched_pending(). */
   readonly tlb_flush_batched: boolean;
@@ -219,7 +243,12 @@ export const emptyTlbUbc: TlbUbc = Object.freeze({ cpumask: 0, flush_required: f
 export function initialState(config: Config): State {
   const nPages = config.mms * config.pages;
   return {
-    cpus: config.cpuMm.map((mm) => ({ mm, migrc_done: 0, tlb: Array.from({ length: nPages }, () => null) })),
+    cpus: config.cpuMm.map((mm) => ({
+      mm,
+      migrc_done: 0,
+      tlb: Array.from({ length: nPages }, () => null),
+      ...(config.pcid ? { tlb_gen_lag: Array.from({ length: config.mms }, () => 0) } : {}),
+    })),
     mms: Array.from({ length: config.mms }, (_, mm) => ({
       pte: Array.from({ length: config.pages }, (_, vpage) => ({
         kind: 'present' as const,

@@ -7,9 +7,10 @@ import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
 import { folio_put } from './memory.js';
 import { homeValue, isolatingTask, residentFrame } from './queries.js';
-import { batchedPendingReset, flush_tlb_batched_pending, try_to_unmap_flush } from './rmap.js';
+import { batchedPendingReset, flush_tlb_batched_pending } from './rmap.js';
 import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
-import type { JobPolicy, Phase, Policy } from './variant.js';
+import { pcid } from './switch.js';
+import type { Arch, JobPolicy, Phase, Policy } from './variant.js';
 
 export const SYSCALLS: readonly Syscall[] = [
   'mprotect_ro',
@@ -199,15 +200,23 @@ export function copy_present_pte(d: Draft<State>, task: number, folio: BatchFoli
 }
 
 /** flush_tlb_mm(oldmm) at the end of dup_mmap(): every CPU of the parent flushes it whole. */
-export function flush_tlb_mm(d: Draft<State>, task: number): void {
-  // the same full flush of every CPU gathered, and the same reset, as a batch's
-  try_to_unmap_flush(d, task);
+export function flush_tlb_mm(d: Draft<State>, task: number, arch?: Arch): void {
+  const t = d.tasks[task]!;
+  // A full flush of every CPU gathered, as a batch's; with PCID, of this mm's ASID only.
+  if (t.tlb_ubc.flush_required)
+    flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all', mm: t.folios[0]!.mm }, false, arch);
+  t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
 /** flush_tlb_range() at the end of change_protection(), when some PTE lost a permission. */
-export function flush_tlb_range(d: Draft<State>, task: number): void {
+export function flush_tlb_range(d: Draft<State>, task: number, arch?: Arch): void {
   const t = d.tasks[task]!;
-  if (t.tlb_ubc.flush_required)
+  // With PCID, one flush_tlb_mm_range() for the range, as the kernel makes: its one tlb_gen
+  // bump decides whether a CPU flushes pages or its whole ASID.
+  if (t.tlb_ubc.flush_required && pcid(d as State)) {
+    const vpages = t.folios.map((f) => f.vpage);
+    flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'range', mm: t.folios[0]!.mm, vpages }, false, arch);
+  } else if (t.tlb_ubc.flush_required)
     for (const f of t.folios)
       flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'page', mm: f.mm, vpage: f.vpage });
   t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
@@ -239,8 +248,8 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
 }
 
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
-export function tlb_finish_mmu(d: Draft<State>, task: number): void {
-  flush_tlb_range(d, task);
+export function tlb_finish_mmu(d: Draft<State>, task: number, arch?: Arch): void {
+  flush_tlb_range(d, task, arch);
   const t = d.tasks[task]!;
   for (const f of t.folios) if (f.src >= 0) folio_put(d, f.src);
 }

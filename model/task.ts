@@ -192,10 +192,10 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
   const f = folio!; // per-folio steps always have one; `once` steps ignore it
   switch (step) {
     case 'try_to_unmap_one':
-      unmapOne(d, job, index, f, 'none');
+      unmapOne(d, job, index, f, 'none', null, policy.arch);
       break;
     case 'try_to_migrate_one':
-      unmapOne(d, job, index, f, 'migration', policy.migrc);
+      unmapOne(d, job, index, f, 'migration', policy.migrc, policy.arch);
       break;
     case 'try_to_unmap_flush':
       try_to_unmap_flush(d, index, policy.arch.tlbi === 'broadcast');
@@ -250,7 +250,7 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       zap_pte_range(d, policy, index, f);
       break;
     case 'flush_tlb_range':
-      flush_tlb_range(d, index);
+      flush_tlb_range(d, index, policy.arch);
       break;
     case 'copy_present_pte':
       copy_present_pte(d, index, f);
@@ -259,10 +259,10 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       madvise_free_pte_range(d, policy, index, f);
       break;
     case 'flush_tlb_mm':
-      flush_tlb_mm(d, index);
+      flush_tlb_mm(d, index, policy.arch);
       break;
     case 'tlb_finish_mmu':
-      tlb_finish_mmu(d, index);
+      tlb_finish_mmu(d, index, policy.arch);
       break;
     case 'syscall_return':
       syscall_return(d, index);

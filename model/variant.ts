@@ -74,6 +74,19 @@ export interface Arch {
    * 4b634918384c (flush_tlb_mm()).
    */
   readonly batchedPendingDsbOnly?: boolean;
+  /**
+   * x86 with PCID (worlds with Config.pcid only): should_flush_tlb() sends a flush of one
+   * mm to a CPU whose loaded_mm is LOADED_MM_SWITCHING, which may already use that mm's
+   * entries (fea4e317f9e7, CVE-2025-37964). false: it skipped such a CPU. Default true.
+   */
+  readonly ipiSwitchingCpus?: boolean;
+  /**
+   * x86 with PCID: switch_mm_irqs_off() writes LOADED_MM_SWITCHING before it reads the next
+   * mm's tlb_gen (be88a1dd6112, v6.15). false: after, just before load_new_mm_cr3(), as
+   * v6.14 and the stable trees had it, so loaded_mm still names the old mm when the read
+   * is made. Default true.
+   */
+  readonly switchingBeforeTlbGen?: boolean;
 }
 
 export interface Policy {
@@ -255,6 +268,10 @@ export function policyProblem(policy: unknown): string | null {
     return "policy.arch.tlbi must be 'ipi' or 'broadcast'";
   if (p.arch.batchedPendingDsbOnly && p.arch.tlbi !== 'broadcast')
     return "policy.arch.batchedPendingDsbOnly needs tlbi 'broadcast' (a DSB completes only broadcast TLBIs)";
+  if (p.arch.ipiSwitchingCpus !== undefined && typeof p.arch.ipiSwitchingCpus !== 'boolean')
+    return 'policy.arch.ipiSwitchingCpus must be true or false';
+  if (p.arch.switchingBeforeTlbGen !== undefined && typeof p.arch.switchingBeforeTlbGen !== 'boolean')
+    return 'policy.arch.switchingBeforeTlbGen must be true or false';
   for (const job of ['reclaim', 'migrate'] as const) {
     const problem = jobPolicyProblem(p[job] ?? null);
     if (problem !== null) return `policy.${job}: ${problem}`;

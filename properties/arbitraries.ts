@@ -11,6 +11,9 @@ import type { Action, Op } from '../model/actions.js';
 // 1 and 2 (from 2 and 4; each wipes or spends the stale entry a race needs) cut the median
 // for migrc / noStaleWritableTlbAfterRemap from about 1,100 runs to 80 and for
 // migrc-wrong-no-wp-fault-flush / loadsSeeLastStore from about 4,100 to 960.
+// switch_mm 8 (from 1, 4 and 16): a PCID race needs a switch away and one back around a
+// flush; median runs to x86-pcid-stable-switching-after-tlb-gen / noAccessAfterRevoke
+// over six seeds went from about 4,000 to 1,200 (4), 290 (8) and 1,300 (16).
 /** How often each kind of action is picked when it is enabled. */
 export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   load: 6,
@@ -23,6 +26,10 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   write: 4,
   mmap: 2,
   flush_tlb_local: 1,
+  switch_mm: 8,
+  load_new_mm_cr3: 1,
+  set_loaded_mm: 1,
+  enter_lazy_tlb: 1,
   migrc_stop_pending: 1,
   migrc_resume_pending: 1,
   // Kernel tasks must make progress for a batch to open and close its race window.

@@ -12,9 +12,8 @@ export interface Target {
   readonly hit: (s: State, step?: Step) => boolean;
 }
 
-/** Does `cpu` cache an entry for (its mm, vpage) that the page table no longer backs? */
-function staleEntry(s: State, cpu: number, vpage: number): boolean {
-  const mm = s.cpus[cpu]!.mm;
+/** Does `cpu` cache an entry for (its mm, or `mm`, vpage) that the page table no longer backs? */
+function staleEntry(s: State, cpu: number, vpage: number, mm = s.cpus[cpu]!.mm): boolean {
   const entry = tlbLookup(s, cpu, mm, vpage);
   const pte = s.mms[mm]!.pte[vpage]!;
   return entry !== null && (pte.kind !== 'present' || pte.frame !== entry.frame);
@@ -26,6 +25,12 @@ function anyStaleEntry(s: State): boolean {
   const pages = pagesPerMm(s);
   for (let cpu = 0; cpu < s.cpus.length; cpu++)
     for (let v = 0; v < pages; v++) if (staleEntry(s, cpu, v)) return true;
+  return false;
+}
+
+/** Does `cpu` cache an entry of `mm` (default: the one it runs) that the page table no longer backs? */
+function staleIn(s: State, cpu: number, mm?: number): boolean {
+  for (let v = 0; v < pagesPerMm(s); v++) if (staleEntry(s, cpu, v, mm)) return true;
   return false;
 }
 
@@ -91,6 +96,25 @@ export const TARGETS: readonly Target[] = [
     id: 'copyFailureUndone',
     why: 'A batch copy failed and the migration of that folio was undone: the path a protocol with a separate copy step must survive.',
     hit: (_s, step) => step?.action.op === 'copyFails',
+  },
+  {
+    id: 'staleEntryWhileSwitching',
+    why: 'With PCID, a CPU inside switch_mm_irqs_off(), past its tlb_gen read, kept an entry of the mm it is loading that the page table no longer backs: the window a flush of that mm must not skip.',
+    hit: (s) => s.cpus.some((c, i) => (c.switching === true || c.loaded_mm !== undefined) && staleIn(s, i)),
+  },
+  {
+    id: 'staleEntryWhileLazy',
+    why: 'With PCID, a lazy CPU (a kernel thread borrowing the mm) was skipped by a flush and caches an entry the page table no longer backs; it must flush before user code runs there again.',
+    hit: (s) => s.cpus.some((c, i) => c.lazy === true && staleIn(s, i)),
+  },
+  {
+    id: 'staleEntryInOtherAsid',
+    why: 'With PCID, a CPU keeps an entry of an mm it does not run that the page table no longer backs; tlb_gen must make it flush when it switches back.',
+    hit: (s) =>
+      s.cpus.some((c, i) => {
+        for (let mm = 0; mm < s.mms.length; mm++) if (mm !== c.mm && staleIn(s, i, mm)) return true;
+        return false;
+      }),
   },
   {
     id: 'deferralInsideBatchedPending',

@@ -6,6 +6,7 @@
 import type { Config } from '../model/config.js';
 import type {
   BatchFolio,
+  Cpu,
   Frame,
   Job,
   MigrcReq,
@@ -41,7 +42,8 @@ const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;
 
 export function layoutOf(config: Config): Layout {
   const slots = config.mms * config.pages;
-  const cpus = config.cpus * (2 + slots);
+  // with PCID, one more byte per CPU: its tlb_gen lag per mm, two bits each
+  const cpus = config.cpus * (2 + (config.pcid ? 1 : 0) + slots);
   const mms = config.mms * (2 + config.pages * 4);
   const frames = config.frames * 6;
   // a migrc request: cpumask, gen, count, srcs
@@ -116,8 +118,15 @@ export function encode(
   let i = at;
   const batch = layout.config.batch;
   for (const cpu of s.cpus) {
-    out[i++] = cpu.mm;
+    // mm < 4 (LIMITS.mms); then is_lazy, LOADED_MM_SWITCHING, and a loaded_mm that is not mm
+    const loaded = cpu.loaded_mm === undefined ? 0 : 16 | (cpu.loaded_mm << 5);
+    out[i++] = cpu.mm | (cpu.lazy ? 4 : 0) | (cpu.switching ? 8 : 0) | loaded;
     out[i++] = cpu.migrc_done;
+    if (cpu.tlb_gen_lag !== undefined) {
+      let lags = 0;
+      for (let m = 0; m < cpu.tlb_gen_lag.length; m++) lags |= cpu.tlb_gen_lag[m]! << (2 * m);
+      out[i++] = lags;
+    }
     for (const e of cpu.tlb)
       out[i++] = e === null ? 0 : 1 + ((fr(map, e.frame) << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
   }
@@ -197,10 +206,11 @@ const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };
 export function decode(layout: Layout, b: Uint8Array, at = 0): State {
   const { config } = layout;
   let i = at;
-  const cpus = [];
+  const cpus: Cpu[] = [];
   for (let c = 0; c < config.cpus; c++) {
-    const mm = b[i++]!;
+    const head = b[i++]!;
     const migrc_done = b[i++]!;
+    const lags = config.pcid ? b[i++]! : 0;
     const tlb: (TlbEntry | null)[] = [];
     for (let k = 0; k < layout.slots; k++) {
       const x = b[i++]!;
@@ -208,7 +218,18 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
         x === 0 ? null : { frame: (x - 1) >> 2, writable: ((x - 1) & 2) !== 0, dirty: ((x - 1) & 1) !== 0 },
       );
     }
-    cpus.push({ mm, migrc_done, tlb });
+    const cpu: Cpu = { mm: head & 3, migrc_done, tlb };
+    if (!config.pcid) {
+      cpus.push(cpu);
+      continue;
+    }
+    cpus.push({
+      ...cpu,
+      tlb_gen_lag: Array.from({ length: config.mms }, (_, m) => (lags >> (2 * m)) & 3),
+      ...((head & 4) !== 0 ? { lazy: true as const } : {}),
+      ...((head & 8) !== 0 ? { switching: true as const } : {}),
+      ...((head & 16) !== 0 ? { loaded_mm: (head >> 5) & 3 } : {}),
+    });
   }
   const mms = [];
   for (let m = 0; m < config.mms; m++) {
@@ -328,7 +349,11 @@ export function copyState(s: State): State {
   // TLB entries and tlb_ubc records are only ever replaced by the recipes, never edited,
   // so the copy shares them; everything a recipe edits in place is copied.
   return {
-    cpus: s.cpus.map((c) => ({ mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice() })),
+    cpus: s.cpus.map((c) =>
+      c.tlb_gen_lag === undefined
+        ? { mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice() }
+        : { ...c, tlb: c.tlb.slice(), tlb_gen_lag: c.tlb_gen_lag.slice() },
+    ),
     mms: s.mms.map((m) => ({
       pte: m.pte.map((p) => ({ ...p })),
       vma: m.vma.slice(),

@@ -25,6 +25,10 @@ export function describeAction(a: Action): string {
     .with({ op: 'syscall' }, (x) => `syscall(task ${x.task}, ${x.call}, mm ${x.mm}, ${pages(x.vpages)})`)
     .with({ op: 'mmap' }, (x) => `mmap(mm ${x.mm}, ${pages(x.vpages)})`)
     .with({ op: 'flush_tlb_local' }, (x) => `flush_tlb_local(cpu ${x.cpu})`)
+    .with({ op: 'switch_mm' }, (x) => `switch_mm(cpu ${x.cpu}, mm ${x.mm})`)
+    .with({ op: 'load_new_mm_cr3' }, (x) => `load_new_mm_cr3(cpu ${x.cpu})`)
+    .with({ op: 'set_loaded_mm' }, (x) => `set_loaded_mm(cpu ${x.cpu})`)
+    .with({ op: 'enter_lazy_tlb' }, (x) => `enter_lazy_tlb(cpu ${x.cpu})`)
     .with({ op: 'migrc_stop_pending' }, () => 'migrc_stop_pending()')
     .with({ op: 'migrc_resume_pending' }, () => 'migrc_resume_pending()')
     .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
@@ -49,7 +53,17 @@ const callText = (call: string, vpages: readonly number[]): string =>
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */
 export function stepColumn(pre: State, a: Action): number | null {
   return match(a)
-    .with({ op: 'load' }, { op: 'store' }, { op: 'tlbEvict' }, { op: 'flush_tlb_local' }, (x) => x.cpu)
+    .with(
+      { op: 'load' },
+      { op: 'store' },
+      { op: 'tlbEvict' },
+      { op: 'flush_tlb_local' },
+      { op: 'switch_mm' },
+      { op: 'load_new_mm_cr3' },
+      { op: 'set_loaded_mm' },
+      { op: 'enter_lazy_tlb' },
+      (x) => x.cpu,
+    )
     .with(
       { op: 'reuseFrame' },
       { op: 'mmap' },
@@ -100,6 +114,14 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'syscall' }, (x) => callText(x.call, x.vpages))
     .with({ op: 'mmap' }, (x) => `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`)
     .with({ op: 'flush_tlb_local' }, () => 'context switch: flush_tlb_local()')
+    .with({ op: 'switch_mm' }, (x) =>
+      pre.cpus[x.cpu]!.lazy && pre.cpus[x.cpu]!.mm === x.mm
+        ? `switch_mm_irqs_off(mm ${x.mm}): leaves lazy mode`
+        : `switch_mm_irqs_off(mm ${pre.cpus[x.cpu]!.mm} -> mm ${x.mm})`,
+    )
+    .with({ op: 'load_new_mm_cr3' }, () => 'loaded_mm = LOADED_MM_SWITCHING; load_new_mm_cr3()')
+    .with({ op: 'set_loaded_mm' }, (x) => `loaded_mm = mm ${pre.cpus[x.cpu]!.mm}`)
+    .with({ op: 'enter_lazy_tlb' }, () => 'kernel thread: enter_lazy_tlb()')
     .with({ op: 'migrc_stop_pending' }, () => '__alloc_pages_slowpath(): migrc_stop_pending()')
     .with({ op: 'migrc_resume_pending' }, () => 'got_pg: migrc_resume_pending()')
     .with({ op: 'kernelStep' }, (x) => {
@@ -166,6 +188,10 @@ const reqs = (rs: readonly MigrcReq[]): string =>
     .map((r) => `[cpus ${cpuSet(r.cpumask)} gen ${r.gen} src ${r.srcs.map((f) => `f${f}`).join(',')}]`)
     .join(' ');
 
+/** cpu_tlbstate.loaded_mm and is_lazy, as a report writes them. */
+const loadedText = (c: State['cpus'][number]): string =>
+  c.switching ? 'LOADED_MM_SWITCHING' : `mm ${c.loaded_mm ?? c.mm}${c.lazy ? ' (lazy)' : ''}`;
+
 /** What changed from pre to post, one short phrase per changed piece of state. */
 export function describeChanges(pre: State, post: State): string[] {
   const out: string[] = [];
@@ -193,6 +219,21 @@ export function describeChanges(pre: State, post: State): string[] {
       if (before !== after)
         out.push(`tlb${c} ${pageName(Math.floor(slot / nPages), slot % nPages)}: ${after}`);
     });
+  });
+  post.cpus.forEach((cpu, c) => {
+    const was = pre.cpus[c]!;
+    if (cpu.mm !== was.mm) out.push(`cr3${c}: mm ${cpu.mm}`);
+    const loaded = loadedText(cpu);
+    if (loaded !== loadedText(was)) out.push(`loaded_mm${c}: ${loaded}`);
+    cpu.tlb_gen_lag?.forEach((lag, m) => {
+      if (lag !== was.tlb_gen_lag![m])
+        out.push(
+          `tlb_gen${c} ${pre.mms.length > 1 ? `mm${m} ` : ''}${lag === 0 ? 'current' : `behind by ${lag === 1 ? '1' : '2+'}`}`,
+        );
+    });
+  });
+  post.mms.forEach((mm, m) => {
+    if (mm.mm_cpumask !== pre.mms[m]!.mm_cpumask) out.push(`mm_cpumask(mm${m}) = ${cpuSet(mm.mm_cpumask)}`);
   });
   post.frames.forEach((f, i) => {
     const after = frameText(f);

@@ -73,8 +73,7 @@ export function relabel(s: State, map: readonly number[]): State {
   return {
     ...s,
     cpus: s.cpus.map((c) => ({
-      mm: c.mm,
-      migrc_done: c.migrc_done,
+      ...c,
       tlb: c.tlb.map((e) => (e === null ? null : { ...e, frame: m(e.frame) })),
     })),
     mms: s.mms.map((mm) => ({

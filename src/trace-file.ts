@@ -38,6 +38,10 @@ const actionSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('write'), task: index, vpage: index, value: z.number().int().min(1) }),
   z.strictObject({ op: z.literal('mmap'), mm: index, vpages }),
   z.strictObject({ op: z.literal('flush_tlb_local'), cpu: index }),
+  z.strictObject({ op: z.literal('switch_mm'), cpu: index, mm: index }),
+  z.strictObject({ op: z.literal('load_new_mm_cr3'), cpu: index }),
+  z.strictObject({ op: z.literal('set_loaded_mm'), cpu: index }),
+  z.strictObject({ op: z.literal('enter_lazy_tlb'), cpu: index }),
   z.strictObject({ op: z.literal('migrc_stop_pending') }),
   z.strictObject({ op: z.literal('migrc_resume_pending') }),
   z.strictObject({ op: z.literal('kernelStep'), task: index }),
@@ -68,6 +72,7 @@ const configSchema = z.strictObject({
   syscallTasks: z.array(z.number().int()).optional(),
   contextSwitches: z.boolean().optional(),
   memoryPressure: z.boolean().optional(),
+  pcid: z.boolean().optional(),
 });
 
 const traceSchema = z.strictObject({

@@ -1,0 +1,24 @@
+// x86-pcid: context switches with PCID and lazy TLB, as arch/x86/mm/tlb.c has them since
+// v6.15. A CPU keeps each mm's entries under its own ASID; a flush of one mm bumps the
+// mm's tlb_gen and sends IPIs only where should_flush_tlb() says (not to lazy CPUs nor to
+// CPUs running another mm), and a CPU that missed one catches up when it loads the mm
+// again, by comparing tlb_gen. switch_mm_irqs_off() marks loaded_mm LOADED_MM_SWITCHING
+// before it reads tlb_gen (be88a1dd6112), and should_flush_tlb() sends the IPI to a CPU so
+// marked (fea4e317f9e7), so a flush that bumps tlb_gen after the read reaches the CPU.
+// Abstracts: ASID reuse (every mm keeps its ASID), INVLPGB, the mm_cpumask trim, freed
+// page tables (freed_tables IPIs even lazy CPUs), memory ordering (each step is atomic,
+// as the barriers of 71b3c126e611 and 83b0177a6c48 make it).
+
+import { defineVariant } from '../variant.js';
+
+export const x86Pcid = defineVariant({
+  id: 'x86-pcid',
+  title: 'x86 with PCID: lazy TLB, tlb_gen, and IPIs to switching CPUs',
+  source:
+    'arch/x86/mm/tlb.c since v6.15: Dave Hansen, "x86/mm: Eliminate window where TLB flushes may be inadvertently skipped", commit fea4e317f9e7 (2025)',
+  notes:
+    'No reclaim or migration: the system calls flush through flush_tlb_mm_range(). The CPU a switch runs on has interrupts off, so an IPI sent to it runs when the switch is done; the model applies it when sent, which nothing on that CPU can tell apart.',
+  policy: { reclaim: null, migrate: null },
+  reaches: ['staleEntryWhileSwitching', 'staleEntryWhileLazy', 'staleEntryInOtherAsid'],
+  world: 'pcid',
+});

@@ -8,7 +8,15 @@
 
 import type { Draft } from 'immer';
 import type { State } from './state.js';
-import type { Arch } from './variant.js';
+import type { Arch, Policy } from './variant.js';
+
+/** Why a protocol cannot run in a world with PCID, as one line, or null. */
+export function pcidPolicyProblem(policy: Policy): string | null {
+  if (policy.arch.tlbi === 'broadcast') return 'PCID is modelled for x86, and this protocol broadcasts TLBIs';
+  if (policy.migrc !== null)
+    return 'migrc is not modelled with PCID (its flush_tlb_local() and migrc_done assume a switch flushes the whole TLB)';
+  return null;
+}
 
 /** Does this world switch mm with PCID? (Only its states carry tlb_gen_lag.) */
 export const pcid = (s: State): boolean => s.cpus[0]!.tlb_gen_lag !== undefined;

@@ -5,6 +5,7 @@
 
 import type { Action } from '../model/actions.js';
 import { type Config, worldConfig } from '../model/config.js';
+import { pcidPolicyProblem } from '../model/switch.js';
 import { policyProblem, type Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
@@ -210,6 +211,8 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   const engine = options.engine ?? 'random';
   const campaign = engine === 'random' ? randomCampaign : exhaustiveCampaign;
   const config = options.config ?? worldConfig(variant.world, engine);
+  const pcid = config.pcid ? pcidPolicyProblem(variant.policy) : null;
+  if (pcid !== null) throw new Error(`variant ${variant.id} in config ${config.name}: ${pcid}`);
   const resolved: Resolved = { ...options, config };
   const chosen = options.invariants ?? INVARIANTS;
   const expected = (id: string): Verdict => (variant.violates.includes(id) ? 'violated' : 'holds');

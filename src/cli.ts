@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { Action } from '../model/actions.js';
 import { CONFIGS, type Config, worldConfig } from '../model/config.js';
 import { findVariant, VARIANTS } from '../model/registry.js';
+import { pcidPolicyProblem } from '../model/switch.js';
 import type { Variant } from '../model/variant.js';
 import { findInvariant, INVARIANTS, type Invariant } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
@@ -273,7 +274,21 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
     );
   const invariants = pickInvariants(flags.invariant);
   const { fromFiles, fileOf } = await loadVariantFiles(flags.variantFile);
-  const variants = selectProtocols(flags.protocol, fromFiles);
+  let variants = selectProtocols(flags.protocol, fromFiles);
+  if (config?.pcid) {
+    const misfits = variants.filter((v) => pcidPolicyProblem(v.policy) !== null);
+    // Named on the command line: an error. Taken from the registry as a whole: left out, said so.
+    const named = misfits.find((v) => flags.protocol !== undefined || fileOf.has(v));
+    if (named !== undefined)
+      throw new UsageError(
+        `--config ${config.name} has PCID: ${named.id}: ${pcidPolicyProblem(named.policy)}`,
+      );
+    if (misfits.length > 0)
+      io.err(
+        `note: leaving out ${misfits.length} protocols PCID is not modelled for: ${misfits.map((v) => v.id).join(', ')}`,
+      );
+    variants = variants.filter((v) => !misfits.includes(v));
+  }
   // A TLC-style progress line on a terminal only.
   const tty = !flags.json && process.stderr.isTTY === true;
   for (const [, , what] of outputs(flags))

@@ -185,6 +185,29 @@ describe('shootdown check --engine', () => {
   });
 });
 
+describe('shootdown check --config with PCID', () => {
+  it('leaves out, and names on stderr, the protocols PCID is not modelled for', async () => {
+    const r = await runCli(
+      'check',
+      '--config',
+      'tiny-pcid',
+      '--engine',
+      'exhaustive',
+      '--max-states',
+      '20',
+      '--json',
+    );
+    expect(r.err).toEqual([
+      expect.stringMatching(/^note: leaving out 9 protocols PCID is not modelled for: .*migrc-fixed/),
+    ]);
+    const doc = JSON.parse(r.out) as { protocols: { protocol: string }[] };
+    const checked = doc.protocols.map((p) => p.protocol);
+    expect(checked).toContain('x86-pcid');
+    expect(checked).not.toContain('migrc');
+    expect(checked).not.toContain('reclaim-batched-dirty-arm64');
+  });
+});
+
 describe('bad input: one line on stderr, exit 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown protocol', ['check', '--protocol', 'nope'], /unknown protocol 'nope'/],
@@ -232,6 +255,11 @@ describe('bad input: one line on stderr, exit 2', () => {
       'variant naming an unknown invariant',
       ['check', '--variant-file', 'test/fixtures/unknown-invariant.ts'],
       /unknown invariant 'noLostWrites'/,
+    ],
+    [
+      'a protocol PCID is not modelled for, in a world with PCID',
+      ['check', '--protocol', 'sync', '--protocol', 'migrc', '--config', 'pcid'],
+      /--config pcid has PCID: migrc: migrc is not modelled with PCID/,
     ],
   ];
   for (const [name, argv, message] of cases)

@@ -315,6 +315,16 @@ export const CONFIGS = {
     why: 'pcid with munmap() alone, small enough to exhaust (72,828 states for x86-pcid): the page is unmapped once, while CPU 0 may be anywhere in a switch.',
     syscalls: ['munmap'],
   }),
+  'pcid-reclaim': defineConfig({
+    ...pcid,
+    name: 'pcid-reclaim',
+    why: 'x86 with PCID and lazy TLB against batched reclaim: kswapd on CPU 0 defers the flush of a page CPU 1 caches, while CPU 1 may run a kernel thread lazily, so the batched flush skips it and tlb_gen must make it catch up when it returns. One mm and no spare frame (the page comes back in the frame it left) keep it small (831 states for reclaim-batched-dirty-pcid) and its bugs short: a second reclaim through a recycled frame took the random engine over 20,000 runs.',
+    mms: 1,
+    frames: 1,
+    taskCpus: [0],
+    syscalls: [],
+    syscallTasks: [],
+  }),
   migrc: defineConfig({
     name: 'migrc',
     why: 'migrc against every system call the model has: two pages under one PTL, a batch of two, read-only PTEs from clear_refs and mprotect, context switches, and one spare frame so allocation soon needs what migrc holds.',

@@ -22,6 +22,9 @@ import { reclaimBatchedDirtyArm64 } from './variants/reclaim-batched-dirty-arm64
 import { reclaimBatchedDirtyArm64V66 } from './variants/reclaim-batched-dirty-arm64-v6.6-dsb-batched-pending.js';
 import { reclaimBatchedDirtyFlagRace } from './variants/reclaim-batched-dirty-batched-flag-race.js';
 import { reclaimBatchedDirtyGenerations } from './variants/reclaim-batched-dirty-batched-generations.js';
+import { reclaimBatchedDirtyPcid } from './variants/reclaim-batched-dirty-pcid.js';
+import { reclaimBatchedDirtyPcidGenZero } from './variants/reclaim-batched-dirty-pcid-tip-2022-tlb-gen-zero.js';
+import { reclaimBatchedDirtyPcidNoBump } from './variants/reclaim-batched-dirty-pcid-wrong-no-tlb-gen-bump.js';
 import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
 import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
@@ -62,6 +65,9 @@ export const VARIANTS: readonly Variant[] = [
   x86PcidV614,
   x86PcidV615rc5,
   x86PcidStable,
+  reclaimBatchedDirtyPcid,
+  reclaimBatchedDirtyPcidNoBump,
+  reclaimBatchedDirtyPcidGenZero,
 ];
 
 export function findVariant(id: string): Variant | undefined {

@@ -27,6 +27,7 @@ export function set_tlb_ubc_flush_pending(
   writable: boolean,
   readOnly: boolean,
   marksMm: boolean,
+  arch?: Arch,
 ): void {
   // migrc patch 1/3: a read-only entry's flush goes to tlb_ubc_nowr, for migrc to claim.
   const t = d.tasks[task]!;
@@ -42,7 +43,7 @@ export function set_tlb_ubc_flush_pending(
   else t.tlb_ubc = pending;
   // arch_tlbbatch_add_pending(): a CPU the batched flush skips (lazy, or running another mm)
   // must see the mm's tlb_gen moved when it loads the mm again.
-  if (pcid(d as State)) inc_mm_tlb_gen(d, mm);
+  if (pcid(d as State) && arch?.batchBumpsTlbGen !== false) inc_mm_tlb_gen(d, mm);
   if (!marksMm) return;
   d.mms[mm]!.tlb_flush_batched = true;
   // atomic_inc(&mm->tlb_flush_batched): a flush_tlb_batched_pending() between its flush and
@@ -55,17 +56,22 @@ export function set_tlb_ubc_flush_pending(
  * try_to_unmap_flush(): one full flush per CPU in tlb_ubc. Must run before the unmapped
  * pages are freed, "to prevent data leakage", and before IO on dirty ones.
  */
-export function try_to_unmap_flush(d: Draft<State>, task: number, broadcast = false): void {
+export function try_to_unmap_flush(d: Draft<State>, task: number, broadcast = false, arch?: Arch): void {
   const t = d.tasks[task]!;
   if (!t.tlb_ubc.flush_required) return;
   // arm64: the TLBIs went out at unmap time; the DSB here is what completes them.
-  flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' }, broadcast);
+  flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' }, broadcast, arch);
   t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
 /** try_to_unmap_flush_dirty(): flush only if a deferred entry may be writable. */
-export function try_to_unmap_flush_dirty(d: Draft<State>, task: number, broadcast: boolean): void {
-  if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, task, broadcast);
+export function try_to_unmap_flush_dirty(
+  d: Draft<State>,
+  task: number,
+  broadcast: boolean,
+  arch?: Arch,
+): void {
+  if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, task, broadcast, arch);
 }
 
 /**
@@ -96,7 +102,7 @@ export function unmapOne(
     else {
       // migrc keeps read-only entries apart (or, if it defers writable ones too, every entry).
       const apart = migrc !== null && leave === 'migration' && (!writable || !migrc.readOnlyOnly);
-      set_tlb_ubc_flush_pending(d, task, mm, dirty, apart, job.setsTlbFlushBatched !== false);
+      set_tlb_ubc_flush_pending(d, task, mm, dirty, apart, job.setsTlbFlushBatched !== false, arch);
     }
   } else {
     // ptep_clear_flush()

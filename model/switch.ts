@@ -73,8 +73,12 @@ export function flush_tlb_func(
   cpu: number,
   mm: number | null,
   vpages: readonly number[] | null,
+  arch?: Arch,
 ): void {
   const c = d.cpus[cpu]!;
+  // aa44284960d5: "if (f->new_tlb_gen <= local_tlb_gen) return", and the batched flush's
+  // new_tlb_gen was 0 (8f1d56f64f8d made it TLB_GENERATION_INVALID).
+  if (mm === null && arch?.batchFlushTlbGenZero) return;
   // Lazy (the local CPU of a kernel thread): the kernel switches to init_mm, which leaves
   // this mm's entries behind its ASID exactly as staying lazy does.
   if (c.lazy) return;
@@ -112,7 +116,7 @@ export function flushTlbMultiPcid(
       if (!should_flush_tlb(d as State, arch, i, mm)) continue;
       d.cost.ipis += 1;
     }
-    flush_tlb_func(d, i, mm, vpages);
+    flush_tlb_func(d, i, mm, vpages, arch);
   }
 }
 

@@ -198,10 +198,10 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       unmapOne(d, job, index, f, 'migration', policy.migrc, policy.arch);
       break;
     case 'try_to_unmap_flush':
-      try_to_unmap_flush(d, index, policy.arch.tlbi === 'broadcast');
+      try_to_unmap_flush(d, index, policy.arch.tlbi === 'broadcast', policy.arch);
       break;
     case 'try_to_unmap_flush_dirty':
-      try_to_unmap_flush_dirty(d, index, policy.arch.tlbi === 'broadcast');
+      try_to_unmap_flush_dirty(d, index, policy.arch.tlbi === 'broadcast', policy.arch);
       break;
     case 'pageout':
       pageout(d, f);

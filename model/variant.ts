@@ -87,6 +87,18 @@ export interface Arch {
    * is made. Default true.
    */
   readonly switchingBeforeTlbGen?: boolean;
+  /**
+   * x86 with PCID: arch_tlbbatch_add_pending() bumps the mm's tlb_gen, so a CPU the batched
+   * flush skips (lazy) flushes when it returns to the mm (f39681ed0f48, v4.14). false: it
+   * does not (a seeded bug). Default true.
+   */
+  readonly batchBumpsTlbGen?: boolean;
+  /**
+   * x86 with PCID: flush_tlb_func() takes the batched flush, whose new_tlb_gen is 0, as
+   * already done and flushes nothing (aa44284960d5 until 8f1d56f64f8d, tip x86/mm, 2022).
+   * Default false.
+   */
+  readonly batchFlushTlbGenZero?: boolean;
 }
 
 export interface Policy {
@@ -272,6 +284,9 @@ export function policyProblem(policy: unknown): string | null {
     return 'policy.arch.ipiSwitchingCpus must be true or false';
   if (p.arch.switchingBeforeTlbGen !== undefined && typeof p.arch.switchingBeforeTlbGen !== 'boolean')
     return 'policy.arch.switchingBeforeTlbGen must be true or false';
+  for (const field of ['batchBumpsTlbGen', 'batchFlushTlbGenZero'] as const)
+    if (p.arch[field] !== undefined && typeof p.arch[field] !== 'boolean')
+      return `policy.arch.${field} must be true or false`;
   for (const job of ['reclaim', 'migrate'] as const) {
     const problem = jobPolicyProblem(p[job] ?? null);
     if (problem !== null) return `policy.${job}: ${problem}`;

@@ -11,7 +11,7 @@ const RECORDED_RUNS = 1000;
 const correct = VARIANTS.filter((v) => v.violates.length === 0);
 
 describe('correct protocols', () => {
-  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched, reclaim-batched-dirty-arm64, reclaim-batched-dirty-batched-generations, migrate-vma, migrc-fixed and batch-copy-copy-first', () => {
+  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched, reclaim-batched-dirty-arm64, reclaim-batched-dirty-batched-generations, migrate-vma, migrc-fixed, batch-copy-copy-first, x86-pcid and reclaim-batched-dirty-pcid', () => {
     expect(correct.map((v) => v.id)).toEqual([
       'sync',
       'reclaim-batched',
@@ -22,6 +22,8 @@ describe('correct protocols', () => {
       'migrate-vma',
       'migrc-fixed',
       'batch-copy-copy-first',
+      'x86-pcid',
+      'reclaim-batched-dirty-pcid',
     ]);
   });
 

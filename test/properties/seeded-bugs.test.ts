@@ -73,6 +73,14 @@ const SHORTEST: Record<string, Record<string, number>> = {
   },
   'migrc-wrong-no-direct-write-flush': { loadsSeeLastStore: 15 },
   'batch-copy': { noLostWrite: 10, loadsSeeLastStore: 10, dirtyNeverDroppedClean: 10 },
+  // CVE-2025-37964 (tiny-pcid): the older order opens a window before LOADED_MM_SWITCHING
+  // is written, one step sooner to reach than the one after it
+  'x86-pcid-v6.14-switching-window': { noAccessToFreedFrame: 8, noAccessAfterRevoke: 12 },
+  'x86-pcid-v6.15-rc5-switching-skipped': { noAccessToFreedFrame: 7, noAccessAfterRevoke: 10 },
+  'x86-pcid-stable-switching-after-tlb-gen': { noAccessToFreedFrame: 8, noAccessAfterRevoke: 12 },
+  // pcid-reclaim: the lazy CPU returns and reads the freed frame, then the page's new contents elsewhere
+  'reclaim-batched-dirty-pcid-wrong-no-tlb-gen-bump': { noAccessToFreedFrame: 5, loadsSeeLastStore: 6 },
+  'reclaim-batched-dirty-pcid-tip-2022-tlb-gen-zero': { noAccessToFreedFrame: 5, loadsSeeLastStore: 6 },
 };
 
 describe('seeded bugs', () => {

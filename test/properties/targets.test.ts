@@ -47,7 +47,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the nine targets, each with a unique id and a reason', () => {
+  it('lists the twelve targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -57,6 +57,9 @@ describe('TARGETS', () => {
       'migrcSourceHeld',
       'migrcFlushedOnDemand',
       'copyFailureUndone',
+      'staleEntryWhileSwitching',
+      'staleEntryWhileLazy',
+      'staleEntryInOtherAsid',
       'deferralInsideBatchedPending',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);

@@ -5,7 +5,7 @@
 
 import type { Draft } from 'immer';
 import { type Action, apply, enabled } from '../model/actions.js';
-import type { Config } from '../model/config.js';
+import { type Config, worldConfig } from '../model/config.js';
 import { accessOutcome } from '../model/hardware.js';
 import { VARIANTS } from '../model/registry.js';
 import { initialState, type State } from '../model/state.js';
@@ -254,6 +254,8 @@ export function costedProtocols(w: Workload, from: readonly Variant[] = VARIANTS
   };
   return from.filter((v) => {
     if (!applies(v, w)) return false;
+    // The workloads run without PCID, where a protocol of a PCID world is its base again.
+    if (worldConfig(v.world, 'random').pcid) return false;
     const base = v.base === null ? undefined : byId.get(v.base);
     return base === undefined || jobOf(base) !== jobOf(v);
   });

@@ -117,6 +117,14 @@ describe('the tables', () => {
     expect(costedProtocols(workload('migrate')).map((v) => v.id)).toContain('migrc-fixed');
     expect(costedProtocols(workload('migrate')).map((v) => v.id)).not.toContain('reclaim-batched');
     expect(costedProtocols(workload('reclaim-clean')).map((v) => v.id)).not.toContain('migrate-batched');
+    // the workloads run without PCID, where the PCID protocols' arch switches do nothing
+    for (const w of WORKLOADS)
+      expect(
+        costedProtocols(w)
+          .map((v) => v.id)
+          .filter((id) => id.includes('pcid')),
+        w.id,
+      ).toEqual([]);
   });
 
   it('put a cheap but unsafe protocol beside its safe twin, with the reduction against sync', () => {

@@ -6,7 +6,7 @@ import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled } from '../../model/actions.js';
 import { CONFIGS, configProblem, defineConfig } from '../../model/config.js';
-import { tlbLookup } from '../../model/hardware.js';
+import { flushTlbMulti, tlbLookup } from '../../model/hardware.js';
 import { set_tlb_ubc_flush_pending, try_to_unmap_flush } from '../../model/rmap.js';
 import { type Cpu, initialState, type State } from '../../model/state.js';
 import { flush_tlb_func, inc_mm_tlb_gen, should_flush_tlb } from '../../model/switch.js';
@@ -211,6 +211,26 @@ describe('flush_tlb_func() and tlb_gen', () => {
     const whole = produce(twice, (d) => flush_tlb_func(d, 0, 0, [0]));
     expect(tlbLookup(whole, 0, 0, 1)).toBeNull();
     expect(whole.cost.fullFlushes).toBe(1);
+  });
+
+  it('a flush of one mm reads mm_cpumask when it is sent, not the mask gathered before', () => {
+    const s = withTlb(world(), 0, 0, 0, entry0);
+    // gathered when only CPU 1 was known to run the mm; CPU 0 has joined since
+    const after = produce(s, (d) => flushTlbMulti(d, 1, 0b10, { kind: 'page', mm: 0, vpage: 0 }));
+    expect(tlbLookup(after, 0, 0, 0)).toBeNull();
+    expect(after.cost.ipis).toBe(1);
+  });
+
+  it('with batchFlushTlbGenZero, and only with it, the batched flush flushes nothing', () => {
+    const behind = produce(withTlb(world(), 0, 0, 0, entry0), (d) => inc_mm_tlb_gen(d, 0));
+    const zero = produce(behind, (d) =>
+      flush_tlb_func(d, 0, null, null, { ...X86, batchFlushTlbGenZero: true }),
+    );
+    expect(zero).toEqual(behind);
+    const off = produce(behind, (d) =>
+      flush_tlb_func(d, 0, null, null, { ...X86, batchFlushTlbGenZero: false }),
+    );
+    expect(tlbLookup(off, 0, 0, 0)).toBeNull();
   });
 
   it('stops the lag at one with one page per mm, where both flushes are the same', () => {

@@ -15,7 +15,19 @@ import { findInvariant } from '../../properties/invariants.js';
 import { findTarget } from '../../properties/targets.js';
 import { decode, encode, layoutOf } from '../../src/encode.js';
 import { describeChanges, describeStep } from '../../src/format.js';
-import { finalState, kstep, load, run, store, variant, withTlb } from '../support.js';
+import {
+  finalState,
+  freeFrame,
+  kstep,
+  load,
+  ownFrame,
+  run,
+  store,
+  variant,
+  withFrameData,
+  withPte,
+  withTlb,
+} from '../support.js';
 
 const pcid = variant('x86-pcid');
 const rc5 = variant('x86-pcid-v6.15-rc5-switching-skipped');
@@ -267,12 +279,8 @@ describe('flush_tlb_func() and tlb_gen', () => {
 });
 
 describe('the invariants and targets with PCID', () => {
-  const freed = (s: State) =>
-    produce(s, (d) => {
-      d.mms[0]!.pte[0] = { kind: 'none' };
-      d.frames[0] = { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false, migrc: false };
-      d.freeList.unshift(0);
-    });
+  /** Page 0 of mm 0 unmapped and its frame 0 freed, whatever the TLBs still hold. */
+  const freed = (s: State) => freeFrame(withPte(s, 0, 0, { kind: 'none' }), 0);
 
   it('an entry kept behind the ASID of an mm the CPU does not run is no access yet', () => {
     const away = freed(finalState(pcid, world(), [load(0, 0), switchMm(0, 1), loaded(0)]));
@@ -288,15 +296,8 @@ describe('the invariants and targets with PCID', () => {
 
   it('a lazy CPU’s stale entry breaks loadsSeeLastStore only once it runs user code', () => {
     const asleep = finalState(pcid, world(), [load(0, 0), lazy(0)]);
-    const moved = produce(asleep, (d) => {
-      d.frames[0]!.data = 1;
-      d.frames[2] = {
-        owner: { kind: 'anon', mm: 0, vpage: 0 },
-        data: 0,
-        refcount: 1,
-        dirty: false,
-        migrc: false,
-      };
+    // the page moved to frame 2; frame 0, which CPU 0 still caches, has been rewritten
+    const moved = produce(ownFrame(withFrameData(asleep, 0, 1), 2, 0, 0, 0), (d) => {
       d.frames[0]!.owner = { kind: 'unmapped' };
       d.mms[0]!.pte[0] = { kind: 'present', frame: 2, writable: true, dirty: false, accessed: false };
     });

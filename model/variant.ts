@@ -280,11 +280,12 @@ export function policyProblem(policy: unknown): string | null {
     return "policy.arch.tlbi must be 'ipi' or 'broadcast'";
   if (p.arch.batchedPendingDsbOnly && p.arch.tlbi !== 'broadcast')
     return "policy.arch.batchedPendingDsbOnly needs tlbi 'broadcast' (a DSB completes only broadcast TLBIs)";
-  if (p.arch.ipiSwitchingCpus !== undefined && typeof p.arch.ipiSwitchingCpus !== 'boolean')
-    return 'policy.arch.ipiSwitchingCpus must be true or false';
-  if (p.arch.switchingBeforeTlbGen !== undefined && typeof p.arch.switchingBeforeTlbGen !== 'boolean')
-    return 'policy.arch.switchingBeforeTlbGen must be true or false';
-  for (const field of ['batchBumpsTlbGen', 'batchFlushTlbGenZero'] as const)
+  for (const field of [
+    'ipiSwitchingCpus',
+    'switchingBeforeTlbGen',
+    'batchBumpsTlbGen',
+    'batchFlushTlbGenZero',
+  ] as const)
     if (p.arch[field] !== undefined && typeof p.arch[field] !== 'boolean')
       return `policy.arch.${field} must be true or false`;
   for (const job of ['reclaim', 'migrate'] as const) {

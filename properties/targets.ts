@@ -4,6 +4,7 @@
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
 import { residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
+import { inSwitch } from '../model/switch.js';
 import type { Step } from './invariants.js';
 
 export interface Target {
@@ -100,7 +101,7 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'staleEntryWhileSwitching',
     why: 'With PCID, a CPU inside switch_mm_irqs_off(), past its tlb_gen read, kept an entry of the mm it is loading that the page table no longer backs: the window a flush of that mm must not skip.',
-    hit: (s) => s.cpus.some((c, i) => (c.switching === true || c.loaded_mm !== undefined) && staleIn(s, i)),
+    hit: (s) => s.cpus.some((_, i) => inSwitch(s, i) && staleIn(s, i)),
   },
   {
     id: 'staleEntryWhileLazy',

@@ -14,6 +14,8 @@ import {
   do_wp_page,
   freeFrameCount,
   reuseFrame,
+  wp_page_copy,
+  wp_page_copy_user,
 } from './memory.js';
 import {
   flush_tlb_local,
@@ -22,7 +24,7 @@ import {
   migrc_unpend_folio,
   migrcPending,
 } from './migrc.js';
-import { isolatingTask, pageLive } from './queries.js';
+import { anonExclusive, isolatingTask, pageLive } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import {
@@ -34,7 +36,14 @@ import {
   switch_mm_irqs_off,
   userRunning,
 } from './switch.js';
-import { isSyscall, mmap, mmapLockHeld, startSyscall, takesMmapLockForWrite } from './syscalls.js';
+import {
+  faultInFlight,
+  isSyscall,
+  mmap,
+  mmapLockHeld,
+  startSyscall,
+  takesMmapLockForWrite,
+} from './syscalls.js';
 import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob } from './task.js';
 import type { Policy, Variant } from './variant.js';
 
@@ -105,6 +114,11 @@ export type Action =
   /** The kernel task runs the next step of its batch program. */
   | { readonly op: 'kernelStep'; readonly task: number }
   /**
+   * The thread on `cpu`, inside wp_page_copy() with its copy made, takes the PTL and
+   * installs the copy (Cpu.wp_copy), or finds the PTE changed and drops it.
+   */
+  | { readonly op: 'wp_page_copy'; readonly cpu: number }
+  /**
    * The task's folio_mc_copy() fails instead (-EHWPOISON from a memory error, or a failed
    * offload copy) and the batch undoes that folio.
    */
@@ -113,6 +127,9 @@ export type Action =
 export type Op = Action['op'];
 
 const inRange = (i: number, n: number) => Number.isInteger(i) && i >= 0 && i < n;
+
+/** Is `mm` the fork child while fork() still copies into it? Nothing runs in it until fork() returns. */
+const unborn = (s: State, mm: number): boolean => mm === s.forkChild && s.tasks.some((t) => t.job === 'fork');
 
 function batchStartable(
   s: State,
@@ -128,8 +145,14 @@ function batchStartable(
   if (new Set(vpages).size !== vpages.length) return false;
   const ok = vpages.every((v) => {
     const pte = pages[v];
-    // isolate_lru_folio() fails on a folio another batch holds.
-    return inRange(v, pages.length) && pte?.kind === 'present' && isolatingTask(s, pte.frame) < 0;
+    // isolate_lru_folio() fails on a folio another batch holds. A folio fork() shared is
+    // not taken: the model's batches unmap one mapping per folio.
+    return (
+      inRange(v, pages.length) &&
+      pte?.kind === 'present' &&
+      isolatingTask(s, pte.frame) < 0 &&
+      anonExclusive(s.frames[pte.frame]!.owner)
+    );
   });
   if (!ok) return false;
   // Migration needs a destination frame for every folio; migrc counts what it holds as free
@@ -139,14 +162,27 @@ function batchStartable(
 }
 
 /** Can the thread on the task's CPU make this call now? */
-function syscallStartable(s: State, a: Extract<Action, { op: 'syscall' }>): boolean {
+function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'syscall' }>): boolean {
   const t = s.tasks[a.task];
   const vma = s.mms[a.mm]?.vma;
   if (t === undefined || t.job !== 'idle' || vma === undefined || a.vpages.length === 0) return false;
   if (s.cpus[t.cpu]!.mm !== a.mm || !userRunning(s, t.cpu) || new Set(a.vpages).size !== a.vpages.length)
     return false;
+  if (s.cpus[t.cpu]!.wp_copy !== undefined || unborn(s, a.mm)) return false;
   // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
-  if (mmapLockHeld(s, a.mm, takesMmapLockForWrite(a.call))) return false;
+  const writer = takesMmapLockForWrite(a.call);
+  if (mmapLockHeld(s, a.mm, writer)) return false;
+  // A fault in flight holds the lock (or its VMA's) for read; fork() before fb49c455323f
+  // did not write-lock the VMAs, so it did not wait for a fault under the VMA lock.
+  if (writer && faultInFlight(s, a.mm) && !(a.call === 'fork' && policy.forkVmaStartWrite === false))
+    return false;
+  // fork() fills the child only when no earlier child is left there.
+  const child = s.forkChild;
+  if (a.call === 'fork' && child !== undefined) {
+    if (a.mm === child) return false;
+    if (s.mms[child]!.vma.some((p) => p !== 'none') || s.ghost.promised[child]!.some((p) => p !== 'none'))
+      return false;
+  }
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
   // fork() copies whatever the mm has mapped; the other calls need a mapped range.
   return a.vpages.every(
@@ -169,7 +205,8 @@ function kernelWritable(s: State, a: Extract<Action, { op: 'write' }>): boolean 
   const mm = s.cpus[t.cpu]!.mm;
   const pte = s.mms[mm]!.pte[a.vpage];
   if (pte?.kind !== 'present' || !pageLive(s, mm, a.vpage)) return false;
-  return isolatingTask(s, pte.frame) < 0;
+  // GUP for write would first break a fork()'s sharing (FOLL_UNSHARE): not modelled.
+  return isolatingTask(s, pte.frame) < 0 && anonExclusive(s.frames[pte.frame]!.owner);
 }
 
 /**
@@ -198,9 +235,17 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     case 'store': {
       if (!inRange(action.cpu, s.cpus.length) || !inRange(action.vpage, s.mms[0]!.pte.length)) return false;
       if (action.op === 'store' && !inRange(action.value - 1, 255)) return false;
-      if (!userRunning(s, action.cpu)) return false;
+      if (!userRunning(s, action.cpu) || s.cpus[action.cpu]!.wp_copy !== undefined) return false;
+      if (unborn(s, s.cpus[action.cpu]!.mm)) return false;
       const seen = afterSwitchDsb(s, policy.arch, action.cpu);
-      const kind = accessOutcome(policy.arch, seen, action.cpu, action.vpage, action.op === 'store').kind;
+      const kind = accessOutcome(
+        policy.arch,
+        seen,
+        action.cpu,
+        action.vpage,
+        action.op === 'store',
+        policy.forkVmaStartWrite === false,
+      ).kind;
       if (kind === 'wait' || kind === 'segv') return false;
       // A fault handler takes the page's PTL: it waits while a task holds it across steps.
       return kind !== 'fault' || ptlHolder(s, policy, s.cpus[action.cpu]!.mm, action.vpage) < 0;
@@ -238,10 +283,11 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     case 'migrc_resume_pending':
       return s.migrc.stopped === true;
     case 'syscall':
-      return syscallStartable(s, action);
+      return syscallStartable(policy, s, action);
     case 'mmap': {
       const mm = s.mms[action.mm];
       if (mm === undefined || action.vpages.length === 0 || mmapLockHeld(s, action.mm, true)) return false;
+      if (faultInFlight(s, action.mm) || unborn(s, action.mm)) return false;
       // Over a range munmap() has finished with (MAP_FIXED over a live range is not modelled).
       return action.vpages.every((v) => mm.vma[v] === 'none' && s.ghost.promised[action.mm]![v] === 'none');
     }
@@ -265,6 +311,10 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
         !inSwitch(s, s.tasks[action.task]!.cpu) &&
         copyMayFail(policy, s.tasks[action.task]!)
       );
+    case 'wp_page_copy': {
+      const copy = s.cpus[action.cpu]?.wp_copy;
+      return copy !== undefined && ptlHolder(s, policy, s.cpus[action.cpu]!.mm, copy.vpage) < 0;
+    }
     default:
       return unreachable(action);
   }
@@ -284,7 +334,7 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
   if (localTlbisPending(s, policy.arch, cpu)) switchToDsb(d, cpu);
   const mm = s.cpus[cpu]!.mm;
   const slot = tlbSlot(s, mm, vpage);
-  const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null);
+  const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null, policy.forkVmaStartWrite === false);
   let wrote = -1; // the frame the access writes, if it is a store that completes
   switch (out.kind) {
     case 'hit':
@@ -325,6 +375,9 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
           frame = allocatableFrame(s);
         }
         do_swap_page(d, mm, vpage, frame);
+      } else if (out.handler === 'wp_page_copy') {
+        const pte = s.mms[mm]!.pte[vpage]!;
+        if (pte.kind === 'present') wp_page_copy_user(d, cpu, vpage, pte.frame, out.frame);
       } else do_wp_page(d, policy, cpu, mm, vpage);
       return;
     case 'wait':
@@ -426,6 +479,9 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'copyFails':
       copyFails(d, policy, action.task);
+      return;
+    case 'wp_page_copy':
+      wp_page_copy(d, policy, action.cpu);
       return;
     default:
       unreachable(action);

@@ -47,6 +47,13 @@ export interface Config {
    * contextSwitches, which is the world without PCID.
    */
   readonly pcid?: boolean;
+  /**
+   * The mm fork() creates (the last one): it starts with nothing mapped, and fork() of
+   * another mm copies that mm's page table into it, sharing each folio copy-on-write, so
+   * a write fault in either mm copies the page (wp_page_copy()). Absent: the child is not
+   * modelled (taken to exit or exec at once) and fork() only write-protects the parent.
+   */
+  readonly forkChild?: number;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
@@ -90,8 +97,11 @@ export function configProblem(c: Config): string | null {
   if (!whole(c.cpus, 1, LIMITS.cpus)) return `cpus must be a whole number from 1 to ${LIMITS.cpus}`;
   if (!whole(c.mms, 1, LIMITS.mms)) return `mms must be a whole number from 1 to ${LIMITS.mms}`;
   if (!whole(c.pages, 1, LIMITS.pages)) return `pages must be a whole number from 1 to ${LIMITS.pages}`;
-  if (!whole(c.frames, c.mms * c.pages, LIMITS.frames))
-    return `frames must be a whole number from mms*pages (${c.mms * c.pages}) to ${LIMITS.frames}`;
+  if (c.forkChild !== undefined && (c.mms < 2 || c.forkChild !== c.mms - 1))
+    return `forkChild must be the last mm (${c.mms - 1}), with at least one mm before it`;
+  const mapped = (c.forkChild === undefined ? c.mms : c.mms - 1) * c.pages;
+  if (!whole(c.frames, mapped, LIMITS.frames))
+    return `frames must be a whole number from the pages mapped at the start (${mapped}) to ${LIMITS.frames}`;
   if (!whole(c.values, 1, LIMITS.values)) return `values must be a whole number from 1 to ${LIMITS.values}`;
   if (c.cpuMm.length !== c.cpus) return `cpuMm must name one mm for each of the ${c.cpus} CPUs`;
   if (!c.cpuMm.every((mm) => whole(mm, 0, c.mms - 1)))
@@ -114,6 +124,9 @@ export function configProblem(c: Config): string | null {
   if (c.pcid !== undefined && typeof c.pcid !== 'boolean') return 'pcid must be true or false';
   if (c.pcid && c.contextSwitches)
     return 'pcid and contextSwitches are two ways to switch context: choose one';
+  if (c.forkChild !== undefined && !c.syscalls?.includes('fork'))
+    return "forkChild needs 'fork' among the syscalls";
+  if (c.forkChild !== undefined && c.pcid) return 'forkChild is not modelled with pcid';
   if (c.syscallTasks !== undefined && !c.syscallTasks.every((t) => whole(t, 0, c.taskCpus.length - 1)))
     return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
   return null;
@@ -204,6 +217,23 @@ const pcid = defineConfig({
   syscalls: ['munmap', 'mprotect'],
   syscallTasks: [0],
   pcid: true,
+});
+
+const forkCow = defineConfig({
+  name: 'fork-cow',
+  why: 'fork() with the child modelled: the parent on CPUs 0 and 1 (a thread on CPU 0 forks, munmap()s and mprotect()s), and the child on CPU 2 once fork() has returned, whose thread munmap()s and mprotect()s too. Each folio is shared copy-on-write until a write fault in either mm copies it (wp_page_copy()), while another CPU may still cache the old one.',
+  cpus: 3,
+  cpuMm: [0, 0, 1],
+  mms: 2,
+  pages: 1,
+  frames: 3,
+  values: 2,
+  taskCpus: [0, 2],
+  batch: 1,
+  ptesPerTable: 1,
+  syscalls: ['fork', 'munmap', 'mprotect'],
+  syscallTasks: [0, 1],
+  forkChild: 1,
 });
 
 export const CONFIGS = {
@@ -308,6 +338,17 @@ export const CONFIGS = {
     'migrc against the kernel writing the destination through the direct map (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read): no user TLB entry, no write fault; read-only PTEs come from clear_refs.',
     ['clear_refs', 'write'],
   ),
+  'fork-cow': forkCow,
+  'tiny-fork-cow': defineConfig({
+    ...forkCow,
+    name: 'tiny-fork-cow',
+    why: 'fork-cow without the child running and without munmap() and mprotect(): the parent on two CPUs, one fork(), and the write faults that copy the page, small enough to exhaust.',
+    cpus: 2,
+    cpuMm: [0, 0],
+    taskCpus: [0],
+    syscalls: ['fork'],
+    syscallTasks: [0],
+  }),
   pcid,
   'tiny-pcid': defineConfig({
     ...pcid,
@@ -352,6 +393,7 @@ const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
   'syscalls-two-ptls': 'tiny-two-ptls',
   migrc: 'tiny-migrc',
   pcid: 'tiny-pcid',
+  'fork-cow': 'tiny-fork-cow',
 };
 
 export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {

@@ -79,6 +79,8 @@ export function allActions(variant: Variant, config: Config): Action[] {
       for (let mm = 0; mm < config.mms; mm++) out.push({ op: 'switch_mm', cpu, mm });
       out.push({ op: 'load_new_mm_cr3', cpu }, { op: 'set_loaded_mm', cpu }, { op: 'enter_lazy_tlb', cpu });
     }
+  if (config.forkChild !== undefined)
+    for (let cpu = 0; cpu < config.cpus; cpu++) out.push({ op: 'wp_page_copy', cpu });
   if (config.memoryPressure && variant.policy.migrc !== null)
     out.push({ op: 'migrc_stop_pending' }, { op: 'migrc_resume_pending' });
   if (config.syscalls?.includes('mmap'))

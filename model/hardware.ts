@@ -5,10 +5,10 @@
 import type { Draft } from 'immer';
 import { allocatableFrame } from './memory.js';
 import { migrcPending } from './migrc.js';
-import { residentFrame } from './queries.js';
+import { residentFrame, wpCopies } from './queries.js';
 import type { State, TlbEntry } from './state.js';
 import { flushTlbMultiPcid, pcid } from './switch.js';
-import { mmapLockHeld } from './syscalls.js';
+import { mmapLockedByFork, mmapLockHeld } from './syscalls.js';
 import type { Arch } from './variant.js';
 
 export const pagesPerMm = (s: State): number => s.mms[0]!.pte.length;
@@ -19,7 +19,7 @@ export function tlbLookup(s: State, cpu: number, mm: number, vpage: number): Tlb
   return s.cpus[cpu]!.tlb[tlbSlot(s, mm, vpage)] ?? null;
 }
 
-export type FaultHandler = 'do_swap_page' | 'do_wp_page';
+export type FaultHandler = 'do_swap_page' | 'do_wp_page' | 'wp_page_copy';
 export type WaitReason = 'migration_entry_wait' | 'folio_lock' | 'out of memory' | 'mmap_lock';
 
 /** What one user load or store does, decided from the state before it. */
@@ -44,12 +44,17 @@ export type AccessOutcome =
   /** The VMA does not allow the access: the program gets SIGSEGV (not modelled further). */
   | { readonly kind: 'segv' };
 
+/**
+ * `faultsDuringFork`: a page fault in the parent runs while fork() copies its page table
+ * (per-VMA locks before fb49c455323f, Policy.forkVmaStartWrite false); else it waits.
+ */
 export function accessOutcome(
   arch: Arch,
   s: State,
   cpu: number,
   vpage: number,
   write: boolean,
+  faultsDuringFork = false,
 ): AccessOutcome {
   const mm = s.cpus[cpu]!.mm;
   const pte = s.mms[mm]!.pte[vpage]!;
@@ -64,24 +69,38 @@ export function accessOutcome(
       if (pte.kind === 'present' && pte.writable) return { kind: 'setDirty', frame: entry.frame };
       if (!arch.dirtyBitTrap) return { kind: 'noTrapWrite', frame: entry.frame };
     }
-    return faultOutcome(s, mm, vpage, write, true);
+    return faultOutcome(s, mm, vpage, write, true, faultsDuringFork);
   }
   if (pte.kind === 'present' && (pte.writable || !write)) return { kind: 'walk', frame: pte.frame };
-  return faultOutcome(s, mm, vpage, write, false);
+  return faultOutcome(s, mm, vpage, write, false, faultsDuringFork);
 }
 
-function faultOutcome(s: State, mm: number, vpage: number, write: boolean, dropTlb: boolean): AccessOutcome {
+function faultOutcome(
+  s: State,
+  mm: number,
+  vpage: number,
+  write: boolean,
+  dropTlb: boolean,
+  faultsDuringFork: boolean,
+): AccessOutcome {
   // The fault handler takes mmap_lock (or the VMA lock) to find the VMA.
-  if (mmapLockHeld(s, mm, false)) return { kind: 'wait', on: 'mmap_lock' };
+  if (mmapLockHeld(s, mm, false) && !(faultsDuringFork && mmapLockedByFork(s, mm)))
+    return { kind: 'wait', on: 'mmap_lock' };
   const vma = s.mms[mm]!.vma[vpage]!;
   if (vma === 'none' || (write && vma === 'ro')) return { kind: 'segv' };
   const pte = s.mms[mm]!.pte[vpage]!;
   switch (pte.kind) {
     case 'migration':
       return { kind: 'wait', on: 'migration_entry_wait' };
-    case 'present':
-      // Only a write faults on a present PTE: a write-protect fault.
-      return { kind: 'fault', handler: 'do_wp_page', dropTlb, frame: pte.frame };
+    case 'present': {
+      // Only a write faults on a present PTE: a write-protect fault. A folio fork() shared
+      // is copied into a new one (wp_page_copy()), which needs a free frame.
+      if (!wpCopies(s.frames[pte.frame]!))
+        return { kind: 'fault', handler: 'do_wp_page', dropTlb, frame: pte.frame };
+      const frame = allocatableFrame(s);
+      if (frame < 0) return { kind: 'wait', on: 'out of memory' };
+      return { kind: 'fault', handler: 'wp_page_copy', dropTlb, frame };
+    }
     case 'none': {
       // The folio may still be in the swap cache, locked by reclaim: do_swap_page waits on it.
       if (residentFrame(s, mm, vpage) >= 0) return { kind: 'wait', on: 'folio_lock' };

@@ -1,6 +1,7 @@
 // Page faults and the page allocator (mm/memory.c, mm/page_alloc.c).
 
 import type { Draft } from 'immer';
+import { flushTlbMulti } from './hardware.js';
 import { migrc_unpend_folio } from './migrc.js';
 import { FOREIGN_DATA, type State } from './state.js';
 import type { Policy } from './variant.js';
@@ -50,6 +51,88 @@ export function do_swap_page(d: Draft<State>, mm: number, vpage: number, frame: 
   d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: false, accessed: true };
 }
 
+/**
+ * Take `mm`'s mapping off the folio in `frame` (its PTE no longer names it): a folio fork()
+ * shared stays with the other mm; an exclusive one backs nothing now, and is freed at its
+ * last reference.
+ */
+export function dropMapping(d: Draft<State>, frame: number, mm: number): void {
+  const f = d.frames[frame]!;
+  const o = f.owner;
+  if (o.kind !== 'anon') return;
+  const others = (o.shared ?? 0) & ~(1 << mm);
+  const rest = o.mm === mm ? others : others | (1 << o.mm);
+  if (rest === 0) {
+    f.owner = { kind: 'unmapped' };
+    return;
+  }
+  const first = 31 - Math.clz32(rest & -rest);
+  const shared = rest & ~(1 << first);
+  f.owner = {
+    kind: 'anon',
+    mm: first,
+    vpage: o.vpage,
+    ...(shared === 0 ? {} : { shared }),
+    ...(o.cowed ? { cowed: true as const } : {}),
+  };
+}
+
+/**
+ * wp_page_copy(), first half: a write fault on a folio fork() shared. Outside the PTL, a
+ * new folio is allocated and the old one copied into it; it backs no page until the second
+ * half installs it.
+ */
+export function wp_page_copy_user(
+  d: Draft<State>,
+  cpu: number,
+  vpage: number,
+  src: number,
+  dst: number,
+): void {
+  takeFree(d, dst);
+  d.frames[dst] = {
+    owner: { kind: 'unmapped' },
+    data: d.frames[src]!.data,
+    refcount: 1,
+    dirty: false,
+    migrc: false,
+  };
+  d.cpus[cpu]!.wp_copy = { vpage, src, dst };
+}
+
+/**
+ * wp_page_copy(), second half, under the PTL: if the PTE still names the folio copied
+ * (pte_same()), ptep_clear_flush() clears it and flushes every CPU of the mm, and only
+ * then is the new PTE set, writable and dirty; the old folio loses this mapping. Else the
+ * fault lost a race and the copy is freed; the access will fault again. The flush comes
+ * before the new PTE ("This code used to set the new PTE then flush TLBs, but that left a
+ * window where the new PTE could be loaded into some TLBs while the old PTE remains in
+ * others", mm/memory.c), and `policy.wpCopyFlush` false leaves it out (a seeded bug).
+ */
+export function wp_page_copy(d: Draft<State>, policy: Policy, cpu: number): void {
+  const c = d.cpus[cpu]!;
+  const { vpage, src, dst } = c.wp_copy!;
+  delete c.wp_copy;
+  const mm = c.mm;
+  const pte = d.mms[mm]!.pte[vpage]!;
+  if (pte.kind !== 'present' || pte.frame !== src || pte.writable) {
+    folio_put(d, dst);
+    return;
+  }
+  if (policy.wpCopyFlush !== false)
+    flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, policy.arch);
+  d.frames[dst]!.owner = { kind: 'anon', mm, vpage };
+  d.mms[mm]!.pte[vpage] = {
+    kind: 'present',
+    frame: dst,
+    writable: d.mms[mm]!.vma[vpage] === 'rw',
+    dirty: true,
+    accessed: true,
+  };
+  dropMapping(d, src, mm);
+  folio_put(d, src);
+}
+
 /** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */
 export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: number, vpage: number): void {
   const pte = d.mms[mm]!.pte[vpage]!;
@@ -60,6 +143,13 @@ export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: num
     pte.writable = true;
     pte.dirty = true;
     pte.accessed = true;
+    // wp_page_reuse() of a folio fork() once shared: it is exclusive again.
+    // (Owners are replaced, never edited: engines share them between states.)
+    const f = d.frames[pte.frame]!;
+    if (f.owner.kind === 'anon' && f.owner.cowed) {
+      const { cowed: _, ...exclusive } = f.owner;
+      f.owner = exclusive;
+    }
   }
 }
 

@@ -1,6 +1,31 @@
 // Read-only questions about a state, shared by the kernel steps and the invariants.
 
-import { NO_FRAME, type State } from './state.js';
+import { type Frame, NO_FRAME, type Owner, type State } from './state.js';
+
+/** Does a folio with this owner back page `vpage` of `mm` (alone, or shared copy-on-write)? */
+export function mapsFolio(owner: Owner, mm: number, vpage: number): boolean {
+  return (
+    owner.kind === 'anon' &&
+    owner.vpage === vpage &&
+    (owner.mm === mm || ((owner.shared ?? 0) & (1 << mm)) !== 0)
+  );
+}
+
+/** Is the folio mapped copy-on-write by more than one mm (fork() shared it)? */
+export const cowShared = (owner: Owner): boolean => owner.kind === 'anon' && (owner.shared ?? 0) !== 0;
+
+/** PageAnonExclusive: an anonymous folio fork() has not shared since a write fault last took it. */
+export const anonExclusive = (owner: Owner): boolean =>
+  owner.kind === 'anon' && owner.shared === undefined && owner.cowed === undefined;
+
+/**
+ * Does a write fault on this folio copy it (wp_page_copy()) rather than reuse it? When
+ * another mm maps it, or, as wp_can_reuse_anon_folio() decides for a folio that is not
+ * PageAnonExclusive, when anything else holds a reference (an unmap's mmu_gather that has
+ * not flushed yet, say).
+ */
+export const wpCopies = (frame: Frame): boolean =>
+  cowShared(frame.owner) || (frame.owner.kind === 'anon' && frame.owner.cowed === true && frame.refcount > 1);
 
 /**
  * The frame that holds (mm, vpage) now: the one its PTE or migration entry names, or,
@@ -10,7 +35,7 @@ import { NO_FRAME, type State } from './state.js';
 export function residentFrame(s: State, mm: number, vpage: number): number {
   const pte = s.mms[mm]!.pte[vpage]!;
   if (pte.kind !== 'none') return pte.frame;
-  return s.frames.findIndex((f) => f.owner.kind === 'anon' && f.owner.mm === mm && f.owner.vpage === vpage);
+  return s.frames.findIndex((f) => mapsFolio(f.owner, mm, vpage));
 }
 
 /** Where the page's data lives now: its resident frame, else its swap copy. */

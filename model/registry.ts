@@ -4,6 +4,9 @@
 import type { Variant } from './variant.js';
 import { batchCopy } from './variants/batch-copy.js';
 import { batchCopyCopyFirst } from './variants/batch-copy-copy-first.js';
+import { forkCow } from './variants/fork-cow.js';
+import { forkCowV64 } from './variants/fork-cow-v6.4-fault-during-fork.js';
+import { forkCowNoCowFlush } from './variants/fork-cow-wrong-no-cow-flush.js';
 import { migrateBatched } from './variants/migrate-batched.js';
 import { migrateBatchedWrongCopyBeforeFlush } from './variants/migrate-batched-wrong-copy-before-flush.js';
 import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-wrong-remap-before-flush.js';
@@ -68,6 +71,9 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatchedDirtyPcid,
   reclaimBatchedDirtyPcidNoBump,
   reclaimBatchedDirtyPcidGenZero,
+  forkCow,
+  forkCowNoCowFlush,
+  forkCowV64,
 ];
 
 export function findVariant(id: string): Variant | undefined {

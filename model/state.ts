@@ -33,7 +33,22 @@ export type Owner =
   | { readonly kind: 'free' }
   /** An anonymous folio munmap() or MADV_DONTNEED took off its page; freed at its last reference. */
   | { readonly kind: 'unmapped' }
-  | { readonly kind: 'anon'; readonly mm: number; readonly vpage: number }
+  | {
+      readonly kind: 'anon';
+      readonly mm: number;
+      readonly vpage: number;
+      /**
+       * Bit m set: mm m maps this folio at the same vpage too, copy-on-write since fork()
+       * made m a child (folio_mapcount() > 1). Absent when the folio is exclusive.
+       */
+      readonly shared?: number;
+      /**
+       * Not PageAnonExclusive: fork() shared the folio and no write fault has reused it
+       * since, so a write fault copies it while anything else holds a reference. Absent
+       * for an exclusive folio.
+       */
+      readonly cowed?: true;
+    }
   | { readonly kind: 'file'; readonly file: number; readonly index: number };
 
 export interface Frame {
@@ -80,6 +95,12 @@ export interface Cpu {
    * LOADED_MM_SWITCHING. Absent when loaded_mm is `mm` or LOADED_MM_SWITCHING.
    */
   readonly loaded_mm?: number;
+  /**
+   * The thread on this CPU is inside wp_page_copy() for a write fault on `vpage` of its
+   * mm: it has copied the shared folio `src` into the new folio `dst` (outside the PTL)
+   * and has yet to take the PTL and install dst. Absent otherwise.
+   */
+  readonly wp_copy?: { readonly vpage: number; readonly src: number; readonly dst: number };
 }
 
 /** What a VMA allows at a page: the user's contract, which PTEs and TLB entries must honour. */
@@ -222,6 +243,11 @@ export interface State {
   readonly ptesPerTable: number;
   readonly tasks: readonly Task[];
   readonly migrc: Migrc;
+  /**
+   * The mm fork() fills as the child (Config.forkChild): it starts with nothing mapped.
+   * Fixed by the config; absent in worlds where the child is not modelled.
+   */
+  readonly forkChild?: number;
   readonly ghost: Ghost;
   readonly cost: Cost;
 }
@@ -242,6 +268,9 @@ export const emptyTlbUbc: TlbUbc = Object.freeze({ cpumask: 0, flush_required: f
  */
 export function initialState(config: Config): State {
   const nPages = config.mms * config.pages;
+  // The fork child is the last mm: it has no pages until fork() copies the parent's.
+  const mapped = (mm: number) => mm !== config.forkChild;
+  const nMapped = (config.forkChild === undefined ? config.mms : config.mms - 1) * config.pages;
   return {
     cpus: config.cpuMm.map((mm) => ({
       mm,
@@ -250,20 +279,26 @@ export function initialState(config: Config): State {
       ...(config.pcid ? { tlb_gen_lag: Array.from({ length: config.mms }, () => 0) } : {}),
     })),
     mms: Array.from({ length: config.mms }, (_, mm) => ({
-      pte: Array.from({ length: config.pages }, (_, vpage) => ({
-        kind: 'present' as const,
-        frame: mm * config.pages + vpage,
-        writable: true,
-        dirty: false,
-        accessed: false,
-      })),
-      vma: Array.from({ length: config.pages }, () => 'rw' as const),
+      pte: Array.from(
+        { length: config.pages },
+        (_, vpage): Pte =>
+          mapped(mm)
+            ? {
+                kind: 'present',
+                frame: mm * config.pages + vpage,
+                writable: true,
+                dirty: false,
+                accessed: false,
+              }
+            : { kind: 'none' },
+      ),
+      vma: Array.from({ length: config.pages }, (): Prot => (mapped(mm) ? 'rw' : 'none')),
       mm_cpumask: config.cpuMm.reduce((mask, runs, cpu) => (runs === mm ? mask | (1 << cpu) : mask), 0),
       tlb_flush_batched: false,
       swap: Array.from({ length: config.pages }, () => 0),
     })),
     frames: Array.from({ length: config.frames }, (_, frame) =>
-      frame < nPages
+      frame < nMapped
         ? {
             owner: {
               kind: 'anon' as const,
@@ -277,7 +312,7 @@ export function initialState(config: Config): State {
           }
         : { owner: { kind: 'free' as const }, data: 0, refcount: 0, dirty: false, migrc: false },
     ),
-    freeList: Array.from({ length: config.frames - nPages }, (_, i) => nPages + i),
+    freeList: Array.from({ length: config.frames - nMapped }, (_, i) => nMapped + i),
     allocator: config.allocator ?? 'lowest-free',
     ptesPerTable: config.ptesPerTable,
     tasks: config.taskCpus.map((cpu) => ({
@@ -290,10 +325,11 @@ export function initialState(config: Config): State {
       mreq: null,
     })),
     migrc: { gen: 0, reqs: [] },
+    ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
-      promised: Array.from({ length: config.mms }, () =>
-        Array.from({ length: config.pages }, () => 'rw' as const),
+      promised: Array.from({ length: config.mms }, (_, mm) =>
+        Array.from({ length: config.pages }, (): Prot => (mapped(mm) ? 'rw' : 'none')),
       ),
       lazy: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => false)),
     },

@@ -5,8 +5,8 @@
 
 import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
-import { folio_put } from './memory.js';
-import { homeValue, isolatingTask, residentFrame } from './queries.js';
+import { dropMapping, folio_put } from './memory.js';
+import { anonExclusive, cowShared, homeValue, isolatingTask, mapsFolio, residentFrame } from './queries.js';
 import { batchedPendingReset, flush_tlb_batched_pending } from './rmap.js';
 import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
 import { pcid } from './switch.js';
@@ -152,9 +152,9 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
     // A writable migration entry becomes a readable one; remove_migration_ptes() maps it read-only.
     pte.writable = false;
     if (pte.kind === 'present') gatherFlush(d, task, mm);
-  } else if (pte.kind === 'present' && !pte.writable) {
+  } else if (pte.kind === 'present' && !pte.writable && anonExclusive(d.frames[pte.frame]!.owner)) {
     // can_change_pte_writable(): an exclusive anonymous page is made writable at once, with
-    // no fault and no flush (an upgrade needs none).
+    // no fault and no flush (an upgrade needs none); one fork() shared stays read-only.
     pte.writable = true;
   }
 }
@@ -176,7 +176,8 @@ export function madvise_free_pte_range(
   const pte = d.mms[mm]!.pte[vpage]!;
   if (pte.kind !== 'present' || isolatingTask(d as State, pte.frame) >= 0) return;
   const f = d.frames[pte.frame]!;
-  if (f.owner.kind !== 'anon') return;
+  // A folio mapped by more than one mm (fork()) is left alone (folio_mapcount() != 1).
+  if (f.owner.kind !== 'anon' || cowShared(f.owner)) return;
   d.mms[mm]!.swap[vpage] = 0;
   f.dirty = false;
   f.lazyfree = true;
@@ -189,14 +190,37 @@ export function madvise_free_pte_range(
 
 /**
  * copy_present_pte() for a COW mapping: the parent's PTE is write-protected so that both
- * mms share the page until one writes. The child is not modelled (it is taken to exit or
- * exec at once), so the parent's next store reuses the page in do_wp_page().
+ * mms share the page until one writes. Where the world models the child
+ * (State.forkChild), the child gets the same folio read-only (folio_dup_file_rmap /
+ * folio_try_dup_anon_rmap: one more reference and mapping) and the same VMA, and a page
+ * in swap the same swap copy; it cannot run until fork() returns. Otherwise the child is
+ * taken to exit or exec at once, so the parent's next store reuses the page in do_wp_page().
  */
 export function copy_present_pte(d: Draft<State>, task: number, folio: BatchFolio): void {
-  const pte = d.mms[folio.mm]!.pte[folio.vpage]!;
+  const { mm, vpage } = folio;
+  const pte = d.mms[mm]!.pte[vpage]!;
+  const child = d.forkChild;
+  if (child !== undefined) {
+    const c = d.mms[child]!;
+    c.vma[vpage] = d.mms[mm]!.vma[vpage]!;
+    c.swap[vpage] = d.mms[mm]!.swap[vpage]!;
+    if (pte.kind === 'present') {
+      const f = d.frames[pte.frame]!;
+      if (f.owner.kind === 'anon')
+        f.owner = { ...f.owner, shared: (f.owner.shared ?? 0) | (1 << child), cowed: true };
+      f.refcount += 1;
+      c.pte[vpage] = {
+        kind: 'present',
+        frame: pte.frame,
+        writable: false,
+        dirty: pte.dirty,
+        accessed: false,
+      };
+    }
+  }
   if (pte.kind !== 'present' || !pte.writable) return;
   pte.writable = false;
-  gatherFlush(d, task, folio.mm);
+  gatherFlush(d, task, mm);
 }
 
 /** flush_tlb_mm(oldmm) at the end of dup_mmap(): every CPU of the parent flushes it whole. */
@@ -239,10 +263,9 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
     gatherFlush(d, task, mm);
   }
   // Every folio that still backs the page (this one, one reclaim holds in the swap cache,
-  // both ends of a migration in flight) backs nothing now.
-  for (const f of d.frames)
-    if (f.owner.kind === 'anon' && f.owner.mm === mm && f.owner.vpage === vpage)
-      f.owner = { kind: 'unmapped' };
+  // both ends of a migration in flight) backs nothing now, unless another mm shares it.
+  for (let frame = 0; frame < d.frames.length; frame++)
+    if (mapsFolio(d.frames[frame]!.owner, mm, vpage)) dropMapping(d, frame, mm);
   d.mms[mm]!.pte[vpage] = { kind: 'none' };
   d.mms[mm]!.swap[vpage] = 0;
 }
@@ -266,6 +289,14 @@ export function syscall_return(d: Draft<State>, task: number): void {
     if (t.job === 'mmap_fixed') d.ghost.memory[f.mm]![f.vpage] = 0;
     // After MADV_FREE the page may read its contents or zeroes until it is written again.
     if (t.job === 'madvise_free' && d.mms[f.mm]!.vma[f.vpage] !== 'none') d.ghost.lazy[f.mm]![f.vpage] = true;
+    // The child starts to run with what its pages hold now: a store that raced with the
+    // copy (through an entry fork() had not flushed yet) may or may not be in it.
+    const child = d.forkChild;
+    if (t.job === 'fork' && child !== undefined) {
+      d.ghost.promised[child]![f.vpage] = d.mms[child]!.vma[f.vpage]!;
+      d.ghost.memory[child]![f.vpage] = homeValue(d as State, child, f.vpage);
+      d.ghost.lazy[child]![f.vpage] = d.ghost.lazy[f.mm]![f.vpage]!;
+    }
   }
 }
 
@@ -294,6 +325,17 @@ export function mmap(d: Draft<State>, mm: number, vpages: readonly number[]): vo
     d.ghost.promised[mm]![v] = 'rw';
   }
 }
+
+/** Is every task that holds `mm`'s mmap_lock for write in fork()? */
+export function mmapLockedByFork(s: State, mm: number): boolean {
+  return s.tasks.every(
+    (t) => t.job === 'fork' || !(isSyscall(t.job) && t.folios[0]?.mm === mm && takesMmapLockForWrite(t.job)),
+  );
+}
+
+/** Is a thread of `mm` inside a write fault's wp_page_copy() (holding mmap_lock or the VMA lock for read)? */
+export const faultInFlight = (s: State, mm: number): boolean =>
+  s.cpus.some((c) => c.wp_copy !== undefined && c.mm === mm);
 
 /** Does a task in a system call hold `mm`'s mmap_lock for write (or, `anyHolder`, at all)? */
 export function mmapLockHeld(s: State, mm: number, anyHolder: boolean): boolean {

@@ -122,6 +122,17 @@ export interface Policy {
   readonly batchedPendingWindow?: 'flag' | 'generations';
   /** migrc (seed 001): how migration defers read-only flushes; null: not at all. */
   readonly migrc: MigrcPolicy | null;
+  /**
+   * dup_mmap() write-locks each VMA of the parent (vma_start_write(), fb49c455323f, v6.5),
+   * so a page fault under the per-VMA lock waits for fork() as one under mmap_lock does.
+   * false: v6.4, where such a fault ran while fork() copied the page table. Default true.
+   */
+  readonly forkVmaStartWrite?: boolean;
+  /**
+   * wp_page_copy() clears the old PTE and flushes it (ptep_clear_flush()) before it sets the
+   * new one. false: it sets the new PTE without the flush (a seeded bug). Default true.
+   */
+  readonly wpCopyFlush?: boolean;
 }
 
 export interface Variant {
@@ -163,6 +174,8 @@ export interface VariantSpec {
     readonly flushBatchedPending?: boolean;
     readonly batchedPendingWindow?: 'flag' | 'generations';
     readonly migrc?: Partial<MigrcPolicy> | null;
+    readonly forkVmaStartWrite?: boolean;
+    readonly wpCopyFlush?: boolean;
   };
   /** Defaults to []: a correct protocol. Not inherited from the base. */
   readonly violates?: readonly string[];
@@ -299,6 +312,9 @@ export function policyProblem(policy: unknown): string | null {
     p.batchedPendingWindow !== 'generations'
   )
     return "policy.batchedPendingWindow must be 'flag' or 'generations'";
+  for (const field of ['forkVmaStartWrite', 'wpCopyFlush'] as const)
+    if (p[field] !== undefined && typeof p[field] !== 'boolean')
+      return `policy.${field} must be true or false`;
   if (p.migrc !== null && p.migrc !== undefined) {
     const m = p.migrc as unknown as Record<string, unknown>;
     const missing = MIGRC_FIELDS.find((f) => typeof m[f] !== 'boolean');
@@ -314,6 +330,9 @@ function checkProgram(id: string, job: JobPolicy | null): void {
 
 const batchedPendingWindow = (w: Policy['batchedPendingWindow']) =>
   w === undefined ? {} : { batchedPendingWindow: w };
+/** An optional boolean policy field, present only when the spec or its base sets it. */
+const optional = <K extends 'forkVmaStartWrite' | 'wpCopyFlush'>(key: K, value: boolean | undefined) =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, boolean>);
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */
 export function defineVariant(spec: VariantSpec): Variant {
@@ -335,6 +354,8 @@ export function defineVariant(spec: VariantSpec): Variant {
       flushBatchedPending: spec.policy?.flushBatchedPending ?? base?.policy.flushBatchedPending ?? true,
       ...batchedPendingWindow(spec.policy?.batchedPendingWindow ?? base?.policy.batchedPendingWindow),
       migrc: mergeMigrc(base?.policy.migrc, spec.policy?.migrc, spec.id),
+      ...optional('forkVmaStartWrite', spec.policy?.forkVmaStartWrite ?? base?.policy.forkVmaStartWrite),
+      ...optional('wpCopyFlush', spec.policy?.wpCopyFlush ?? base?.policy.wpCopyFlush),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

@@ -35,6 +35,9 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   // Kernel tasks must make progress for a batch to open and close its race window.
   kernelStep: 16,
   copyFails: 2,
+  // The second half of a copy-on-write fault: as likely as a kernel step would leave the
+  // window between the copy and the flush too short for a stale store to land in it.
+  wp_page_copy: 4,
 };
 
 export interface Pick {

@@ -4,7 +4,7 @@
 
 import type { Action } from '../model/actions.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
-import { homeValue, pageLive, residentFrame } from '../model/queries.js';
+import { homeValue, mapsFolio, pageLive, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State, type TlbEntry } from '../model/state.js';
 
 export interface Witness {
@@ -192,6 +192,14 @@ export const loadsSeeLastStore: Invariant = {
   },
 };
 
+/** Does an unmap of (mm, vpage) in flight hold `frame` in its mmu_gather until its flush? */
+function heldForFlush(s: State, mm: number, vpage: number, frame: number): boolean {
+  for (const t of s.tasks)
+    if (t.job === 'munmap' || t.job === 'madvise_dontneed' || t.job === 'mmap_fixed')
+      for (const f of t.folios) if (f.mm === mm && f.vpage === vpage && f.src === frame) return true;
+  return false;
+}
+
 export const noAccessToFreedFrame: Invariant = {
   id: 'noAccessToFreedFrame',
   over: 'state',
@@ -199,9 +207,10 @@ export const noAccessToFreedFrame: Invariant = {
   check(s) {
     for (const { cpu, mm, vpage, entry } of tlbEntries(s)) {
       const owner = s.frames[entry.frame]!.owner;
-      if (owner.kind === 'anon' && owner.mm === mm && owner.vpage === vpage) continue;
+      if (mapsFolio(owner, mm, vpage)) continue;
       // Still allocated, waiting for the flush munmap() owes: noAccessAfterRevoke's business.
-      if (owner.kind === 'unmapped') continue;
+      // (A folio fork() shared stays with the other mm, but the gather still holds it.)
+      if (owner.kind === 'unmapped' || heldForFlush(s, mm, vpage, entry.frame)) continue;
       const now =
         owner.kind === 'free'
           ? 'free'

@@ -2,7 +2,7 @@
 // protocol cannot pass because its race window was never opened.
 
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
-import { residentFrame } from '../model/queries.js';
+import { cowShared, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
 import { inSwitch } from '../model/switch.js';
 import type { Step } from './invariants.js';
@@ -115,6 +115,23 @@ export const TARGETS: readonly Target[] = [
       s.cpus.some((c, i) => {
         for (let mm = 0; mm < s.mms.length; mm++) if (mm !== c.mm && staleIn(s, i, mm)) return true;
         return false;
+      }),
+  },
+  {
+    id: 'pageSharedCopyOnWrite',
+    why: 'fork() shared a folio between parent and child: a write fault in either must copy it.',
+    hit: (s) => s.frames.some((f) => cowShared(f.owner)),
+  },
+  {
+    id: 'copyOnWriteWhileCached',
+    why: 'A thread is inside wp_page_copy(), its copy made, while another CPU of the mm still caches the folio copied: the window the flush of the old PTE closes.',
+    hit: (s) =>
+      s.cpus.some((c, i) => {
+        const copy = c.wp_copy;
+        if (copy === undefined) return false;
+        return s.cpus.some(
+          (o, j) => j !== i && tlbLookup(s, j, c.mm, copy.vpage)?.frame === copy.src && o.mm === c.mm,
+        );
       }),
   },
   {

@@ -42,8 +42,9 @@ const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;
 
 export function layoutOf(config: Config): Layout {
   const slots = config.mms * config.pages;
-  // with PCID, one more byte per CPU: its tlb_gen lag per mm, two bits each
-  const cpus = config.cpus * (2 + (config.pcid ? 1 : 0) + slots);
+  // with PCID, one more byte per CPU: its tlb_gen lag per mm, two bits each; with a fork
+  // child, three: a write fault's wp_page_copy() in flight (vpage, src, dst)
+  const cpus = config.cpus * (2 + (config.pcid ? 1 : 0) + (config.forkChild === undefined ? 0 : 3) + slots);
   const mms = config.mms * (2 + config.pages * 4);
   const frames = config.frames * 6;
   // a migrc request: cpumask, gen, count, srcs
@@ -127,6 +128,12 @@ export function encode(
       for (let m = 0; m < cpu.tlb_gen_lag.length; m++) lags |= cpu.tlb_gen_lag[m]! << (2 * m);
       out[i++] = lags;
     }
+    if (layout.config.forkChild !== undefined) {
+      const copy = cpu.wp_copy;
+      out[i++] = copy === undefined ? 0 : 1 + copy.vpage;
+      out[i++] = copy === undefined ? 0 : fr(map, copy.src);
+      out[i++] = copy === undefined ? 0 : fr(map, copy.dst);
+    }
     for (const e of cpu.tlb)
       out[i++] = e === null ? 0 : 1 + ((fr(map, e.frame) << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
   }
@@ -156,7 +163,9 @@ export function encode(
     const f = s.frames[inverse === null ? j : inverse[j]!]!;
     const o = f.owner;
     out[i++] = OWNERS.indexOf(o.kind);
-    out[i++] = o.kind === 'anon' ? o.mm : o.kind === 'file' ? o.file : 0;
+    // mm < 4 (LIMITS.mms), and the mms sharing the folio copy-on-write above it
+    out[i++] =
+      o.kind === 'anon' ? o.mm | ((o.shared ?? 0) << 2) | (o.cowed ? 64 : 0) : o.kind === 'file' ? o.file : 0;
     // A page-cache page's index is the frame it was given: it moves with the frame.
     out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? fr(map, o.index) : 0;
     out[i++] = f.data;
@@ -202,6 +211,18 @@ export function encode(
 
 const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };
 
+/** An anonymous owner from its byte: mm in bits 0-1, the mms sharing it in 2-5, cowed in 6. */
+function anonOwner(x: number, vpage: number): Frame['owner'] {
+  const shared = (x >> 2) & 15;
+  return {
+    kind: 'anon',
+    mm: x & 3,
+    vpage,
+    ...(shared === 0 ? {} : { shared }),
+    ...((x & 64) !== 0 ? { cowed: true as const } : {}),
+  };
+}
+
 /** The state the bytes encode, as fresh plain objects; cost counters start at zero. */
 export function decode(layout: Layout, b: Uint8Array, at = 0): State {
   const { config } = layout;
@@ -211,6 +232,11 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const head = b[i++]!;
     const migrc_done = b[i++]!;
     const lags = config.pcid ? b[i++]! : 0;
+    let wp_copy: Cpu['wp_copy'];
+    if (config.forkChild !== undefined) {
+      if (b[i] !== 0) wp_copy = { vpage: b[i]! - 1, src: b[i + 1]!, dst: b[i + 2]! };
+      i += 3;
+    }
     const tlb: (TlbEntry | null)[] = [];
     for (let k = 0; k < layout.slots; k++) {
       const x = b[i++]!;
@@ -218,7 +244,8 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
         x === 0 ? null : { frame: (x - 1) >> 2, writable: ((x - 1) & 2) !== 0, dirty: ((x - 1) & 1) !== 0 },
       );
     }
-    const cpu: Cpu = { mm: head & 3, migrc_done, tlb };
+    const cpu: Cpu =
+      wp_copy === undefined ? { mm: head & 3, migrc_done, tlb } : { mm: head & 3, migrc_done, tlb, wp_copy };
     if (!config.pcid) {
       cpus.push(cpu);
       continue;
@@ -265,7 +292,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
       kind === 0
         ? { kind: 'free' }
         : kind === 1
-          ? { kind: 'anon', mm: x, vpage: y }
+          ? anonOwner(x, y)
           : kind === 2
             ? { kind: 'file', file: x, index: y }
             : { kind: 'unmapped' };
@@ -339,6 +366,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     ptesPerTable: config.ptesPerTable,
     tasks,
     migrc: stopped ? { gen, reqs, stopped } : { gen, reqs },
+    ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ghost: { memory, promised, lazy },
     cost: { ...ZERO_COST },
   };
@@ -350,9 +378,11 @@ export function copyState(s: State): State {
   // so the copy shares them; everything a recipe edits in place is copied.
   return {
     cpus: s.cpus.map((c) =>
-      c.tlb_gen_lag === undefined
-        ? { mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice() }
-        : { ...c, tlb: c.tlb.slice(), tlb_gen_lag: c.tlb_gen_lag.slice() },
+      c.tlb_gen_lag !== undefined
+        ? { ...c, tlb: c.tlb.slice(), tlb_gen_lag: c.tlb_gen_lag.slice() }
+        : c.wp_copy !== undefined
+          ? { mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice(), wp_copy: c.wp_copy }
+          : { mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice() },
     ),
     mms: s.mms.map((m) => ({
       pte: m.pte.map((p) => ({ ...p })),
@@ -386,7 +416,12 @@ export function copyState(s: State): State {
       mreq: t.mreq === null ? null : { ...t.mreq, srcs: t.mreq.srcs.slice() },
       ...(t.batched_clear === undefined ? {} : { batched_clear: t.batched_clear }),
     })),
-    migrc: { gen: s.migrc.gen, reqs: s.migrc.reqs.map((r) => ({ ...r, srcs: r.srcs.slice() })) },
+    migrc: {
+      gen: s.migrc.gen,
+      reqs: s.migrc.reqs.map((r) => ({ ...r, srcs: r.srcs.slice() })),
+      ...(s.migrc.stopped ? { stopped: true as const } : {}),
+    },
+    ...(s.forkChild === undefined ? {} : { forkChild: s.forkChild }),
     ghost: {
       memory: s.ghost.memory.map((r) => r.slice()),
       promised: s.ghost.promised.map((r) => r.slice()),

@@ -10,6 +10,9 @@ import type { Variant } from '../model/variant.js';
 
 const pages = (vpages: readonly number[]) => vpages.map((v) => `p${v}`).join(',');
 
+/** Does the variant let page faults run while fork() copies the page table (v6.4)? */
+const faultsDuringFork = (variant: Variant): boolean => variant.policy.forkVmaStartWrite === false;
+
 /** The action alone, as fast-check prints a command. */
 export function describeAction(a: Action): string {
   return match(a)
@@ -34,6 +37,7 @@ export function describeAction(a: Action): string {
     .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
     .with({ op: 'copyFails' }, (x) => `copyFails(task ${x.task})`)
     .with({ op: 'write' }, (x) => `write(task ${x.task}, p${x.vpage}, ${x.value})`)
+    .with({ op: 'wp_page_copy' }, (x) => `wp_page_copy(cpu ${x.cpu})`)
     .exhaustive();
 }
 
@@ -62,6 +66,7 @@ export function stepColumn(pre: State, a: Action): number | null {
       { op: 'load_new_mm_cr3' },
       { op: 'set_loaded_mm' },
       { op: 'enter_lazy_tlb' },
+      { op: 'wp_page_copy' },
       (x) => x.cpu,
     )
     .with(
@@ -99,13 +104,14 @@ function outcomeText(o: AccessOutcome): string {
 export function describeStep(variant: Variant, pre: State, a: Action): string {
   return match(a)
     .with({ op: 'load' }, (x) => {
-      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, false);
+      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, false, faultsDuringFork(variant));
       const value = o.kind === 'hit' || o.kind === 'walk' ? ` = ${pre.frames[o.frame]!.data}` : '';
       return `load p${x.vpage}${value} (${outcomeText(o)})`;
     })
     .with({ op: 'store' }, (x) => {
-      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, true);
-      return `store p${x.vpage} := ${x.value} (${outcomeText(o)})`;
+      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, true, faultsDuringFork(variant));
+      const copy = o.kind === 'fault' && o.handler === 'wp_page_copy' ? `: copies into f${o.frame}` : '';
+      return `store p${x.vpage} := ${x.value} (${outcomeText(o)}${copy})`;
     })
     .with({ op: 'tlbEvict' }, (x) => `TLB evicts p${x.vpage}`)
     .with({ op: 'reuseFrame' }, (x) => `alloc_pages hands f${x.frame} to the page cache`)
@@ -140,6 +146,11 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
       const folio = currentFolio(variant.policy, pre.tasks[x.task]!);
       return `folio_mc_copy(p${folio?.vpage}) fails: migrate_folio_undo_src/dst`;
     })
+    .with({ op: 'wp_page_copy' }, (x) => {
+      const copy = pre.cpus[x.cpu]!.wp_copy;
+      const flush = variant.policy.wpCopyFlush === false ? 'set_pte_at' : 'ptep_clear_flush; set_pte_at';
+      return copy === undefined ? 'wp_page_copy()' : `wp_page_copy(p${copy.vpage}): ${flush} f${copy.dst}`;
+    })
     .exhaustive();
 }
 
@@ -165,7 +176,13 @@ export const tlbText = (e: TlbEntry | null): string =>
 export const frameText = (f: Frame): string => {
   const who = match(f.owner)
     .with({ kind: 'free' }, () => 'free')
-    .with({ kind: 'anon' }, (o) => (o.mm === 0 ? `p${o.vpage}` : `mm${o.mm}:p${o.vpage}`))
+    .with({ kind: 'anon' }, (o) => {
+      const own = o.mm === 0 ? `p${o.vpage}` : `mm${o.mm}:p${o.vpage}`;
+      const also: number[] = [];
+      for (let m = 0; 1 << m <= (o.shared ?? 0); m++) if ((o.shared ?? 0) & (1 << m)) also.push(m);
+      if (also.length > 0) return `${own} COW with mm${also.join(',mm')}`;
+      return o.cowed ? `${own} (not exclusive)` : own;
+    })
     .with({ kind: 'file' }, () => 'page cache')
     .with({ kind: 'unmapped' }, () => 'unmapped')
     .exhaustive();
@@ -223,6 +240,8 @@ export function describeChanges(pre: State, post: State): string[] {
   post.cpus.forEach((cpu, c) => {
     const was = pre.cpus[c]!;
     if (cpu.mm !== was.mm) out.push(`cr3${c}: mm ${cpu.mm}`);
+    if (cpu.wp_copy !== undefined && was.wp_copy === undefined)
+      out.push(`cpu${c} in wp_page_copy: f${cpu.wp_copy.src} copied to f${cpu.wp_copy.dst}`);
     const loaded = loadedText(cpu);
     if (loaded !== loadedText(was)) out.push(`loaded_mm${c}: ${loaded}`);
     cpu.tlb_gen_lag?.forEach((lag, m) => {

@@ -34,6 +34,11 @@ export function canonicalPermutation(s: State): number[] {
   for (const t of s.tasks) for (const f of t.mreq?.srcs ?? []) next = meet(map, f, next);
   for (const r of s.migrc.reqs) for (const f of r.srcs) next = meet(map, f, next);
   for (const c of s.cpus) for (const e of c.tlb) if (e !== null) next = meet(map, e.frame, next);
+  for (const c of s.cpus)
+    if (c.wp_copy !== undefined) {
+      next = meet(map, c.wp_copy.src, next);
+      next = meet(map, c.wp_copy.dst, next);
+    }
   // Frames nothing above names (page-cache pages): order them by what they hold; equal
   // ones are interchangeable, so any order among them gives the same representative.
   const rest: number[] = [];
@@ -49,10 +54,10 @@ function contentKey(f: Frame): number {
     o.kind === 'free'
       ? 0
       : o.kind === 'anon'
-        ? 1 + o.mm * 64 + o.vpage
+        ? 1 + (((o.cowed ? 16 : 0) + (o.shared ?? 0)) * 4 + o.mm) * 64 + o.vpage
         : o.kind === 'file'
-          ? 4096 + o.file
-          : 8191;
+          ? 16384 + o.file
+          : 32767;
   return (((who * 256 + f.data) * 256 + f.refcount) * 2 + (f.dirty ? 1 : 0)) * 2 + (f.migrc ? 1 : 0);
 }
 
@@ -75,6 +80,9 @@ export function relabel(s: State, map: readonly number[]): State {
     cpus: s.cpus.map((c) => ({
       ...c,
       tlb: c.tlb.map((e) => (e === null ? null : { ...e, frame: m(e.frame) })),
+      ...(c.wp_copy === undefined
+        ? {}
+        : { wp_copy: { ...c.wp_copy, src: m(c.wp_copy.src), dst: m(c.wp_copy.dst) } }),
     })),
     mms: s.mms.map((mm) => ({
       ...mm,

@@ -46,6 +46,7 @@ const actionSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('migrc_resume_pending') }),
   z.strictObject({ op: z.literal('kernelStep'), task: index }),
   z.strictObject({ op: z.literal('copyFails'), task: index }),
+  z.strictObject({ op: z.literal('wp_page_copy'), cpu: index }),
 ]);
 // Fails to compile if the model gains an action the schema does not know, or the reverse.
 type SchemaAction = z.infer<typeof actionSchema>;
@@ -73,6 +74,7 @@ const configSchema = z.strictObject({
   contextSwitches: z.boolean().optional(),
   memoryPressure: z.boolean().optional(),
   pcid: z.boolean().optional(),
+  forkChild: z.number().int().optional(),
 });
 
 const traceSchema = z.strictObject({

@@ -52,7 +52,7 @@ describe('configProblem()', () => {
     const least = small.mms * small.pages;
     expect(problem({ frames: least })).toBeNull();
     expect(problem({ frames: least - 1 })).toBe(
-      `frames must be a whole number from mms*pages (${least}) to 32`,
+      `frames must be a whole number from the pages mapped at the start (${least}) to 32`,
     );
     expect(problem({ frames: LIMITS.frames })).toBeNull();
     expect(problem({ frames: LIMITS.frames + 1 })).toMatch(/^frames must/);

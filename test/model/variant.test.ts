@@ -138,19 +138,30 @@ describe('shared code never branches on a variant’s id', () => {
   it.each(VARIANTS.map((v) => [v.id, v] as const))('%s renamed walks the same 40 steps', (_, v) => {
     const renamed: Variant = { ...v, id: 'renamed' };
     const batches = v.policy.reclaim !== null || v.policy.migrate !== null;
-    // A variant with no batch job runs only in its own world (the system calls, the switches).
-    const configs = batches ? [CONFIGS.small, CONFIGS['two-tasks']] : [worldConfig(v.world, 'random')];
+    // A variant with no batch job runs only in its own worlds (the system calls, the
+    // switches, fork()'s child).
+    const configs = batches
+      ? [CONFIGS.small, CONFIGS['two-tasks']]
+      : [worldConfig(v.world, 'random'), worldConfig(v.world, 'exhaustive')];
+    const ops: Action['op'][] = [];
     for (const config of configs) {
       const original = walk(v, config, 40);
       const copy = walk(renamed, config, 40);
       expect(copy.actions).toEqual(original.actions);
       expect(copy.states).toEqual(original.states);
-      // The walk must exercise the kernel, or equality says nothing about the policy code.
-      expect(original.actions.filter((a) => a.op === 'kernelStep').length).toBeGreaterThan(3);
       const started = original.actions.map((a) => a.op);
-      if (batches)
+      ops.push(...started);
+      // The walk must exercise the kernel, or equality says nothing about the policy code.
+      if (batches) {
+        expect(started.filter((op) => op === 'kernelStep').length).toBeGreaterThan(3);
         expect(started.some((op) => op === 'migrate_pages' || op === 'shrink_folio_list')).toBe(true);
-      else expect(started).toEqual(expect.arrayContaining(['syscall', 'switch_mm']));
+      }
+    }
+    if (!batches) {
+      expect(ops.filter((op) => op === 'kernelStep').length).toBeGreaterThan(3);
+      // and the world's own machinery: switches with PCID, copy-on-write faults after fork()
+      const own = worldConfig(v.world, 'random').pcid ? 'switch_mm' : 'wp_page_copy';
+      expect(ops).toEqual(expect.arrayContaining(['syscall', own]));
     }
   });
 });

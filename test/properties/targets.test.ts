@@ -9,6 +9,7 @@ import {
   clean,
   dirtyEntry,
   kstep,
+  lastUserCpu,
   load,
   migrate,
   migrcHoldsSource,
@@ -47,7 +48,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the twelve targets, each with a unique id and a reason', () => {
+  it('lists the fourteen targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -60,6 +61,8 @@ describe('TARGETS', () => {
       'staleEntryWhileSwitching',
       'staleEntryWhileLazy',
       'staleEntryInOtherAsid',
+      'pageSharedCopyOnWrite',
+      'copyOnWriteWhileCached',
       'deferralInsideBatchedPending',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);
@@ -69,7 +72,8 @@ describe('TARGETS', () => {
 
   describe.each(Object.values(CONFIGS))('initial state of config $name', (config) => {
     const s0 = initialState(config);
-    const trivial = run(sync, s0, [load(0, 0), store(config.cpus - 1, 0, 1), load(config.cpus - 1, 0)]);
+    const cpu = lastUserCpu(config);
+    const trivial = run(sync, s0, [load(0, 0), store(cpu, 0, 1), load(cpu, 0)]);
 
     it.each(TARGETS.map((t) => [t.id, t] as const))('%s is not hit', (_id, t) => {
       expect(t.hit(s0)).toBe(false);
@@ -316,5 +320,36 @@ describe('deferralInsideBatchedPending', () => {
       kstep(0),
     ]);
     expect(hits(target('deferralInsideBatchedPending'), steps)).not.toContain(true);
+  });
+});
+
+describe('pageSharedCopyOnWrite and copyOnWriteWhileCached', () => {
+  const forkCow = variant('fork-cow');
+  const s0 = initialState(CONFIGS['tiny-fork-cow']);
+  const shared = target('pageSharedCopyOnWrite');
+  const inCopy = target('copyOnWriteWhileCached');
+  const fork: Action = { op: 'syscall', task: 0, call: 'fork', mm: 0, vpages: [0] };
+  // fork() (copy, flush, return), CPU 1 reads the shared page, CPU 0 write-faults and copies
+  // it, then installs the copy.
+  const steps = run(forkCow, s0, [
+    fork,
+    kstep(0),
+    kstep(0),
+    kstep(0),
+    load(1, 0),
+    store(0, 0, 1),
+    { op: 'wp_page_copy', cpu: 0 },
+  ]);
+
+  it('pageSharedCopyOnWrite is hit from copy_present_pte() until the copy is installed', () => {
+    expect(hits(shared, steps)).toEqual([false, true, true, true, true, true, false]);
+  });
+
+  it('copyOnWriteWhileCached is hit only between the copy and its installation, while CPU 1 caches the page', () => {
+    expect(hits(inCopy, steps)).toEqual([false, false, false, false, false, true, false]);
+    // Without CPU 1's entry the copy is made with no other CPU caching the page.
+    const alone = run(forkCow, s0, [fork, kstep(0), kstep(0), kstep(0), store(0, 0, 1)]);
+    expect(alone[4]!.post.cpus[0]!.wp_copy).toBeDefined();
+    expect(hits(inCopy, alone)).toEqual([false, false, false, false, false]);
   });
 });

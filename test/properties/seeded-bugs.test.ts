@@ -81,6 +81,11 @@ const SHORTEST: Record<string, Record<string, number>> = {
   // pcid-reclaim: the lazy CPU returns and reads the freed frame, then the page's new contents elsewhere
   'reclaim-batched-dirty-pcid-wrong-no-tlb-gen-bump': { noAccessToFreedFrame: 5, loadsSeeLastStore: 6 },
   'reclaim-batched-dirty-pcid-tip-2022-tlb-gen-zero': { noAccessToFreedFrame: 5, loadsSeeLastStore: 6 },
+  // tiny-fork-cow: CPU 0's store through the entry fork() has not flushed lands in the
+  // folio CPU 1's fault has already copied
+  'fork-cow-v6.4-fault-during-fork': { noLostWrite: 6, loadsSeeLastStore: 6 },
+  // the installed copy leaves CPU 0 reading the child's folio, then missing CPU 1's store
+  'fork-cow-wrong-no-cow-flush': { noAccessToFreedFrame: 7, loadsSeeLastStore: 8 },
 };
 
 describe('seeded bugs', () => {

@@ -8,6 +8,7 @@ import { CONFIGS, defineConfig, worldConfig } from '../../model/config.js';
 import { enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
+import type { Variant } from '../../model/variant.js';
 import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
 import { checkVariant, disagreements, type ProtocolVerdict } from '../../src/check.js';
 import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
@@ -40,8 +41,12 @@ const DISTINCT_ON_TINY: Record<string, number> = {
 };
 
 describe('bounded proofs on tiny', () => {
-  // (the protocols of a world with PCID are proved in theirs, below)
-  for (const v of VARIANTS.filter((x) => x.violates.length === 0 && !worldConfig(x.world, 'exhaustive').pcid))
+  // (the protocols of a world with PCID or with fork()'s child are proved in theirs, below)
+  const ownWorld = (x: Variant) => {
+    const world = worldConfig(x.world, 'exhaustive');
+    return world.pcid === true || world.forkChild !== undefined;
+  };
+  for (const v of VARIANTS.filter((x) => x.violates.length === 0 && !ownWorld(x)))
     it(`${v.id}: no violation in every reachable state`, () => {
       const r = explore(v, tiny);
       expect(r.violation).toBeNull();
@@ -104,6 +109,34 @@ describe('bounded proofs with PCID and lazy TLB', () => {
       (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').pcid,
     );
     expect(withPcid.map((v) => v.id).sort()).toEqual(Object.keys(DISTINCT_WITH_PCID).sort());
+  });
+});
+
+/** Distinct states of the correct protocols of a world with fork()'s child, in their exhaustive world. */
+const DISTINCT_WITH_FORK_CHILD: Record<string, number> = {
+  'fork-cow': 666,
+};
+
+describe('bounded proofs with fork() and copy-on-write', () => {
+  for (const [id, count] of Object.entries(DISTINCT_WITH_FORK_CHILD))
+    it(`${id}: no write is lost and no stale entry is used in every interleaving of its world`, () => {
+      const v = variant(id);
+      const r = explore(v, worldConfig(v.world, 'exhaustive'));
+      expect(r.violation).toBeNull();
+      expect(r.complete).toBe(true);
+      expect(r.distinct).toBe(count);
+      for (const t of v.reaches) expect(r.targetsHit, t).toContain(t);
+      for (const op of ['syscall', 'wp_page_copy', 'store', 'load'])
+        expect(r.coverage[op], op).toBeGreaterThan(0);
+      for (const step of ['copy_present_pte', 'flush_tlb_mm', 'syscall_return'])
+        expect(r.coverage[step], step).toBeGreaterThan(0);
+    });
+
+  it('covers every correct protocol of a world with a fork child', () => {
+    const withChild = VARIANTS.filter(
+      (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').forkChild !== undefined,
+    );
+    expect(withChild.map((v) => v.id).sort()).toEqual(Object.keys(DISTINCT_WITH_FORK_CHILD).sort());
   });
 });
 

@@ -349,6 +349,17 @@ export const CONFIGS = {
     syscalls: ['fork'],
     syscallTasks: [0],
   }),
+  'fork-cow-three-cpus': defineConfig({
+    ...forkCow,
+    name: 'fork-cow-three-cpus',
+    why: 'tiny-fork-cow with a third CPU of the parent and one store value: while one thread is inside a write fault, a second may load the new PTE into its TLB and store through it while a third still reads the old folio, the window between set_pte_at() and the flush.',
+    cpus: 3,
+    cpuMm: [0, 0, 0],
+    values: 1,
+    taskCpus: [0],
+    syscalls: ['fork'],
+    syscallTasks: [0],
+  }),
   pcid,
   'tiny-pcid': defineConfig({
     ...pcid,

@@ -111,16 +111,23 @@ export function wp_page_copy_user(
  */
 export function wp_page_copy(d: Draft<State>, policy: Policy, cpu: number): void {
   const c = d.cpus[cpu]!;
-  const { vpage, src, dst } = c.wp_copy!;
-  delete c.wp_copy;
+  const { vpage, src, dst, set } = c.wp_copy!;
   const mm = c.mm;
+  if (set) {
+    // 2.6.18's order, second step: the flush after the new PTE went in.
+    delete c.wp_copy;
+    flushOldPte(d, policy, cpu, mm, vpage);
+    dropMapping(d, src, mm);
+    folio_put(d, src);
+    return;
+  }
   const pte = d.mms[mm]!.pte[vpage]!;
   if (pte.kind !== 'present' || pte.frame !== src || pte.writable) {
+    delete c.wp_copy;
     folio_put(d, dst);
     return;
   }
-  if (policy.wpCopyFlush !== false)
-    flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, policy.arch);
+  if (policy.wpCopyFlush !== false && !policy.wpCopySetBeforeFlush) flushOldPte(d, policy, cpu, mm, vpage);
   d.frames[dst]!.owner = { kind: 'anon', mm, vpage };
   d.mms[mm]!.pte[vpage] = {
     kind: 'present',
@@ -129,8 +136,18 @@ export function wp_page_copy(d: Draft<State>, policy: Policy, cpu: number): void
     dirty: true,
     accessed: true,
   };
+  if (policy.wpCopySetBeforeFlush) {
+    c.wp_copy = { vpage, src, dst, set: true };
+    return;
+  }
+  delete c.wp_copy;
   dropMapping(d, src, mm);
   folio_put(d, src);
+}
+
+/** flush_tlb_page() of the PTE wp_page_copy() replaces, on every CPU of the mm. */
+function flushOldPte(d: Draft<State>, policy: Policy, cpu: number, mm: number, vpage: number): void {
+  flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, policy.arch);
 }
 
 /** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */

@@ -5,6 +5,7 @@ import type { Variant } from './variant.js';
 import { batchCopy } from './variants/batch-copy.js';
 import { batchCopyCopyFirst } from './variants/batch-copy-copy-first.js';
 import { forkCow } from './variants/fork-cow.js';
+import { forkCowV2618 } from './variants/fork-cow-v2.6.18-set-before-flush.js';
 import { forkCowV64 } from './variants/fork-cow-v6.4-fault-during-fork.js';
 import { forkCowNoCowFlush } from './variants/fork-cow-wrong-no-cow-flush.js';
 import { migrateBatched } from './variants/migrate-batched.js';
@@ -74,6 +75,7 @@ export const VARIANTS: readonly Variant[] = [
   forkCow,
   forkCowNoCowFlush,
   forkCowV64,
+  forkCowV2618,
 ];
 
 export function findVariant(id: string): Variant | undefined {

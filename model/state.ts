@@ -100,7 +100,13 @@ export interface Cpu {
    * mm: it has copied the shared folio `src` into the new folio `dst` (outside the PTL)
    * and has yet to take the PTL and install dst. Absent otherwise.
    */
-  readonly wp_copy?: { readonly vpage: number; readonly src: number; readonly dst: number };
+  readonly wp_copy?: {
+    readonly vpage: number;
+    readonly src: number;
+    readonly dst: number;
+    /** The new PTE is set and the old one not yet flushed (Policy.wpCopySetBeforeFlush). */
+    readonly set?: true;
+  };
 }
 
 /** What a VMA allows at a page: the user's contract, which PTEs and TLB entries must honour. */

@@ -133,6 +133,12 @@ export interface Policy {
    * new one. false: it sets the new PTE without the flush (a seeded bug). Default true.
    */
   readonly wpCopyFlush?: boolean;
+  /**
+   * wp_page_copy() sets the new PTE first and flushes the old one after, as a step of its
+   * own (ptep_establish() until 2.6.18; Suresh Siddha, "mm: fix a race condition under SMC
+   * + COW", 2006). Default false.
+   */
+  readonly wpCopySetBeforeFlush?: boolean;
 }
 
 export interface Variant {
@@ -176,6 +182,7 @@ export interface VariantSpec {
     readonly migrc?: Partial<MigrcPolicy> | null;
     readonly forkVmaStartWrite?: boolean;
     readonly wpCopyFlush?: boolean;
+    readonly wpCopySetBeforeFlush?: boolean;
   };
   /** Defaults to []: a correct protocol. Not inherited from the base. */
   readonly violates?: readonly string[];
@@ -312,7 +319,7 @@ export function policyProblem(policy: unknown): string | null {
     p.batchedPendingWindow !== 'generations'
   )
     return "policy.batchedPendingWindow must be 'flag' or 'generations'";
-  for (const field of ['forkVmaStartWrite', 'wpCopyFlush'] as const)
+  for (const field of ['forkVmaStartWrite', 'wpCopyFlush', 'wpCopySetBeforeFlush'] as const)
     if (p[field] !== undefined && typeof p[field] !== 'boolean')
       return `policy.${field} must be true or false`;
   if (p.migrc !== null && p.migrc !== undefined) {
@@ -331,8 +338,10 @@ function checkProgram(id: string, job: JobPolicy | null): void {
 const batchedPendingWindow = (w: Policy['batchedPendingWindow']) =>
   w === undefined ? {} : { batchedPendingWindow: w };
 /** An optional boolean policy field, present only when the spec or its base sets it. */
-const optional = <K extends 'forkVmaStartWrite' | 'wpCopyFlush'>(key: K, value: boolean | undefined) =>
-  value === undefined ? {} : ({ [key]: value } as Record<K, boolean>);
+const optional = <K extends 'forkVmaStartWrite' | 'wpCopyFlush' | 'wpCopySetBeforeFlush'>(
+  key: K,
+  value: boolean | undefined,
+) => (value === undefined ? {} : ({ [key]: value } as Record<K, boolean>));
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */
 export function defineVariant(spec: VariantSpec): Variant {
@@ -356,6 +365,10 @@ export function defineVariant(spec: VariantSpec): Variant {
       migrc: mergeMigrc(base?.policy.migrc, spec.policy?.migrc, spec.id),
       ...optional('forkVmaStartWrite', spec.policy?.forkVmaStartWrite ?? base?.policy.forkVmaStartWrite),
       ...optional('wpCopyFlush', spec.policy?.wpCopyFlush ?? base?.policy.wpCopyFlush),
+      ...optional(
+        'wpCopySetBeforeFlush',
+        spec.policy?.wpCopySetBeforeFlush ?? base?.policy.wpCopySetBeforeFlush,
+      ),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

@@ -192,10 +192,13 @@ export const loadsSeeLastStore: Invariant = {
   },
 };
 
-/** Does an unmap of (mm, vpage) in flight hold `frame` in its mmu_gather until its flush? */
+/** Does an unmap of (mm, vpage) in flight still hold `frame` in its mmu_gather, its flush to come? */
 function heldForFlush(s: State, mm: number, vpage: number, frame: number): boolean {
   for (const t of s.tasks)
-    if (t.job === 'munmap' || t.job === 'madvise_dontneed' || t.job === 'mmap_fixed')
+    if (
+      (t.job === 'munmap' || t.job === 'madvise_dontneed' || t.job === 'mmap_fixed') &&
+      t.tlb_ubc.flush_required
+    )
       for (const f of t.folios) if (f.mm === mm && f.vpage === vpage && f.src === frame) return true;
   return false;
 }

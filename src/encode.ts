@@ -130,7 +130,8 @@ export function encode(
     }
     if (layout.config.forkChild !== undefined) {
       const copy = cpu.wp_copy;
-      out[i++] = copy === undefined ? 0 : 1 + copy.vpage;
+      // vpage < 8 (LIMITS.pages); 16: the new PTE is set, the flush still to come
+      out[i++] = copy === undefined ? 0 : (1 + copy.vpage) | (copy.set ? 16 : 0);
       out[i++] = copy === undefined ? 0 : fr(map, copy.src);
       out[i++] = copy === undefined ? 0 : fr(map, copy.dst);
     }
@@ -234,7 +235,11 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const lags = config.pcid ? b[i++]! : 0;
     let wp_copy: Cpu['wp_copy'];
     if (config.forkChild !== undefined) {
-      if (b[i] !== 0) wp_copy = { vpage: b[i]! - 1, src: b[i + 1]!, dst: b[i + 2]! };
+      const x = b[i]!;
+      if (x !== 0) {
+        const copy = { vpage: (x & 15) - 1, src: b[i + 1]!, dst: b[i + 2]! };
+        wp_copy = (x & 16) === 0 ? copy : { ...copy, set: true };
+      }
       i += 3;
     }
     const tlb: (TlbEntry | null)[] = [];

@@ -148,8 +148,12 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     })
     .with({ op: 'wp_page_copy' }, (x) => {
       const copy = pre.cpus[x.cpu]!.wp_copy;
-      const flush = variant.policy.wpCopyFlush === false ? 'set_pte_at' : 'ptep_clear_flush; set_pte_at';
-      return copy === undefined ? 'wp_page_copy()' : `wp_page_copy(p${copy.vpage}): ${flush} f${copy.dst}`;
+      if (copy === undefined) return 'wp_page_copy()';
+      if (copy.set) return `wp_page_copy(p${copy.vpage}): flush_tlb_page`;
+      const p = variant.policy;
+      const flush =
+        p.wpCopyFlush === false || p.wpCopySetBeforeFlush ? 'set_pte_at' : 'ptep_clear_flush; set_pte_at';
+      return `wp_page_copy(p${copy.vpage}): ${flush} f${copy.dst}`;
     })
     .exhaustive();
 }

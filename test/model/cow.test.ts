@@ -234,6 +234,38 @@ describe('the reuse rule for a folio fork() once shared', () => {
   });
 });
 
+describe('2.6.18: set_pte_at() of the copy, then the flush, as two steps', () => {
+  const old = variant('fork-cow-v2.6.18-set-before-flush');
+  const three = initialState(CONFIGS['fork-cow-three-cpus']);
+  const set = finalState(old, three, [...forked, load(0, 0), store(1, 0, 1), install(1)]);
+
+  it('leaves the old entry cached after the new PTE is in, and the thread still in the fault', () => {
+    expect(set.mms[0]!.pte[0]).toMatchObject({ frame: 1, writable: true });
+    expect(set.cpus[1]!.wp_copy).toEqual({ vpage: 0, src: 0, dst: 1, set: true });
+    expect(tlbLookup(set, 0, 0, 0)).toMatchObject({ frame: 0 });
+    expect(enabled(old, set, load(1, 0))).toBe(false);
+    expect(describeStep(old, set, install(1))).toBe('wp_page_copy(p0): flush_tlb_page');
+    const layout = layoutOf(CONFIGS['fork-cow-three-cpus']);
+    const bytes = new Uint8Array(layout.size);
+    encode(layout, set, bytes);
+    expect(decode(layout, bytes).cpus).toEqual(set.cpus);
+  });
+
+  it('then flushes it and lets the old folio go to the child', () => {
+    const done = finalState(old, set, [install(1)]);
+    expect(tlbLookup(done, 0, 0, 0)).toBeNull();
+    expect(done.cpus[1]!.wp_copy).toBeUndefined();
+    expect(done.frames[0]).toMatchObject({ owner: { kind: 'anon', mm: 1, vpage: 0 }, refcount: 1 });
+  });
+
+  it('is a boolean policy switch', () => {
+    expect(policyProblem({ ...cow.policy, wpCopySetBeforeFlush: 1 })).toBe(
+      'policy.wpCopySetBeforeFlush must be true or false',
+    );
+    expect(old.policy.wpCopySetBeforeFlush).toBe(true);
+  });
+});
+
 describe('a fault while fork() copies the page table', () => {
   const mid = finalState(cow, s0, [store(0, 0, 1), fork, kstep(0)]);
 

@@ -86,6 +86,8 @@ const SHORTEST: Record<string, Record<string, number>> = {
   'fork-cow-v6.4-fault-during-fork': { noLostWrite: 6, loadsSeeLastStore: 6 },
   // the installed copy leaves CPU 0 reading the child's folio, then missing CPU 1's store
   'fork-cow-wrong-no-cow-flush': { noAccessToFreedFrame: 7, loadsSeeLastStore: 8 },
+  // fork-cow-three-cpus: CPU 2 stores through the new PTE before the flush reaches CPU 0
+  'fork-cow-v2.6.18-set-before-flush': { loadsSeeLastStore: 8 },
 };
 
 describe('seeded bugs', () => {

@@ -132,6 +132,14 @@ describe('bounded proofs with fork() and copy-on-write', () => {
         expect(r.coverage[step], step).toBeGreaterThan(0);
     });
 
+  it('fork-cow holds in fork-cow-three-cpus too, where 2.6.18 loses a store (1,067 states)', () => {
+    const r = explore(variant('fork-cow'), CONFIGS['fork-cow-three-cpus']);
+    expect(r.violation).toBeNull();
+    expect(r.complete).toBe(true);
+    expect(r.distinct).toBe(1067);
+    expect(r.targetsHit).toContain('copyOnWriteWhileCached');
+  });
+
   it('covers every correct protocol of a world with a fork child', () => {
     const withChild = VARIANTS.filter(
       (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').forkChild !== undefined,

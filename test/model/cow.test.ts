@@ -14,7 +14,19 @@ import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/encode.js';
 import { describeChanges, describeStep, frameText } from '../../src/format.js';
 import { canonicalPermutation, relabel } from '../../src/symmetry.js';
-import { finalState, kstep, load, run, store, variant } from '../support.js';
+import {
+  derived,
+  finalState,
+  freeFrame,
+  kstep,
+  load,
+  none,
+  run,
+  store,
+  variant,
+  withPte,
+  withSwap,
+} from '../support.js';
 
 const cow = variant('fork-cow');
 const v64 = variant('fork-cow-v6.4-fault-during-fork');
@@ -84,6 +96,12 @@ describe('fork() copies the page table into the child', () => {
     });
   });
 
+  it('maps nothing into the child while fork() is under way', () => {
+    const mmap: Action = { op: 'mmap', mm: 1, vpages: [0] };
+    expect(enabled(cow, s0, mmap)).toBe(true);
+    expect(enabled(cow, finalState(cow, s0, [fork]), mmap)).toBe(false);
+  });
+
   it('lets nothing run in the child until fork() returns, then promises it what its page holds', () => {
     expect(copied.ghost.promised[1]).toEqual(['none']);
     const childCpu = initialState(world);
@@ -95,6 +113,24 @@ describe('fork() copies the page table into the child', () => {
     expect(done.ghost.memory[1]).toEqual([1]);
     expect(returned.ghost.promised[1]).toEqual(['rw']);
     expect(returned.ghost.memory[1]).toEqual([1]);
+  });
+
+  it('gives the child the parent’s protection, swap copy and MADV_FREE state', () => {
+    const ro: Action = { op: 'syscall', task: 0, call: 'mprotect_ro', mm: 0, vpages: [0] };
+    // (fork() finds the PTE read-only already: nothing to flush)
+    const readOnly = finalState(cow, s0, [ro, kstep(0), kstep(0), kstep(0), fork, kstep(0), kstep(0)]);
+    expect(readOnly.mms[1]!.vma).toEqual(['ro']);
+    expect(readOnly.ghost.promised[1]).toEqual(['ro']);
+    // the parent's page out in swap (holding 1), its frame free: the child shares the swap copy
+    const swapped = freeFrame(withSwap(withPte(s0, 0, 0, none), 0, 0, 1), 0);
+    // (nothing to write-protect, so nothing to flush: copy_present_pte, then the return)
+    const child = finalState(cow, swapped, [fork, kstep(0), kstep(0)]);
+    expect(child.mms[1]!.pte[0]).toEqual(none);
+    expect(child.mms[1]!.swap).toEqual([1]);
+    expect(child.ghost.memory[1]).toEqual([1]);
+    const free: Action = { op: 'syscall', task: 0, call: 'madvise_free', mm: 0, vpages: [0] };
+    const lazy = finalState(cow, s0, [store(0, 0, 1), free, kstep(0), kstep(0), kstep(0), ...forked]);
+    expect(lazy.ghost.lazy).toEqual([[true], [true]]);
   });
 
   it('forks again only once the child has nothing left mapped', () => {
@@ -131,7 +167,9 @@ describe('a write fault on a shared folio: wp_page_copy()', () => {
     expect(copying.ghost.memory[0]).toEqual([0]);
     // the faulting thread is inside the fault: no access, no system call on its CPU
     expect(enabled(cow, copying, load(0, 0))).toBe(false);
-    expect(enabled(cow, copying, fork)).toBe(false);
+    const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
+    expect(enabled(cow, steps[4]!.post, madvise)).toBe(true);
+    expect(enabled(cow, copying, madvise)).toBe(false);
     expect(enabled(cow, copying, install(0))).toBe(true);
     expect(enabled(cow, copying, install(1))).toBe(false);
   });
@@ -163,6 +201,11 @@ describe('a write fault on a shared folio: wp_page_copy()', () => {
     const bad = finalState(noFlush, s0, [...forked, load(1, 0), store(0, 0, 1), install(0)]);
     expect(tlbLookup(bad, 1, 0, 0)).toMatchObject({ frame: 0 });
     expect(bad.mms[0]!.pte[0]).toMatchObject({ frame: 1, writable: true });
+  });
+
+  it('copies what the folio holds', () => {
+    const written = finalState(cow, s0, [store(1, 0, 2), ...forked, store(0, 0, 1)]);
+    expect(written.frames[written.cpus[0]!.wp_copy!.dst]!.data).toBe(2);
   });
 
   it('drops its copy when another fault installed one first (pte_same() fails)', () => {
@@ -211,6 +254,14 @@ describe('the reuse rule for a folio fork() once shared', () => {
     expect(accessOutcome(cow.policy.arch, zapped, 0, 0, true)).toMatchObject({ handler: 'wp_page_copy' });
     // CPU 2 still caches the child's old entry until the flush: the unmap's, not a leak
     expect(findInvariant('noAccessToFreedFrame')!.check(zapped)).toBeNull();
+  });
+
+  it('keeps a folio that is no longer shared but not exclusive read-only under mprotect(PROT_WRITE)', () => {
+    const ro: Action = { op: 'syscall', task: 0, call: 'mprotect_ro', mm: 0, vpages: [0] };
+    const rw: Action = { op: 'syscall', task: 0, call: 'mprotect_rw', mm: 0, vpages: [0] };
+    const s = finalState(cow, childCopied, [ro, kstep(0), kstep(0), rw, kstep(0), kstep(0)]);
+    expect(s.frames[0]!.owner).toMatchObject({ kind: 'anon', mm: 0, cowed: true });
+    expect(s.mms[0]!.pte[0]).toMatchObject({ frame: 0, writable: false });
   });
 
   it('keeps a shared or not-exclusive folio read-only under mprotect(PROT_WRITE), and out of madvise(MADV_FREE)', () => {
@@ -266,6 +317,34 @@ describe('2.6.18: set_pte_at() of the copy, then the flush, as two steps', () =>
   });
 });
 
+describe('what leaves a shared folio alone', () => {
+  const after = finalState(cow, s0, forked);
+
+  it('reclaim and migration do not take it (their batches unmap one mapping per folio)', () => {
+    const shrink: Action = { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] };
+    const reclaim = variant('reclaim-batched');
+    expect(enabled(reclaim, s0, shrink)).toBe(true);
+    expect(enabled(reclaim, after, shrink)).toBe(false);
+  });
+
+  it('the kernel does not write it through the direct map (GUP would break the sharing first)', () => {
+    const write: Action = { op: 'write', task: 0, vpage: 0, value: 1 };
+    expect(enabled(cow, s0, write)).toBe(true);
+    expect(enabled(cow, after, write)).toBe(false);
+  });
+
+  it('the install waits for a PTL a system call holds across its steps', () => {
+    const windowed = derived('windowed', cow, { flushBatchedPending: true, batchedPendingWindow: 'flag' });
+    const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
+    const copying = finalState(windowed, s0, [...forked, store(1, 0, 1)]);
+    expect(enabled(windowed, copying, install(1))).toBe(true);
+    // flush_tlb_batched_pending() has run and the PTL is still held for zap_pte_range()
+    const held = finalState(windowed, copying, [madvise, kstep(0)]);
+    expect(enabled(windowed, held, install(1))).toBe(false);
+    expect(enabled(windowed, finalState(windowed, held, [kstep(0)]), install(1))).toBe(true);
+  });
+});
+
 describe('a fault while fork() copies the page table', () => {
   const mid = finalState(cow, s0, [store(0, 0, 1), fork, kstep(0)]);
 
@@ -274,6 +353,17 @@ describe('a fault while fork() copies the page table', () => {
     expect(accessOutcome(cow.policy.arch, mid, 1, 0, true)).toEqual({ kind: 'wait', on: 'mmap_lock' });
     expect(enabled(v64, mid, store(1, 0, 2))).toBe(true);
     expect(accessOutcome(v64.policy.arch, mid, 1, 0, true, true)).toMatchObject({ handler: 'wp_page_copy' });
+  });
+
+  it('in v6.4 still waits for munmap() and mprotect(), which write-lock the VMAs', () => {
+    const unmapping = finalState(v64, s0, [
+      { op: 'syscall', task: 0, call: 'munmap', mm: 0, vpages: [0] },
+      kstep(0),
+    ]);
+    expect(accessOutcome(v64.policy.arch, unmapping, 1, 0, true, true)).toEqual({
+      kind: 'wait',
+      on: 'mmap_lock',
+    });
   });
 
   it('in v6.4 a fault in flight does not hold fork() off either; since v6.5 it does', () => {

@@ -285,6 +285,45 @@ export const noAccessAfterRevoke: Invariant = {
   },
 };
 
+/**
+ * The frames something still holds, as a bit mask (LIMITS.frames is 32): a PTE or migration
+ * entry, a batch (isolated, its destination, or gathered by an unmap until its flush), a
+ * migrc request, or a write fault in flight.
+ */
+function heldFrames(s: State): number {
+  let mask = 0;
+  for (const mm of s.mms) for (const p of mm.pte) if (p.kind !== 'none') mask |= 1 << p.frame;
+  for (const t of s.tasks) {
+    for (const f of t.folios) {
+      if (f.src >= 0) mask |= 1 << f.src;
+      if (f.dst >= 0) mask |= 1 << f.dst;
+    }
+    if (t.mreq !== null) for (const f of t.mreq.srcs) mask |= 1 << f;
+  }
+  for (const r of s.migrc.reqs) for (const f of r.srcs) mask |= 1 << f;
+  for (const c of s.cpus) if (c.wp_copy !== undefined) mask |= (1 << c.wp_copy.src) | (1 << c.wp_copy.dst);
+  return mask;
+}
+
+export const noLeakedFrame: Invariant = {
+  id: 'noLeakedFrame',
+  over: 'state',
+  why: 'A frame that is not free but that no page table, batch, deferred-free list or fault in flight holds can never be freed: memory leaks a page at a time. migrc keeps sources alive on purpose, and must let every one of them go.',
+  check(s) {
+    const held = heldFrames(s);
+    for (let frame = 0; frame < s.frames.length; frame++) {
+      const f = s.frames[frame]!;
+      // a page-cache page belongs to someone else, who frees it
+      if (f.owner.kind === 'free' || f.owner.kind === 'file' || (held & (1 << frame)) !== 0) continue;
+      return {
+        message: `frame ${frame} (${f.owner.kind === 'anon' ? `page ${f.owner.vpage} of mm ${f.owner.mm}` : 'unmapped'}, refcount ${f.refcount}) is held by nothing and will never be freed`,
+        frame,
+      };
+    }
+    return null;
+  },
+};
+
 export const INVARIANTS: readonly Invariant[] = [
   noStaleWritableTlbAfterRemap,
   dirtyBitWriteThroughTrap,
@@ -293,6 +332,7 @@ export const INVARIANTS: readonly Invariant[] = [
   noAccessToFreedFrame,
   dirtyNeverDroppedClean,
   noAccessAfterRevoke,
+  noLeakedFrame,
 ];
 
 export function findInvariant(id: string): Invariant | undefined {

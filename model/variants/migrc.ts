@@ -14,6 +14,9 @@
 // PG_migrc with its extra reference. The loss shows only if no later folio of the batch
 // defers a flush to the same CPUs; in the model's worlds (one mm per batch, full flushes)
 // that needs the later folio unmapped first: 21 steps (test/model/migrc-stop.test.ts).
+// A write fault that unpends dst before migrc_expand_req() clears PG_migrc on dst, so
+// migrc_marked_folios() no longer sees the pair: src never joins the request, and its extra
+// reference is never dropped (noLeakedFrame, 14 steps).
 // Not modelled: the copy-failure undo path, THP, and the gen counter's overflow.
 
 import { defineVariant } from '../variant.js';
@@ -50,6 +53,6 @@ export const migrc = defineVariant({
   },
   world: 'tiny-migrc',
   fixedBy: 'migrc-fixed',
-  violates: ['noStaleWritableTlbAfterRemap', 'loadsSeeLastStore', 'noLostWrite'],
+  violates: ['noStaleWritableTlbAfterRemap', 'loadsSeeLastStore', 'noLostWrite', 'noLeakedFrame'],
   reaches: ['pageMigrated', 'migrcSourceHeld', 'migrcFlushedOnDemand'],
 });

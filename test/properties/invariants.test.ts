@@ -11,6 +11,7 @@ import {
   INVARIANTS,
   loadsSeeLastStore,
   noAccessToFreedFrame,
+  noLeakedFrame,
   noLostWrite,
   noStaleWritableTlbAfterRemap,
   type Step,
@@ -87,7 +88,7 @@ const remapped = withPte(migrating, 0, 0, present(2));
 // ---------------------------------------------------------------------------------------
 
 describe('INVARIANTS', () => {
-  it('lists the seven invariants, each with a unique id and a reason', () => {
+  it('lists the eight invariants, each with a unique id and a reason', () => {
     expect(INVARIANTS.map((i) => i.id)).toEqual([
       'noStaleWritableTlbAfterRemap',
       'dirtyBitWriteThroughTrap',
@@ -96,6 +97,7 @@ describe('INVARIANTS', () => {
       'noAccessToFreedFrame',
       'dirtyNeverDroppedClean',
       'noAccessAfterRevoke',
+      'noLeakedFrame',
     ]);
     expect(new Set(INVARIANTS.map((i) => i.id)).size).toBe(INVARIANTS.length);
     for (const inv of INVARIANTS) expect(inv.why.trim().length, inv.id).toBeGreaterThan(0);
@@ -554,5 +556,81 @@ describe('dirtyNeverDroppedClean', () => {
     ]);
     expect(last(steps).post.frames[0]!.owner).toEqual({ kind: 'free' });
     for (const step of steps) expect(check(step.post, step)).toBeNull();
+  });
+});
+
+describe('noLeakedFrame', () => {
+  const check = (s: State) => noLeakedFrame.check(s);
+  const tiny = initialState(CONFIGS.tiny);
+  /** tiny with frame 2 allocated (one reference) to nothing at all. */
+  const orphan = (owner: State['frames'][number]['owner']) =>
+    produce(tiny, (d) => {
+      d.frames[2] = { owner, data: 0, refcount: 1, dirty: false, migrc: false };
+      d.freeList = [1];
+    });
+
+  it('holds when every frame is free, mapped, or a page-cache page', () => {
+    expect(check(tiny)).toBeNull();
+    expect(check(orphan({ kind: 'file', file: 0, index: 2 }))).toBeNull();
+  });
+
+  it('catches a frame nothing holds, whatever it still names as its page', () => {
+    expect(check(orphan({ kind: 'unmapped' }))).toEqual({
+      message: 'frame 2 (unmapped, refcount 1) is held by nothing and will never be freed',
+      frame: 2,
+    });
+    expect(check(orphan({ kind: 'anon', mm: 0, vpage: 0 }))?.frame).toBe(2);
+  });
+
+  it('counts a migration entry, a batch, a migrc request and a fault in flight as holders', () => {
+    const s = orphan({ kind: 'unmapped' });
+    // (page 0 now under migration to frame 2, its old frame free)
+    const migrating = freeFrame(
+      withPte(s, 0, 0, { kind: 'migration', frame: 2, writable: true, dirty: false }),
+      0,
+    );
+    expect(check(migrating)).toBeNull();
+    const inBatch = produce(s, (d) => {
+      d.tasks[0]!.folios = [{ mm: 0, vpage: 0, src: 0, dst: 2 }];
+    });
+    expect(check(inBatch)).toBeNull();
+    const hung = produce(s, (d) => {
+      d.migrc.reqs = [{ cpumask: 1, gen: 1, srcs: [2] }];
+    });
+    expect(check(hung)).toBeNull();
+    const building = produce(s, (d) => {
+      d.tasks[0]!.mreq = { cpumask: 1, gen: 0, srcs: [2] };
+    });
+    expect(check(building)).toBeNull();
+    const copying = produce(s, (d) => {
+      d.cpus[1]!.wp_copy = { vpage: 0, src: 0, dst: 2 };
+    });
+    expect(check(copying)).toBeNull();
+  });
+
+  it('catches migrc v3 leaving src’s extra reference behind after a write fault unpends dst', () => {
+    const migrc = variant('migrc');
+    // the migrc.noLeakedFrame regression trace, as the explorer found it (14 steps)
+    const s0 = initialState(CONFIGS['tiny-migrc']);
+    const clearRefs = { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] } as const;
+    const steps = run(migrc, s0, [
+      migrate(0, 0, [0]),
+      clearRefs,
+      kstep(1),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(1),
+      kstep(1),
+      store(0, 0, 1),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+    ]);
+    expect(steps.slice(0, 13).map((st) => check(st.post))).toEqual(Array(13).fill(null));
+    expect(check(steps[13]!.post)).toMatchObject({ frame: 0 });
+    expect(steps[13]!.post.frames[0]).toMatchObject({ refcount: 1, migrc: true });
   });
 });

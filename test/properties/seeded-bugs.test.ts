@@ -62,6 +62,7 @@ const SHORTEST: Record<string, Record<string, number>> = {
     noStaleWritableTlbAfterRemap: 9,
     loadsSeeLastStore: 13,
     noLostWrite: 15,
+    noLeakedFrame: 14,
   },
   'migrc-wrong-free-src-early': { noAccessToFreedFrame: 12, loadsSeeLastStore: 13 },
   'migrc-wrong-defer-writable': { noStaleWritableTlbAfterRemap: 7, noLostWrite: 8, loadsSeeLastStore: 8 },

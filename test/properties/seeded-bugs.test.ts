@@ -235,6 +235,28 @@ describe('pinned shortest counterexamples, one per invariant', () => {
         { op: 'store', cpu: 0, vpage: 0, value: 1 },
       ],
     },
+    {
+      // migrc v3: a write fault unpends dst before migrc_expand_req(), which then no longer
+      // sees the marked pair; src keeps its extra reference and joins no request.
+      variant: 'migrc',
+      invariant: 'noLeakedFrame',
+      actions: [
+        { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] },
+        { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] },
+        { op: 'kernelStep', task: 1 },
+        k,
+        k,
+        k,
+        k,
+        k,
+        { op: 'kernelStep', task: 1 },
+        { op: 'kernelStep', task: 1 },
+        { op: 'store', cpu: 0, vpage: 0, value: 1 },
+        k,
+        k,
+        k,
+      ],
+    },
   ] as const;
 
   for (const c of cases)

@@ -45,7 +45,7 @@ import {
   takesMmapLockForWrite,
 } from './syscalls.js';
 import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob } from './task.js';
-import type { Policy, Variant } from './variant.js';
+import { faultsDuringFork, type Policy, type Variant } from './variant.js';
 
 export type Action =
   /** A user load by the thread on `cpu`, in the mm that CPU runs. */
@@ -244,7 +244,7 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
         action.cpu,
         action.vpage,
         action.op === 'store',
-        policy.forkVmaStartWrite === false,
+        faultsDuringFork(policy),
       ).kind;
       if (kind === 'wait' || kind === 'segv') return false;
       // A fault handler takes the page's PTL: it waits while a task holds it across steps.
@@ -334,7 +334,7 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
   if (localTlbisPending(s, policy.arch, cpu)) switchToDsb(d, cpu);
   const mm = s.cpus[cpu]!.mm;
   const slot = tlbSlot(s, mm, vpage);
-  const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null, policy.forkVmaStartWrite === false);
+  const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null, faultsDuringFork(policy));
   let wrote = -1; // the frame the access writes, if it is a store that completes
   switch (out.kind) {
     case 'hit':

@@ -91,6 +91,9 @@ export function defineConfig(config: Config): Config {
   return config;
 }
 
+/** Pages mapped (and frames taken) at the start: every page of every mm but the fork child. */
+export const mappedPages = (c: Config): number => (c.forkChild === undefined ? c.mms : c.mms - 1) * c.pages;
+
 /** null when the config is usable, else one line naming what is wrong. */
 export function configProblem(c: Config): string | null {
   const whole = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
@@ -99,7 +102,7 @@ export function configProblem(c: Config): string | null {
   if (!whole(c.pages, 1, LIMITS.pages)) return `pages must be a whole number from 1 to ${LIMITS.pages}`;
   if (c.forkChild !== undefined && (c.mms < 2 || c.forkChild !== c.mms - 1))
     return `forkChild must be the last mm (${c.mms - 1}), with at least one mm before it`;
-  const mapped = (c.forkChild === undefined ? c.mms : c.mms - 1) * c.pages;
+  const mapped = mappedPages(c);
   if (!whole(c.frames, mapped, LIMITS.frames))
     return `frames must be a whole number from the pages mapped at the start (${mapped}) to ${LIMITS.frames}`;
   if (!whole(c.values, 1, LIMITS.values)) return `values must be a whole number from 1 to ${LIMITS.values}`;

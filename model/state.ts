@@ -2,7 +2,7 @@
 // Plain data only (records of small ids and arrays), so every engine can copy,
 // compare and fingerprint it. Kernel names for kernel structures.
 
-import type { Allocator, Config } from './config.js';
+import { type Allocator, type Config, mappedPages } from './config.js';
 
 /** A cached translation: what one CPU's TLB holds for (mm, vpage). */
 export interface TlbEntry {
@@ -276,7 +276,7 @@ export function initialState(config: Config): State {
   const nPages = config.mms * config.pages;
   // The fork child is the last mm: it has no pages until fork() copies the parent's.
   const mapped = (mm: number) => mm !== config.forkChild;
-  const nMapped = (config.forkChild === undefined ? config.mms : config.mms - 1) * config.pages;
+  const nMapped = mappedPages(config);
   return {
     cpus: config.cpuMm.map((mm) => ({
       mm,

@@ -195,6 +195,9 @@ export interface VariantSpec {
   readonly randomRuns?: number;
 }
 
+/** Does the policy let a page fault run while fork() copies the page table (v6.4)? */
+export const faultsDuringFork = (p: Policy): boolean => p.forkVmaStartWrite === false;
+
 export const X86: Arch = { name: 'x86', dirtyBitTrap: true };
 export const NO_DIRTY_TRAP: Arch = { name: 'no-dirty-trap', dirtyBitTrap: false };
 /** arm64 with batched TLB flush (v6.6 on, after 4b634918384c); DBM assumed to fault on a cleared PTE like x86. */

@@ -379,8 +379,9 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
 
 /** A fresh, mutable deep copy of a state (cheaper than decoding the bytes again). */
 export function copyState(s: State): State {
-  // TLB entries and tlb_ubc records are only ever replaced by the recipes, never edited,
-  // so the copy shares them; everything a recipe edits in place is copied.
+  // TLB entries, tlb_ubc records and a fault's wp_copy are only ever replaced by the
+  // recipes, never edited, so the copy shares them; everything a recipe edits in place is
+  // copied.
   return {
     cpus: s.cpus.map((c) =>
       c.tlb_gen_lag !== undefined

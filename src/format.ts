@@ -6,12 +6,9 @@ import type { Action } from '../model/actions.js';
 import { type AccessOutcome, accessOutcome, pagesPerMm } from '../model/hardware.js';
 import type { Frame, MigrcReq, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
 import { currentFolio, currentStep } from '../model/task.js';
-import type { Variant } from '../model/variant.js';
+import { faultsDuringFork, type Variant } from '../model/variant.js';
 
 const pages = (vpages: readonly number[]) => vpages.map((v) => `p${v}`).join(',');
-
-/** Does the variant let page faults run while fork() copies the page table (v6.4)? */
-const faultsDuringFork = (variant: Variant): boolean => variant.policy.forkVmaStartWrite === false;
 
 /** The action alone, as fast-check prints a command. */
 export function describeAction(a: Action): string {
@@ -104,12 +101,26 @@ function outcomeText(o: AccessOutcome): string {
 export function describeStep(variant: Variant, pre: State, a: Action): string {
   return match(a)
     .with({ op: 'load' }, (x) => {
-      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, false, faultsDuringFork(variant));
+      const o = accessOutcome(
+        variant.policy.arch,
+        pre,
+        x.cpu,
+        x.vpage,
+        false,
+        faultsDuringFork(variant.policy),
+      );
       const value = o.kind === 'hit' || o.kind === 'walk' ? ` = ${pre.frames[o.frame]!.data}` : '';
       return `load p${x.vpage}${value} (${outcomeText(o)})`;
     })
     .with({ op: 'store' }, (x) => {
-      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, true, faultsDuringFork(variant));
+      const o = accessOutcome(
+        variant.policy.arch,
+        pre,
+        x.cpu,
+        x.vpage,
+        true,
+        faultsDuringFork(variant.policy),
+      );
       const copy = o.kind === 'fault' && o.handler === 'wp_page_copy' ? `: copies into f${o.frame}` : '';
       return `store p${x.vpage} := ${x.value} (${outcomeText(o)}${copy})`;
     })
@@ -182,8 +193,7 @@ export const frameText = (f: Frame): string => {
     .with({ kind: 'free' }, () => 'free')
     .with({ kind: 'anon' }, (o) => {
       const own = o.mm === 0 ? `p${o.vpage}` : `mm${o.mm}:p${o.vpage}`;
-      const also: number[] = [];
-      for (let m = 0; 1 << m <= (o.shared ?? 0); m++) if ((o.shared ?? 0) & (1 << m)) also.push(m);
+      const also = bits(o.shared ?? 0);
       if (also.length > 0) return `${own} COW with mm${also.join(',mm')}`;
       return o.cowed ? `${own} (not exclusive)` : own;
     })
@@ -194,11 +204,14 @@ export const frameText = (f: Frame): string => {
 };
 
 /** A cpumask as a set, `{0,1}`. */
-export const cpuSet = (mask: number): string => {
+export const cpuSet = (mask: number): string => `{${bits(mask).join(',')}}`;
+
+/** The bits set in a mask, lowest first. */
+function bits(mask: number): number[] {
   const list: number[] = [];
   for (let i = 0; 1 << i <= mask; i++) if (mask & (1 << i)) list.push(i);
-  return `{${list.join(',')}}`;
-};
+  return list;
+}
 
 /** A tlb_ubc: the CPUs it will flush, or `empty`. */
 export const ubcText = (u: TlbUbc): string =>

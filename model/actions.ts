@@ -6,13 +6,17 @@
 
 import { type Draft, Immer } from 'immer';
 import { unreachable } from './exhaustive.js';
+import { removable, remove_mapping, writeback, writebackReady } from './filemap.js';
 import { accessOutcome, tlbSlot } from './hardware.js';
 import {
   allocAnon,
   allocatableFrame,
   do_swap_page,
   do_wp_page,
+  filemap_fault,
+  filemap_get_folio,
   freeFrameCount,
+  recordStore,
   reuseFrame,
   wp_page_copy,
   wp_page_copy_user,
@@ -24,7 +28,7 @@ import {
   migrc_unpend_folio,
   migrcPending,
 } from './migrc.js';
-import { anonExclusive, isolatingTask, pageLive } from './queries.js';
+import { anonExclusive, isolatingTask, pageCacheFrame, pageLive, sharedFile } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import {
@@ -119,6 +123,13 @@ export type Action =
    */
   | { readonly op: 'wp_page_copy'; readonly cpu: number }
   /**
+   * sharedFile worlds: the flusher writes back the file's dirty page `index`
+   * (folio_clear_dirty_for_io(), which runs folio_mkclean(), then the write to disk).
+   */
+  | { readonly op: 'writeback'; readonly index: number }
+  /** sharedFile worlds: reclaim drops the file's clean, unmapped page `index` (__remove_mapping()). */
+  | { readonly op: 'remove_mapping'; readonly index: number }
+  /**
    * The task's folio_mc_copy() fails instead (-EHWPOISON from a memory error, or a failed
    * offload copy) and the batch undoes that folio.
    */
@@ -202,11 +213,19 @@ function kernelWritable(s: State, a: Extract<Action, { op: 'write' }>): boolean 
   const t = s.tasks[a.task];
   if (t === undefined || t.job !== 'idle' || !inRange(a.value - 1, 255)) return false;
   if (!userRunning(s, t.cpu)) return false;
+  // write(2) to the shared file: the page cache's folio, read in first if it is not cached.
+  if (sharedFile(s)) return inRange(a.vpage, s.disk!.length) && fileWriteFrame(s, a.vpage) >= 0;
   const mm = s.cpus[t.cpu]!.mm;
   const pte = s.mms[mm]!.pte[a.vpage];
   if (pte?.kind !== 'present' || !pageLive(s, mm, a.vpage)) return false;
   // GUP for write would first break a fork()'s sharing (FOLL_UNSHARE): not modelled.
   return isolatingTask(s, pte.frame) < 0 && anonExclusive(s.frames[pte.frame]!.owner);
+}
+
+/** The folio write(2) fills for the file's page `index`: the cached one, else a free frame, else none. */
+function fileWriteFrame(s: State, index: number): number {
+  const cached = pageCacheFrame(s, index);
+  return cached >= 0 ? cached : allocatableFrame(s);
 }
 
 /**
@@ -217,6 +236,15 @@ function kernelWritable(s: State, a: Extract<Action, { op: 'write' }>): boolean 
 function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: 'write' }>): void {
   const cpu = d.tasks[a.task]!.cpu;
   const mm = d.cpus[cpu]!.mm;
+  if (sharedFile(d as State)) {
+    // generic_perform_write(): copy into the folio and folio_mark_dirty().
+    const frame = fileWriteFrame(d as State, a.vpage);
+    filemap_get_folio(d, a.vpage, frame);
+    d.frames[frame]!.data = a.value;
+    d.frames[frame]!.dirty = true;
+    recordStore(d, mm, a.vpage, a.value);
+    return;
+  }
   const pte = d.mms[mm]!.pte[a.vpage]!;
   if (pte.kind !== 'present') return;
   if (policy.migrc?.directWriteFlush && d.frames[pte.frame]!.migrc)
@@ -224,8 +252,7 @@ function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: '
   const folio = d.frames[pte.frame]!;
   folio.data = a.value;
   folio.dirty = true;
-  d.ghost.memory[mm]![a.vpage] = a.value;
-  d.ghost.lazy[mm]![a.vpage] = false;
+  recordStore(d, mm, a.vpage, a.value);
 }
 
 export function enabled(variant: Variant, s: State, action: Action): boolean {
@@ -315,6 +342,14 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       const copy = s.cpus[action.cpu]?.wp_copy;
       return copy !== undefined && ptlHolder(s, policy, s.cpus[action.cpu]!.mm, copy.vpage) < 0;
     }
+    case 'writeback':
+      return (
+        sharedFile(s) &&
+        inRange(action.index, s.disk!.length) &&
+        writebackReady(s, action.index, (mm) => ptlHolder(s, policy, mm, action.index) >= 0)
+      );
+    case 'remove_mapping':
+      return sharedFile(s) && inRange(action.index, s.disk!.length) && removable(s, action.index);
     default:
       return unreachable(action);
   }
@@ -375,6 +410,8 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
           frame = allocatableFrame(s);
         }
         do_swap_page(d, mm, vpage, frame);
+      } else if (out.handler === 'filemap_fault') {
+        filemap_fault(d, mm, vpage, out.frame, value !== null);
       } else if (out.handler === 'wp_page_copy') {
         const pte = s.mms[mm]!.pte[vpage]!;
         if (pte.kind === 'present') wp_page_copy_user(d, cpu, vpage, pte.frame, out.frame);
@@ -388,9 +425,8 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
   }
   if (value === null) return;
   d.frames[wrote]!.data = value;
-  d.ghost.memory[mm]![vpage] = value;
-  // A write after MADV_FREE makes the contents stick.
-  d.ghost.lazy[mm]![vpage] = false;
+  // (A write after MADV_FREE makes the contents stick.)
+  recordStore(d, mm, vpage, value);
 }
 
 function startBatch(
@@ -482,6 +518,12 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'wp_page_copy':
       wp_page_copy(d, policy, action.cpu);
+      return;
+    case 'writeback':
+      writeback(d, action.index, policy.mkcleanFlush !== false);
+      return;
+    case 'remove_mapping':
+      remove_mapping(d, action.index);
       return;
     default:
       unreachable(action);

@@ -54,6 +54,13 @@ export interface Config {
    * modelled (taken to exit or exec at once) and fork() only write-protects the parent.
    */
   readonly forkChild?: number;
+  /**
+   * Every page of every mm is a MAP_SHARED mapping of one file, vpage i its page i, so the
+   * mms share each page-cache folio; a store dirties the folio, which the flusher writes
+   * back (folio_clear_dirty_for_io(), folio_mkclean()) and reclaim may then drop when no
+   * mm maps it. mmap() maps the file again. Not with forkChild, pcid, fork or MADV_FREE.
+   */
+  readonly sharedFile?: boolean;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
@@ -91,8 +98,12 @@ export function defineConfig(config: Config): Config {
   return config;
 }
 
-/** Pages mapped (and frames taken) at the start: every page of every mm but the fork child. */
-export const mappedPages = (c: Config): number => (c.forkChild === undefined ? c.mms : c.mms - 1) * c.pages;
+/**
+ * Frames taken at the start: one per page of every mm but the fork child, or in a
+ * sharedFile world one per page of the file, which every mm maps.
+ */
+export const mappedPages = (c: Config): number =>
+  c.sharedFile ? c.pages : (c.forkChild === undefined ? c.mms : c.mms - 1) * c.pages;
 
 /** null when the config is usable, else one line naming what is wrong. */
 export function configProblem(c: Config): string | null {
@@ -130,6 +141,12 @@ export function configProblem(c: Config): string | null {
   if (c.forkChild !== undefined && !c.syscalls?.includes('fork'))
     return "forkChild needs 'fork' among the syscalls";
   if (c.forkChild !== undefined && c.pcid) return 'forkChild is not modelled with pcid';
+  if (c.sharedFile !== undefined && typeof c.sharedFile !== 'boolean')
+    return 'sharedFile must be true or false';
+  if (c.sharedFile && (c.forkChild !== undefined || c.pcid))
+    return 'sharedFile is not modelled with forkChild or pcid';
+  if (c.sharedFile && (c.syscalls?.includes('fork') || c.syscalls?.includes('madvise_free')))
+    return 'sharedFile worlds have no fork or madvise_free (MADV_FREE is for anonymous memory)';
   if (c.syscallTasks !== undefined && !c.syscallTasks.every((t) => whole(t, 0, c.taskCpus.length - 1)))
     return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
   return null;
@@ -237,6 +254,23 @@ const forkCow = defineConfig({
   syscalls: ['fork', 'munmap', 'mprotect'],
   syscallTasks: [0, 1],
   forkChild: 1,
+});
+
+const sharedFileWorld = defineConfig({
+  name: 'shared-file',
+  why: 'Two processes map one file MAP_SHARED: mm 0 on CPUs 0 and 1, mm 1 on CPU 2, each with a thread that munmap()s, madvise(MADV_DONTNEED)s, mmap()s the file again, mprotect()s and write(2)s it, while the flusher writes dirty pages back (folio_mkclean()) and reclaim drops clean ones no one maps. Two pages under one PTL.',
+  cpus: 3,
+  cpuMm: [0, 0, 1],
+  mms: 2,
+  pages: 2,
+  frames: 3,
+  values: 2,
+  taskCpus: [1, 2],
+  batch: 2,
+  ptesPerTable: 2,
+  syscalls: ['munmap', 'madvise', 'mmap', 'mprotect', 'write'],
+  syscallTasks: [0, 1],
+  sharedFile: true,
 });
 
 export const CONFIGS = {
@@ -363,6 +397,22 @@ export const CONFIGS = {
     syscalls: ['fork'],
     syscallTasks: [0],
   }),
+  'shared-file': sharedFileWorld,
+  'tiny-shared-file': defineConfig({
+    ...sharedFileWorld,
+    name: 'tiny-shared-file',
+    why: 'shared-file with one process on two CPUs, one page and one frame, and munmap() alone, small enough to exhaust: CPU 0 stores to the page while the thread on CPU 1 unmaps it and the flusher writes it back, and reclaim may then drop it. Two store values, so a store lost after the writeback differs from the one written.',
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 1,
+    pages: 1,
+    frames: 1,
+    taskCpus: [1],
+    batch: 1,
+    ptesPerTable: 1,
+    syscalls: ['munmap', 'mmap', 'mprotect'],
+    syscallTasks: [0],
+  }),
   pcid,
   'tiny-pcid': defineConfig({
     ...pcid,
@@ -408,6 +458,7 @@ const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
   migrc: 'tiny-migrc',
   pcid: 'tiny-pcid',
   'fork-cow': 'tiny-fork-cow',
+  'shared-file': 'tiny-shared-file',
 };
 
 export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {

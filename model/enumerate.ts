@@ -81,6 +81,9 @@ export function allActions(variant: Variant, config: Config): Action[] {
     }
   if (config.forkChild !== undefined)
     for (let cpu = 0; cpu < config.cpus; cpu++) out.push({ op: 'wp_page_copy', cpu });
+  if (config.sharedFile)
+    for (let index = 0; index < config.pages; index++)
+      out.push({ op: 'writeback', index }, { op: 'remove_mapping', index });
   if (config.memoryPressure && variant.policy.migrc !== null)
     out.push({ op: 'migrc_stop_pending' }, { op: 'migrc_resume_pending' });
   if (config.syscalls?.includes('mmap'))

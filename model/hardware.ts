@@ -5,7 +5,7 @@
 import type { Draft } from 'immer';
 import { allocatableFrame } from './memory.js';
 import { migrcPending } from './migrc.js';
-import { residentFrame, wpCopies } from './queries.js';
+import { pageCacheFrame, residentFrame, sharedFile, wpCopies } from './queries.js';
 import type { State, TlbEntry } from './state.js';
 import { flushTlbMultiPcid, pcid } from './switch.js';
 import { mmapLockedByFork, mmapLockHeld } from './syscalls.js';
@@ -19,7 +19,12 @@ export function tlbLookup(s: State, cpu: number, mm: number, vpage: number): Tlb
   return s.cpus[cpu]!.tlb[tlbSlot(s, mm, vpage)] ?? null;
 }
 
-export type FaultHandler = 'do_swap_page' | 'do_wp_page' | 'wp_page_copy';
+/**
+ * do_swap_page: an anonymous page back from swap (or zero-filled after mmap()).
+ * filemap_fault: a shared file's page, from the page cache or read from disk into a new
+ * folio, then mapped (do_read_fault() read-only, do_shared_fault() writable and dirty).
+ */
+export type FaultHandler = 'do_swap_page' | 'do_wp_page' | 'wp_page_copy' | 'filemap_fault';
 export type WaitReason = 'migration_entry_wait' | 'folio_lock' | 'out of memory' | 'mmap_lock';
 
 /** What one user load or store does, decided from the state before it. */
@@ -102,6 +107,12 @@ function faultOutcome(
       return { kind: 'fault', handler: 'wp_page_copy', dropTlb, frame };
     }
     case 'none': {
+      if (sharedFile(s)) {
+        const cached = pageCacheFrame(s, vpage);
+        const frame = cached >= 0 ? cached : allocatableFrame(s);
+        if (frame < 0) return { kind: 'wait', on: 'out of memory' };
+        return { kind: 'fault', handler: 'filemap_fault', dropTlb, frame };
+      }
       // The folio may still be in the swap cache, locked by reclaim: do_swap_page waits on it.
       if (residentFrame(s, mm, vpage) >= 0) return { kind: 'wait', on: 'folio_lock' };
       // -1: none is free, but migrc holds some it will free on demand.

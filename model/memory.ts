@@ -3,7 +3,7 @@
 import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
 import { migrc_unpend_folio } from './migrc.js';
-import { FOREIGN_DATA, type State } from './state.js';
+import { FOREIGN_DATA, FOREIGN_FILE, MAPPED_FILE, type State } from './state.js';
 import type { Policy } from './variant.js';
 
 /** The frame the allocator hands out next (the head of the free list), or -1. */
@@ -59,6 +59,12 @@ export function do_swap_page(d: Draft<State>, mm: number, vpage: number, frame: 
 export function dropMapping(d: Draft<State>, frame: number, mm: number): void {
   const f = d.frames[frame]!;
   const o = f.owner;
+  if (o.kind === 'file' && o.file === MAPPED_FILE) {
+    // page_remove_rmap() of a page-cache folio: it stays in the page cache.
+    const mapped = (o.mapped ?? 0) & ~(1 << mm);
+    f.owner = { kind: 'file', file: MAPPED_FILE, index: o.index, ...(mapped === 0 ? {} : { mapped }) };
+    return;
+  }
   if (o.kind !== 'anon') return;
   const others = (o.shared ?? 0) & ~(1 << mm);
   const rest = o.mm === mm ? others : others | (1 << o.mm);
@@ -160,9 +166,11 @@ export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: num
     pte.writable = true;
     pte.dirty = true;
     pte.accessed = true;
+    const f = d.frames[pte.frame]!;
+    // wp_page_shared(): ->page_mkwrite() and folio_mark_dirty(), so writeback will find it.
+    if (f.owner.kind === 'file') f.dirty = true;
     // wp_page_reuse() of a folio fork() once shared: it is exclusive again.
     // (Owners are replaced, never edited: engines share them between states.)
-    const f = d.frames[pte.frame]!;
     if (f.owner.kind === 'anon' && f.owner.cowed) {
       const { cowed: _, ...exclusive } = f.owner;
       f.owner = exclusive;
@@ -177,10 +185,61 @@ export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: num
 export function reuseFrame(d: Draft<State>, frame: number): void {
   takeFree(d, frame);
   d.frames[frame] = {
-    owner: { kind: 'file', file: 0, index: frame },
+    owner: { kind: 'file', file: FOREIGN_FILE, index: frame },
     data: FOREIGN_DATA,
     refcount: 1,
     dirty: false,
     migrc: false,
   };
+}
+
+/**
+ * The shared file's page `index` in the page cache (filemap_get_folio()): `frame` if it is
+ * the cached folio, else `frame` (free) becomes one, read from disk (filemap_read_folio()),
+ * with the page cache's one reference.
+ */
+export function filemap_get_folio(d: Draft<State>, index: number, frame: number): void {
+  if (d.frames[frame]!.owner.kind !== 'free') return;
+  takeFree(d, frame);
+  d.frames[frame] = {
+    owner: { kind: 'file', file: MAPPED_FILE, index },
+    data: d.disk![index]!,
+    refcount: 1,
+    dirty: false,
+    migrc: false,
+  };
+}
+
+/**
+ * filemap_fault() and finish_fault() on a shared file page: the folio (`frame`, cached or
+ * free) is mapped with one more reference. A read maps it read-only and clean, so the first
+ * store takes a write fault (write-notify); a write (do_shared_fault()) marks the folio
+ * dirty and maps it writable and dirty.
+ */
+export function filemap_fault(
+  d: Draft<State>,
+  mm: number,
+  vpage: number,
+  frame: number,
+  write: boolean,
+): void {
+  filemap_get_folio(d, vpage, frame);
+  const f = d.frames[frame]!;
+  const o = f.owner;
+  if (o.kind !== 'file') return;
+  f.owner = { ...o, mapped: (o.mapped ?? 0) | (1 << mm) };
+  f.refcount += 1;
+  if (write) f.dirty = true;
+  const writable = write && d.mms[mm]!.vma[vpage] === 'rw';
+  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: write, accessed: true };
+}
+
+/**
+ * The last store to (mm, vpage) is `value`: in a sharedFile world the page is the file's,
+ * which every mm sees at that vpage.
+ */
+export function recordStore(d: Draft<State>, mm: number, vpage: number, value: number): void {
+  if (d.disk === undefined) d.ghost.memory[mm]![vpage] = value;
+  else for (const row of d.ghost.memory) row[vpage] = value;
+  d.ghost.lazy[mm]![vpage] = false;
 }

@@ -1,14 +1,38 @@
 // Read-only questions about a state, shared by the kernel steps and the invariants.
 
-import { type Frame, NO_FRAME, type Owner, type State } from './state.js';
+import { type Frame, MAPPED_FILE, NO_FRAME, type Owner, type State } from './state.js';
 
-/** Does a folio with this owner back page `vpage` of `mm` (alone, or shared copy-on-write)? */
+/**
+ * Does a folio with this owner back page `vpage` of `mm` (alone, shared copy-on-write, or
+ * as the page of a shared file that mm maps)?
+ */
 export function mapsFolio(owner: Owner, mm: number, vpage: number): boolean {
+  if (owner.kind === 'file')
+    return owner.file === MAPPED_FILE && owner.index === vpage && ((owner.mapped ?? 0) & (1 << mm)) !== 0;
   return (
     owner.kind === 'anon' &&
     owner.vpage === vpage &&
     (owner.mm === mm || ((owner.shared ?? 0) & (1 << mm)) !== 0)
   );
+}
+
+/** Is this a world whose pages are a shared file's (Config.sharedFile)? */
+export const sharedFile = (s: State): boolean => s.disk !== undefined;
+
+/** Is this owner the page-cache folio of the mapped file's page `index`? */
+export const fileFolio = (owner: Owner, index: number): boolean =>
+  owner.kind === 'file' && owner.file === MAPPED_FILE && owner.index === index;
+
+/** The page-cache folio of the shared file's page `index` (filemap_get_folio()), or NO_FRAME. */
+export function pageCacheFrame(s: State, index: number): number {
+  for (let f = 0; f < s.frames.length; f++) if (fileFolio(s.frames[f]!.owner, index)) return f;
+  return NO_FRAME;
+}
+
+/** The shared file's page `index` as read(2) would return it: the page cache, else the disk. */
+export function fileValue(s: State, index: number): number {
+  const frame = pageCacheFrame(s, index);
+  return frame === NO_FRAME ? s.disk![index]! : s.frames[frame]!.data;
 }
 
 /** Is the folio mapped copy-on-write by more than one mm (fork() shared it)? */
@@ -35,13 +59,16 @@ export const wpCopies = (frame: Frame): boolean =>
 export function residentFrame(s: State, mm: number, vpage: number): number {
   const pte = s.mms[mm]!.pte[vpage]!;
   if (pte.kind !== 'none') return pte.frame;
+  // A shared file's page stays in the page cache when no mm maps it.
+  if (sharedFile(s)) return pageCacheFrame(s, vpage);
   return s.frames.findIndex((f) => mapsFolio(f.owner, mm, vpage));
 }
 
-/** Where the page's data lives now: its resident frame, else its swap copy. */
+/** Where the page's data lives now: its resident frame, else its swap copy (the file, on disk). */
 export function homeValue(s: State, mm: number, vpage: number): number {
   const frame = residentFrame(s, mm, vpage);
-  return frame === NO_FRAME ? s.mms[mm]!.swap[vpage]! : s.frames[frame]!.data;
+  if (frame !== NO_FRAME) return s.frames[frame]!.data;
+  return sharedFile(s) ? s.disk![vpage]! : s.mms[mm]!.swap[vpage]!;
 }
 
 /** The task whose batch holds `frame` (as src or dst), or -1. A folio whose copy failed is back on the LRU. */

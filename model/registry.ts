@@ -33,6 +33,10 @@ import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-
 import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
 import { reclaimBatchedWrongNoDirtyTrap } from './variants/reclaim-batched-wrong-no-dirty-trap.js';
+import { sharedFile } from './variants/shared-file.js';
+import { sharedFileV314 } from './variants/shared-file-v3.14-flush-after-unlock.js';
+import { sharedFileV61 } from './variants/shared-file-v6.1-rmap-before-flush.js';
+import { sharedFileNoMkcleanFlush } from './variants/shared-file-wrong-no-mkclean-flush.js';
 import { sync } from './variants/sync.js';
 import { x86Pcid } from './variants/x86-pcid.js';
 import { x86PcidStable } from './variants/x86-pcid-stable-switching-after-tlb-gen.js';
@@ -76,6 +80,10 @@ export const VARIANTS: readonly Variant[] = [
   forkCowNoCowFlush,
   forkCowV64,
   forkCowV2618,
+  sharedFile,
+  sharedFileNoMkcleanFlush,
+  sharedFileV61,
+  sharedFileV314,
 ];
 
 export function findVariant(id: string): Variant | undefined {

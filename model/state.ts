@@ -49,7 +49,25 @@ export type Owner =
        */
       readonly cowed?: true;
     }
-  | { readonly kind: 'file'; readonly file: number; readonly index: number };
+  /**
+   * A page-cache folio. File FOREIGN_FILE is someone else's (reuseFrame): its index is the
+   * frame it was given. File MAPPED_FILE is the one every mm of a Config.sharedFile world
+   * maps MAP_SHARED, page `index` at vpage `index`.
+   */
+  | {
+      readonly kind: 'file';
+      readonly file: number;
+      readonly index: number;
+      /**
+       * MAPPED_FILE only: bit m set, mm m maps the folio (its rmap, so folio_mapped() is
+       * `mapped !== 0`). Absent when no mm does.
+       */
+      readonly mapped?: number;
+    };
+
+/** Whose page-cache page reuseFrame() makes, and the file a sharedFile world maps. */
+export const FOREIGN_FILE = 0;
+export const MAPPED_FILE = 1;
 
 export interface Frame {
   readonly owner: Owner;
@@ -146,6 +164,11 @@ export interface BatchFolio {
   readonly marked?: boolean;
   /** Its copy failed and was undone: src is mapped again, dst freed; later steps skip it. */
   readonly failed?: boolean;
+  /**
+   * zap_pte_range() cleared a dirty PTE of a shared file folio: force_flush, so the TLB is
+   * flushed before the PTL is dropped (tlb_flush_mmu_tlbonly()), the PTL held until then.
+   */
+  readonly forceFlush?: true;
 }
 
 /** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */
@@ -213,7 +236,10 @@ export interface Migrc {
 
 /** History variables: would not exist in a real kernel; read only by invariants. */
 export interface Ghost {
-  /** The abstract memory: the last value stored to each (mm, vpage). */
+  /**
+   * The abstract memory: the last value stored to each (mm, vpage). In a sharedFile world
+   * a page is the file's page of the same index in every mm, so each column is kept equal.
+   */
   readonly memory: readonly (readonly number[])[];
   /**
    * Per (mm, vpage), what the last system call to return promised the user: after
@@ -254,6 +280,11 @@ export interface State {
    * Fixed by the config; absent in worlds where the child is not modelled.
    */
   readonly forkChild?: number;
+  /**
+   * Config.sharedFile worlds only: the file on disk, one value per page index. The
+   * page-cache folio of an index, when there is one, holds the newer contents.
+   */
+  readonly disk?: readonly number[];
   readonly ghost: Ghost;
   readonly cost: Cost;
 }
@@ -277,6 +308,8 @@ export function initialState(config: Config): State {
   // The fork child is the last mm: it has no pages until fork() copies the parent's.
   const mapped = (mm: number) => mm !== config.forkChild;
   const nMapped = mappedPages(config);
+  const file = config.sharedFile === true;
+  const everyMm = (1 << config.mms) - 1;
   return {
     cpus: config.cpuMm.map((mm) => ({
       mm,
@@ -291,8 +324,10 @@ export function initialState(config: Config): State {
           mapped(mm)
             ? {
                 kind: 'present',
-                frame: mm * config.pages + vpage,
-                writable: true,
+                // A shared file page is one folio in every mm, mapped read-only by a read
+                // fault: the first store takes a write fault (write-notify) that dirties it.
+                frame: file ? vpage : mm * config.pages + vpage,
+                writable: !file,
                 dirty: false,
                 accessed: false,
               }
@@ -303,21 +338,26 @@ export function initialState(config: Config): State {
       tlb_flush_batched: false,
       swap: Array.from({ length: config.pages }, () => 0),
     })),
-    frames: Array.from({ length: config.frames }, (_, frame) =>
-      frame < nMapped
-        ? {
-            owner: {
-              kind: 'anon' as const,
-              mm: Math.floor(frame / config.pages),
-              vpage: frame % config.pages,
-            },
-            data: 0,
-            refcount: 1,
-            dirty: false,
-            migrc: false,
-          }
-        : { owner: { kind: 'free' as const }, data: 0, refcount: 0, dirty: false, migrc: false },
-    ),
+    frames: Array.from({ length: config.frames }, (_, frame): Frame => {
+      if (frame >= nMapped)
+        return { owner: { kind: 'free' }, data: 0, refcount: 0, dirty: false, migrc: false };
+      if (file)
+        return {
+          owner: { kind: 'file', file: MAPPED_FILE, index: frame, mapped: everyMm },
+          data: 0,
+          // the page cache's reference and one per mapping
+          refcount: 1 + config.mms,
+          dirty: false,
+          migrc: false,
+        };
+      return {
+        owner: { kind: 'anon', mm: Math.floor(frame / config.pages), vpage: frame % config.pages },
+        data: 0,
+        refcount: 1,
+        dirty: false,
+        migrc: false,
+      };
+    }),
     freeList: Array.from({ length: config.frames - nMapped }, (_, i) => nMapped + i),
     allocator: config.allocator ?? 'lowest-free',
     ptesPerTable: config.ptesPerTable,
@@ -332,6 +372,7 @@ export function initialState(config: Config): State {
     })),
     migrc: { gen: 0, reqs: [] },
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
+    ...(file ? { disk: Array.from({ length: config.pages }, () => 0) } : {}),
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
       promised: Array.from({ length: config.mms }, (_, mm) =>

@@ -6,9 +6,17 @@
 import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
 import { dropMapping, folio_put } from './memory.js';
-import { anonExclusive, cowShared, homeValue, isolatingTask, mapsFolio, residentFrame } from './queries.js';
+import {
+  anonExclusive,
+  cowShared,
+  homeValue,
+  isolatingTask,
+  mapsFolio,
+  residentFrame,
+  sharedFile,
+} from './queries.js';
 import { batchedPendingReset, flush_tlb_batched_pending } from './rmap.js';
-import type { BatchFolio, Job, Prot, State, Syscall } from './state.js';
+import { type BatchFolio, emptyTlbUbc, type Job, type Prot, type State, type Syscall } from './state.js';
 import { pcid } from './switch.js';
 import type { Arch, JobPolicy, Phase, Policy } from './variant.js';
 
@@ -40,8 +48,9 @@ const mprotect: readonly Phase[] = [
   { once: 'flush_tlb_range' },
   { once: 'syscall_return' },
 ];
+// tlb_flush_mmu_tlbonly() runs only after a dirty shared file PTE (BatchFolio.forceFlush).
 const zap: readonly Phase[] = [
-  { each: ['zap_pte_range'] },
+  { each: ['zap_pte_range', 'tlb_flush_mmu_tlbonly'] },
   { once: 'tlb_finish_mmu' },
   { once: 'syscall_return' },
 ];
@@ -257,17 +266,43 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
   batchedPendingUnderPtl(d, policy, task, mm);
   const pte = d.mms[mm]!.pte[vpage]!;
   const frame = residentFrame(d as State, mm, vpage);
+  // A dirty PTE of a shared file folio: folio_mark_dirty(), and (since 1cf35d47712d)
+  // force_flush, so the flush comes before the PTL is dropped; with delay_rmap
+  // (5df397dec7c4) the rmap stays until that flush, so folio_mkclean() waits for it.
+  const zapDirtyShared = policy.zapDirtyShared ?? 'flush-then-rmap';
+  const forceFlush =
+    pte.kind === 'present' && pte.dirty && sharedFile(d as State) && zapDirtyShared !== 'after-unlock';
   if (pte.kind === 'present') {
     if (pte.dirty) d.frames[frame]!.dirty = true;
     t.folios[t.pc.folio]!.src = frame;
+    if (forceFlush) t.folios[t.pc.folio]!.forceFlush = true;
     gatherFlush(d, task, mm);
   }
   // Every folio that still backs the page (this one, one reclaim holds in the swap cache,
   // both ends of a migration in flight) backs nothing now, unless another mm shares it.
-  for (let frame = 0; frame < d.frames.length; frame++)
-    if (mapsFolio(d.frames[frame]!.owner, mm, vpage)) dropMapping(d, frame, mm);
+  if (!(forceFlush && zapDirtyShared === 'flush-then-rmap'))
+    for (let frame = 0; frame < d.frames.length; frame++)
+      if (mapsFolio(d.frames[frame]!.owner, mm, vpage)) dropMapping(d, frame, mm);
   d.mms[mm]!.pte[vpage] = { kind: 'none' };
   d.mms[mm]!.swap[vpage] = 0;
+}
+
+/**
+ * zap_pte_range()'s force_flush, still under the PTL: tlb_flush_mmu_tlbonly() flushes
+ * every page the gather holds so far and resets its range, then (delay_rmap) the rmap of
+ * the dirty folio is removed (tlb_flush_rmaps()). The folios stay in the gather until
+ * tlb_finish_mmu() frees them.
+ */
+export function tlb_flush_mmu_tlbonly(d: Draft<State>, policy: Policy, task: number): void {
+  const t = d.tasks[task]!;
+  const at = t.pc.folio;
+  if (t.tlb_ubc.flush_required)
+    for (const f of t.folios.slice(0, at + 1))
+      flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'page', mm: f.mm, vpage: f.vpage });
+  t.tlb_ubc = emptyTlbUbc;
+  const folio = t.folios[at]!;
+  delete folio.forceFlush;
+  if ((policy.zapDirtyShared ?? 'flush-then-rmap') === 'flush-then-rmap') dropMapping(d, folio.src, folio.mm);
 }
 
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
@@ -284,9 +319,12 @@ export function syscall_return(d: Draft<State>, task: number): void {
     d.ghost.promised[f.mm]![f.vpage] = d.mms[f.mm]!.vma[f.vpage]!;
     // What a page holds after MADV_DONTNEED is whatever the call left (zeroes, or a store
     // that faulted a new page in meanwhile): user code racing with it gets either.
-    if (t.job === 'madvise_dontneed') d.ghost.memory[f.mm]![f.vpage] = homeValue(d as State, f.mm, f.vpage);
+    // (A shared file's page keeps the file's contents through both calls.)
+    const anon = !sharedFile(d as State);
+    if (t.job === 'madvise_dontneed' && anon)
+      d.ghost.memory[f.mm]![f.vpage] = homeValue(d as State, f.mm, f.vpage);
     // After MAP_FIXED the range is new memory: zero, whatever the old mapping held.
-    if (t.job === 'mmap_fixed') d.ghost.memory[f.mm]![f.vpage] = 0;
+    if (t.job === 'mmap_fixed' && anon) d.ghost.memory[f.mm]![f.vpage] = 0;
     // After MADV_FREE the page may read its contents or zeroes until it is written again.
     if (t.job === 'madvise_free' && d.mms[f.mm]!.vma[f.vpage] !== 'none') d.ghost.lazy[f.mm]![f.vpage] = true;
     // The child starts to run with what its pages hold now: a store that raced with the
@@ -316,13 +354,18 @@ export function startSyscall(
   return vpages.map((vpage) => ({ mm, vpage, src: -1, dst: -1 }));
 }
 
-/** mmap() of anonymous memory over an unmapped range: zero-filled on first touch. */
+/**
+ * mmap() over an unmapped range: of anonymous memory, zero-filled on first touch; in a
+ * sharedFile world, MAP_SHARED of the file again, whose pages hold what they held.
+ */
 export function mmap(d: Draft<State>, mm: number, vpages: readonly number[]): void {
+  const anon = !sharedFile(d as State);
   for (const v of vpages) {
     d.mms[mm]!.vma[v] = 'rw';
+    d.ghost.promised[mm]![v] = 'rw';
+    if (!anon) continue;
     d.mms[mm]!.swap[v] = 0;
     d.ghost.memory[mm]![v] = 0;
-    d.ghost.promised[mm]![v] = 'rw';
   }
 }
 

@@ -30,6 +30,7 @@ import {
   syscall_return,
   syscallProgram,
   tlb_finish_mmu,
+  tlb_flush_mmu_tlbonly,
   zap_pte_range,
 } from './syscalls.js';
 import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
@@ -69,6 +70,8 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
       return s.frames[folio!.src]!.dirty;
     case 'try_to_unmap_flush_dirty':
       return task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty);
+    case 'tlb_flush_mmu_tlbonly':
+      return folio?.forceFlush === true;
     case 'try_to_unmap_flush':
     case 'flush_tlb_range':
     case 'flush_tlb_mm':
@@ -142,14 +145,20 @@ const TAKES_PTL: ReadonlySet<StepName> = new Set<StepName>([
  * The task that holds the PTL covering (mm, vpage) between two of its steps, or -1. Every
  * other step holds its lock only for its own length; a system call whose policy models the
  * window inside flush_tlb_batched_pending() takes the PTL there and keeps it through the
- * PTE step that follows.
+ * PTE step that follows, and a zap that cleared a dirty shared file PTE keeps it until its
+ * force_flush.
  */
 export function ptlHolder(s: State, policy: Policy, mm: number, vpage: number): number {
-  if (policy.batchedPendingWindow === undefined) return -1;
+  if (policy.batchedPendingWindow === undefined && s.disk === undefined) return -1;
   const table = Math.floor(vpage / s.ptesPerTable);
   for (let i = 0; i < s.tasks.length; i++) {
     const t = s.tasks[i]!;
-    if (!isSyscall(t.job) || t.pc.step === 0) continue;
+    if (!isSyscall(t.job)) continue;
+    // Between zap_pte_range() and its force_flush (sharedFile worlds only).
+    const zapped = t.folios[t.pc.folio];
+    if (zapped?.forceFlush && zapped.mm === mm && Math.floor(zapped.vpage / s.ptesPerTable) === table)
+      return i;
+    if (policy.batchedPendingWindow === undefined || t.pc.step === 0) continue;
     const phase = jobPolicy(policy, t)!.program[t.pc.phase];
     if (phase === undefined || !('each' in phase) || phase.each[0] !== 'flush_tlb_batched_pending') continue;
     const f = t.folios[t.pc.folio]!;
@@ -160,7 +169,7 @@ export function ptlHolder(s: State, policy: Policy, mm: number, vpage: number): 
 
 /** Can task `index` run its current step, or does it wait for a PTL another task holds? */
 export function ptlFree(s: State, policy: Policy, index: number): boolean {
-  if (policy.batchedPendingWindow === undefined) return true;
+  if (policy.batchedPendingWindow === undefined && s.disk === undefined) return true;
   const task = s.tasks[index]!;
   const step = currentStep(policy, task);
   const folio = currentFolio(policy, task);
@@ -248,6 +257,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'zap_pte_range':
       zap_pte_range(d, policy, index, f);
+      break;
+    case 'tlb_flush_mmu_tlbonly':
+      tlb_flush_mmu_tlbonly(d, policy, index);
       break;
     case 'flush_tlb_range':
       flush_tlb_range(d, index, policy.arch);

@@ -31,6 +31,8 @@ export type StepName =
   | 'madvise_free_pte_range'
   | 'flush_tlb_mm'
   | 'zap_pte_range'
+  // zap_pte_range()'s force_flush of a dirty shared file PTE, before the PTL is dropped
+  | 'tlb_flush_mmu_tlbonly'
   | 'flush_tlb_range'
   | 'tlb_finish_mmu'
   | 'syscall_return';
@@ -139,6 +141,21 @@ export interface Policy {
    * + COW", 2006). Default false.
    */
   readonly wpCopySetBeforeFlush?: boolean;
+  /**
+   * How zap_pte_range() handles a dirty PTE of a shared file folio, which folio_mkclean()
+   * must not miss (sharedFile worlds). 'flush-then-rmap' (the default, 5df397dec7c4,
+   * 2022): force_flush, so the TLB is flushed before the PTL is dropped, and the rmap is
+   * removed only after that flush (delay_rmap). 'rmap-then-flush' (1cf35d47712d, 2014, to
+   * 5df397dec7c4): the flush is still under the PTL, but page_remove_rmap() came first, so
+   * folio_mkclean() sees the folio unmapped and does not wait for the PTL. 'after-unlock'
+   * (before 1cf35d47712d): no force_flush; the flush comes in tlb_finish_mmu().
+   */
+  readonly zapDirtyShared?: 'flush-then-rmap' | 'rmap-then-flush' | 'after-unlock';
+  /**
+   * page_mkclean_one() flushes the PTE it write-protects and cleans. false: it does not (a
+   * seeded bug). Default true.
+   */
+  readonly mkcleanFlush?: boolean;
 }
 
 export interface Variant {
@@ -183,6 +200,8 @@ export interface VariantSpec {
     readonly forkVmaStartWrite?: boolean;
     readonly wpCopyFlush?: boolean;
     readonly wpCopySetBeforeFlush?: boolean;
+    readonly zapDirtyShared?: 'flush-then-rmap' | 'rmap-then-flush' | 'after-unlock';
+    readonly mkcleanFlush?: boolean;
   };
   /** Defaults to []: a correct protocol. Not inherited from the base. */
   readonly violates?: readonly string[];
@@ -322,7 +341,12 @@ export function policyProblem(policy: unknown): string | null {
     p.batchedPendingWindow !== 'generations'
   )
     return "policy.batchedPendingWindow must be 'flag' or 'generations'";
-  for (const field of ['forkVmaStartWrite', 'wpCopyFlush', 'wpCopySetBeforeFlush'] as const)
+  if (
+    p.zapDirtyShared !== undefined &&
+    !(['flush-then-rmap', 'rmap-then-flush', 'after-unlock'] as unknown[]).includes(p.zapDirtyShared)
+  )
+    return "policy.zapDirtyShared must be 'flush-then-rmap', 'rmap-then-flush' or 'after-unlock'";
+  for (const field of ['forkVmaStartWrite', 'wpCopyFlush', 'wpCopySetBeforeFlush', 'mkcleanFlush'] as const)
     if (p[field] !== undefined && typeof p[field] !== 'boolean')
       return `policy.${field} must be true or false`;
   if (p.migrc !== null && p.migrc !== undefined) {
@@ -341,10 +365,12 @@ function checkProgram(id: string, job: JobPolicy | null): void {
 const batchedPendingWindow = (w: Policy['batchedPendingWindow']) =>
   w === undefined ? {} : { batchedPendingWindow: w };
 /** An optional boolean policy field, present only when the spec or its base sets it. */
-const optional = <K extends 'forkVmaStartWrite' | 'wpCopyFlush' | 'wpCopySetBeforeFlush'>(
+const optional = <K extends 'forkVmaStartWrite' | 'wpCopyFlush' | 'wpCopySetBeforeFlush' | 'mkcleanFlush'>(
   key: K,
   value: boolean | undefined,
 ) => (value === undefined ? {} : ({ [key]: value } as Record<K, boolean>));
+
+const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : { zapDirtyShared: z });
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */
 export function defineVariant(spec: VariantSpec): Variant {
@@ -372,6 +398,8 @@ export function defineVariant(spec: VariantSpec): Variant {
         'wpCopySetBeforeFlush',
         spec.policy?.wpCopySetBeforeFlush ?? base?.policy.wpCopySetBeforeFlush,
       ),
+      ...optional('mkcleanFlush', spec.policy?.mkcleanFlush ?? base?.policy.mkcleanFlush),
+      ...zapDirtyShared(spec.policy?.zapDirtyShared ?? base?.policy.zapDirtyShared),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

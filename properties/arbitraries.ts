@@ -38,6 +38,9 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   // The second half of a copy-on-write fault: as likely as a kernel step would leave the
   // window between the copy and the flush too short for a stale store to land in it.
   wp_page_copy: 4,
+  // The flusher and reclaim of the shared file's pages (sharedFile worlds).
+  writeback: 4,
+  remove_mapping: 2,
 };
 
 export interface Pick {

@@ -4,7 +4,15 @@
 
 import type { Action } from '../model/actions.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
-import { homeValue, mapsFolio, pageLive, residentFrame } from '../model/queries.js';
+import {
+  fileFolio,
+  fileValue,
+  homeValue,
+  mapsFolio,
+  pageCacheFrame,
+  pageLive,
+  residentFrame,
+} from '../model/queries.js';
 import { NO_FRAME, type State, type TlbEntry } from '../model/state.js';
 
 export interface Witness {
@@ -143,6 +151,19 @@ export const noLostWrite: Invariant = {
   over: 'state',
   why: 'Data written before or during a migration or reclaim must be in the frame the page now lives in, or on disk; otherwise a store the program completed is silently gone.',
   check(s) {
+    // A shared file keeps its contents whether or not any mm maps it (sharedFile worlds).
+    if (s.disk !== undefined)
+      for (let index = 0; index < s.disk.length; index++) {
+        const expected = s.ghost.memory[0]![index]!;
+        const found = fileValue(s, index);
+        if (found === expected) continue;
+        const frame = pageCacheFrame(s, index);
+        return {
+          message: `the file's page ${index} holds ${found} in ${frame === NO_FRAME ? 'its disk block' : `the page cache (frame ${frame})`}, but the last store wrote ${expected}`,
+          vpage: index,
+          ...(frame === NO_FRAME ? {} : { frame }),
+        };
+      }
     for (const { mm, vpage } of pages(s)) {
       if (!pageLive(s, mm, vpage)) continue;
       const expected = s.ghost.memory[mm]![vpage]!;
@@ -210,7 +231,9 @@ export const noAccessToFreedFrame: Invariant = {
   check(s) {
     for (const { cpu, mm, vpage, entry } of tlbEntries(s)) {
       const owner = s.frames[entry.frame]!.owner;
-      if (mapsFolio(owner, mm, vpage)) continue;
+      // (The shared file's own page, still cached, is no one else's: a stale entry to it
+      // is noAccessAfterRevoke's business, and a store through it the flusher's.)
+      if (mapsFolio(owner, mm, vpage) || fileFolio(owner, vpage)) continue;
       // Still allocated, waiting for the flush munmap() owes: noAccessAfterRevoke's business.
       // (A folio fork() shared stays with the other mm, but the gather still holds it.)
       if (owner.kind === 'unmapped' || heldForFlush(s, mm, vpage, entry.frame)) continue;
@@ -238,6 +261,21 @@ export const dirtyNeverDroppedClean: Invariant = {
   why: 'A page written through any entry must be written back before its frame is discarded; dropping it as clean loses the data for good.',
   check(s, step) {
     if (step === undefined) return null;
+    // A shared file's page dropped from the page cache, mapped or not (sharedFile worlds).
+    if (s.disk !== undefined) {
+      for (let index = 0; index < s.disk.length; index++) {
+        const frame = pageCacheFrame(step.pre, index);
+        if (frame === NO_FRAME || pageCacheFrame(s, index) !== NO_FRAME) continue;
+        const data = step.pre.frames[frame]!.data;
+        if (data !== s.disk[index])
+          return {
+            message: `the page cache dropped the file's page ${index} (frame ${frame}) holding ${data} with ${s.disk[index]} on disk`,
+            vpage: index,
+            frame,
+          };
+      }
+      return null;
+    }
     for (const { mm, vpage } of pages(s)) {
       if (!pageLive(step.pre, mm, vpage)) continue;
       const frame = residentFrame(step.pre, mm, vpage);

@@ -2,7 +2,7 @@
 // protocol cannot pass because its race window was never opened.
 
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
-import { cowShared, residentFrame } from '../model/queries.js';
+import { cowShared, fileFolio, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
 import { inSwitch } from '../model/switch.js';
 import type { Step } from './invariants.js';
@@ -133,6 +133,33 @@ export const TARGETS: readonly Target[] = [
           (o, j) => j !== i && tlbLookup(s, j, c.mm, copy.vpage)?.frame === copy.src && o.mm === c.mm,
         );
       }),
+  },
+  {
+    id: 'dirtyFilePteZapped',
+    why: 'munmap() or madvise() cleared a dirty PTE of a shared file page: its dirtiness passes to the folio, and folio_mkclean() must not clean the folio while a CPU can still write it through the entry.',
+    hit: (s) =>
+      s.tasks.some((t) =>
+        t.folios.some((f, i) => {
+          if (i > t.pc.folio || f.src < 0 || s.mms[f.mm]!.pte[f.vpage]!.kind !== 'none') return false;
+          const folio = s.frames[f.src]!;
+          return (
+            folio.owner.kind === 'file' && folio.dirty && (t.tlb_ubc.flush_required || f.forceFlush === true)
+          );
+        }),
+      ),
+  },
+  {
+    id: 'writebackOfCachedFilePage',
+    why: 'The flusher cleaned a shared file page some CPU caches writable: folio_mkclean() must take that entry away, or a store through it lands in a folio the kernel believes clean.',
+    hit: (_s, step) => {
+      if (step?.action.op !== 'writeback') return false;
+      const index = step.action.index;
+      const pre = step.pre;
+      return pre.cpus.some((c, cpu) => {
+        const e = tlbLookup(pre, cpu, c.mm, index);
+        return e?.writable === true && fileFolio(pre.frames[e.frame]!.owner, index);
+      });
+    },
   },
   {
     id: 'deferralInsideBatchedPending',

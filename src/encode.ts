@@ -4,18 +4,19 @@
 // that the model's recipes (model/actions.ts `apply`) can step in place.
 
 import type { Config } from '../model/config.js';
-import type {
-  BatchFolio,
-  Cpu,
-  Frame,
-  Job,
-  MigrcReq,
-  Prot,
-  Pte,
-  State,
-  Task,
-  TlbEntry,
-  TlbUbc,
+import {
+  type BatchFolio,
+  type Cpu,
+  FOREIGN_FILE,
+  type Frame,
+  type Job,
+  type MigrcReq,
+  type Prot,
+  type Pte,
+  type State,
+  type Task,
+  type TlbEntry,
+  type TlbUbc,
 } from '../model/state.js';
 
 export interface Layout {
@@ -54,7 +55,9 @@ export function layoutOf(config: Config): Layout {
   const migrc = 2 + config.frames * req;
   const ghost = slots * 2;
   const freeList = 1 + config.frames;
-  return { config, slots, size: cpus + mms + frames + tasks + migrc + ghost + freeList };
+  // a sharedFile world's file on disk, one byte a page
+  const disk = config.sharedFile ? config.pages : 0;
+  return { config, slots, size: cpus + mms + frames + tasks + migrc + ghost + freeList + disk };
 }
 
 // The helpers below are module functions threading the offset, not closures: tsx keeps
@@ -164,11 +167,23 @@ export function encode(
     const f = s.frames[inverse === null ? j : inverse[j]!]!;
     const o = f.owner;
     out[i++] = OWNERS.indexOf(o.kind);
-    // mm < 4 (LIMITS.mms), and the mms sharing the folio copy-on-write above it
+    // mm < 4 (LIMITS.mms), and the mms sharing the folio copy-on-write above it; for a
+    // page-cache folio, which file (0 or 1) and the mms mapping it above that
     out[i++] =
-      o.kind === 'anon' ? o.mm | ((o.shared ?? 0) << 2) | (o.cowed ? 64 : 0) : o.kind === 'file' ? o.file : 0;
-    // A page-cache page's index is the frame it was given: it moves with the frame.
-    out[i++] = o.kind === 'anon' ? o.vpage : o.kind === 'file' ? fr(map, o.index) : 0;
+      o.kind === 'anon'
+        ? o.mm | ((o.shared ?? 0) << 2) | (o.cowed ? 64 : 0)
+        : o.kind === 'file'
+          ? o.file | ((o.mapped ?? 0) << 1)
+          : 0;
+    // A foreign page-cache page's index is the frame it was given: it moves with the frame.
+    out[i++] =
+      o.kind === 'anon'
+        ? o.vpage
+        : o.kind === 'file'
+          ? o.file === FOREIGN_FILE
+            ? fr(map, o.index)
+            : o.index
+          : 0;
     out[i++] = f.data;
     out[i++] = f.refcount;
     out[i++] = (f.dirty ? 1 : 0) | (f.migrc ? 2 : 0) | (f.lazyfree ? 4 : 0);
@@ -183,7 +198,7 @@ export function encode(
       out[i++] = f?.vpage ?? 0;
       out[i++] = f === undefined ? 0 : fr(map, f.src) + 1;
       out[i++] = f === undefined ? 0 : fr(map, f.dst) + 1;
-      out[i++] = (f?.marked ? 1 : 0) | (f?.failed ? 2 : 0);
+      out[i++] = (f?.marked ? 1 : 0) | (f?.failed ? 2 : 0) | (f?.forceFlush ? 4 : 0);
     }
     out[i++] = t.pc.phase;
     out[i++] = t.pc.folio;
@@ -208,6 +223,7 @@ export function encode(
     const f = s.freeList[k];
     out[i++] = f === undefined ? 0 : fr(map, f);
   }
+  if (s.disk !== undefined) for (const v of s.disk) out[i++] = v;
 }
 
 const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };
@@ -222,6 +238,12 @@ function anonOwner(x: number, vpage: number): Frame['owner'] {
     ...(shared === 0 ? {} : { shared }),
     ...((x & 64) !== 0 ? { cowed: true as const } : {}),
   };
+}
+
+/** A page-cache owner from its bytes: the file in bit 0, the mms mapping it above. */
+function fileOwner(x: number, index: number): Frame['owner'] {
+  const mapped = x >> 1;
+  return { kind: 'file', file: x & 1, index, ...(mapped === 0 ? {} : { mapped }) };
 }
 
 /** The state the bytes encode, as fresh plain objects; cost counters start at zero. */
@@ -299,7 +321,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
         : kind === 1
           ? anonOwner(x, y)
           : kind === 2
-            ? { kind: 'file', file: x, index: y }
+            ? fileOwner(x, y)
             : { kind: 'unmapped' };
     const data = b[i++]!;
     const refcount = b[i++]!;
@@ -318,6 +340,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
       const flags = b[i++]!;
       if ((flags & 1) !== 0) (folio as { marked?: boolean }).marked = true;
       if ((flags & 2) !== 0) (folio as { failed?: boolean }).failed = true;
+      if ((flags & 4) !== 0) (folio as { forceFlush?: true }).forceFlush = true;
       if (k < n) folios.push(folio);
     }
     const pc = { phase: b[i++]!, folio: b[i++]!, step: b[i++]! };
@@ -362,6 +385,11 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const f = b[i++]!;
     if (k < nFree) freeList.push(f);
   }
+  let disk: number[] | undefined;
+  if (config.sharedFile) {
+    disk = [];
+    for (let v = 0; v < config.pages; v++) disk.push(b[i++]!);
+  }
   return {
     cpus,
     mms,
@@ -372,6 +400,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     tasks,
     migrc: stopped ? { gen, reqs, stopped } : { gen, reqs },
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
+    ...(disk === undefined ? {} : { disk }),
     ghost: { memory, promised, lazy },
     cost: { ...ZERO_COST },
   };
@@ -428,6 +457,7 @@ export function copyState(s: State): State {
       ...(s.migrc.stopped ? { stopped: true as const } : {}),
     },
     ...(s.forkChild === undefined ? {} : { forkChild: s.forkChild }),
+    ...(s.disk === undefined ? {} : { disk: s.disk.slice() }),
     ghost: {
       memory: s.ghost.memory.map((r) => r.slice()),
       promised: s.ghost.promised.map((r) => r.slice()),

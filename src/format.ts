@@ -4,7 +4,15 @@
 import { match } from 'ts-pattern';
 import type { Action } from '../model/actions.js';
 import { type AccessOutcome, accessOutcome, pagesPerMm } from '../model/hardware.js';
-import type { Frame, MigrcReq, Pte, State, TlbEntry, TlbUbc } from '../model/state.js';
+import {
+  FOREIGN_FILE,
+  type Frame,
+  type MigrcReq,
+  type Pte,
+  type State,
+  type TlbEntry,
+  type TlbUbc,
+} from '../model/state.js';
 import { currentFolio, currentStep } from '../model/task.js';
 import { faultsDuringFork, type Variant } from '../model/variant.js';
 
@@ -35,6 +43,8 @@ export function describeAction(a: Action): string {
     .with({ op: 'copyFails' }, (x) => `copyFails(task ${x.task})`)
     .with({ op: 'write' }, (x) => `write(task ${x.task}, p${x.vpage}, ${x.value})`)
     .with({ op: 'wp_page_copy' }, (x) => `wp_page_copy(cpu ${x.cpu})`)
+    .with({ op: 'writeback' }, (x) => `writeback(p${x.index})`)
+    .with({ op: 'remove_mapping' }, (x) => `remove_mapping(p${x.index})`)
     .exhaustive();
 }
 
@@ -71,6 +81,8 @@ export function stepColumn(pre: State, a: Action): number | null {
       { op: 'mmap' },
       { op: 'migrc_stop_pending' },
       { op: 'migrc_resume_pending' },
+      { op: 'writeback' },
+      { op: 'remove_mapping' },
       () => null,
     )
     .with(
@@ -129,7 +141,11 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'migrate_pages' }, (x) => `migrate_pages(${pages(x.vpages)})`)
     .with({ op: 'shrink_folio_list' }, (x) => `shrink_folio_list(${pages(x.vpages)})`)
     .with({ op: 'syscall' }, (x) => callText(x.call, x.vpages))
-    .with({ op: 'mmap' }, (x) => `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`)
+    .with({ op: 'mmap' }, (x) =>
+      pre.disk === undefined
+        ? `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`
+        : `mmap(${pages(x.vpages)}, MAP_SHARED, fd)`,
+    )
     .with({ op: 'flush_tlb_local' }, () => 'context switch: flush_tlb_local()')
     .with({ op: 'switch_mm' }, (x) =>
       pre.cpus[x.cpu]!.lazy && pre.cpus[x.cpu]!.mm === x.mm
@@ -148,6 +164,7 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
       return folio === null ? step : `${step}(p${folio.vpage})`;
     })
     .with({ op: 'write' }, (x) => {
+      if (pre.disk !== undefined) return `write(fd, p${x.vpage} := ${x.value}): page cache`;
       const mm = pre.cpus[pre.tasks[x.task]!.cpu]!.mm;
       const pte = pre.mms[mm]!.pte[x.vpage]!;
       const frame = pte.kind === 'present' ? ` (direct map f${pte.frame})` : '';
@@ -166,6 +183,11 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
         p.wpCopyFlush === false || p.wpCopySetBeforeFlush ? 'set_pte_at' : 'ptep_clear_flush; set_pte_at';
       return `wp_page_copy(p${copy.vpage}): ${flush} f${copy.dst}`;
     })
+    .with({ op: 'writeback' }, (x) => {
+      const clean = variant.policy.mkcleanFlush === false ? 'folio_mkclean, no flush' : 'folio_mkclean';
+      return `writeback p${x.index}: folio_clear_dirty_for_io (${clean}), write to disk`;
+    })
+    .with({ op: 'remove_mapping' }, (x) => `shrink_folio_list: __remove_mapping(p${x.index})`)
     .exhaustive();
 }
 
@@ -197,7 +219,11 @@ export const frameText = (f: Frame): string => {
       if (also.length > 0) return `${own} COW with mm${also.join(',mm')}`;
       return o.cowed ? `${own} (not exclusive)` : own;
     })
-    .with({ kind: 'file' }, () => 'page cache')
+    .with({ kind: 'file' }, (o) => {
+      if (o.file === FOREIGN_FILE) return 'page cache';
+      const by = bits(o.mapped ?? 0);
+      return `file p${o.index}${by.length > 0 ? ` mapped by mm${by.join(',mm')}` : ' (unmapped)'}`;
+    })
     .with({ kind: 'unmapped' }, () => 'unmapped')
     .exhaustive();
   return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}${f.migrc ? ' PG_migrc' : ''}${f.lazyfree ? ' lazyfree' : ''}`;
@@ -300,6 +326,9 @@ export function describeChanges(pre: State, post: State): string[] {
       if (x !== pre.ghost.promised[m]![v])
         out.push(`returns: ${pageName(m, v)} ${x === 'none' ? 'unmapped' : x}`);
     });
+  });
+  post.disk?.forEach((x, v) => {
+    if (x !== pre.disk![v]) out.push(`disk p${v} =${x}`);
   });
   const ipis = post.cost.ipis - pre.cost.ipis;
   if (ipis > 0) out.push(`${ipis} IPI${ipis > 1 ? 's' : ''}`);

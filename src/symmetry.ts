@@ -5,7 +5,7 @@
 // first meets them. (With 'lowest-free' the numbers matter, and reduction would be unsound.)
 
 import type { Action } from '../model/actions.js';
-import type { Frame, State } from '../model/state.js';
+import { FOREIGN_FILE, type Frame, type State } from '../model/state.js';
 
 // Module functions rather than closures made per call: these run on every transition, and
 // tsx keeps function names, which costs a defineProperty for each closure made.
@@ -56,7 +56,8 @@ function contentKey(f: Frame): number {
       : o.kind === 'anon'
         ? 1 + (((o.cowed ? 16 : 0) + (o.shared ?? 0)) * 4 + o.mm) * 64 + o.vpage
         : o.kind === 'file'
-          ? 16384 + o.file
+          ? // a foreign page's index is its own frame number, which must not order it
+            16384 + o.file + 2 * (o.mapped ?? 0) + (o.file === FOREIGN_FILE ? 0 : 64 * o.index)
           : 32767;
   return (((who * 256 + f.data) * 256 + f.refcount) * 2 + (f.dirty ? 1 : 0)) * 2 + (f.migrc ? 1 : 0);
 }
@@ -71,8 +72,11 @@ export function relabel(s: State, map: readonly number[]): State {
   const m = mapper(map);
   const frames: Frame[] = new Array(s.frames.length);
   s.frames.forEach((f, i) => {
-    // A page-cache page's index is the frame it was given: it moves with the frame.
-    const owner = f.owner.kind === 'file' ? { ...f.owner, index: m(f.owner.index) } : f.owner;
+    // A foreign page-cache page's index is the frame it was given: it moves with the frame.
+    const owner =
+      f.owner.kind === 'file' && f.owner.file === FOREIGN_FILE
+        ? { ...f.owner, index: m(f.owner.index) }
+        : f.owner;
     frames[m(i)] = { ...f, owner };
   });
   return {

@@ -47,6 +47,8 @@ const actionSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('kernelStep'), task: index }),
   z.strictObject({ op: z.literal('copyFails'), task: index }),
   z.strictObject({ op: z.literal('wp_page_copy'), cpu: index }),
+  z.strictObject({ op: z.literal('writeback'), index }),
+  z.strictObject({ op: z.literal('remove_mapping'), index }),
 ]);
 // Fails to compile if the model gains an action the schema does not know, or the reverse.
 type SchemaAction = z.infer<typeof actionSchema>;
@@ -75,6 +77,7 @@ const configSchema = z.strictObject({
   memoryPressure: z.boolean().optional(),
   pcid: z.boolean().optional(),
   forkChild: z.number().int().optional(),
+  sharedFile: z.boolean().optional(),
 });
 
 const traceSchema = z.strictObject({

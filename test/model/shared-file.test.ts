@@ -1,0 +1,384 @@
+// A file mapped MAP_SHARED (Config.sharedFile): the page cache the mms share, write-notify
+// faults, write(2), the flusher's folio_mkclean(), reclaim of clean unmapped pages, and
+// zap_pte_range()'s force_flush with and without delay_rmap; and what the guards, the
+// invariants, the encoding, the symmetry reduction and the reports make of them.
+
+import { describe, expect, it } from 'vitest';
+import { type Action, enabled, next } from '../../model/actions.js';
+import { CONFIGS, type Config, configProblem } from '../../model/config.js';
+import { accessOutcome, tlbLookup } from '../../model/hardware.js';
+import { fileValue, mapsFolio, pageCacheFrame } from '../../model/queries.js';
+import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
+import { policyProblem } from '../../model/variant.js';
+import { findInvariant } from '../../properties/invariants.js';
+import { findTarget } from '../../properties/targets.js';
+import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
+import { describeStep, frameText } from '../../src/format.js';
+import { canonicalPermutation, relabel } from '../../src/symmetry.js';
+import { finalState, kstep, load, run, store, variant } from '../support.js';
+
+const fixed = variant('shared-file');
+const v61 = variant('shared-file-v6.1-rmap-before-flush');
+const v314 = variant('shared-file-v3.14-flush-after-unlock');
+const noFlush = variant('shared-file-wrong-no-mkclean-flush');
+const tiny: Config = CONFIGS['tiny-shared-file'];
+const world: Config = CONFIGS['shared-file'];
+const s0 = initialState(tiny);
+const w0 = initialState(world);
+
+const munmap: Action = { op: 'syscall', task: 0, call: 'munmap', mm: 0, vpages: [0] };
+const writeback = (index: number): Action => ({ op: 'writeback', index });
+const drop = (index: number): Action => ({ op: 'remove_mapping', index });
+/** CPU 0 dirties the page (a write fault, then the store) and caches it writable and dirty. */
+const dirtied: readonly Action[] = [store(0, 0, 1), store(0, 0, 1)];
+const noLostWrite = findInvariant('noLostWrite')!;
+const dropped = findInvariant('dirtyNeverDroppedClean')!;
+const freed = findInvariant('noAccessToFreedFrame')!;
+
+describe('a sharedFile world', () => {
+  it('starts with one page-cache folio per page, mapped read-only by every mm, and the file on disk', () => {
+    expect(w0.disk).toEqual([0, 0]);
+    expect(w0.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0, mapped: 0b11 });
+    // the page cache's reference and one per mm
+    expect(w0.frames[1]!.refcount).toBe(3);
+    expect(w0.frames[2]!.owner.kind).toBe('free');
+    expect(w0.freeList).toEqual([2]);
+    for (const mm of [0, 1])
+      expect(w0.mms[mm]!.pte[1]).toEqual({
+        kind: 'present',
+        frame: 1,
+        writable: false,
+        dirty: false,
+        accessed: false,
+      });
+    expect(initialState(CONFIGS.tiny).disk).toBeUndefined();
+  });
+
+  it('is checked as a config: a boolean, not with a fork child, PCID, fork() or MADV_FREE', () => {
+    expect(configProblem(world)).toBeNull();
+    expect(configProblem({ ...world, sharedFile: 'yes' as unknown as boolean })).toBe(
+      'sharedFile must be true or false',
+    );
+    expect(configProblem({ ...world, pcid: true })).toBe('sharedFile is not modelled with forkChild or pcid');
+    expect(configProblem({ ...world, syscalls: ['munmap', 'fork'] })).toMatch(
+      /^sharedFile worlds have no fork/,
+    );
+    expect(configProblem({ ...world, syscalls: ['madvise_free'] })).toMatch(
+      /^sharedFile worlds have no fork/,
+    );
+    // one frame per page of the file, however many mms map it
+    expect(configProblem({ ...world, frames: 2 })).toBeNull();
+    expect(configProblem({ ...world, frames: 1 })).toMatch(
+      /^frames must be a whole number from the pages mapped at the start \(2\)/,
+    );
+  });
+
+  it('takes zapDirtyShared as one of three orders and mkcleanFlush as a boolean', () => {
+    expect(policyProblem({ ...fixed.policy, zapDirtyShared: 'later' })).toBe(
+      "policy.zapDirtyShared must be 'flush-then-rmap', 'rmap-then-flush' or 'after-unlock'",
+    );
+    expect(policyProblem({ ...fixed.policy, mkcleanFlush: 1 })).toBe(
+      'policy.mkcleanFlush must be true or false',
+    );
+    expect(policyProblem(v61.policy)).toBeNull();
+    expect(fixed.policy.zapDirtyShared).toBeUndefined();
+    expect(v61.policy.zapDirtyShared).toBe('rmap-then-flush');
+    expect(v314.policy.zapDirtyShared).toBe('after-unlock');
+    expect(noFlush.policy.mkcleanFlush).toBe(false);
+  });
+});
+
+describe('faults on a shared file page', () => {
+  it('a store to the read-only page takes a write fault that dirties the folio and maps it writable', () => {
+    expect(accessOutcome(fixed.policy.arch, s0, 0, 0, true)).toMatchObject({
+      kind: 'fault',
+      handler: 'do_wp_page',
+    });
+    const s = finalState(fixed, s0, dirtied);
+    expect(s.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: true, dirty: true });
+    expect(s.frames[0]).toMatchObject({ data: 1, dirty: true });
+    expect(tlbLookup(s, 0, 0, 0)).toEqual({ frame: 0, writable: true, dirty: true });
+  });
+
+  it('a store in one mm is the last store to that page in every mm, and what the other mm loads', () => {
+    const s = finalState(fixed, w0, [store(2, 1, 2), store(2, 1, 2)]);
+    expect(s.ghost.memory.map((row) => row[1])).toEqual([2, 2]);
+    expect(s.ghost.memory.map((row) => row[0])).toEqual([0, 0]);
+    const after = next(fixed, s, load(0, 1));
+    expect(tlbLookup(after, 0, 0, 1)?.frame).toBe(1);
+    expect(findInvariant('loadsSeeLastStore')!.check(after)).toBeNull();
+  });
+
+  it('after munmap() and mmap() a read maps the cached folio read-only; after reclaim it reads the disk into a free frame', () => {
+    const unmapped = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0)]);
+    expect(unmapped.mms[0]!.pte[0]).toEqual({ kind: 'none' });
+    expect(unmapped.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0 });
+    const mapped = next(fixed, unmapped, { op: 'mmap', mm: 0, vpages: [0] });
+    const reread = next(fixed, mapped, load(0, 0));
+    expect(reread.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: false, dirty: false });
+    expect(reread.frames[0]!.refcount).toBe(2);
+    // evicted: the fault reads the disk into the frame the allocator hands out
+    const gone = finalState(fixed, unmapped, [drop(0), { op: 'mmap', mm: 0, vpages: [0] }]);
+    expect(gone.frames[0]!.owner.kind).toBe('free');
+    expect(accessOutcome(fixed.policy.arch, gone, 0, 0, true)).toMatchObject({
+      kind: 'fault',
+      handler: 'filemap_fault',
+      frame: 0,
+    });
+    const written = next(fixed, gone, store(0, 0, 2));
+    expect(written.frames[0]).toMatchObject({ refcount: 2, dirty: true, data: 0 });
+    expect(written.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: true, dirty: true });
+  });
+
+  it('mmap() of the file keeps what the file holds, where anonymous mmap() would zero it', () => {
+    const s = finalState(fixed, s0, [...dirtied, munmap, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    expect(s.ghost.promised[0]![0]).toBe('none');
+    const mapped = next(fixed, s, { op: 'mmap', mm: 0, vpages: [0] });
+    expect(mapped.ghost.memory[0]![0]).toBe(1);
+    expect(describeStep(fixed, s, { op: 'mmap', mm: 0, vpages: [0] })).toBe('mmap(p0, MAP_SHARED, fd)');
+  });
+});
+
+describe('write(2) to the file', () => {
+  const write = (value: number): Action => ({ op: 'write', task: 1, vpage: 1, value });
+
+  it('writes the page-cache folio and dirties it, for every mm, with no PTE involved', () => {
+    const s = next(fixed, w0, write(2));
+    expect(s.frames[1]).toMatchObject({ data: 2, dirty: true });
+    expect(s.ghost.memory.map((row) => row[1])).toEqual([2, 2]);
+    expect(s.mms[1]!.pte[1]).toEqual(w0.mms[1]!.pte[1]);
+    expect(describeStep(fixed, w0, write(2))).toBe('write(fd, p1 := 2): page cache');
+  });
+
+  it('reads an evicted page in first, and waits when no frame is free', () => {
+    const evicted = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), drop(0)]);
+    const tinyWrite: Action = { op: 'write', task: 0, vpage: 0, value: 2 };
+    // tiny-shared-file has no write(2) among its calls, but the guard is the model's
+    expect(enabled(fixed, evicted, tinyWrite)).toBe(true);
+    const s = next(fixed, evicted, tinyWrite);
+    expect(pageCacheFrame(s, 0)).toBe(0);
+    expect(s.frames[0]).toMatchObject({ data: 2, dirty: true, refcount: 1 });
+    const taken = { ...evicted, freeList: [] };
+    expect(enabled(fixed, taken, tinyWrite)).toBe(false);
+  });
+});
+
+describe('the flusher: folio_clear_dirty_for_io()', () => {
+  const cached = finalState(fixed, s0, dirtied);
+
+  it('runs only on a dirty folio', () => {
+    expect(enabled(fixed, s0, writeback(0))).toBe(false);
+    expect(enabled(fixed, cached, writeback(0))).toBe(true);
+    expect(enabled(fixed, cached, writeback(3))).toBe(false);
+  });
+
+  it('write-protects and cleans every mapping, flushes it, clears PG_dirty and writes the disk', () => {
+    const s = next(fixed, cached, writeback(0));
+    expect(s.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: false, dirty: false });
+    expect(tlbLookup(s, 0, 0, 0)).toBeNull();
+    expect(s.frames[0]!.dirty).toBe(false);
+    expect(s.disk).toEqual([1]);
+    expect(s.cost.ipis - cached.cost.ipis).toBe(2);
+    // the next store faults and dirties the folio again
+    expect(accessOutcome(fixed.policy.arch, s, 0, 0, true)).toMatchObject({
+      kind: 'fault',
+      handler: 'do_wp_page',
+    });
+    expect(describeStep(fixed, cached, writeback(0))).toBe(
+      'writeback p0: folio_clear_dirty_for_io (folio_mkclean), write to disk',
+    );
+  });
+
+  it('without the flush (the seeded bug) leaves the writable entry cached', () => {
+    const s = next(noFlush, cached, writeback(0));
+    expect(s.mms[0]!.pte[0]).toMatchObject({ writable: false, dirty: false });
+    expect(tlbLookup(s, 0, 0, 0)).toEqual({ frame: 0, writable: true, dirty: true });
+    expect(describeStep(noFlush, cached, writeback(0))).toMatch(/no flush/);
+  });
+});
+
+describe('zap_pte_range() of a dirty shared PTE', () => {
+  const zapped = (v: typeof fixed) => finalState(v, s0, [...dirtied, munmap, kstep(0)]);
+
+  it('v6.2 on: keeps the PTL and the rmap until the force_flush, so the flusher and a fault wait', () => {
+    const s = zapped(fixed);
+    expect(s.mms[0]!.pte[0]).toEqual({ kind: 'none' });
+    expect(s.tasks[0]!.folios[0]!.forceFlush).toBe(true);
+    expect(mapsFolio(s.frames[0]!.owner, 0, 0)).toBe(true);
+    expect(s.frames[0]!.dirty).toBe(true);
+    expect(enabled(fixed, s, writeback(0))).toBe(false);
+    expect(describeStep(fixed, s, kstep(0))).toBe('tlb_flush_mmu_tlbonly(p0)');
+    const flushed = next(fixed, s, kstep(0));
+    expect(tlbLookup(flushed, 0, 0, 0)).toBeNull();
+    expect(flushed.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0 });
+    expect(flushed.tasks[0]!.folios[0]!.forceFlush).toBeUndefined();
+    expect(flushed.tasks[0]!.tlb_ubc.flush_required).toBe(false);
+    expect(enabled(fixed, flushed, writeback(0))).toBe(true);
+  });
+
+  it('v3.15 to v6.1: removes the rmap before the force_flush, so the flusher does not wait', () => {
+    const s = zapped(v61);
+    expect(s.tasks[0]!.folios[0]!.forceFlush).toBe(true);
+    expect(mapsFolio(s.frames[0]!.owner, 0, 0)).toBe(false);
+    expect(enabled(v61, s, writeback(0))).toBe(true);
+    // and the store through the entry the flush has yet to reach lands in the cleaned folio
+    const cleaned = next(v61, next(v61, s, writeback(0)), store(0, 0, 2));
+    expect(cleaned.frames[0]).toMatchObject({ data: 2, dirty: false });
+  });
+
+  it('up to v3.14: no force_flush; the flush waits for tlb_finish_mmu()', () => {
+    const s = zapped(v314);
+    expect(s.tasks[0]!.folios[0]!.forceFlush).toBeUndefined();
+    expect(describeStep(v314, s, kstep(0))).toBe('tlb_finish_mmu');
+    expect(enabled(v314, s, writeback(0))).toBe(true);
+  });
+
+  it('a clean PTE needs no force_flush in any version: the dirty-bit trap covers its entry', () => {
+    const clean = finalState(fixed, s0, [load(0, 0), munmap, kstep(0)]);
+    expect(clean.tasks[0]!.folios[0]!.forceFlush).toBeUndefined();
+    expect(mapsFolio(clean.frames[0]!.owner, 0, 0)).toBe(false);
+  });
+
+  it('a write fault on the page waits for the PTL the zap holds', () => {
+    const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
+    const s = finalState(fixed, s0, [...dirtied, madvise, kstep(0)]);
+    // the VMA stays, so without the PTL the store would fault the folio back in
+    expect(accessOutcome(fixed.policy.arch, s, 1, 0, true).kind).toBe('fault');
+    expect(enabled(fixed, s, store(1, 0, 2))).toBe(false);
+    expect(enabled(fixed, next(fixed, s, kstep(0)), store(1, 0, 2))).toBe(true);
+  });
+
+  it('madvise(MADV_DONTNEED) leaves the file as it was: the page still reads its contents', () => {
+    const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
+    const s = finalState(fixed, s0, [...dirtied, madvise, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    expect(s.tasks[0]!.job).toBe('idle');
+    expect(s.ghost.memory[0]![0]).toBe(1);
+    expect(fileValue(s, 0)).toBe(1);
+  });
+});
+
+describe('reclaim of a page-cache folio: __remove_mapping()', () => {
+  it('takes only a clean folio that no mm maps and nothing else holds', () => {
+    expect(enabled(fixed, s0, drop(0))).toBe(false); // mapped
+    const gathered = finalState(fixed, s0, [load(0, 0), munmap, kstep(0)]);
+    expect(enabled(fixed, gathered, drop(0))).toBe(false); // the mmu_gather holds it
+    const done = finalState(fixed, gathered, [kstep(0), kstep(0)]);
+    expect(done.tasks[0]!.job).toBe('idle');
+    expect(enabled(fixed, done, drop(0))).toBe(true);
+    const dirty = finalState(fixed, s0, [...dirtied, munmap, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    expect(dirty.frames[0]!.dirty).toBe(true);
+    expect(enabled(fixed, dirty, drop(0))).toBe(false);
+    const written = next(fixed, dirty, writeback(0));
+    const gone = next(fixed, written, drop(0));
+    expect(gone.frames[0]!.owner.kind).toBe('free');
+    expect(gone.freeList).toEqual([0]);
+    expect(fileValue(gone, 0)).toBe(1);
+    expect(noLostWrite.check(gone)).toBeNull();
+    expect(dropped.check(gone, { pre: written, action: drop(0) })).toBeNull();
+  });
+});
+
+describe('the invariants on a shared file', () => {
+  /** The v6.1 race to its end: the store after the writeback is in a clean folio reclaim drops. */
+  const race: readonly Action[] = [
+    ...dirtied,
+    munmap,
+    kstep(0),
+    writeback(0),
+    store(0, 0, 2),
+    kstep(0),
+    kstep(0),
+    kstep(0),
+    drop(0),
+  ];
+
+  it('noLostWrite and dirtyNeverDroppedClean catch the lost store, and hold on the fixed twin', () => {
+    const steps = run(v61, s0, race);
+    const last = steps.at(-1)!;
+    expect(noLostWrite.check(last.post)?.message).toBe(
+      "the file's page 0 holds 1 in its disk block, but the last store wrote 2",
+    );
+    expect(dropped.check(last.post, last)?.message).toBe(
+      "the page cache dropped the file's page 0 (frame 0) holding 2 with 1 on disk",
+    );
+    // before the drop, the page cache still has the store
+    expect(noLostWrite.check(last.pre)).toBeNull();
+    expect(enabled(fixed, finalState(fixed, s0, race.slice(0, 4)), writeback(0))).toBe(false);
+  });
+
+  it('noAccessToFreedFrame passes an entry to the file page still cached, and catches one to a freed frame', () => {
+    const s = finalState(fixed, s0, dirtied);
+    const withOwner = (owner: State['frames'][number]['owner']): State => ({
+      ...s,
+      frames: s.frames.map((f, i) => (i === 0 ? { ...f, owner } : f)),
+    });
+    // CPU 0's entry outlives the mapping (no gather holds the folio): the data is still
+    // the page's, so only noAccessAfterRevoke may object
+    expect(freed.check(withOwner({ kind: 'file', file: MAPPED_FILE, index: 0 }))).toBeNull();
+    expect(freed.check(withOwner({ kind: 'free' }))?.message).toBe(
+      'CPU 0 caches an entry for page 0 to frame 0, which is now free',
+    );
+    // another page of the file in that frame is someone else's data
+    expect(freed.check(withOwner({ kind: 'file', file: MAPPED_FILE, index: 1 }))?.message).toBe(
+      'CPU 0 caches an entry for page 0 to frame 0, which is now a page-cache page',
+    );
+  });
+
+  it('the targets see the zap of a dirty PTE and a writeback of a page a CPU caches writable', () => {
+    const zapped = run(fixed, s0, [...dirtied, munmap, kstep(0)]).at(-1)!;
+    expect(findTarget('dirtyFilePteZapped')!.hit(zapped.post, zapped)).toBe(true);
+    expect(findTarget('dirtyFilePteZapped')!.hit(s0)).toBe(false);
+    const cleaned = run(fixed, s0, [...dirtied, writeback(0)]).at(-1)!;
+    expect(findTarget('writebackOfCachedFilePage')!.hit(cleaned.post, cleaned)).toBe(true);
+    const cold = run(fixed, s0, [store(0, 0, 1), writeback(0)]).at(-1)!;
+    expect(findTarget('writebackOfCachedFilePage')!.hit(cold.post, cold)).toBe(false);
+  });
+});
+
+describe('encoding, symmetry and reports', () => {
+  const mid = finalState(fixed, s0, [...dirtied, munmap, kstep(0)]);
+  const wmid = finalState(fixed, w0, [
+    store(2, 1, 2),
+    store(2, 1, 2),
+    { op: 'write', task: 0, vpage: 0, value: 1 },
+  ]);
+
+  it('decode(encode(s)) gives back the file owners, the force_flush mark and the disk', () => {
+    for (const [config, s] of [
+      [tiny, mid],
+      [world, wmid],
+      [world, next(fixed, wmid, writeback(1))],
+    ] as const) {
+      const layout = layoutOf(config);
+      const bytes = new Uint8Array(layout.size);
+      encode(layout, s, bytes);
+      const back = decode(layout, bytes);
+      expect({ ...back, cost: s.cost }).toEqual(s);
+      expect(copyState(s)).toEqual(s);
+    }
+    // the disk and the mark are in the bytes: changing either changes the encoding
+    const layout = layoutOf(tiny);
+    const a = new Uint8Array(layout.size);
+    const b = new Uint8Array(layout.size);
+    encode(layout, mid, a);
+    encode(layout, { ...mid, disk: [1] }, b);
+    expect(a).not.toEqual(b);
+  });
+
+  it('renumbering frames keeps a mapped file page at its own index', () => {
+    const map = canonicalPermutation(wmid);
+    const s = relabel(
+      wmid,
+      map.map((_, i) => (i + 1) % map.length),
+    );
+    const owner = s.frames[1]!.owner;
+    expect(owner).toMatchObject({ kind: 'file', file: MAPPED_FILE, index: 0 });
+  });
+
+  it('names a page-cache folio by its page and the mms that map it', () => {
+    expect(frameText(w0.frames[0]!)).toBe('file p0 mapped by mm0,mm1 =0');
+    expect(frameText(mid.frames[0]!)).toBe('file p0 mapped by mm0 =1 PG_dirty');
+    const after = finalState(v61, s0, [...dirtied, munmap, kstep(0)]);
+    expect(frameText(after.frames[0]!)).toBe('file p0 (unmapped) =1 PG_dirty');
+  });
+});

@@ -84,8 +84,14 @@ describe('the programs', () => {
   it('each call runs its kernel functions in order', () => {
     expect(steps(policy, 'mprotect_ro')).toEqual(['change_pte_range', 'flush_tlb_range', 'syscall_return']);
     expect(steps(policy, 'clear_refs')).toEqual(['change_pte_range', 'flush_tlb_range', 'syscall_return']);
+    // (tlb_flush_mmu_tlbonly runs only after a dirty PTE of a shared file: force_flush)
     for (const call of ['munmap', 'madvise_dontneed', 'mmap_fixed'] as const)
-      expect(steps(policy, call), call).toEqual(['zap_pte_range', 'tlb_finish_mmu', 'syscall_return']);
+      expect(steps(policy, call), call).toEqual([
+        'zap_pte_range',
+        'tlb_flush_mmu_tlbonly',
+        'tlb_finish_mmu',
+        'syscall_return',
+      ]);
     expect(steps(policy, 'madvise_free')).toEqual([
       'madvise_free_pte_range',
       'flush_tlb_range',
@@ -100,6 +106,7 @@ describe('the programs', () => {
     expect(steps(windowed, 'munmap')).toEqual([
       'flush_tlb_batched_pending',
       'zap_pte_range',
+      'tlb_flush_mmu_tlbonly',
       'tlb_finish_mmu',
       'syscall_return',
     ]);

@@ -141,7 +141,7 @@ describe('shared code never branches on a variant’s id', () => {
     const renamed: Variant = { ...v, id: 'renamed' };
     const batches = v.policy.reclaim !== null || v.policy.migrate !== null;
     // A variant with no batch job runs only in its own worlds (the system calls, the
-    // switches, fork()'s child).
+    // switches, fork()'s child, a shared file).
     const configs = batches
       ? [CONFIGS.small, CONFIGS['two-tasks']]
       : [worldConfig(v.world, 'random'), worldConfig(v.world, 'exhaustive')];
@@ -161,8 +161,10 @@ describe('shared code never branches on a variant’s id', () => {
     }
     if (!batches) {
       expect(ops.filter((op) => op === 'kernelStep').length).toBeGreaterThan(3);
-      // and the world's own machinery: switches with PCID, copy-on-write faults after fork()
-      const own = worldConfig(v.world, 'random').pcid ? 'switch_mm' : 'wp_page_copy';
+      // and the world's own machinery: switches with PCID, the flusher of a shared file,
+      // copy-on-write faults after fork()
+      const world = worldConfig(v.world, 'random');
+      const own = world.pcid ? 'switch_mm' : world.sharedFile ? 'writeback' : 'wp_page_copy';
       expect(ops).toEqual(expect.arrayContaining(['syscall', own]));
     }
   });

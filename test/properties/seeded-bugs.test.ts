@@ -89,6 +89,22 @@ const SHORTEST: Record<string, Record<string, number>> = {
   'fork-cow-wrong-no-cow-flush': { noAccessToFreedFrame: 7, loadsSeeLastStore: 8 },
   // fork-cow-three-cpus: CPU 2 stores through the new PTE before the flush reaches CPU 0
   'fork-cow-v2.6.18-set-before-flush': { loadsSeeLastStore: 8 },
+  // tiny-shared-file: the flusher cleans the folio while CPU 0 still caches it writable and
+  // dirty, CPU 0 stores through the entry, reclaim drops the folio; mapped and read again
+  // two steps later
+  'shared-file-wrong-no-mkclean-flush': {
+    noLostWrite: 8,
+    loadsSeeLastStore: 10,
+    dirtyNeverDroppedClean: 8,
+    // mprotect(PROT_READ) finds the PTE read-only already and flushes nothing
+    noAccessAfterRevoke: 7,
+  },
+  'shared-file-v6.1-rmap-before-flush': { noLostWrite: 9, loadsSeeLastStore: 11, dirtyNeverDroppedClean: 9 },
+  'shared-file-v3.14-flush-after-unlock': {
+    noLostWrite: 8,
+    loadsSeeLastStore: 10,
+    dirtyNeverDroppedClean: 8,
+  },
 };
 
 describe('seeded bugs', () => {

@@ -48,7 +48,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the fourteen targets, each with a unique id and a reason', () => {
+  it('lists the sixteen targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -63,6 +63,8 @@ describe('TARGETS', () => {
       'staleEntryInOtherAsid',
       'pageSharedCopyOnWrite',
       'copyOnWriteWhileCached',
+      'dirtyFilePteZapped',
+      'writebackOfCachedFilePage',
       'deferralInsideBatchedPending',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);

@@ -41,10 +41,10 @@ const DISTINCT_ON_TINY: Record<string, number> = {
 };
 
 describe('bounded proofs on tiny', () => {
-  // (the protocols of a world with PCID or with fork()'s child are proved in theirs, below)
+  // (the protocols of a world with PCID, fork()'s child or a shared file are proved in theirs, below)
   const ownWorld = (x: Variant) => {
     const world = worldConfig(x.world, 'exhaustive');
-    return world.pcid === true || world.forkChild !== undefined;
+    return world.pcid === true || world.forkChild !== undefined || world.sharedFile === true;
   };
   for (const v of VARIANTS.filter((x) => x.violates.length === 0 && !ownWorld(x)))
     it(`${v.id}: no violation in every reachable state`, () => {
@@ -145,6 +145,34 @@ describe('bounded proofs with fork() and copy-on-write', () => {
       (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').forkChild !== undefined,
     );
     expect(withChild.map((v) => v.id).sort()).toEqual(Object.keys(DISTINCT_WITH_FORK_CHILD).sort());
+  });
+});
+
+/** Distinct states of the correct protocols of a sharedFile world, in their exhaustive world. */
+const DISTINCT_WITH_SHARED_FILE: Record<string, number> = {
+  'shared-file': 1380,
+};
+
+describe('bounded proofs on a shared file', () => {
+  for (const [id, count] of Object.entries(DISTINCT_WITH_SHARED_FILE))
+    it(`${id}: no store is lost to a writeback in every interleaving of its world`, () => {
+      const v = variant(id);
+      const r = explore(v, worldConfig(v.world, 'exhaustive'));
+      expect(r.violation).toBeNull();
+      expect(r.complete).toBe(true);
+      expect(r.distinct).toBe(count);
+      for (const t of v.reaches) expect(r.targetsHit, t).toContain(t);
+      for (const op of ['writeback', 'remove_mapping', 'mmap', 'store', 'load'])
+        expect(r.coverage[op], op).toBeGreaterThan(0);
+      for (const step of ['zap_pte_range', 'tlb_flush_mmu_tlbonly', 'tlb_finish_mmu'])
+        expect(r.coverage[step], step).toBeGreaterThan(0);
+    });
+
+  it('covers every correct protocol of a sharedFile world', () => {
+    const withFile = VARIANTS.filter(
+      (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').sharedFile,
+    );
+    expect(withFile.map((v) => v.id).sort()).toEqual(Object.keys(DISTINCT_WITH_SHARED_FILE).sort());
   });
 });
 

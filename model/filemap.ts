@@ -58,15 +58,15 @@ export function writeback(d: Draft<State>, index: number, mkcleanFlush: boolean)
 }
 
 /**
- * May reclaim drop page `index` from the page cache? shrink_folio_list() takes a folio that
- * is clean and mapped by no mm (a mapped one would need try_to_unmap() of every mapping,
- * which the model's batches do not do), and __remove_mapping() frees it only if the page
- * cache holds the last reference (folio_ref_freeze()): not while an unmap's mmu_gather
- * still holds it for a flush to come.
+ * May reclaim drop page `index` from the page cache? shrink_folio_list() takes a clean
+ * folio, and __remove_mapping() frees it only if the page cache holds the last reference
+ * (folio_ref_freeze()): so no mm maps it (a mapped one would need try_to_unmap() of every
+ * mapping, which the model's batches do not do) and no unmap's mmu_gather still holds it
+ * for a flush to come.
  */
 export function removable(s: State, index: number): boolean {
   const folio = cachedFolio(s, index);
-  if (folio === null || folio.mapped !== 0) return false;
+  if (folio === null) return false;
   const f = s.frames[folio.frame]!;
   return !f.dirty && f.refcount === 1;
 }

@@ -290,10 +290,10 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
 /**
  * zap_pte_range()'s force_flush, still under the PTL: tlb_flush_mmu_tlbonly() flushes
  * every page the gather holds so far and resets its range, then (delay_rmap) the rmap of
- * the dirty folio is removed (tlb_flush_rmaps()). The folios stay in the gather until
- * tlb_finish_mmu() frees them.
+ * the dirty folio is removed (tlb_flush_rmaps()), unless the zap removed it already
+ * ('rmap-then-flush'). The folios stay in the gather until tlb_finish_mmu() frees them.
  */
-export function tlb_flush_mmu_tlbonly(d: Draft<State>, policy: Policy, task: number): void {
+export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number): void {
   const t = d.tasks[task]!;
   const at = t.pc.folio;
   if (t.tlb_ubc.flush_required)
@@ -302,7 +302,7 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, policy: Policy, task: num
   t.tlb_ubc = emptyTlbUbc;
   const folio = t.folios[at]!;
   delete folio.forceFlush;
-  if ((policy.zapDirtyShared ?? 'flush-then-rmap') === 'flush-then-rmap') dropMapping(d, folio.src, folio.mm);
+  dropMapping(d, folio.src, folio.mm);
 }
 
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */

@@ -259,7 +259,7 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       zap_pte_range(d, policy, index, f);
       break;
     case 'tlb_flush_mmu_tlbonly':
-      tlb_flush_mmu_tlbonly(d, policy, index);
+      tlb_flush_mmu_tlbonly(d, index);
       break;
     case 'flush_tlb_range':
       flush_tlb_range(d, index, policy.arch);

@@ -130,6 +130,27 @@ describe('faults on a shared file page', () => {
     expect(written.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: true, dirty: true });
   });
 
+  it('a refault finds the dirty folio still cached, or reads what the flusher wrote to disk, and maps it in the rmap', () => {
+    const unmap = [munmap, kstep(0), kstep(0), kstep(0), kstep(0)] as const;
+    const remap: Action = { op: 'mmap', mm: 0, vpages: [0] };
+    const cached = finalState(fixed, s0, [...dirtied, ...unmap, remap, load(0, 0)]);
+    expect(cached.frames[0]).toMatchObject({ data: 1, dirty: true, refcount: 2 });
+    expect(cached.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0, mapped: 1 });
+    // (written back, the PTE is clean: no force_flush step)
+    const reread = finalState(fixed, s0, [
+      ...dirtied,
+      writeback(0),
+      ...unmap.slice(0, 4),
+      drop(0),
+      remap,
+      load(0, 0),
+    ]);
+    expect(reread.disk).toEqual([1]);
+    expect(reread.frames[0]).toMatchObject({ data: 1, dirty: false, refcount: 2 });
+    expect(reread.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0, mapped: 1 });
+    expect(findInvariant('loadsSeeLastStore')!.check(reread)).toBeNull();
+  });
+
   it('mmap() of the file keeps what the file holds, where anonymous mmap() would zero it', () => {
     const s = finalState(fixed, s0, [...dirtied, munmap, kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(s.ghost.promised[0]![0]).toBe('none');
@@ -254,6 +275,38 @@ describe('zap_pte_range() of a dirty shared PTE', () => {
     expect(s.tasks[0]!.job).toBe('idle');
     expect(s.ghost.memory[0]![0]).toBe(1);
     expect(fileValue(s, 0)).toBe(1);
+  });
+});
+
+describe('system calls that leave the file alone', () => {
+  it('mmap(MAP_FIXED) over the file maps the file again: the page keeps its contents', () => {
+    const fixedMap: Action = { op: 'syscall', task: 0, call: 'mmap_fixed', mm: 0, vpages: [0] };
+    const s = finalState(fixed, s0, [
+      ...dirtied,
+      fixedMap,
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      load(0, 0),
+    ]);
+    expect(s.tasks[0]!.job).toBe('idle');
+    expect(s.ghost.memory[0]![0]).toBe(1);
+    expect(findInvariant('loadsSeeLastStore')!.check(s)).toBeNull();
+  });
+
+  it('the return of madvise(MADV_DONTNEED) takes the last store from the ghost, not from the page', () => {
+    const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
+    const before = finalState(fixed, s0, [...dirtied, madvise, kstep(0), kstep(0), kstep(0)]);
+    // a lost store, planted: the page holds 2 where the last store wrote 1
+    const planted: State = {
+      ...before,
+      frames: before.frames.map((f, i) => (i === 0 ? { ...f, data: 2 } : f)),
+    };
+    const returned = next(fixed, planted, kstep(0));
+    expect(returned.tasks[0]!.job).toBe('idle');
+    expect(returned.ghost.memory[0]![0]).toBe(1);
+    expect(noLostWrite.check(returned)).not.toBeNull();
   });
 });
 

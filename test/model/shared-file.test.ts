@@ -269,6 +269,27 @@ describe('zap_pte_range() of a dirty shared PTE', () => {
     expect(enabled(fixed, next(fixed, s, kstep(0)), store(1, 0, 2))).toBe(true);
   });
 
+  it('the PTL it keeps is one page table of one mm: faults elsewhere go on', () => {
+    const zap = (config: Config) =>
+      finalState(fixed, initialState(config), [
+        store(0, 0, 1),
+        store(0, 0, 1),
+        // (madvise() holds mmap_lock for read only, so faults in mm 0 may run)
+        { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] },
+        kstep(0),
+      ]);
+    const oneTable = zap(world);
+    expect(oneTable.tasks[0]!.folios[0]!.forceFlush).toBe(true);
+    // page 1 of mm 0 shares the page table (ptesPerTable 2): its write fault waits
+    expect(enabled(fixed, oneTable, store(0, 1, 2))).toBe(false);
+    // mm 1's page 0 is under mm 1's own PTL
+    expect(enabled(fixed, oneTable, store(2, 0, 2))).toBe(true);
+    const twoTables = zap({ ...world, ptesPerTable: 1 });
+    expect(enabled(fixed, twoTables, store(0, 1, 2))).toBe(true);
+    // but the flusher, which must visit mm 0's mapping of page 0, waits either way
+    expect(enabled(fixed, twoTables, writeback(0))).toBe(false);
+  });
+
   it('madvise(MADV_DONTNEED) leaves the file as it was: the page still reads its contents', () => {
     const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
     const s = finalState(fixed, s0, [...dirtied, madvise, kstep(0), kstep(0), kstep(0), kstep(0)]);

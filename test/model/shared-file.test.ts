@@ -125,6 +125,13 @@ describe('faults on a shared file page', () => {
       handler: 'filemap_fault',
       frame: 0,
     });
+    // with the frame handed to someone else, the fault waits for memory
+    const full = next(fixed, gone, { op: 'reuseFrame', frame: 0 });
+    expect(accessOutcome(fixed.policy.arch, full, 0, 0, false)).toEqual({
+      kind: 'wait',
+      on: 'out of memory',
+    });
+    expect(enabled(fixed, full, load(0, 0))).toBe(false);
     const written = next(fixed, gone, store(0, 0, 2));
     expect(written.frames[0]).toMatchObject({ refcount: 2, dirty: true, data: 0 });
     expect(written.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: true, dirty: true });
@@ -377,6 +384,10 @@ describe('the invariants on a shared file', () => {
     );
     // before the drop, the page cache still has the store
     expect(noLostWrite.check(last.pre)).toBeNull();
+    // and a dirty page the page cache keeps is no loss, however far it is from the disk
+    const kept = steps.at(-2)!;
+    expect(kept.post.frames[0]!.data).not.toBe(kept.post.disk![0]);
+    expect(dropped.check(kept.post, kept)).toBeNull();
     expect(enabled(fixed, finalState(fixed, s0, race.slice(0, 4)), writeback(0))).toBe(false);
   });
 

@@ -28,7 +28,7 @@ import {
   migrc_unpend_folio,
   migrcPending,
 } from './migrc.js';
-import { anonExclusive, isolatingTask, pageCacheFrame, pageLive, sharedFile } from './queries.js';
+import { anonExclusive, isolatingTask, pageCacheFrame, pageLive, punching, sharedFile } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import {
@@ -194,6 +194,15 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
     if (s.mms[child]!.vma.some((p) => p !== 'none') || s.ghost.promised[child]!.some((p) => p !== 'none'))
       return false;
   }
+  // fallocate(PUNCH_HOLE) needs only the file (one page, in a sharedFile world), and takes
+  // i_rwsem: one at a time per page.
+  if (a.call === 'punch_hole')
+    return (
+      sharedFile(s) &&
+      a.vpages.length === 1 &&
+      inRange(a.vpages[0]!, vma.length) &&
+      !punching(s, a.vpages[0]!)
+    );
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
   // fork() copies whatever the mm has mapped; the other calls need a mapped range.
   return a.vpages.every(
@@ -213,8 +222,10 @@ function kernelWritable(s: State, a: Extract<Action, { op: 'write' }>): boolean 
   const t = s.tasks[a.task];
   if (t === undefined || t.job !== 'idle' || !inRange(a.value - 1, 255)) return false;
   if (!userRunning(s, t.cpu)) return false;
-  // write(2) to the shared file: the page cache's folio, read in first if it is not cached.
-  if (sharedFile(s)) return inRange(a.vpage, s.disk!.length) && fileWriteFrame(s, a.vpage) >= 0;
+  // write(2) to the shared file: the page cache's folio, read in first if it is not cached;
+  // it waits for a hole being punched there (i_rwsem).
+  if (sharedFile(s))
+    return inRange(a.vpage, s.disk!.length) && !punching(s, a.vpage) && fileWriteFrame(s, a.vpage) >= 0;
   const mm = s.cpus[t.cpu]!.mm;
   const pte = s.mms[mm]!.pte[a.vpage];
   if (pte?.kind !== 'present' || !pageLive(s, mm, a.vpage)) return false;

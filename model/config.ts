@@ -75,7 +75,9 @@ export type SyscallOp =
   | 'fork'
   /** The kernel writes a page through the direct map (write(2) to the page cache, GUP). */
   | 'write'
-  | 'madvise_free';
+  | 'madvise_free'
+  /** fallocate(FALLOC_FL_PUNCH_HOLE) of one page of the shared file (sharedFile worlds). */
+  | 'punch_hole';
 export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mprotect',
   'munmap',
@@ -86,6 +88,7 @@ export const SYSCALL_OPS: readonly SyscallOp[] = [
   'fork',
   'write',
   'madvise_free',
+  'punch_hole',
 ];
 
 export type Allocator = 'lowest-free' | 'lifo';
@@ -147,6 +150,10 @@ export function configProblem(c: Config): string | null {
     return 'sharedFile is not modelled with forkChild or pcid';
   if (c.sharedFile && (c.syscalls?.includes('fork') || c.syscalls?.includes('madvise_free')))
     return 'sharedFile worlds have no fork or madvise_free (MADV_FREE is for anonymous memory)';
+  if (c.syscalls?.includes('punch_hole') && !c.sharedFile) return 'punch_hole needs a sharedFile world';
+  // one folio per mm: every mm's mapping of the page is zapped in one job
+  if (c.syscalls?.includes('punch_hole') && c.batch < c.mms)
+    return `punch_hole zaps the page in every mm: batch must be at least mms (${c.mms})`;
   if (c.syscallTasks !== undefined && !c.syscallTasks.every((t) => whole(t, 0, c.taskCpus.length - 1)))
     return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
   return null;
@@ -268,7 +275,7 @@ const sharedFileWorld = defineConfig({
   taskCpus: [1, 2],
   batch: 2,
   ptesPerTable: 2,
-  syscalls: ['munmap', 'madvise', 'mmap', 'mprotect', 'write'],
+  syscalls: ['munmap', 'madvise', 'mmap', 'mprotect', 'write', 'punch_hole'],
   syscallTasks: [0, 1],
   sharedFile: true,
 });
@@ -407,11 +414,11 @@ export const CONFIGS = {
     mms: 1,
     pages: 1,
     frames: 1,
-    taskCpus: [1],
+    taskCpus: [1, 0],
     batch: 1,
     ptesPerTable: 1,
-    syscalls: ['munmap', 'mmap', 'mprotect'],
-    syscallTasks: [0],
+    syscalls: ['munmap', 'mmap', 'mprotect', 'punch_hole'],
+    syscallTasks: [0, 1],
   }),
   pcid,
   'tiny-pcid': defineConfig({
@@ -442,7 +449,8 @@ export const CONFIGS = {
     taskCpus: [0, 1],
     batch: 2,
     ptesPerTable: 2,
-    syscalls: SYSCALL_OPS,
+    // (punch_hole is for a shared file's page, not anonymous memory)
+    syscalls: SYSCALL_OPS.filter((op) => op !== 'punch_hole'),
     syscallTasks: [1],
     contextSwitches: true,
   }),

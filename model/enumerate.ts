@@ -56,6 +56,16 @@ export function allActions(variant: Variant, config: Config): Action[] {
         if (calls.includes('madvise_free'))
           out.push({ op: 'syscall', task, call: 'madvise_free', mm, vpages });
       }
+    // a hole in the file, one page at a time, from the thread of any mm
+    if (caller && calls.includes('punch_hole'))
+      for (let vpage = 0; vpage < config.pages; vpage++)
+        out.push({
+          op: 'syscall',
+          task,
+          call: 'punch_hole',
+          mm: config.cpuMm[config.taskCpus[task]!]!,
+          vpages: [vpage],
+        });
     if (caller && calls.includes('write'))
       for (let vpage = 0; vpage < config.pages; vpage++)
         for (let value = 1; value <= config.values; value++) out.push({ op: 'write', task, vpage, value });

@@ -5,7 +5,7 @@
 import type { Draft } from 'immer';
 import { allocatableFrame } from './memory.js';
 import { migrcPending } from './migrc.js';
-import { pageCacheFrame, residentFrame, sharedFile, wpCopies } from './queries.js';
+import { pageCacheFrame, punching, residentFrame, sharedFile, wpCopies } from './queries.js';
 import type { State, TlbEntry } from './state.js';
 import { flushTlbMultiPcid, pcid } from './switch.js';
 import { mmapLockedByFork, mmapLockHeld } from './syscalls.js';
@@ -25,7 +25,12 @@ export function tlbLookup(s: State, cpu: number, mm: number, vpage: number): Tlb
  * folio, then mapped (do_read_fault() read-only, do_shared_fault() writable and dirty).
  */
 export type FaultHandler = 'do_swap_page' | 'do_wp_page' | 'wp_page_copy' | 'filemap_fault';
-export type WaitReason = 'migration_entry_wait' | 'folio_lock' | 'out of memory' | 'mmap_lock';
+export type WaitReason =
+  | 'migration_entry_wait'
+  | 'folio_lock'
+  | 'out of memory'
+  | 'mmap_lock'
+  | 'invalidate_lock';
 
 /** What one user load or store does, decided from the state before it. */
 export type AccessOutcome =
@@ -108,6 +113,9 @@ function faultOutcome(
     }
     case 'none': {
       if (sharedFile(s)) {
+        // A hole being punched: the fault waits for it (the model lets the invalidate lock
+        // hold off a fault on a cached page too, so truncation need not unmap it again).
+        if (punching(s, vpage)) return { kind: 'wait', on: 'invalidate_lock' };
         const cached = pageCacheFrame(s, vpage);
         const frame = cached >= 0 ? cached : allocatableFrame(s);
         if (frame < 0) return { kind: 'wait', on: 'out of memory' };

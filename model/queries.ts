@@ -87,6 +87,10 @@ export const popcount = (mask: number): number => {
  * munmap() or MADV_DONTNEED that will discard it is in progress: user code racing with
  * those may see either contents, so the data invariants look only at live pages.
  */
+/** Is a fallocate(PUNCH_HOLE) of the shared file's page `index` in progress? */
+export const punching = (s: State, index: number): boolean =>
+  s.tasks.some((t) => t.job === 'punch_hole' && t.folios[0]?.vpage === index);
+
 export function pageLive(s: State, mm: number, vpage: number): boolean {
   if (s.mms[mm]!.vma[vpage] === 'none' || s.ghost.promised[mm]![vpage] === 'none') return false;
   // after MADV_FREE and before the next write, old contents and zeroes are both right
@@ -96,7 +100,8 @@ export function pageLive(s: State, mm: number, vpage: number): boolean {
       (t.job === 'munmap' ||
         t.job === 'madvise_dontneed' ||
         t.job === 'mmap_fixed' ||
-        t.job === 'madvise_free') &&
+        t.job === 'madvise_free' ||
+        t.job === 'punch_hole') &&
       t.folios.some((f) => f.mm === mm && f.vpage === vpage),
   );
 }

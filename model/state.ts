@@ -183,7 +183,13 @@ export type Syscall =
   /** fork(): dup_mmap() write-protects the parent's private writable PTEs, then flushes its TLBs. */
   | 'fork'
   /** madvise(MADV_FREE): the pages may be reclaimed without writeback until written again. */
-  | 'madvise_free';
+  | 'madvise_free'
+  /**
+   * fallocate(FALLOC_FL_PUNCH_HOLE) of a shared file's page (sharedFile worlds): every
+   * mm's mapping of it is zapped, then the folio leaves the page cache and the block the
+   * disk; the page reads zeroes after.
+   */
+  | 'punch_hole';
 
 export type Job = 'idle' | 'migrate' | 'reclaim' | Syscall;
 

@@ -12,6 +12,7 @@ import {
   homeValue,
   isolatingTask,
   mapsFolio,
+  pageCacheFrame,
   residentFrame,
   sharedFile,
 } from './queries.js';
@@ -29,6 +30,7 @@ export const SYSCALLS: readonly Syscall[] = [
   'mmap_fixed',
   'fork',
   'madvise_free',
+  'punch_hole',
 ];
 
 export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
@@ -78,6 +80,20 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
     deferDirty: false,
     program: [{ each: ['madvise_free_pte_range'] }, { once: 'flush_tlb_range' }, { once: 'syscall_return' }],
   },
+  // truncate_pagecache_range(): unmap_mapping_range() zaps the page in every mm that maps
+  // the file (the model gathers them in one mmu_gather, where the kernel has one per VMA),
+  // then truncate_inode_pages_range() takes the folio out of the page cache
+  // (truncate_inode_folio()), and the file system frees the block.
+  punch_hole: {
+    batchFlush: false,
+    deferDirty: false,
+    program: [
+      { each: ['zap_pte_range', 'tlb_flush_mmu_tlbonly'] },
+      { once: 'tlb_finish_mmu' },
+      { once: 'truncate_inode_folio' },
+      { once: 'syscall_return' },
+    ],
+  },
   fork: {
     batchFlush: false,
     deferDirty: false,
@@ -96,7 +112,7 @@ const withBatchedPendingStep = (job: JobPolicy): JobPolicy => ({
 const WINDOWED: Readonly<Record<Syscall, JobPolicy>> = Object.fromEntries(
   SYSCALLS.map((call) => [
     call,
-    call === 'clear_refs' || call === 'fork'
+    call === 'clear_refs' || call === 'fork' || call === 'punch_hole'
       ? SYSCALL_PROGRAMS[call]
       : withBatchedPendingStep(SYSCALL_PROGRAMS[call]),
   ]),
@@ -120,6 +136,7 @@ export function protAfter(job: Syscall, before: Prot): Prot {
     case 'mmap_fixed':
       return 'rw';
     case 'fork':
+    case 'punch_hole':
     case 'madvise_free':
     case 'madvise_dontneed':
     case 'clear_refs':
@@ -309,8 +326,23 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number): void {
 export function tlb_finish_mmu(d: Draft<State>, task: number, arch?: Arch): void {
   flush_tlb_range(d, task, arch);
   const t = d.tasks[task]!;
+  // mm_tlb_flush_nested() (99baac21e458): another zap of the same mm, under a lock this one
+  // does not exclude (madvise()'s mmap_lock for read, or a hole punched through the file's
+  // i_mmap), may have cleared a PTE this zap then found empty, its flush still to come; so
+  // the whole mm is flushed before this call can return.
+  for (const mm of new Set(t.folios.map((f) => f.mm)))
+    if (
+      d.tasks.some(
+        (o, i) => i !== task && zaps(o.job) && o.tlb_ubc.flush_required && o.folios.some((f) => f.mm === mm),
+      )
+    )
+      flushTlbMulti(d, t.cpu, d.mms[mm]!.mm_cpumask, { kind: 'all', mm }, false, arch);
   for (const f of t.folios) if (f.src >= 0) folio_put(d, f.src);
 }
+
+/** Does this job zap PTEs through an mmu_gather (tlb_gather_mmu() ... tlb_finish_mmu())? */
+const zaps = (job: Job): boolean =>
+  job === 'munmap' || job === 'madvise_dontneed' || job === 'mmap_fixed' || job === 'punch_hole';
 
 /** The call returns to the user: from now on its promise must hold on every CPU. */
 export function syscall_return(d: Draft<State>, task: number): void {
@@ -325,6 +357,8 @@ export function syscall_return(d: Draft<State>, task: number): void {
       d.ghost.memory[f.mm]![f.vpage] = homeValue(d as State, f.mm, f.vpage);
     // After MAP_FIXED the range is new memory: zero, whatever the old mapping held.
     if (t.job === 'mmap_fixed' && anon) d.ghost.memory[f.mm]![f.vpage] = 0;
+    // After a hole is punched the file's page reads zeroes, in every mm.
+    if (t.job === 'punch_hole') for (const row of d.ghost.memory) row[f.vpage] = 0;
     // After MADV_FREE the page may read its contents or zeroes until it is written again.
     if (t.job === 'madvise_free' && d.mms[f.mm]!.vma[f.vpage] !== 'none') d.ghost.lazy[f.mm]![f.vpage] = true;
     // The child starts to run with what its pages hold now: a store that raced with the
@@ -351,7 +385,26 @@ export function startSyscall(
     // is promised only when the call returns.
     if (job === 'mprotect_rw') d.ghost.promised[mm]![v] = 'rw';
   }
+  // A hole is punched in the file: every mm's mapping of the page is zapped.
+  if (job === 'punch_hole') return d.mms.map((_, m) => ({ mm: m, vpage: vpages[0]!, src: -1, dst: -1 }));
   return vpages.map((vpage) => ({ mm, vpage, src: -1, dst: -1 }));
+}
+
+/**
+ * truncate_inode_folio(): the page-cache folio of the punched page (if any is cached) leaves
+ * the page cache, dirty or not, and its page-cache reference is dropped; the file system
+ * frees the block, which reads zero.
+ */
+export function truncate_inode_folio(d: Draft<State>, task: number): void {
+  const index = d.tasks[task]!.folios[0]!.vpage;
+  const frame = pageCacheFrame(d as State, index);
+  if (frame >= 0) {
+    const f = d.frames[frame]!;
+    f.owner = { kind: 'unmapped' };
+    f.dirty = false;
+    folio_put(d, frame);
+  }
+  d.disk![index] = 0;
 }
 
 /**
@@ -382,7 +435,12 @@ export const faultInFlight = (s: State, mm: number): boolean =>
 
 /** Does a task in a system call hold `mm`'s mmap_lock for write (or, `anyHolder`, at all)? */
 export function mmapLockHeld(s: State, mm: number, anyHolder: boolean): boolean {
+  // (fallocate(PUNCH_HOLE) takes the file's locks, no mm's mmap_lock)
   return s.tasks.some(
-    (t) => isSyscall(t.job) && t.folios[0]?.mm === mm && (anyHolder || takesMmapLockForWrite(t.job)),
+    (t) =>
+      isSyscall(t.job) &&
+      t.job !== 'punch_hole' &&
+      t.folios[0]?.mm === mm &&
+      (anyHolder || takesMmapLockForWrite(t.job)),
   );
 }

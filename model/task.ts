@@ -31,6 +31,7 @@ import {
   syscallProgram,
   tlb_finish_mmu,
   tlb_flush_mmu_tlbonly,
+  truncate_inode_folio,
   zap_pte_range,
 } from './syscalls.js';
 import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
@@ -84,6 +85,7 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'madvise_free_pte_range':
     case 'zap_pte_range':
     case 'tlb_finish_mmu':
+    case 'truncate_inode_folio':
     case 'syscall_return':
     case 'migrc_mark_folios':
     case 'migrc_unmap_done':
@@ -275,6 +277,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'tlb_finish_mmu':
       tlb_finish_mmu(d, index, policy.arch);
+      break;
+    case 'truncate_inode_folio':
+      truncate_inode_folio(d, index);
       break;
     case 'syscall_return':
       syscall_return(d, index);

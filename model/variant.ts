@@ -35,6 +35,8 @@ export type StepName =
   | 'tlb_flush_mmu_tlbonly'
   | 'flush_tlb_range'
   | 'tlb_finish_mmu'
+  // fallocate(PUNCH_HOLE): the folio leaves the page cache after every mapping is zapped
+  | 'truncate_inode_folio'
   | 'syscall_return';
 
 /** A phase runs its steps for each folio of the batch in turn, or one step once. */

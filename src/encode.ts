@@ -37,6 +37,7 @@ const JOBS: readonly Job[] = [
   'mmap_fixed',
   'fork',
   'madvise_free',
+  'punch_hole',
 ];
 const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
 const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;

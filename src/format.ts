@@ -59,6 +59,7 @@ const callText = (call: string, vpages: readonly number[]): string =>
     .with('mmap_fixed', () => `mmap(${pages(vpages)}, MAP_FIXED|MAP_ANONYMOUS)`)
     .with('fork', () => 'fork()')
     .with('madvise_free', () => `madvise(${pages(vpages)}, MADV_FREE)`)
+    .with('punch_hole', () => `fallocate(fd, PUNCH_HOLE, ${pages(vpages.slice(0, 1))})`)
     .otherwise(() => `${call}(${pages(vpages)})`);
 
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */

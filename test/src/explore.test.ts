@@ -150,7 +150,7 @@ describe('bounded proofs with fork() and copy-on-write', () => {
 
 /** Distinct states of the correct protocols of a sharedFile world, in their exhaustive world. */
 const DISTINCT_WITH_SHARED_FILE: Record<string, number> = {
-  'shared-file': 1380,
+  'shared-file': 3878,
 };
 
 describe('bounded proofs on a shared file', () => {

@@ -265,7 +265,7 @@ const forkCow = defineConfig({
 
 const sharedFileWorld = defineConfig({
   name: 'shared-file',
-  why: 'Two processes map one file MAP_SHARED: mm 0 on CPUs 0 and 1, mm 1 on CPU 2, each with a thread that munmap()s, madvise(MADV_DONTNEED)s, mmap()s the file again, mprotect()s and write(2)s it, while the flusher writes dirty pages back (folio_mkclean()) and reclaim drops clean ones no one maps. Two pages under one PTL.',
+  why: 'Two processes map one file MAP_SHARED: mm 0 on CPUs 0 and 1, mm 1 on CPU 2, each with a thread that munmap()s, madvise(MADV_DONTNEED)s, mmap()s the file again, mprotect()s, write(2)s it and punches holes in it, while the flusher writes dirty pages back (folio_mkclean()) and reclaim drops clean ones no one maps. Two pages under one PTL.',
   cpus: 3,
   cpuMm: [0, 0, 1],
   mms: 2,
@@ -408,7 +408,7 @@ export const CONFIGS = {
   'tiny-shared-file': defineConfig({
     ...sharedFileWorld,
     name: 'tiny-shared-file',
-    why: 'shared-file with one process on two CPUs, one page and one frame, and munmap() alone, small enough to exhaust: CPU 0 stores to the page while the thread on CPU 1 unmaps it and the flusher writes it back, and reclaim may then drop it. Two store values, so a store lost after the writeback differs from the one written.',
+    why: 'shared-file with one process on two CPUs, one page and one frame, small enough to exhaust: CPU 0 stores to the page while the thread on CPU 1 unmaps it or punches a hole in it and the flusher writes it back, and reclaim may then drop it; either thread may mmap() it again or mprotect() it. Two store values, so a store lost after the writeback differs from the one written.',
     cpus: 2,
     cpuMm: [0, 0],
     mms: 1,

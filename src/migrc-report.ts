@@ -63,7 +63,7 @@ const FAMILIES: readonly Family[] = [
 /** What the model does not have yet, so no verdict covers it. */
 const NOT_MODELLED = [
   "a folio mapped read-only by several mms: fork()'s child and copy-on-write are modelled (the fork-cow worlds), but a migration does not take a folio two mms map, so migrc's deferral for one is not checked; in the worlds above fork() write-protects and flushes the parent only",
-  "migration of file pages: a shared file's page cache, writeback and reclaim are modelled (the `shared-file` worlds), but no batch migrates a file folio, so migrc is not checked on them; truncation is not modelled; the kernel write through the direct map is modelled on the anonymous page (the `write` action)",
+  "migration of file pages: a shared file's page cache, writeback and reclaim are modelled (the `shared-file` worlds), but no batch migrates a file folio, so migrc is not checked on them; the kernel write through the direct map is modelled on the anonymous page (the `write` action)",
   'a failed copy in a migrc batch (copy failure is modelled for batch copy, where the copy is a step of its own)',
   'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs): modelled for x86 (the pcid worlds), but not with migrc, which the CLI refuses there',
   'the overflow of migrc_gen (Nadav Amit: "This would overflow.")',

@@ -338,6 +338,82 @@ describe('system calls that leave the file alone', () => {
   });
 });
 
+describe('fallocate(PUNCH_HOLE) of a page', () => {
+  const punch = (task: number, vpage: number, mm = 0): Action => ({
+    op: 'syscall',
+    task,
+    call: 'punch_hole',
+    mm,
+    vpages: [vpage],
+  });
+
+  it('zaps the page in every mm, drops the folio, frees the block: the page reads zero', () => {
+    const started = finalState(fixed, s0, [...dirtied, punch(0, 0)]);
+    expect(started.tasks[0]!.folios).toEqual([{ mm: 0, vpage: 0, src: -1, dst: -1 }]);
+    // while it runs: a fault on the page, write(2) and a second punch wait; a store
+    // through the cached entry may land (it races with the call); mprotect() needs no file lock
+    const zapped = next(fixed, started, kstep(0));
+    expect(zapped.mms[0]!.pte[0]).toEqual({ kind: 'none' });
+    expect(accessOutcome(fixed.policy.arch, zapped, 1, 0, false)).toEqual({
+      kind: 'wait',
+      on: 'invalidate_lock',
+    });
+    expect(enabled(fixed, started, { op: 'write', task: 1, vpage: 0, value: 2 })).toBe(false);
+    expect(enabled(fixed, started, punch(1, 0))).toBe(false);
+    expect(enabled(fixed, started, { op: 'syscall', task: 1, call: 'mprotect_ro', mm: 0, vpages: [0] })).toBe(
+      true,
+    );
+    const steps = run(fixed, started, [kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const truncated = steps[3]!;
+    expect(describeStep(fixed, truncated.pre, kstep(0))).toBe('truncate_inode_folio');
+    expect(truncated.post.frames[0]!.owner.kind).toBe('free');
+    expect(truncated.post.disk).toEqual([0]);
+    // discarding the dirty page is the call's purpose, not a lost write
+    expect(dropped.check(truncated.post, truncated)).toBeNull();
+    expect(noLostWrite.check(truncated.post)).toBeNull();
+    const done = steps.at(-1)!.post;
+    expect(done.tasks[0]!.job).toBe('idle');
+    expect(done.ghost.memory[0]![0]).toBe(0);
+    expect(done.ghost.promised[0]![0]).toBe('rw');
+    const reread = next(fixed, done, load(0, 0));
+    expect(reread.frames[0]).toMatchObject({ data: 0, refcount: 2 });
+    expect(findInvariant('loadsSeeLastStore')!.check(reread)).toBeNull();
+    expect(describeStep(fixed, s0, punch(0, 0))).toBe('fallocate(fd, PUNCH_HOLE, p0)');
+  });
+
+  it('is for a sharedFile world only, one page at a time, with a batch per mm', () => {
+    expect(enabled(fixed, initialState(CONFIGS.tiny), punch(0, 0))).toBe(false);
+    expect(enabled(fixed, s0, { op: 'syscall', task: 0, call: 'punch_hole', mm: 0, vpages: [0, 0] })).toBe(
+      false,
+    );
+    expect(configProblem({ ...CONFIGS['tiny-syscalls'], syscalls: ['punch_hole'] })).toBe(
+      'punch_hole needs a sharedFile world',
+    );
+    expect(configProblem({ ...world, batch: 1 })).toBe(
+      'punch_hole zaps the page in every mm: batch must be at least mms (2)',
+    );
+  });
+
+  it("a zap that finds the page already cleared by another's flushes the whole mm before returning (mm_tlb_flush_nested)", () => {
+    // CPU 2 (mm 1) caches page 0 read-only; a hole punched from mm 0 clears mm 1's PTE and
+    // defers its flush; mm 1's own munmap() then finds nothing to zap
+    const s = finalState(fixed, w0, [
+      load(2, 0),
+      punch(0, 0),
+      kstep(0),
+      kstep(0),
+      { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
+      kstep(1),
+    ]);
+    expect(s.tasks[0]!.tlb_ubc.flush_required).toBe(true);
+    expect(tlbLookup(s, 2, 1, 0)).not.toBeNull();
+    expect(describeStep(fixed, s, kstep(1))).toBe('tlb_finish_mmu');
+    const finished = next(fixed, s, kstep(1));
+    expect(tlbLookup(finished, 2, 1, 0)).toBeNull();
+    expect(finished.cost.fullFlushes - s.cost.fullFlushes).toBe(1);
+  });
+});
+
 describe('reclaim of a page-cache folio: __remove_mapping()', () => {
   it('takes only a clean folio that no mm maps and nothing else holds', () => {
     expect(enabled(fixed, s0, drop(0))).toBe(false); // mapped

@@ -98,6 +98,13 @@ describe('the programs', () => {
       'syscall_return',
     ]);
     expect(steps(policy, 'fork')).toEqual(['copy_present_pte', 'flush_tlb_mm', 'syscall_return']);
+    expect(steps(policy, 'punch_hole')).toEqual([
+      'zap_pte_range',
+      'tlb_flush_mmu_tlbonly',
+      'tlb_finish_mmu',
+      'truncate_inode_folio',
+      'syscall_return',
+    ]);
     for (const call of SYSCALLS) expect(syscallProgram(policy, call), call).toBe(SYSCALL_PROGRAMS[call]);
   });
 
@@ -121,9 +128,10 @@ describe('the programs', () => {
 
   it('protAfter(): the protection each call leaves', () => {
     const leaves = (before: 'rw' | 'ro' | 'none') => SYSCALLS.map((call) => protAfter(call, before));
-    // mprotect_ro, mprotect_rw, munmap, madvise_dontneed, clear_refs, mmap_fixed, fork, madvise_free
-    expect(leaves('rw')).toEqual(['ro', 'rw', 'none', 'rw', 'rw', 'rw', 'rw', 'rw']);
-    expect(leaves('ro')).toEqual(['ro', 'rw', 'none', 'ro', 'ro', 'rw', 'ro', 'ro']);
+    // mprotect_ro, mprotect_rw, munmap, madvise_dontneed, clear_refs, mmap_fixed, fork,
+    // madvise_free, punch_hole
+    expect(leaves('rw')).toEqual(['ro', 'rw', 'none', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw']);
+    expect(leaves('ro')).toEqual(['ro', 'rw', 'none', 'ro', 'ro', 'rw', 'ro', 'ro', 'ro']);
   });
 });
 

@@ -87,7 +87,19 @@ describe('allActions()', () => {
     // tiny's one CPU pair with the caller on task 1, every call there is
     const every = (calls: readonly SyscallOp[]) =>
       defineConfig({ ...CONFIGS['tiny-syscalls'], name: 'every', syscalls: calls });
-    const all = every(SYSCALL_OPS);
+    // (punch_hole is for a sharedFile world's page, not anonymous memory)
+    const all = every(SYSCALL_OPS.filter((op) => op !== 'punch_hole'));
+
+    it('punch a hole from the caller, one page at a time, in a sharedFile world', () => {
+      const world = CONFIGS['tiny-shared-file'];
+      const holes = allActions(variant('shared-file'), world).filter(
+        (a) => a.op === 'syscall' && a.call === 'punch_hole',
+      );
+      expect(holes).toEqual([
+        { op: 'syscall', task: 0, call: 'punch_hole', mm: 0, vpages: [0] },
+        { op: 'syscall', task: 1, call: 'punch_hole', mm: 0, vpages: [0] },
+      ]);
+    });
 
     it('go to the caller only, one per call and range; the other task batches', () => {
       const actions = allActions(variant('migrate-batched'), all);

@@ -28,7 +28,7 @@ export function writebackReady(s: State, index: number, ptlHeld: (mm: number) =>
   const folio = cachedFolio(s, index);
   if (folio === null || !s.frames[folio.frame]!.dirty) return false;
   if (folio.mapped === 0) return true;
-  for (let mm = 0; mm < s.mms.length; mm++) if ((folio.mapped & (1 << mm)) !== 0 && ptlHeld(mm)) return false;
+  for (let mm = 0; mm < s.mms.length; mm++) if ((folio.mapped & bit(mm)) !== 0 && ptlHeld(mm)) return false;
   return true;
 }
 

@@ -330,8 +330,9 @@ export function tlb_finish_mmu(d: Draft<State>, task: number, arch?: Arch): void
   // does not exclude (madvise()'s mmap_lock for read, or a hole punched through the file's
   // i_mmap), may have cleared a PTE this zap then found empty, its flush still to come; so
   // the whole mm is flushed before this call can return.
-  for (const mm of new Set(t.folios.map((f) => f.mm)))
+  for (let mm = 0; mm < d.mms.length; mm++)
     if (
+      t.folios.some((f) => f.mm === mm) &&
       d.tasks.some(
         (o, i) => i !== task && zaps(o.job) && o.tlb_ubc.flush_required && o.folios.some((f) => f.mm === mm),
       )

@@ -11,6 +11,7 @@ import { accessOutcome, tlbSlot } from './hardware.js';
 import {
   allocAnon,
   allocatableFrame,
+  allocUnmapped,
   do_swap_page,
   do_wp_page,
   filemap_fault,
@@ -28,7 +29,16 @@ import {
   migrc_unpend_folio,
   migrcPending,
 } from './migrc.js';
-import { anonExclusive, isolatingTask, pageCacheFrame, pageLive, punching, sharedFile } from './queries.js';
+import {
+  anonExclusive,
+  fileFolio,
+  fileFolioLocked,
+  isolatingTask,
+  pageCacheFrame,
+  pageLive,
+  punching,
+  sharedFile,
+} from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State, Syscall } from './state.js';
 import {
@@ -157,13 +167,13 @@ function batchStartable(
   const ok = vpages.every((v) => {
     const pte = pages[v];
     // isolate_lru_folio() fails on a folio another batch holds. A folio fork() shared is
-    // not taken: the model's batches unmap one mapping per folio.
-    return (
-      inRange(v, pages.length) &&
-      pte?.kind === 'present' &&
-      isolatingTask(s, pte.frame) < 0 &&
-      anonExclusive(s.frames[pte.frame]!.owner)
-    );
+    // not taken: the model walks the rmap of an anonymous folio only when one mm maps it.
+    // A shared file's folio is migrated (its rmap walked in every mm that maps it), not
+    // reclaimed, and not while a hole is punched in its page.
+    if (!inRange(v, pages.length) || pte?.kind !== 'present' || isolatingTask(s, pte.frame) >= 0)
+      return false;
+    const owner = s.frames[pte.frame]!.owner;
+    return anonExclusive(owner) || (job === 'migrate' && fileFolio(owner, v) && !punching(s, v));
   });
   if (!ok) return false;
   // Migration needs a destination frame for every folio; migrc counts what it holds as free
@@ -201,7 +211,8 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
       sharedFile(s) &&
       a.vpages.length === 1 &&
       inRange(a.vpages[0]!, vma.length) &&
-      !punching(s, a.vpages[0]!)
+      !punching(s, a.vpages[0]!) &&
+      !fileFolioLocked(s, a.vpages[0]!)
     );
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
   // fork() copies whatever the mm has mapped; the other calls need a mapped range.
@@ -225,7 +236,12 @@ function kernelWritable(s: State, a: Extract<Action, { op: 'write' }>): boolean 
   // write(2) to the shared file: the page cache's folio, read in first if it is not cached;
   // it waits for a hole being punched there (i_rwsem).
   if (sharedFile(s))
-    return inRange(a.vpage, s.disk!.length) && !punching(s, a.vpage) && fileWriteFrame(s, a.vpage) >= 0;
+    return (
+      inRange(a.vpage, s.disk!.length) &&
+      !punching(s, a.vpage) &&
+      !fileFolioLocked(s, a.vpage) &&
+      fileWriteFrame(s, a.vpage) >= 0
+    );
   const mm = s.cpus[t.cpu]!.mm;
   const pte = s.mms[mm]!.pte[a.vpage];
   if (pte?.kind !== 'present' || !pageLive(s, mm, a.vpage)) return false;
@@ -250,6 +266,8 @@ function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: '
   if (sharedFile(d as State)) {
     // generic_perform_write(): copy into the folio and folio_mark_dirty().
     const frame = fileWriteFrame(d as State, a.vpage);
+    if (policy.migrc?.directWriteFlush && d.frames[frame]!.migrc)
+      migrc_unpend_folio(d, policy.migrc, cpu, frame);
     filemap_get_folio(d, a.vpage, frame);
     d.frames[frame]!.data = a.value;
     d.frames[frame]!.dirty = true;
@@ -458,7 +476,9 @@ function startBatch(
       if (allocatableFrame(d as State) < 0 && policy.migrc !== null)
         migrc_try_flush_free_folios(d, policy.migrc, d.tasks[task]!.cpu);
       dst = allocatableFrame(d as State);
-      allocAnon(d, dst, mm, vpage, 0);
+      // A page-cache folio's dst joins the page cache only when the mapping moves.
+      if (d.frames[src]!.owner.kind === 'file') allocUnmapped(d, dst);
+      else allocAnon(d, dst, mm, vpage, 0);
     }
     return { mm, vpage, src, dst };
   });

@@ -5,7 +5,7 @@
 import type { Draft } from 'immer';
 import { bit, flushTlbMulti } from './hardware.js';
 import { folio_put } from './memory.js';
-import { pageCacheFrame } from './queries.js';
+import { lockedByMigration, pageCacheFrame } from './queries.js';
 import type { State } from './state.js';
 
 /** The shared file's folio at `index`, as the frame and its rmap (the mms that map it). */
@@ -27,6 +27,8 @@ function cachedFolio(s: State, index: number): { frame: number; mapped: number }
 export function writebackReady(s: State, index: number, ptlHeld: (mm: number) => boolean): boolean {
   const folio = cachedFolio(s, index);
   if (folio === null || !s.frames[folio.frame]!.dirty) return false;
+  // folio_clear_dirty_for_io() runs under the folio lock: not while a migration holds it
+  if (lockedByMigration(s, folio.frame)) return false;
   if (folio.mapped === 0) return true;
   for (let mm = 0; mm < s.mms.length; mm++) if ((folio.mapped & bit(mm)) !== 0 && ptlHeld(mm)) return false;
   return true;

@@ -5,7 +5,14 @@
 import type { Draft } from 'immer';
 import { allocatableFrame } from './memory.js';
 import { migrcPending } from './migrc.js';
-import { pageCacheFrame, punching, residentFrame, sharedFile, wpCopies } from './queries.js';
+import {
+  lockedByMigration,
+  pageCacheFrame,
+  punching,
+  residentFrame,
+  sharedFile,
+  wpCopies,
+} from './queries.js';
 import type { State, TlbEntry } from './state.js';
 import { flushTlbMultiPcid, pcid } from './switch.js';
 import { mmapLockedByFork, mmapLockHeld } from './syscalls.js';
@@ -117,6 +124,8 @@ function faultOutcome(
         // hold off a fault on a cached page too, so truncation need not unmap it again).
         if (punching(s, vpage)) return { kind: 'wait', on: 'invalidate_lock' };
         const cached = pageCacheFrame(s, vpage);
+        // filemap_fault() locks the folio: it waits while a migration holds it.
+        if (cached >= 0 && lockedByMigration(s, cached)) return { kind: 'wait', on: 'folio_lock' };
         const frame = cached >= 0 ? cached : allocatableFrame(s);
         if (frame < 0) return { kind: 'wait', on: 'out of memory' };
         return { kind: 'fault', handler: 'filemap_fault', dropTlb, frame };

@@ -27,6 +27,12 @@ export function allocAnon(d: Draft<State>, frame: number, mm: number, vpage: num
   d.frames[frame] = { owner: { kind: 'anon', mm, vpage }, data, refcount: 1, dirty: false, migrc: false };
 }
 
+/** A new folio that backs no page yet (a migration's dst for a page-cache folio). */
+export function allocUnmapped(d: Draft<State>, frame: number): void {
+  takeFree(d, frame);
+  d.frames[frame] = { owner: { kind: 'unmapped' }, data: 0, refcount: 1, dirty: false, migrc: false };
+}
+
 /** folio_put(): drop a reference; the last one returns the frame to the allocator. */
 export function folio_put(d: Draft<State>, frame: number): void {
   const f = d.frames[frame]!;

@@ -12,6 +12,26 @@ export function move_to_new_folio(d: Draft<State>, folio: BatchFolio): void {
   dst.dirty = src.dirty;
   // __folio_migrate_mapping() gives dst PG_swapbacked only if src has it.
   if (src.lazyfree) dst.lazyfree = true;
+  migrateFileMapping(d, folio);
+}
+
+/**
+ * __folio_migrate_mapping() of a shared file's folio: the page cache's entry, its
+ * reference and PG_dirty move from src to dst, which no mm maps yet
+ * (remove_migration_ptes() maps it). src backs nothing now. Lookups (a fault, write(2),
+ * the flusher) wait on the folio lock the batch holds, so none sees the move half done.
+ */
+function migrateFileMapping(d: Draft<State>, folio: BatchFolio): void {
+  const src = d.frames[folio.src]!;
+  const o = src.owner;
+  if (o.kind !== 'file') return;
+  const dst = d.frames[folio.dst]!;
+  dst.owner = { kind: 'file', file: o.file, index: o.index };
+  dst.refcount += 1;
+  dst.dirty = src.dirty;
+  src.owner = { kind: 'unmapped' };
+  src.refcount -= 1;
+  src.dirty = false;
 }
 
 /**
@@ -25,6 +45,7 @@ export function _move_to_new_folio_prep(d: Draft<State>, folio: BatchFolio): voi
   d.frames[folio.dst]!.dirty = src.dirty;
   src.dirty = false;
   if (src.lazyfree) d.frames[folio.dst]!.lazyfree = true;
+  migrateFileMapping(d, folio);
 }
 
 /** folio_mc_copy(): copy the contents, src to dst; it may fail (see migrate_folio_undo()). */
@@ -38,16 +59,26 @@ export function folio_mc_copy(d: Draft<State>, folio: BatchFolio): void {
  * entry was and the folio still is (folio_test_dirty() && is_migration_entry_dirty()).
  */
 export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: number = folio.dst): void {
-  const pte = d.mms[folio.mm]!.pte[folio.vpage]!;
+  // rmap_walk() of src: a shared file's folio may have a migration entry in every mm.
+  if (d.frames[to]!.owner.kind === 'file' || d.frames[folio.src]!.owner.kind === 'file')
+    for (let mm = 0; mm < d.mms.length; mm++) remove_migration_pte(d, folio, mm, to);
+  else remove_migration_pte(d, folio, folio.mm, to);
+}
+
+/** remove_migration_pte() in one mm; page_add_file_rmap() for a page-cache folio. */
+function remove_migration_pte(d: Draft<State>, folio: BatchFolio, mm: number, to: number): void {
+  const pte = d.mms[mm]!.pte[folio.vpage]!;
   if (pte.kind !== 'migration' || pte.frame !== folio.src) return;
-  d.mms[folio.mm]!.pte[folio.vpage] = {
+  d.mms[mm]!.pte[folio.vpage] = {
     kind: 'present',
     frame: to,
     writable: pte.writable,
     dirty: pte.dirty && d.frames[to]!.dirty,
     accessed: false,
   };
-  d.frames[to]!.refcount += 1;
+  const f = d.frames[to]!;
+  f.refcount += 1;
+  if (f.owner.kind === 'file') f.owner = { ...f.owner, mapped: (f.owner.mapped ?? 0) | (1 << mm) };
 }
 
 /** migrate_folio_done(): drop the isolation references; src goes back to the allocator. */

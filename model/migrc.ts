@@ -51,6 +51,15 @@ export interface MigrcPolicy {
    * folios already marked (not in v3: migrc_req_end_if_started() frees the request).
    */
   readonly stopKeepsFlush: boolean;
+  /**
+   * migrc_cond2's "no writable mapping at all" sees every writable mapping the rmap walk
+   * replaced (can_migrc_fail() in try_to_migrate_one(), as Byungchul Park's later series
+   * has it: linux-mm, 2024-04-18, 20240418061536.11645-9-byungchul@sk.com). v3 compares
+   * nr_flush_required() before and after the walk, which counts only the writable flushes
+   * it deferred: a writable mapping in an mm that no other CPU runs is flushed at once
+   * (ptep_clear_flush(), should_defer_flush() false) and goes unseen.
+   */
+  readonly everyWritableMapping: boolean;
 }
 
 /**
@@ -67,6 +76,21 @@ export function mm_tlb_flush_pending(s: State, mm: number, fork = false): boolea
       t.folios[0]?.mm === mm &&
       t.tlb_ubc.flush_required,
   );
+}
+
+/**
+ * mm_tlb_flush_pending() of every mm whose mapping of the folio try_to_migrate() just
+ * replaced: the mm that started the batch, and for a shared file's folio every mm now
+ * holding a migration entry to it.
+ */
+function flushPendingOnAnyMapping(s: State, folio: BatchFolio, fork: boolean): boolean {
+  if (mm_tlb_flush_pending(s, folio.mm, fork)) return true;
+  if (s.frames[folio.src]!.owner.kind === 'anon') return false;
+  for (let mm = 0; mm < s.mms.length; mm++) {
+    const pte = s.mms[mm]!.pte[folio.vpage]!;
+    if (pte.kind === 'migration' && pte.frame === folio.src && mm_tlb_flush_pending(s, mm, fork)) return true;
+  }
+  return false;
 }
 
 /** Generations are only ever compared; renumber them by rank so the state space stays finite. */
@@ -106,8 +130,10 @@ export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number,
   const mark =
     t.mreq !== null &&
     t.tlb_ubc_nowr.flush_required &&
-    (!p.checkFlushPending || !mm_tlb_flush_pending(d as State, folio.mm, p.forkFlushPending)) &&
+    folio.migrcRefused !== true &&
+    (!p.checkFlushPending || !flushPendingOnAnyMapping(d as State, folio, p.forkFlushPending)) &&
     !d.frames[folio.src]!.migrc;
+  if (folio.migrcRefused) delete t.folios[t.pc.folio]!.migrcRefused;
   if (mark) {
     if (p.keepSrc) d.frames[folio.src]!.refcount += 1;
     d.frames[folio.src]!.migrc = true;

@@ -35,6 +35,22 @@ export function fileValue(s: State, index: number): number {
   return frame === NO_FRAME ? s.disk![index]! : s.frames[frame]!.data;
 }
 
+/**
+ * Is the shared file's page `index` locked by a migration batch (folio_lock() from
+ * migrate_folio_unmap() to the end of the batch)? write(2), fallocate() and the flusher
+ * lock the folio, so they wait.
+ */
+export function fileFolioLocked(s: State, index: number): boolean {
+  const frame = pageCacheFrame(s, index);
+  return frame >= 0 && lockedByMigration(s, frame);
+}
+
+/** Does a migration batch hold `frame` (as src or dst), and with it the folio lock? */
+export const lockedByMigration = (s: State, frame: number): boolean =>
+  s.tasks.some(
+    (t) => t.job === 'migrate' && t.folios.some((f) => !f.failed && (f.src === frame || f.dst === frame)),
+  );
+
 /** Is the folio mapped copy-on-write by more than one mm (fork() shared it)? */
 export const cowShared = (owner: Owner): boolean => owner.kind === 'anon' && (owner.shared ?? 0) !== 0;
 

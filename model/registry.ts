@@ -15,6 +15,7 @@ import { migrateVma } from './variants/migrate-vma.js';
 import { migrateVmaV519 } from './variants/migrate-vma-v5.19-flush-after-unlock.js';
 import { migrc } from './variants/migrc.js';
 import { migrcFixed } from './variants/migrc-fixed.js';
+import { migrcV3LocalWritableUnseen } from './variants/migrc-v3-local-writable-unseen.js';
 import { migrcWrongDeferWritable } from './variants/migrc-wrong-defer-writable.js';
 import { migrcWrongForkWriteProtect } from './variants/migrc-wrong-fork-write-protect.js';
 import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js';
@@ -67,6 +68,7 @@ export const VARIANTS: readonly Variant[] = [
   migrcWrongNoWpFaultFlush,
   migrcWrongForkWriteProtect,
   migrcWrongNoDirectWriteFlush,
+  migrcV3LocalWritableUnseen,
   batchCopy,
   batchCopyCopyFirst,
   x86Pcid,

@@ -2,6 +2,7 @@
 
 import type { Draft } from 'immer';
 import { bit, flushTlbMulti } from './hardware.js';
+import { dropMapping } from './memory.js';
 import type { MigrcPolicy } from './migrc.js';
 import type { BatchFolio, State } from './state.js';
 import { inc_mm_tlb_gen, pcid } from './switch.js';
@@ -75,8 +76,9 @@ export function try_to_unmap_flush_dirty(
 }
 
 /**
- * The body shared by try_to_unmap_one() and try_to_migrate_one(): under the PTL, clear
- * the PTE (or replace it with a migration entry), then flush now or defer the flush.
+ * try_to_unmap() / try_to_migrate() of one folio: rmap_walk() over every mapping, each
+ * under its own PTL (the model walks them in one step). An exclusive anonymous folio has
+ * one mapping, `folio.mm`'s; a shared file's folio, every mm its rmap names (i_mmap).
  */
 export function unmapOne(
   d: Draft<State>,
@@ -87,26 +89,61 @@ export function unmapOne(
   migrc: MigrcPolicy | null = null,
   arch?: Arch,
 ): void {
-  const { mm, vpage, src } = folio;
+  const o = d.frames[folio.src]!.owner;
+  if (o.kind !== 'file') {
+    unmapMapping(d, job, task, folio, folio.mm, leave, migrc, arch);
+    return;
+  }
+  const mapped = o.mapped ?? 0;
+  let refused = false;
+  for (let mm = 0; mm < d.mms.length; mm++)
+    if ((mapped & bit(mm)) !== 0)
+      refused = unmapMapping(d, job, task, folio, mm, leave, migrc, arch) || refused;
+  if (refused) d.tasks[task]!.folios[d.tasks[task]!.pc.folio]!.migrcRefused = true;
+}
+
+/**
+ * The body shared by try_to_unmap_one() and try_to_migrate_one(): under the PTL, clear
+ * `mm`'s PTE (or replace it with a migration entry), then flush now or defer the flush.
+ * True when, for migrc, this mapping rules the folio out (MigrcPolicy.everyWritableMapping).
+ */
+function unmapMapping(
+  d: Draft<State>,
+  job: JobPolicy,
+  task: number,
+  folio: BatchFolio,
+  mm: number,
+  leave: 'none' | 'migration',
+  migrc: MigrcPolicy | null,
+  arch?: Arch,
+): boolean {
+  const { vpage, src } = folio;
   const pteval = d.mms[mm]!.pte[vpage]!;
-  if (pteval.kind !== 'present' || pteval.frame !== src) return; // page_vma_mapped_walk() finds no mapping
+  if (pteval.kind !== 'present' || pteval.frame !== src) return false; // page_vma_mapped_walk() finds no mapping
   const { writable, dirty } = pteval;
   d.mms[mm]!.pte[vpage] =
     leave === 'migration' ? { kind: 'migration', frame: src, writable, dirty } : { kind: 'none' };
   const here = d.tasks[task]!.cpu;
+  // migrc_cond2: a writable mapping rules the folio out, if the check sees it.
+  const guarded = migrc !== null && leave === 'migration' && migrc.readOnlyOnly && writable;
+  let refused = false;
   if (should_defer_flush(d as State, job, task, mm)) {
     // The PTE is cleared but not flushed: a remote CPU may still write the page through a
     // cached entry. A clean entry must trap on its first write (the dirty-bit assist).
-    if (dirty && !job.deferDirty)
+    if (dirty && !job.deferDirty) {
       flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
-    else {
+      refused = guarded && migrc.everyWritableMapping;
+    } else {
       // migrc keeps read-only entries apart (or, if it defers writable ones too, every entry).
       const apart = migrc !== null && leave === 'migration' && (!writable || !migrc.readOnlyOnly);
       set_tlb_ubc_flush_pending(d, task, mm, dirty, apart, job.setsTlbFlushBatched !== false, arch);
+      // v3 sees this one: nr_flush_required() moved
+      refused = guarded;
     }
   } else {
     // ptep_clear_flush()
     flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
+    refused = guarded && migrc.everyWritableMapping;
   }
   // Move the dirty bit to the folio now the PTE is gone.
   if (dirty) d.frames[src]!.dirty = true;
@@ -114,7 +151,10 @@ export function unmapOne(
   // puts the PTE back and keeps the folio; the model writes it back and frees it, which
   // keeps the data just as well.)
   if (d.frames[src]!.lazyfree && d.frames[src]!.dirty) delete d.frames[src]!.lazyfree;
+  // page_remove_rmap() of a page-cache folio: this mm maps it no more.
+  if (d.frames[src]!.owner.kind === 'file') dropMapping(d, src, mm);
   d.frames[src]!.refcount -= 1;
+  return refused;
 }
 
 /**

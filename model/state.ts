@@ -169,6 +169,13 @@ export interface BatchFolio {
    * flushed before the PTL is dropped (tlb_flush_mmu_tlbonly()), the PTL held until then.
    */
   readonly forceFlush?: true;
+  /**
+   * migrc: try_to_migrate() walked a file folio's rmap and found a mapping that rules the
+   * folio out of migrc (MigrcPolicy.everyWritableMapping says which); read and cleared by
+   * the migrc_mark_folios step that follows. An exclusive anonymous folio has one mapping,
+   * and tlb_ubc_nowr alone tells.
+   */
+  readonly migrcRefused?: true;
 }
 
 /** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */

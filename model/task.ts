@@ -176,8 +176,13 @@ export function ptlFree(s: State, policy: Policy, index: number): boolean {
   const step = currentStep(policy, task);
   const folio = currentFolio(policy, task);
   if (step === null || folio === null || !TAKES_PTL.has(step)) return true;
-  const holder = ptlHolder(s, policy, folio.mm, folio.vpage);
-  return holder < 0 || holder === index;
+  const free = (mm: number) => {
+    const holder = ptlHolder(s, policy, mm, folio.vpage);
+    return holder < 0 || holder === index;
+  };
+  // A migration's rmap walk of a shared file's folio takes the PTL in every mm it visits.
+  if (task.job === 'migrate' && s.disk !== undefined) return s.mms.every((_, mm) => free(mm));
+  return free(folio.mm);
 }
 
 /** Start a batch on an idle task at the first step of its program. */

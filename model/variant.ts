@@ -249,6 +249,7 @@ const MIGRC_FIELDS = [
   'forkFlushPending',
   'directWriteFlush',
   'stopKeepsFlush',
+  'everyWritableMapping',
 ] as const;
 
 function mergeMigrc(

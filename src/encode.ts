@@ -199,7 +199,8 @@ export function encode(
       out[i++] = f?.vpage ?? 0;
       out[i++] = f === undefined ? 0 : fr(map, f.src) + 1;
       out[i++] = f === undefined ? 0 : fr(map, f.dst) + 1;
-      out[i++] = (f?.marked ? 1 : 0) | (f?.failed ? 2 : 0) | (f?.forceFlush ? 4 : 0);
+      out[i++] =
+        (f?.marked ? 1 : 0) | (f?.failed ? 2 : 0) | (f?.forceFlush ? 4 : 0) | (f?.migrcRefused ? 8 : 0);
     }
     out[i++] = t.pc.phase;
     out[i++] = t.pc.folio;
@@ -342,6 +343,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
       if ((flags & 1) !== 0) (folio as { marked?: boolean }).marked = true;
       if ((flags & 2) !== 0) (folio as { failed?: boolean }).failed = true;
       if ((flags & 4) !== 0) (folio as { forceFlush?: true }).forceFlush = true;
+      if ((flags & 8) !== 0) (folio as { migrcRefused?: true }).migrcRefused = true;
       if (k < n) folios.push(folio);
     }
     const pc = { phase: b[i++]!, folio: b[i++]!, step: b[i++]! };

@@ -58,12 +58,18 @@ const FAMILIES: readonly Family[] = [
     covers:
       'mmap(MAP_FIXED) over the destination while migrc still holds the source: the old mapping zapped and flushed and fresh memory mapped, in one call under mmap_lock',
   },
+  {
+    name: 'A file page two processes map',
+    config: CONFIGS['migrc-shared-file'],
+    covers:
+      "migration of a shared file's folio: try_to_migrate() walks the rmap and replaces the PTE in every mm that maps it, mm 1's possibly writable and dirty while mm 0's is read-only (write-notify), and mm 1 runs on no CPU but the migrating one, so its PTE is flushed at once instead of deferred; the page cache moves to dst (__folio_migrate_mapping()), and the flusher and reclaim of clean pages run too",
+  },
 ];
 
 /** What the model does not have yet, so no verdict covers it. */
 const NOT_MODELLED = [
-  "a folio mapped read-only by several mms: fork()'s child and copy-on-write are modelled (the fork-cow worlds), but a migration does not take a folio two mms map, so migrc's deferral for one is not checked; in the worlds above fork() write-protects and flushes the parent only",
-  "migration of file pages: a shared file's page cache, writeback and reclaim are modelled (the `shared-file` worlds), but no batch migrates a file folio, so migrc is not checked on them; the kernel write through the direct map is modelled on the anonymous page (the `write` action)",
+  "an anonymous folio fork() shared: fork()'s child and copy-on-write are modelled (the fork-cow worlds), but a migration takes only an exclusive anonymous folio, so migrc's deferral for one both mms map read-only after fork() is checked only on file pages (the family above); in the fork family fork() write-protects and flushes the parent only",
+  'reclaim of a mapped file folio (try_to_unmap() of every mapping, then writeback), and migration of a file folio racing with fallocate(PUNCH_HOLE): a migration waits for a punched hole and a punched hole for the migration',
   'a failed copy in a migrc batch (copy failure is modelled for batch copy, where the copy is a step of its own)',
   'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs): modelled for x86 (the pcid worlds), but not with migrc, which the CLI refuses there',
   'the overflow of migrc_gen (Nadav Amit: "This would overflow.")',
@@ -270,7 +276,7 @@ export function migrcSafetyReport(): string {
     ...changedFields(v3, fixed).map(([k, was, now]) => `- \`${k}: ${now}\` (v3: ${was})`),
     '',
     'Each scenario family is a world small enough to search exhaustively (two CPUs, one page,',
-    'three frames). Every search is breadth-first, so each counterexample is a shortest one; each',
+    'two or three frames). Every search is breadth-first, so each counterexample is a shortest one; each',
     `invariant is searched for separately, up to ${REPORT_MAX_STATES} states.`,
     'Assumptions: x86 (a store through a clean entry re-walks and faults), full flushes, one node.',
     '',

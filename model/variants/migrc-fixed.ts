@@ -41,6 +41,7 @@ export const migrcFixed = defineVariant({
       forkFlushPending: true,
       directWriteFlush: true,
       stopKeepsFlush: true,
+      everyWritableMapping: true,
     },
   },
 });

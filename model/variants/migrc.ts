@@ -49,6 +49,7 @@ export const migrc = defineVariant({
       forkFlushPending: false,
       directWriteFlush: false,
       stopKeepsFlush: false,
+      everyWritableMapping: false,
     },
   },
   world: 'tiny-migrc',

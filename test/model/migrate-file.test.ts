@@ -110,6 +110,40 @@ describe('migrating a folio two mms map', () => {
   });
 });
 
+describe('what a migration of a file folio waits for', () => {
+  it('fallocate(PUNCH_HOLE) waits for the migration, and a migration for a punched hole', () => {
+    const punchWorld: Config = { ...world, name: 'punch', syscalls: ['punch_hole'], taskCpus: [1, 0] };
+    const p0 = initialState(punchWorld);
+    const punch: Action = { op: 'syscall', task: 1, call: 'punch_hole', mm: 0, vpages: [0] };
+    expect(enabled(plain, p0, punch)).toBe(true);
+    expect(enabled(plain, next(plain, p0, migrate), punch)).toBe(false);
+    expect(enabled(plain, next(plain, p0, punch), migrate)).toBe(false);
+  });
+
+  it('the rmap walk waits for a PTL a zap of any mm holds until its force_flush', () => {
+    const zapWorld: Config = { ...world, name: 'zap', syscalls: ['munmap'], taskCpus: [1, 0] };
+    const z0 = initialState(zapWorld);
+    const munmap: Action = { op: 'syscall', task: 1, call: 'munmap', mm: 0, vpages: [0] };
+    // CPU 0 dirties mm 0's PTE; the migration takes the folio from mm 1, then the zap of
+    // mm 0 clears the dirty PTE and keeps its PTL for the flush to come
+    const zapped = finalState(plain, z0, [
+      store(0, 0, 1),
+      store(0, 0, 1),
+      { ...migrate, mm: 1 },
+      munmap,
+      kstep(1),
+    ]);
+    expect(zapped.tasks[1]!.folios[0]!.forceFlush).toBe(true);
+    expect(enabled(plain, zapped, kstep(0))).toBe(false);
+    const flushed = next(plain, zapped, kstep(1));
+    expect(enabled(plain, flushed, kstep(0))).toBe(true);
+    // the walk then finds mm 0's PTE gone and replaces only mm 1's
+    const walked = next(plain, flushed, kstep(0));
+    expect(walked.mms[0]!.pte[0]!.kind).toBe('none');
+    expect(walked.mms[1]!.pte[0]!.kind).toBe('migration');
+  });
+});
+
 describe("migrc's test of a folio's mappings", () => {
   it('v3 marks the folio although mm 1 mapped it writable, and the store into dst leaves CPU 0 reading src', () => {
     const steps = run(v3, s0, race);
@@ -155,6 +189,39 @@ describe("migrc's test of a folio's mappings", () => {
     expect(s.frames[0]!.migrc).toBe(true);
     // mm 0 on CPU 0, mm 1 on CPUs 1 and 2
     expect(s.tasks[0]!.mreq?.cpumask).toBe(0b111);
+  });
+
+  it("checkFlushPending looks at every mm the walk replaced a PTE in, not only the batch's", () => {
+    // mm 1 runs on CPUs 1 and 2; its thread on CPU 2 write-protects the page (mprotect)
+    // and has not flushed when the migration, started from mm 0, unmaps it
+    const three: Config = {
+      ...world,
+      name: 'three',
+      cpus: 3,
+      cpuMm: [0, 1, 1],
+      taskCpus: [1, 2],
+      syscalls: ['mprotect'],
+      syscallTasks: [1],
+    };
+    const t0 = initialState(three);
+    const mprotect: Action = { op: 'syscall', task: 1, call: 'mprotect_ro', mm: 1, vpages: [0] };
+    const s = finalState(fixed, t0, [
+      store(2, 0, 1),
+      store(2, 0, 1),
+      load(0, 0),
+      mprotect,
+      kstep(1),
+      migrate,
+    ]);
+    expect(s.mms[1]!.pte[0]).toMatchObject({ kind: 'present', writable: false });
+    expect(s.tasks[1]!.tlb_ubc.flush_required).toBe(true);
+    const unmapped = next(fixed, s, kstep(0));
+    // both read-only now, both deferred: v3's own test would mark it
+    expect(unmapped.tasks[0]!.folios[0]!.migrcRefused).toBeUndefined();
+    expect(next(v3, s, kstep(0)).tasks[0]!.tlb_ubc_nowr.cpumask).toBe(0b111);
+    expect(next(v3, next(v3, s, kstep(0)), kstep(0)).frames[0]!.migrc).toBe(true);
+    // mm 1's flush is still pending, so migrc-fixed does not
+    expect(next(fixed, unmapped, kstep(0)).frames[0]!.migrc).toBe(false);
   });
 
   it('keeps the flag through the encoding', () => {

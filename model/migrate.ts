@@ -17,7 +17,7 @@ export function move_to_new_folio(d: Draft<State>, folio: BatchFolio): void {
 
 /**
  * __folio_migrate_mapping() of a shared file's folio: the page cache's entry, its
- * reference and PG_dirty move from src to dst, which no mm maps yet
+ * reference and PG_dirty move from src to dst (the callers have copied the flag), which no mm maps yet
  * (remove_migration_ptes() maps it). src backs nothing now. Lookups (a fault, write(2),
  * the flusher) wait on the folio lock the batch holds, so none sees the move half done.
  */
@@ -28,7 +28,6 @@ function migrateFileMapping(d: Draft<State>, folio: BatchFolio): void {
   const dst = d.frames[folio.dst]!;
   dst.owner = { kind: 'file', file: o.file, index: o.index };
   dst.refcount += 1;
-  dst.dirty = src.dirty;
   src.owner = { kind: 'unmapped' };
   src.refcount -= 1;
   src.dirty = false;
@@ -60,7 +59,7 @@ export function folio_mc_copy(d: Draft<State>, folio: BatchFolio): void {
  */
 export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: number = folio.dst): void {
   // rmap_walk() of src: a shared file's folio may have a migration entry in every mm.
-  if (d.frames[to]!.owner.kind === 'file' || d.frames[folio.src]!.owner.kind === 'file')
+  if (d.frames[to]!.owner.kind === 'file')
     for (let mm = 0; mm < d.mms.length; mm++) remove_migration_pte(d, folio, mm, to);
   else remove_migration_pte(d, folio, folio.mm, to);
 }

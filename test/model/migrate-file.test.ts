@@ -12,7 +12,7 @@ import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';
 import { replay } from '../../src/trace.js';
-import { finalState, kstep, load, run, store, variant } from '../support.js';
+import { derived, finalState, kstep, load, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-shared-file'];
 const s0 = initialState(world);
@@ -182,6 +182,21 @@ describe("migrc's test of a folio's mappings", () => {
     expect(next(v3, s, kstep(0)).frames[0]!.migrc).toBe(false);
   });
 
+  it('with the dirty-PTE rule of before 2015 (flushed at once), everyWritableMapping refuses it and v3 does not', () => {
+    const three: Config = { ...world, name: 'three', cpus: 3, cpuMm: [0, 1, 1] };
+    const t0 = initialState(three);
+    const at = (v: typeof v3) =>
+      finalState(derived(`${v.id}-no-defer-dirty`, v, { migrate: { deferDirty: false } }), t0, [
+        ...before,
+        migrate,
+        kstep(0),
+      ]);
+    // mm 1's dirty PTE was flushed at once, not put in tlb_ubc
+    expect(at(fixed).tasks[0]!.tlb_ubc.cpumask).toBe(0);
+    expect(at(fixed).tasks[0]!.folios[0]!.migrcRefused).toBe(true);
+    expect(at(v3).tasks[0]!.folios[0]!.migrcRefused).toBeUndefined();
+  });
+
   it('a folio every mm maps read-only is marked by both, its flush covering each mm that deferred one', () => {
     const three: Config = { ...world, name: 'three', cpus: 3, cpuMm: [0, 1, 1] };
     const t0 = initialState(three);
@@ -222,6 +237,27 @@ describe("migrc's test of a folio's mappings", () => {
     expect(next(v3, next(v3, s, kstep(0)), kstep(0)).frames[0]!.migrc).toBe(true);
     // mm 1's flush is still pending, so migrc-fixed does not
     expect(next(fixed, unmapped, kstep(0)).frames[0]!.migrc).toBe(false);
+  });
+
+  it('write(2) into a PG_migrc page-cache folio flushes first with directWriteFlush, and v3 does not', () => {
+    const withWrite: Config = { ...world, name: 'with-write', syscalls: ['write'], taskCpus: [1, 0] };
+    const s = initialState(withWrite);
+    const write: Action = { op: 'write', task: 1, vpage: 0, value: 1 };
+    // CPU 0 caches mm 0's read-only entry; both mappings are read-only, so the folio is marked
+    const hung = (v: typeof v3) => {
+      let x = finalState(v, s, [load(0, 0), migrate]);
+      while (x.tasks[0]!.job !== 'idle') x = next(v, x, kstep(0));
+      return x;
+    };
+    for (const v of [v3, fixed]) {
+      expect(hung(v).frames[1]!.migrc, v.id).toBe(true);
+      expect(
+        hung(v).cpus[0]!.tlb.some((e) => e !== null),
+        v.id,
+      ).toBe(true);
+    }
+    expect(next(fixed, hung(fixed), write).cpus[0]!.tlb.every((e) => e === null)).toBe(true);
+    expect(next(v3, hung(v3), write).cpus[0]!.tlb.some((e) => e !== null)).toBe(true);
   });
 
   it('keeps the flag through the encoding', () => {

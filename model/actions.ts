@@ -518,7 +518,7 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       mmap(d, action.mm, action.vpages);
       return;
     case 'flush_tlb_local':
-      flush_tlb_local(d, action.cpu);
+      flush_tlb_local(d, policy.migrc, action.cpu);
       return;
     case 'switch_mm':
       switch_mm_irqs_off(d, policy.arch, action.cpu, action.mm);

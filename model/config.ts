@@ -61,6 +61,14 @@ export interface Config {
    * mm maps it. mmap() maps the file again. Not with forkChild, pcid, fork or MADV_FREE.
    */
   readonly sharedFile?: boolean;
+  /**
+   * migrc_gen and every CPU's migrc_done are counters of this many bits that wrap, compared
+   * as v3 compares its ints (before(a, b): a - b < 0), and migrc_gen starts half the range
+   * ahead of every migrc_done (0): a machine whose migrc_gen has passed 2^31 while some CPU
+   * has done no full local flush since generation 0. A variant whose counters are 64-bit
+   * (MigrcPolicy.wideGen) ignores it. Only for variants with migrc.
+   */
+  readonly migrcGenBits?: number;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
@@ -151,6 +159,8 @@ export function configProblem(c: Config): string | null {
   if (c.sharedFile && (c.syscalls?.includes('fork') || c.syscalls?.includes('madvise_free')))
     return 'sharedFile worlds have no fork or madvise_free (MADV_FREE is for anonymous memory)';
   if (c.syscalls?.includes('punch_hole') && !c.sharedFile) return 'punch_hole needs a sharedFile world';
+  if (c.migrcGenBits !== undefined && !whole(c.migrcGenBits, 1, 8))
+    return 'migrcGenBits must be a whole number from 1 to 8';
   // one folio per mm: every mm's mapping of the page is zapped in one job
   if (c.syscalls?.includes('punch_hole') && c.batch < c.mms)
     return `punch_hole zaps the page in every mm: batch must be at least mms (${c.mms})`;
@@ -280,6 +290,21 @@ const sharedFileWorld = defineConfig({
   sharedFile: true,
 });
 
+const migrcSharedFile = defineConfig({
+  name: 'migrc-shared-file',
+  why: "migrc on a folio two processes map: one file MAP_SHARED, mm 0 on CPU 0 and mm 1 on CPU 1, where the migration runs. mm 1's mapping may be writable while mm 0's is read-only (write-notify), and mm 1 runs on no other CPU, so try_to_migrate() flushes its PTE at once rather than deferring it; the flusher and reclaim of the page cache run too. Two store values, so a store made after the migration differs from one made before.",
+  cpus: 2,
+  cpuMm: [0, 1],
+  mms: 2,
+  pages: 1,
+  frames: 2,
+  values: 2,
+  taskCpus: [1],
+  batch: 1,
+  ptesPerTable: 1,
+  sharedFile: true,
+});
+
 export const CONFIGS = {
   tiny,
   small,
@@ -382,19 +407,13 @@ export const CONFIGS = {
     'migrc against the kernel writing the destination through the direct map (write(2) to a page-cache page, process_vm_writev(2), an O_DIRECT read): no user TLB entry, no write fault; read-only PTEs come from clear_refs.',
     ['clear_refs', 'write'],
   ),
-  'migrc-shared-file': defineConfig({
-    name: 'migrc-shared-file',
-    why: "migrc on a folio two processes map: one file MAP_SHARED, mm 0 on CPU 0 and mm 1 on CPU 1, where the migration runs. mm 1's mapping may be writable while mm 0's is read-only (write-notify), and mm 1 runs on no other CPU, so try_to_migrate() flushes its PTE at once rather than deferring it; the flusher and reclaim of the page cache run too. Two store values, so a store made after the migration differs from one made before.",
-    cpus: 2,
-    cpuMm: [0, 1],
-    mms: 2,
-    pages: 1,
-    frames: 2,
-    values: 2,
-    taskCpus: [1],
-    batch: 1,
-    ptesPerTable: 1,
-    sharedFile: true,
+  'migrc-shared-file': migrcSharedFile,
+  'migrc-gen-wrap': defineConfig({
+    ...migrcSharedFile,
+    name: 'migrc-gen-wrap',
+    why: "migrc-shared-file with context switches, near the wrap of migrc_gen: the counters are two bits, and migrc_gen starts half the range ahead of every CPU's migrc_done, as on a machine whose migrc_gen has passed 2^31 while CPU 0 has done no full local flush since generation 0 (with PCID, or a nohz_full CPU that runs one task, flush_tlb_local() is rare). One more generation and v3's before() reads CPU 0 as flushed.",
+    contextSwitches: true,
+    migrcGenBits: 2,
   }),
   'fork-cow': forkCow,
   'tiny-fork-cow': defineConfig({

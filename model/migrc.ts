@@ -60,6 +60,15 @@ export interface MigrcPolicy {
    * (ptep_clear_flush(), should_defer_flush() false) and goes unseen.
    */
   readonly everyWritableMapping: boolean;
+  /**
+   * migrc_gen and migrc_done are 64-bit, so they never wrap in a machine's life, and a
+   * world's narrow counter (Config.migrcGenBits) does not apply. v3 has them as int and
+   * compares them with before(), a - b < 0: once migrc_gen runs more than 2^31 ahead of a
+   * CPU's migrc_done (a CPU that has done no full local flush since, as with PCID or a
+   * nohz_full CPU running one task), that CPU counts as flushed and arch_migrc_adj() drops
+   * it from every request (Nadav Amit on seed 001: "Any concern about overflow?").
+   */
+  readonly wideGen: boolean;
 }
 
 /**
@@ -93,8 +102,31 @@ function flushPendingOnAnyMapping(s: State, folio: BatchFolio, fork: boolean): b
   return false;
 }
 
-/** Generations are only ever compared; renumber them by rank so the state space stays finite. */
-export function normaliseGens(d: Draft<State>): void {
+/**
+ * Do generations wrap here? In a world with a narrow counter (Config.migrcGenBits) unless
+ * the policy's counters are 64-bit (wideGen).
+ */
+const wraps = (s: State, p: MigrcPolicy | null): boolean =>
+  s.migrc.genBits !== undefined && p?.wideGen !== true;
+
+/**
+ * v3's before(a, b), `a - b < 0` on int: in a world whose counters wrap, the difference
+ * taken modulo 2^bits and read as a signed number, so `a` counts as before `b` only when
+ * it is less than half the range behind; otherwise plain order.
+ */
+export function before(s: State, p: MigrcPolicy | null, a: number, b: number): boolean {
+  if (!wraps(s, p)) return a < b;
+  const bits = s.migrc.genBits!;
+  return ((a - b) & ((1 << bits) - 1)) >= 1 << (bits - 1);
+}
+
+/**
+ * Generations are only ever compared; renumber them by rank so the state space stays
+ * finite. Counters that wrap stay as they are: they are finite already, and their
+ * comparison depends on the distance between them, which ranks would lose.
+ */
+export function normaliseGens(d: Draft<State>, p: MigrcPolicy | null = null): void {
+  if (wraps(d as State, p)) return;
   const values = new Set<number>([d.migrc.gen]);
   for (const c of d.cpus) values.add(c.migrc_done);
   for (const r of d.migrc.reqs) values.add(r.gen);
@@ -145,12 +177,13 @@ export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number,
 }
 
 /** migrc_unmap_done(): stamp the request once every folio is unmapped, before the flush. */
-export function migrc_unmap_done(d: Draft<State>, task: number): void {
+export function migrc_unmap_done(d: Draft<State>, p: MigrcPolicy | null, task: number): void {
   const t = d.tasks[task]!;
   if (t.mreq === null) return;
-  d.migrc.gen += 1;
+  // atomic_inc_return(&migrc_gen), on an int
+  d.migrc.gen = wraps(d as State, p) ? (d.migrc.gen + 1) & ((1 << d.migrc.genBits!) - 1) : d.migrc.gen + 1;
   t.mreq.gen = d.migrc.gen;
-  normaliseGens(d);
+  normaliseGens(d, p);
 }
 
 /** migrc_expand_req(): a marked source joins the request; it backs no page any more. */
@@ -164,11 +197,11 @@ export function migrc_expand_req(d: Draft<State>, p: MigrcPolicy, task: number, 
 }
 
 /** migrc_req_end(): hang the request on the node, where any flush can find it. */
-export function migrc_req_end(d: Draft<State>, task: number): void {
+export function migrc_req_end(d: Draft<State>, p: MigrcPolicy | null, task: number): void {
   const t = d.tasks[task]!;
   if (t.mreq !== null && t.mreq.srcs.length > 0) d.migrc.reqs.push({ ...t.mreq, srcs: [...t.mreq.srcs] });
   t.mreq = null;
-  normaliseGens(d);
+  normaliseGens(d, p);
 }
 
 /**
@@ -183,7 +216,7 @@ export function migrc_stop_in_batch(d: Draft<State>, p: MigrcPolicy, task: numbe
   const t = d.tasks[task]!;
   if (p.stopKeepsFlush && t.mreq !== null && t.mreq.cpumask !== 0)
     t.tlb_ubc = fold(t.tlb_ubc, { cpumask: t.mreq.cpumask, flush_required: true, writable: false });
-  migrc_req_end(d, task);
+  migrc_req_end(d, p, task);
   migrc_try_flush_free_folios(d, p, t.cpu);
 }
 
@@ -211,7 +244,7 @@ export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu
     let m = r.cpumask;
     if (p.skipFlushedCpus)
       d.cpus.forEach((c, i) => {
-        if (c.migrc_done >= r.gen) m &= ~bit(i);
+        if (!before(d as State, p, c.migrc_done, r.gen)) m &= ~bit(i);
       });
     mask |= m;
     srcs.push(...r.srcs);
@@ -221,14 +254,17 @@ export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu
   flushTlbMulti(d, cpu, mask, { kind: 'all' });
   for (const f of srcs) folio_put(d, f);
   d.migrc.reqs = [];
-  normaliseGens(d);
+  normaliseGens(d, p);
 }
 
-/** flush_tlb_local() on a context switch (no PCID): read migrc_gen, flush, record it. */
-export function flush_tlb_local(d: Draft<State>, cpu: number): void {
+/**
+ * flush_tlb_local() on a context switch (no PCID): read migrc_gen, flush, and record it
+ * in migrc_done if it is newer (migrc_tlb_local_end(): `if (before(done, gen))`).
+ */
+export function flush_tlb_local(d: Draft<State>, p: MigrcPolicy | null, cpu: number): void {
   const gen = d.migrc.gen;
   d.cpus[cpu]!.tlb.fill(null);
   d.cost.fullFlushes += 1;
-  d.cpus[cpu]!.migrc_done = gen;
-  normaliseGens(d);
+  if (before(d as State, p, d.cpus[cpu]!.migrc_done, gen)) d.cpus[cpu]!.migrc_done = gen;
+  normaliseGens(d, p);
 }

@@ -15,6 +15,7 @@ import { migrateVma } from './variants/migrate-vma.js';
 import { migrateVmaV519 } from './variants/migrate-vma-v5.19-flush-after-unlock.js';
 import { migrc } from './variants/migrc.js';
 import { migrcFixed } from './variants/migrc-fixed.js';
+import { migrcV3GenWrap } from './variants/migrc-v3-gen-wrap.js';
 import { migrcV3LocalWritableUnseen } from './variants/migrc-v3-local-writable-unseen.js';
 import { migrcWrongDeferWritable } from './variants/migrc-wrong-defer-writable.js';
 import { migrcWrongForkWriteProtect } from './variants/migrc-wrong-fork-write-protect.js';
@@ -69,6 +70,7 @@ export const VARIANTS: readonly Variant[] = [
   migrcWrongForkWriteProtect,
   migrcWrongNoDirectWriteFlush,
   migrcV3LocalWritableUnseen,
+  migrcV3GenWrap,
   batchCopy,
   batchCopyCopyFirst,
   x86Pcid,

@@ -245,6 +245,11 @@ export interface Migrc {
    * otherwise, so a state of a world without memory pressure reads as before.
    */
   readonly stopped?: true;
+  /**
+   * Config.migrcGenBits: migrc_gen and migrc_done are counters of this many bits that
+   * wrap, for a policy without wideGen. Absent in every other world.
+   */
+  readonly genBits?: number;
 }
 
 /** History variables: would not exist in a real kernel; read only by invariants. */
@@ -383,7 +388,11 @@ export function initialState(config: Config): State {
       tlb_ubc_nowr: emptyTlbUbc,
       mreq: null,
     })),
-    migrc: { gen: 0, reqs: [] },
+    // a world near the wrap: migrc_gen half the range ahead of every migrc_done (0)
+    migrc:
+      config.migrcGenBits === undefined
+        ? { gen: 0, reqs: [] }
+        : { gen: 1 << (config.migrcGenBits - 1), reqs: [], genBits: config.migrcGenBits },
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ...(file ? { disk: Array.from({ length: config.pages }, () => 0) } : {}),
     ghost: {

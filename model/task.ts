@@ -251,13 +251,13 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       if (policy.migrc !== null) migrc_mark_folios(d, policy.migrc, index, f);
       break;
     case 'migrc_unmap_done':
-      migrc_unmap_done(d, index);
+      migrc_unmap_done(d, policy.migrc, index);
       break;
     case 'migrc_expand_req':
       if (policy.migrc !== null) migrc_expand_req(d, policy.migrc, index, f);
       break;
     case 'migrc_req_end':
-      migrc_req_end(d, index);
+      migrc_req_end(d, policy.migrc, index);
       break;
     case 'can_migrc_system':
       if (policy.migrc !== null) migrc_stop_in_batch(d, policy.migrc, index);

@@ -250,6 +250,7 @@ const MIGRC_FIELDS = [
   'directWriteFlush',
   'stopKeepsFlush',
   'everyWritableMapping',
+  'wideGen',
 ] as const;
 
 function mergeMigrc(

@@ -64,6 +64,12 @@ const FAMILIES: readonly Family[] = [
     covers:
       "migration of a shared file's folio: try_to_migrate() walks the rmap and replaces the PTE in every mm that maps it, mm 1's possibly writable and dirty while mm 0's is read-only (write-notify), and mm 1 runs on no CPU but the migrating one, so its PTE is flushed at once instead of deferred; the page cache moves to dst (__folio_migrate_mapping()), and the flusher and reclaim of clean pages run too",
   },
+  {
+    name: 'migrc_gen wrapping',
+    config: CONFIGS['migrc-gen-wrap'],
+    covers:
+      "the file-page family with context switches, where migrc_gen has run half the int range ahead of CPU 0's migrc_done (a CPU that has done no full local flush since, as with PCID or on a nohz_full CPU): the counters shrunk to two bits, compared with v3's before(), a - b < 0, in arch_migrc_adj() and migrc_tlb_local_end(); Nadav Amit's \"Any concern about overflow?\"",
+  },
 ];
 
 /** What the model does not have yet, so no verdict covers it. */
@@ -72,7 +78,6 @@ const NOT_MODELLED = [
   'reclaim of a mapped file folio (try_to_unmap() of every mapping, then writeback), and migration of a file folio racing with fallocate(PUNCH_HOLE): a migration waits for a punched hole and a punched hole for the migration',
   'a failed copy in a migrc batch (copy failure is modelled for batch copy, where the copy is a step of its own)',
   'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs): modelled for x86 (the pcid worlds), but not with migrc, which the CLI refuses there',
-  'the overflow of migrc_gen (Nadav Amit: "This would overflow.")',
 ];
 
 /**

@@ -1,4 +1,4 @@
-// migrc with the six holes shootdown found closed (four in v3's own rules, one in fork's
+// migrc with the eight holes shootdown found closed (six in v3's own rules, one in fork's
 // interplay with it, one in kernel writes through the direct map), each a one-line policy
 // change:
 // - checkFlushPending: a PTE that reads read-only is not proof that no CPU caches it
@@ -21,6 +21,14 @@
 //   request and with it the flush of the folios it already marked; hand those CPUs to
 //   tlb_ubc so the batch's own try_to_unmap_flush() covers them (replayed by hand in
 //   test/model/migrc-stop.test.ts: 21 steps, past the explorer's reach).
+// - everyWritableMapping: on a folio several mms map, v3's "no writable mapping at all"
+//   counts only the writable flushes it deferred; one flushed at once (its mm runs on no
+//   other CPU) goes unseen and dst is mapped writable while another CPU reads src; refuse
+//   the folio on any writable mapping the rmap walk meets, as can_migrc_fail() does in
+//   Byungchul Park's later series (world migrc-shared-file);
+// - wideGen: v3's int generations wrap, and a CPU that has done no full local flush for
+//   2^31 of them reads as flushed to arch_migrc_adj(); keep them 64-bit (world
+//   migrc-gen-wrap; Nadav Amit's "Any concern about overflow?").
 // Each is checked by the migrc report (docs/migrc-safety.md) as the restriction that
 // makes its scenario hold.
 
@@ -30,7 +38,7 @@ import { migrc } from './migrc.js';
 export const migrcFixed = defineVariant({
   id: 'migrc-fixed',
   title: 'migrc v3 with the holes found here closed',
-  source: 'this project: migrc v3 (seed 001) plus six restrictions',
+  source: 'this project: migrc v3 (seed 001) plus eight restrictions',
   base: migrc,
   notes: 'Not a posted patch: what the counterexamples against v3 ask for.',
   policy: {
@@ -42,6 +50,7 @@ export const migrcFixed = defineVariant({
       directWriteFlush: true,
       stopKeepsFlush: true,
       everyWritableMapping: true,
+      wideGen: true,
     },
   },
 });

@@ -17,7 +17,10 @@
 // A write fault that unpends dst before migrc_expand_req() clears PG_migrc on dst, so
 // migrc_marked_folios() no longer sees the pair: src never joins the request, and its extra
 // reference is never dropped (noLeakedFrame, 14 steps).
-// Not modelled: the copy-failure undo path, THP, and the gen counter's overflow.
+// On a folio two mms map (world migrc-shared-file), migrc_cond2's nr_flush_required()
+// test misses a writable mapping whose flush was not deferred (9 steps), and its int
+// generations wrap (world migrc-gen-wrap, migrc-v3-gen-wrap).
+// Not modelled: the copy-failure undo path, THP.
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';
@@ -50,6 +53,7 @@ export const migrc = defineVariant({
       directWriteFlush: false,
       stopKeepsFlush: false,
       everyWritableMapping: false,
+      wideGen: false,
     },
   },
   world: 'tiny-migrc',

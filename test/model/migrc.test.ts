@@ -166,13 +166,13 @@ describe('migrc_unmap_done()', () => {
       d.cpus[1]!.migrc_done = 1;
       d.migrc.gen = 1;
     });
-    const n = recipe(s, (d) => migrc_unmap_done(d, 0));
+    const n = recipe(s, (d) => migrc_unmap_done(d, null, 0));
     expect(n.migrc.gen).toBe(2);
     expect(n.tasks[0]!.mreq!.gen).toBe(2);
   });
 
   it('leaves the generation alone for a batch without a request', () =>
-    expect(recipe(migrating, (d) => migrc_unmap_done(d, 0))).toEqual(migrating));
+    expect(recipe(migrating, (d) => migrc_unmap_done(d, null, 0))).toEqual(migrating));
 });
 
 describe('migrc_expand_req()', () => {
@@ -223,17 +223,17 @@ describe('migrc_req_end()', () => {
     });
 
   it('hangs a request with sources on the node and clears current->mreq', () => {
-    const n = recipe(building([0]), (d) => migrc_req_end(d, 0));
+    const n = recipe(building([0]), (d) => migrc_req_end(d, null, 0));
     expect(n.migrc.reqs).toEqual([{ cpumask: 0b10, gen: 1, srcs: [0] }]);
     expect(n.tasks[0]!.mreq).toBeNull();
   });
 
   it('drops one without sources, and does nothing without one', () => {
-    const n = recipe(building([]), (d) => migrc_req_end(d, 0));
+    const n = recipe(building([]), (d) => migrc_req_end(d, null, 0));
     expect(n.migrc.reqs).toEqual([]);
     expect(n.tasks[0]!.mreq).toBeNull();
     const none = building(null);
-    expect(recipe(none, (d) => migrc_req_end(d, 0))).toEqual(none);
+    expect(recipe(none, (d) => migrc_req_end(d, null, 0))).toEqual(none);
   });
 });
 
@@ -354,7 +354,7 @@ describe('flush_tlb_local()', () => {
       d.cpus[1]!.migrc_done = 2;
       d.migrc.reqs = [{ cpumask: 1, gen: 1, srcs: [0] }];
     });
-    const n = recipe(s, (d) => flush_tlb_local(d, 0));
+    const n = recipe(s, (d) => flush_tlb_local(d, null, 0));
     expect(n.cpus[0]!.tlb[0]).toBeNull();
     expect(n.cpus[1]!.tlb[0]).toEqual(readOnly(0));
     expect(n.cost).toEqual({ ipis: 0, fullFlushes: 1, pageFlushes: 0 });

@@ -76,6 +76,9 @@ const SHORTEST: Record<string, Record<string, number>> = {
   // migrc-shared-file: mm 1's writable mapping, flushed at once, goes uncounted; mm 0's
   // read-only one is deferred to the request, and mm 1 stores into dst with no fault
   'migrc-v3-local-writable-unseen': { loadsSeeLastStore: 9 },
+  // migrc-gen-wrap: one generation past the wrap, arch_migrc_adj() skips CPU 0, and the
+  // flush on the write fault frees src under its entry
+  'migrc-v3-gen-wrap': { noAccessToFreedFrame: 11, loadsSeeLastStore: 12 },
   'batch-copy': { noLostWrite: 10, loadsSeeLastStore: 10, dirtyNeverDroppedClean: 10 },
   // CVE-2025-37964 (tiny-pcid): the older order opens a window before LOADED_MM_SWITCHING
   // is written, one step sooner to reach than the one after it

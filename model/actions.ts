@@ -365,7 +365,7 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return (
         s.tasks[action.task] !== undefined &&
         !inSwitch(s, s.tasks[action.task]!.cpu) &&
-        copyMayFail(policy, s.tasks[action.task]!)
+        copyMayFail(s, policy, s.tasks[action.task]!)
       );
     case 'wp_page_copy': {
       const copy = s.cpus[action.cpu]?.wp_copy;

@@ -69,6 +69,13 @@ export interface Config {
    * (MigrcPolicy.wideGen) ignores it. Only for variants with migrc.
    */
   readonly migrcGenBits?: number;
+  /**
+   * move_to_new_folio() may fail for good, not only with -EAGAIN: since v6.12
+   * __migrate_folio() copies with folio_mc_copy(), which returns -EHWPOISON when the source
+   * is poisoned, and a filesystem's ->migrate_folio() may fail. migrate_folio_move() then
+   * maps src again and frees dst (migrate_folio_undo_src(), migrate_folio_undo_dst()).
+   */
+  readonly moveFailures?: boolean;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
@@ -159,6 +166,8 @@ export function configProblem(c: Config): string | null {
   if (c.sharedFile && (c.syscalls?.includes('fork') || c.syscalls?.includes('madvise_free')))
     return 'sharedFile worlds have no fork or madvise_free (MADV_FREE is for anonymous memory)';
   if (c.syscalls?.includes('punch_hole') && !c.sharedFile) return 'punch_hole needs a sharedFile world';
+  if (c.moveFailures !== undefined && typeof c.moveFailures !== 'boolean')
+    return 'moveFailures must be true or false';
   if (c.migrcGenBits !== undefined && !whole(c.migrcGenBits, 1, 8))
     return 'migrcGenBits must be a whole number from 1 to 8';
   // one folio per mm: every mm's mapping of the page is zapped in one job
@@ -415,6 +424,12 @@ export const CONFIGS = {
     contextSwitches: true,
     migrcGenBits: 2,
   }),
+  'migrc-move-fail': withCaller(
+    'migrc-move-fail',
+    'migrc when moving a marked folio fails for good (a poisoned source, since v6.12): the thread on CPU 1 write-protects the page (clear_refs) so the migration marks it, the move fails and the page is mapped at its source again, and the thread may then unmap it (munmap), after which nothing but migrc holds the source.',
+    ['clear_refs', 'munmap'],
+    { moveFailures: true },
+  ),
   'fork-cow': forkCow,
   'tiny-fork-cow': defineConfig({
     ...forkCow,

@@ -31,8 +31,14 @@ export function allActions(variant: Variant, config: Config): Action[] {
     }
   for (let frame = 0; frame < config.frames; frame++) out.push({ op: 'reuseFrame', frame });
   const sets = batches(config.pages, config.batch);
-  // Only a program with a separate copy step can fail a copy.
-  const copies = variant.policy.migrate?.program.some((p) => 'each' in p && p.each.includes('folio_mc_copy'));
+  // Only a program with a separate copy step can fail a copy, or one that moves a folio in
+  // a world where moving may fail.
+  const copies = variant.policy.migrate?.program.some(
+    (p) =>
+      'each' in p &&
+      (p.each.includes('folio_mc_copy') ||
+        (config.moveFailures === true && p.each.includes('move_to_new_folio'))),
+  );
   config.taskCpus.forEach((_, task) => {
     const calls = config.syscalls ?? [];
     const caller = calls.length > 0 && (config.syscallTasks ?? [task]).includes(task);

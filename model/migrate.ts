@@ -82,6 +82,8 @@ function remove_migration_pte(d: Draft<State>, folio: BatchFolio, mm: number, to
 
 /** migrate_folio_done(): drop the isolation references; src goes back to the allocator. */
 export function migrate_folio_done(d: Draft<State>, folio: BatchFolio): void {
+  // src backs no page now, even if a reference it should not have keeps it allocated
+  if (d.frames[folio.src]!.owner.kind === 'anon') d.frames[folio.src]!.owner = { kind: 'unmapped' };
   folio_put(d, folio.src);
   folio_put(d, folio.dst);
 }

@@ -69,6 +69,15 @@ export interface MigrcPolicy {
    * it from every request (Nadav Amit on seed 001: "Any concern about overflow?").
    */
   readonly wideGen: boolean;
+  /**
+   * When move_to_new_folio() fails for good, migrate_folio_move() undoes the folio
+   * (migrate_folio_undo_src()) and migrc's marking with it: migrc_undo_folios() clears
+   * PG_migrc on both and drops the extra reference on src. v3 calls migrc_undo_folios()
+   * only for the folios still on the unmap list when the batch ends (those that kept
+   * failing with -EAGAIN), so a folio whose move failed otherwise keeps PG_migrc and the
+   * extra reference: it is never freed once unmapped.
+   */
+  readonly undoOnMoveFailure: boolean;
 }
 
 /**
@@ -176,6 +185,22 @@ export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number,
   t.tlb_ubc_nowr = emptyTlbUbc;
 }
 
+/**
+ * migrc_undo_folios(): the folio is not migrated after all; if migrc marked it, clear
+ * PG_migrc on src and dst and drop the extra reference on src. ("TLB flushes needed are
+ * already done at this moment": src is mapped again, so an entry still cached for it is
+ * right, and it goes with the next flush of the mm.)
+ */
+export function migrc_undo_folios(d: Draft<State>, p: MigrcPolicy, folio: BatchFolio): void {
+  const marked = p.rememberMarked
+    ? folio.marked === true
+    : d.frames[folio.src]!.migrc && d.frames[folio.dst]!.migrc;
+  if (!marked) return;
+  d.frames[folio.src]!.migrc = false;
+  d.frames[folio.dst]!.migrc = false;
+  if (p.keepSrc) d.frames[folio.src]!.refcount -= 1;
+}
+
 /** migrc_unmap_done(): stamp the request once every folio is unmapped, before the flush. */
 export function migrc_unmap_done(d: Draft<State>, p: MigrcPolicy | null, task: number): void {
   const t = d.tasks[task]!;
@@ -220,8 +245,12 @@ export function migrc_stop_in_batch(d: Draft<State>, p: MigrcPolicy, task: numbe
   migrc_try_flush_free_folios(d, p, t.cpu);
 }
 
-/** Frames migrc holds that one flush would free. */
-export const migrcPending = (s: State): number => s.migrc.reqs.reduce((n, r) => n + r.srcs.length, 0);
+/**
+ * Frames migrc holds that one flush would free: its sources with no reference but migrc's
+ * (one that leaked a second reference stays allocated after the flush).
+ */
+export const migrcPending = (s: State): number =>
+  s.migrc.reqs.reduce((n, r) => n + r.srcs.filter((f) => s.frames[f]!.refcount === 1).length, 0);
 
 /**
  * A PG_migrc folio is about to be written (a write fault, or the kernel through the direct

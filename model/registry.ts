@@ -17,6 +17,7 @@ import { migrc } from './variants/migrc.js';
 import { migrcFixed } from './variants/migrc-fixed.js';
 import { migrcV3GenWrap } from './variants/migrc-v3-gen-wrap.js';
 import { migrcV3LocalWritableUnseen } from './variants/migrc-v3-local-writable-unseen.js';
+import { migrcV3MoveFailLeak } from './variants/migrc-v3-move-fail-leak.js';
 import { migrcWrongDeferWritable } from './variants/migrc-wrong-defer-writable.js';
 import { migrcWrongForkWriteProtect } from './variants/migrc-wrong-fork-write-protect.js';
 import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js';
@@ -71,6 +72,7 @@ export const VARIANTS: readonly Variant[] = [
   migrcWrongNoDirectWriteFlush,
   migrcV3LocalWritableUnseen,
   migrcV3GenWrap,
+  migrcV3MoveFailLeak,
   batchCopy,
   batchCopyCopyFirst,
   x86Pcid,

@@ -303,6 +303,8 @@ export interface State {
    * page-cache folio of an index, when there is one, holds the newer contents.
    */
   readonly disk?: readonly number[];
+  /** Config.moveFailures: move_to_new_folio() may fail for good. Absent in every other world. */
+  readonly moveMayFail?: true;
   readonly ghost: Ghost;
   readonly cost: Cost;
 }
@@ -395,6 +397,7 @@ export function initialState(config: Config): State {
         : { gen: 1 << (config.migrcGenBits - 1), reqs: [], genBits: config.migrcGenBits },
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ...(file ? { disk: Array.from({ length: config.pages }, () => 0) } : {}),
+    ...(config.moveFailures ? { moveMayFail: true as const } : {}),
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
       promised: Array.from({ length: config.mms }, (_, mm) =>

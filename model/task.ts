@@ -16,6 +16,7 @@ import {
   migrc_mark_folios,
   migrc_req_end,
   migrc_stop_in_batch,
+  migrc_undo_folios,
   migrc_unmap_done,
 } from './migrc.js';
 import { batchedPendingFlush, try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
@@ -295,18 +296,25 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
   settle(d, policy, index, successor(job.program, d.tasks[index]!.pc, task.folios.length));
 }
 
-/** Can the task's current step fail now? Only a copy can (folio_mc_copy()). */
-export function copyMayFail(policy: Policy, task: Task): boolean {
-  return task.job === 'migrate' && currentStep(policy, task) === 'folio_mc_copy';
+/**
+ * Can the task's current step fail now? A copy can (folio_mc_copy()), and, in a world
+ * where moving may fail, move_to_new_folio() (its copy, since v6.12).
+ */
+export function copyMayFail(s: State, policy: Policy, task: Task): boolean {
+  if (task.job !== 'migrate') return false;
+  const step = currentStep(policy, task);
+  return step === 'folio_mc_copy' || (step === 'move_to_new_folio' && s.moveMayFail === true);
 }
 
 /**
- * The task's folio_mc_copy() fails instead of running: the batch undoes that folio
- * (migrate_folio_undo()) and moves on to its next step.
+ * The task's folio_mc_copy() or move_to_new_folio() fails instead of running: the batch
+ * undoes that folio (migrate_folio_undo()) and moves on to its next step. migrc: with
+ * undoOnMoveFailure, migrc's marking is undone too (migrc_undo_folios()).
  */
 export function copyFails(d: Draft<State>, policy: Policy, index: number): void {
   const task = d.tasks[index]!;
   const folio = task.folios[task.pc.folio]!;
+  if (policy.migrc?.undoOnMoveFailure) migrc_undo_folios(d, policy.migrc, folio as BatchFolio);
   migrate_folio_undo(d, folio as BatchFolio);
   folio.failed = true;
   const job = jobPolicy(policy, task as Task)!;

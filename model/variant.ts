@@ -251,6 +251,7 @@ const MIGRC_FIELDS = [
   'stopKeepsFlush',
   'everyWritableMapping',
   'wideGen',
+  'undoOnMoveFailure',
 ] as const;
 
 function mergeMigrc(

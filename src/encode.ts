@@ -409,6 +409,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     },
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ...(disk === undefined ? {} : { disk }),
+    ...(config.moveFailures ? { moveMayFail: true as const } : {}),
     ghost: { memory, promised, lazy },
     cost: { ...ZERO_COST },
   };
@@ -467,6 +468,7 @@ export function copyState(s: State): State {
     },
     ...(s.forkChild === undefined ? {} : { forkChild: s.forkChild }),
     ...(s.disk === undefined ? {} : { disk: s.disk.slice() }),
+    ...(s.moveMayFail ? { moveMayFail: true as const } : {}),
     ghost: {
       memory: s.ghost.memory.map((r) => r.slice()),
       promised: s.ghost.promised.map((r) => r.slice()),

@@ -173,7 +173,8 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     })
     .with({ op: 'copyFails' }, (x) => {
       const folio = currentFolio(variant.policy, pre.tasks[x.task]!);
-      return `folio_mc_copy(p${folio?.vpage}) fails: migrate_folio_undo_src/dst`;
+      const step = currentStep(variant.policy, pre.tasks[x.task]!) ?? 'folio_mc_copy';
+      return `${step}(p${folio?.vpage}) fails: migrate_folio_undo_src/dst`;
     })
     .with({ op: 'wp_page_copy' }, (x) => {
       const copy = pre.cpus[x.cpu]!.wp_copy;

@@ -70,13 +70,19 @@ const FAMILIES: readonly Family[] = [
     covers:
       "the file-page family with context switches, where migrc_gen has run half the int range ahead of CPU 0's migrc_done (a CPU that has done no full local flush since, as with PCID or on a nohz_full CPU): the counters shrunk to two bits, compared with v3's before(), a - b < 0, in arch_migrc_adj() and migrc_tlb_local_end(); Nadav Amit's \"Any concern about overflow?\"",
   },
+  {
+    name: 'A move that fails for good',
+    config: CONFIGS['migrc-move-fail'],
+    covers:
+      "move_to_new_folio() failing with something other than -EAGAIN (folio_mc_copy()'s -EHWPOISON since v6.12, a filesystem's ->migrate_folio()): migrate_folio_move() maps src again and frees dst (migrate_folio_undo_src(), migrate_folio_undo_dst()) after migrc has marked the folio, while the thread on CPU 1 may munmap() the page",
+  },
 ];
 
 /** What the model does not have yet, so no verdict covers it. */
 const NOT_MODELLED = [
   "an anonymous folio fork() shared: fork()'s child and copy-on-write are modelled (the fork-cow worlds), but a migration takes only an exclusive anonymous folio, so migrc's deferral for one both mms map read-only after fork() is checked only on file pages (the family above); in the fork family fork() write-protects and flushes the parent only",
   'reclaim of a mapped file folio (try_to_unmap() of every mapping, then writeback), and migration of a file folio racing with fallocate(PUNCH_HOLE): a migration waits for a punched hole and a punched hole for the migration',
-  'a failed copy in a migrc batch (copy failure is modelled for batch copy, where the copy is a step of its own)',
+  'a move that keeps failing with -EAGAIN until the batch gives up (the model has no retry pass; v3 undoes migrc for those folios, in the cleanup at the end of migrate_pages_batch())',
   'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs): modelled for x86 (the pcid worlds), but not with migrc, which the CLI refuses there',
 ];
 

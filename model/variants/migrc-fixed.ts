@@ -1,4 +1,4 @@
-// migrc with the eight holes shootdown found closed (six in v3's own rules, one in fork's
+// migrc with the nine holes shootdown found closed (seven in v3's own rules, one in fork's
 // interplay with it, one in kernel writes through the direct map), each a one-line policy
 // change:
 // - checkFlushPending: a PTE that reads read-only is not proof that no CPU caches it
@@ -28,7 +28,10 @@
 //   Byungchul Park's later series (world migrc-shared-file);
 // - wideGen: v3's int generations wrap, and a CPU that has done no full local flush for
 //   2^31 of them reads as flushed to arch_migrc_adj(); keep them 64-bit (world
-//   migrc-gen-wrap; Nadav Amit's "Any concern about overflow?").
+//   migrc-gen-wrap; Nadav Amit's "Any concern about overflow?");
+// - undoOnMoveFailure: when move_to_new_folio() fails for good, migrate_folio_move()
+//   undoes the folio but v3 leaves migrc's marking, and src its extra reference, for ever;
+//   undo the marking there too (world migrc-move-fail).
 // Each is checked by the migrc report (docs/migrc-safety.md) as the restriction that
 // makes its scenario hold.
 
@@ -38,7 +41,7 @@ import { migrc } from './migrc.js';
 export const migrcFixed = defineVariant({
   id: 'migrc-fixed',
   title: 'migrc v3 with the holes found here closed',
-  source: 'this project: migrc v3 (seed 001) plus eight restrictions',
+  source: 'this project: migrc v3 (seed 001) plus nine restrictions',
   base: migrc,
   notes: 'Not a posted patch: what the counterexamples against v3 ask for.',
   policy: {
@@ -51,6 +54,7 @@ export const migrcFixed = defineVariant({
       stopKeepsFlush: true,
       everyWritableMapping: true,
       wideGen: true,
+      undoOnMoveFailure: true,
     },
   },
 });

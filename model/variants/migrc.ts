@@ -20,7 +20,8 @@
 // On a folio two mms map (world migrc-shared-file), migrc_cond2's nr_flush_required()
 // test misses a writable mapping whose flush was not deferred (9 steps), and its int
 // generations wrap (world migrc-gen-wrap, migrc-v3-gen-wrap).
-// Not modelled: the copy-failure undo path, THP.
+// A move that fails for good leaves a marked src with PG_migrc and its extra reference
+// (world migrc-move-fail, migrc-v3-move-fail-leak). Not modelled: THP, the -EAGAIN retry.
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';
@@ -54,6 +55,7 @@ export const migrc = defineVariant({
       stopKeepsFlush: false,
       everyWritableMapping: false,
       wideGen: false,
+      undoOnMoveFailure: false,
     },
   },
   world: 'tiny-migrc',

@@ -424,11 +424,12 @@ describe('copyMayFail', () => {
       pc: { phase, folio: 0, step: stepIndex },
     });
     expect(currentStep(v.policy, task('reclaim'))).toBe('folio_mc_copy');
-    expect(copyMayFail(v.policy, task('migrate'))).toBe(true);
-    expect(copyMayFail(v.policy, task('reclaim'))).toBe(false);
-    expect(copyMayFail(v.policy, { ...task('migrate'), pc: { phase, folio: 0, step: stepIndex + 1 } })).toBe(
-      false,
-    );
+    const s = initialState(CONFIGS.small);
+    expect(copyMayFail(s, v.policy, task('migrate'))).toBe(true);
+    expect(copyMayFail(s, v.policy, task('reclaim'))).toBe(false);
+    expect(
+      copyMayFail(s, v.policy, { ...task('migrate'), pc: { phase, folio: 0, step: stepIndex + 1 } }),
+    ).toBe(false);
   });
 });
 

@@ -79,6 +79,9 @@ const SHORTEST: Record<string, Record<string, number>> = {
   // migrc-gen-wrap: one generation past the wrap, arch_migrc_adj() skips CPU 0, and the
   // flush on the write fault frees src under its entry
   'migrc-v3-gen-wrap': { noAccessToFreedFrame: 11, loadsSeeLastStore: 12 },
+  // migrc-move-fail: munmap() zaps the migration entry, the move fails, and src keeps
+  // migrc's reference with nothing left to drop it
+  'migrc-v3-move-fail-leak': { noLeakedFrame: 12 },
   'batch-copy': { noLostWrite: 10, loadsSeeLastStore: 10, dirtyNeverDroppedClean: 10 },
   // CVE-2025-37964 (tiny-pcid): the older order opens a window before LOADED_MM_SWITCHING
   // is written, one step sooner to reach than the one after it

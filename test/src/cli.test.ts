@@ -198,7 +198,7 @@ describe('shootdown check --config with PCID', () => {
       '--json',
     );
     expect(r.err).toEqual([
-      expect.stringMatching(/^note: leaving out 11 protocols PCID is not modelled for: .*migrc-fixed/),
+      expect.stringMatching(/^note: leaving out 12 protocols PCID is not modelled for: .*migrc-fixed/),
     ]);
     const doc = JSON.parse(r.out) as { protocols: { protocol: string }[] };
     const checked = doc.protocols.map((p) => p.protocol);

@@ -79,6 +79,7 @@ const configSchema = z.strictObject({
   forkChild: z.number().int().optional(),
   sharedFile: z.boolean().optional(),
   migrcGenBits: z.number().int().optional(),
+  moveFailures: z.boolean().optional(),
 });
 
 const traceSchema = z.strictObject({

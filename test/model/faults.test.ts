@@ -80,7 +80,10 @@ describe('an empty free list', () => {
     produce(swappedOut(initialState(CONFIGS.tiny)), (d) => {
       for (const f of d.freeList) d.frames[f]!.owner = { kind: 'file', file: 0, index: f };
       d.freeList = [];
-      if (migrcHeld) d.migrc.reqs = [{ cpumask: 0b01, gen: 0, srcs: [1] }];
+      if (!migrcHeld) return;
+      // frame 1 a source migrc keeps: its one reference is migrc's
+      d.frames[1] = { owner: { kind: 'unmapped' }, data: 0, refcount: 1, dirty: false, migrc: true };
+      d.migrc.reqs = [{ cpumask: 0b01, gen: 0, srcs: [1] }];
     });
 
   it('makes the fault wait for memory when migrc holds nothing', () => {
@@ -89,5 +92,12 @@ describe('an empty free list', () => {
 
   it('lets it go ahead when migrc holds a source it can free on demand (no frame named yet)', () => {
     expect(accessOutcome(X86, full(true), 1, 0, false)).toEqual({ ...swapIn, frame: -1 });
+  });
+
+  it('but not when that source has a second reference, so the flush would not free it', () => {
+    const leaked = produce(full(true), (d) => {
+      d.frames[1]!.refcount = 2;
+    });
+    expect(accessOutcome(X86, leaked, 1, 0, false)).toEqual({ kind: 'wait', on: 'out of memory' });
   });
 });

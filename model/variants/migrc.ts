@@ -61,5 +61,11 @@ export const migrc = defineVariant({
   world: 'tiny-migrc',
   fixedBy: 'migrc-fixed',
   violates: ['noStaleWritableTlbAfterRemap', 'loadsSeeLastStore', 'noLostWrite', 'noLeakedFrame'],
+  // The 15-step lost store (clear_refs after a write, the migration marking the dirty
+  // read-only PTE, a store through the stale writable entry between copy and remap) is
+  // not found by the random engine: 0 in 20,000 runs on each of seeds 1-3. Its earlier
+  // 17-step random trace went through a leaked source still named as the page's owner,
+  // which the model no longer does.
+  explorerOnly: ['noLostWrite'],
   reaches: ['pageMigrated', 'migrcSourceHeld', 'migrcFlushedOnDemand'],
 });

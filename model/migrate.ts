@@ -1,6 +1,7 @@
 // Moving a batch of folios to new frames (mm/migrate.c, migrate_pages_batch()).
 
 import type { Draft } from 'immer';
+import { bit } from './hardware.js';
 import { folio_put } from './memory.js';
 import type { BatchFolio, State } from './state.js';
 
@@ -17,9 +18,10 @@ export function move_to_new_folio(d: Draft<State>, folio: BatchFolio): void {
 
 /**
  * __folio_migrate_mapping() of a shared file's folio: the page cache's entry, its
- * reference and PG_dirty move from src to dst (the callers have copied the flag), which no mm maps yet
- * (remove_migration_ptes() maps it). src backs nothing now. Lookups (a fault, write(2),
- * the flusher) wait on the folio lock the batch holds, so none sees the move half done.
+ * reference and PG_dirty (the callers have copied the flag) move from src to dst, which no
+ * mm maps yet (remove_migration_ptes() maps it). src backs nothing now. Lookups (a fault,
+ * write(2), the flusher) wait on the folio lock the batch holds, so none sees the move half
+ * done.
  */
 function migrateFileMapping(d: Draft<State>, folio: BatchFolio): void {
   const src = d.frames[folio.src]!;
@@ -77,7 +79,7 @@ function remove_migration_pte(d: Draft<State>, folio: BatchFolio, mm: number, to
   };
   const f = d.frames[to]!;
   f.refcount += 1;
-  if (f.owner.kind === 'file') f.owner = { ...f.owner, mapped: (f.owner.mapped ?? 0) | (1 << mm) };
+  if (f.owner.kind === 'file') f.owner = { ...f.owner, mapped: (f.owner.mapped ?? 0) | bit(mm) };
 }
 
 /** migrate_folio_done(): drop the isolation references; src goes back to the allocator. */

@@ -125,9 +125,11 @@ const wraps = (s: State, p: MigrcPolicy | null): boolean =>
  */
 export function before(s: State, p: MigrcPolicy | null, a: number, b: number): boolean {
   if (!wraps(s, p)) return a < b;
-  const bits = s.migrc.genBits!;
-  return ((a - b) & ((1 << bits) - 1)) >= 1 << (bits - 1);
+  return ((a - b) & genMask(s)) > genMask(s) >> 1;
 }
+
+/** The values a wrapping counter takes: 0 to 2^bits - 1. */
+const genMask = (s: State): number => (1 << s.migrc.genBits!) - 1;
 
 /**
  * Generations are only ever compared; renumber them by rank so the state space stays
@@ -192,13 +194,18 @@ export function migrc_mark_folios(d: Draft<State>, p: MigrcPolicy, task: number,
  * right, and it goes with the next flush of the mm.)
  */
 export function migrc_undo_folios(d: Draft<State>, p: MigrcPolicy, folio: BatchFolio): void {
-  const marked = p.rememberMarked
-    ? folio.marked === true
-    : d.frames[folio.src]!.migrc && d.frames[folio.dst]!.migrc;
-  if (!marked) return;
+  if (!migrcMarked(d as State, p, folio)) return;
   d.frames[folio.src]!.migrc = false;
   d.frames[folio.dst]!.migrc = false;
   if (p.keepSrc) d.frames[folio.src]!.refcount -= 1;
+}
+
+/**
+ * Did migrc mark this pair? As the batch remembers it (rememberMarked), or as v3's
+ * migrc_marked_folios() reads it back from both page flags.
+ */
+function migrcMarked(s: State, p: MigrcPolicy, folio: BatchFolio): boolean {
+  return p.rememberMarked ? folio.marked === true : s.frames[folio.src]!.migrc && s.frames[folio.dst]!.migrc;
 }
 
 /** migrc_unmap_done(): stamp the request once every folio is unmapped, before the flush. */
@@ -206,7 +213,7 @@ export function migrc_unmap_done(d: Draft<State>, p: MigrcPolicy | null, task: n
   const t = d.tasks[task]!;
   if (t.mreq === null) return;
   // atomic_inc_return(&migrc_gen), on an int
-  d.migrc.gen = wraps(d as State, p) ? (d.migrc.gen + 1) & ((1 << d.migrc.genBits!) - 1) : d.migrc.gen + 1;
+  d.migrc.gen = wraps(d as State, p) ? (d.migrc.gen + 1) & genMask(d as State) : d.migrc.gen + 1;
   t.mreq.gen = d.migrc.gen;
   normaliseGens(d, p);
 }
@@ -215,8 +222,7 @@ export function migrc_unmap_done(d: Draft<State>, p: MigrcPolicy | null, task: n
 export function migrc_expand_req(d: Draft<State>, p: MigrcPolicy, task: number, folio: BatchFolio): void {
   const t = d.tasks[task]!;
   const src = d.frames[folio.src]!;
-  const marked = p.rememberMarked ? folio.marked === true : src.migrc && d.frames[folio.dst]!.migrc;
-  if (t.mreq === null || !p.keepSrc || !marked) return;
+  if (t.mreq === null || !p.keepSrc || !migrcMarked(d as State, p, folio)) return;
   t.mreq.srcs.push(folio.src);
   src.owner = { kind: 'unmapped' };
 }
@@ -249,8 +255,11 @@ export function migrc_stop_in_batch(d: Draft<State>, p: MigrcPolicy, task: numbe
  * Frames migrc holds that one flush would free: its sources with no reference but migrc's
  * (one that leaked a second reference stays allocated after the flush).
  */
-export const migrcPending = (s: State): number =>
-  s.migrc.reqs.reduce((n, r) => n + r.srcs.filter((f) => s.frames[f]!.refcount === 1).length, 0);
+export function migrcPending(s: State): number {
+  let n = 0;
+  for (const r of s.migrc.reqs) for (const f of r.srcs) if (s.frames[f]!.refcount === 1) n += 1;
+  return n;
+}
 
 /**
  * A PG_migrc folio is about to be written (a write fault, or the kernel through the direct

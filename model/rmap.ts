@@ -124,27 +124,30 @@ function unmapMapping(
   d.mms[mm]!.pte[vpage] =
     leave === 'migration' ? { kind: 'migration', frame: src, writable, dirty } : { kind: 'none' };
   const here = d.tasks[task]!.cpu;
-  // migrc_cond2: a writable mapping rules the folio out, if the check sees it.
-  const guarded = migrc !== null && leave === 'migration' && migrc.readOnlyOnly && writable;
-  let refused = false;
+  let deferred = false;
   if (should_defer_flush(d as State, job, task, mm)) {
     // The PTE is cleared but not flushed: a remote CPU may still write the page through a
     // cached entry. A clean entry must trap on its first write (the dirty-bit assist).
-    if (dirty && !job.deferDirty) {
+    if (dirty && !job.deferDirty)
       flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
-      refused = guarded && migrc.everyWritableMapping;
-    } else {
+    else {
       // migrc keeps read-only entries apart (or, if it defers writable ones too, every entry).
       const apart = migrc !== null && leave === 'migration' && (!writable || !migrc.readOnlyOnly);
       set_tlb_ubc_flush_pending(d, task, mm, dirty, apart, job.setsTlbFlushBatched !== false, arch);
-      // v3 sees this one: nr_flush_required() moved
-      refused = guarded;
+      deferred = true;
     }
   } else {
     // ptep_clear_flush()
     flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
-    refused = guarded && migrc.everyWritableMapping;
   }
+  // migrc_cond2: a writable mapping rules the folio out if the check sees it. v3 sees only
+  // one whose flush was deferred (nr_flush_required() moved).
+  const refused =
+    migrc !== null &&
+    leave === 'migration' &&
+    migrc.readOnlyOnly &&
+    writable &&
+    (deferred || migrc.everyWritableMapping);
   // Move the dirty bit to the folio now the PTE is gone.
   if (dirty) d.frames[src]!.dirty = true;
   // MADV_FREE check: a lazily freed folio written since is swap-backed again. (The kernel

@@ -177,13 +177,19 @@ export function ptlFree(s: State, policy: Policy, index: number): boolean {
   const step = currentStep(policy, task);
   const folio = currentFolio(policy, task);
   if (step === null || folio === null || !TAKES_PTL.has(step)) return true;
-  const free = (mm: number) => {
-    const holder = ptlHolder(s, policy, mm, folio.vpage);
-    return holder < 0 || holder === index;
-  };
   // A migration's rmap walk of a shared file's folio takes the PTL in every mm it visits.
-  if (task.job === 'migrate' && s.disk !== undefined) return s.mms.every((_, mm) => free(mm));
-  return free(folio.mm);
+  if (task.job === 'migrate' && s.disk !== undefined) {
+    for (let mm = 0; mm < s.mms.length; mm++)
+      if (!ptlFreeFor(s, policy, index, mm, folio.vpage)) return false;
+    return true;
+  }
+  return ptlFreeFor(s, policy, index, folio.mm, folio.vpage);
+}
+
+/** Is the PTL of (mm, vpage) free, or held by task `index` itself? */
+function ptlFreeFor(s: State, policy: Policy, index: number, mm: number, vpage: number): boolean {
+  const holder = ptlHolder(s, policy, mm, vpage);
+  return holder < 0 || holder === index;
 }
 
 /** Start a batch on an idle task at the first step of its program. */

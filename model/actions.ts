@@ -17,6 +17,7 @@ import {
   filemap_fault,
   filemap_get_folio,
   freeFrameCount,
+  recordFileStore,
   recordStore,
   reuseFrame,
   wp_page_copy,
@@ -271,7 +272,8 @@ function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: '
     filemap_get_folio(d, a.vpage, frame);
     d.frames[frame]!.data = a.value;
     d.frames[frame]!.dirty = true;
-    recordStore(d, mm, a.vpage, a.value);
+    // the file's page, whichever mm the caller runs (a MAP_PRIVATE copy is not the file)
+    recordFileStore(d, a.vpage, a.value);
     return;
   }
   const pte = d.mms[mm]!.pte[a.vpage]!;

@@ -62,6 +62,13 @@ export interface Config {
    */
   readonly sharedFile?: boolean;
   /**
+   * sharedFile worlds: these mms map the file MAP_PRIVATE rather than MAP_SHARED. A page
+   * reads the file (the page-cache folio, mapped read-only) until the mm's first write
+   * fault copies it into an anonymous folio of its own (wp_page_copy()); from then on it
+   * is the mm's alone, and MADV_DONTNEED or munmap() and mmap() make it read the file again.
+   */
+  readonly mapPrivate?: readonly number[];
+  /**
    * migrc_gen and every CPU's migrc_done are counters of this many bits that wrap, compared
    * as v3 compares its ints (before(a, b): a - b < 0), and migrc_gen starts half the range
    * ahead of every migrc_done (0): a machine whose migrc_gen has passed 2^31 while some CPU
@@ -166,6 +173,13 @@ export function configProblem(c: Config): string | null {
   if (c.sharedFile && (c.syscalls?.includes('fork') || c.syscalls?.includes('madvise_free')))
     return 'sharedFile worlds have no fork or madvise_free (MADV_FREE is for anonymous memory)';
   if (c.syscalls?.includes('punch_hole') && !c.sharedFile) return 'punch_hole needs a sharedFile world';
+  if (c.mapPrivate !== undefined) {
+    if (!c.sharedFile) return 'mapPrivate needs a sharedFile world (the file the mms map)';
+    if (!Array.isArray(c.mapPrivate) || !c.mapPrivate.every((mm) => whole(mm, 0, c.mms - 1)))
+      return `mapPrivate must be a list of mms from 0 to ${c.mms - 1}`;
+    // truncation keeps private copies (unmap_mapping_range() with even_cows 0): not modelled
+    if (c.syscalls?.includes('punch_hole')) return 'punch_hole is not modelled with mapPrivate';
+  }
   if (c.moveFailures !== undefined && typeof c.moveFailures !== 'boolean')
     return 'moveFailures must be true or false';
   if (c.migrcGenBits !== undefined && !whole(c.migrcGenBits, 1, 8))
@@ -177,6 +191,10 @@ export function configProblem(c: Config): string | null {
     return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
   return null;
 }
+
+/** Is there a write fault that copies a page (wp_page_copy()): a fork child, or a MAP_PRIVATE file? */
+export const copiesOnWrite = (c: Config): boolean =>
+  c.forkChild !== undefined || (c.mapPrivate !== undefined && c.mapPrivate.length > 0);
 
 /** The page-table page (and so the PTL) that vpage's PTE lives in. */
 export const ptlOf = (config: Config, vpage: number): number => Math.floor(vpage / config.ptesPerTable);
@@ -312,6 +330,24 @@ const migrcSharedFile = defineConfig({
   batch: 1,
   ptesPerTable: 1,
   sharedFile: true,
+});
+
+const privateFile = defineConfig({
+  name: 'private-file',
+  why: "One file, mapped MAP_SHARED by mm 0 on CPU 0 and MAP_PRIVATE by mm 1 on CPUs 1 and 2. mm 1's page reads the file (the page-cache folio, mapped read-only) until a store there takes a write fault that copies it (wp_page_copy()), while the other CPU of mm 1 may still cache the page-cache folio; mm 0's stores and write(2) then no longer reach mm 1. The threads on CPUs 0 and 1 write(2) the file and madvise(MADV_DONTNEED) their page, which makes mm 1's read the file again; the flusher and reclaim of the page cache run too. Two store values.",
+  cpus: 3,
+  cpuMm: [0, 1, 1],
+  mms: 2,
+  pages: 1,
+  frames: 3,
+  values: 2,
+  taskCpus: [0, 1],
+  batch: 1,
+  ptesPerTable: 1,
+  syscalls: ['write', 'madvise'],
+  syscallTasks: [0, 1],
+  sharedFile: true,
+  mapPrivate: [1],
 });
 
 export const CONFIGS = {
@@ -453,6 +489,14 @@ export const CONFIGS = {
     syscallTasks: [0],
   }),
   'shared-file': sharedFileWorld,
+  'private-file': privateFile,
+  'tiny-private-file': defineConfig({
+    ...privateFile,
+    name: 'tiny-private-file',
+    why: "private-file with one store value and two frames, small enough to exhaust: the private copy can still differ from the file, which keeps the value it had when the copy was made, or gets write(2)'s.",
+    values: 1,
+    frames: 2,
+  }),
   'tiny-shared-file': defineConfig({
     ...sharedFileWorld,
     name: 'tiny-shared-file',
@@ -515,6 +559,7 @@ const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
   pcid: 'tiny-pcid',
   'fork-cow': 'tiny-fork-cow',
   'shared-file': 'tiny-shared-file',
+  'private-file': 'tiny-private-file',
 };
 
 export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {

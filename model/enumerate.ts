@@ -2,7 +2,7 @@
 // and the random engine's menu. Order is deterministic so runs replay exactly.
 
 import { type Action, enabled } from './actions.js';
-import type { Config } from './config.js';
+import { type Config, copiesOnWrite } from './config.js';
 import type { State } from './state.js';
 import type { Variant } from './variant.js';
 
@@ -95,7 +95,7 @@ export function allActions(variant: Variant, config: Config): Action[] {
       for (let mm = 0; mm < config.mms; mm++) out.push({ op: 'switch_mm', cpu, mm });
       out.push({ op: 'load_new_mm_cr3', cpu }, { op: 'set_loaded_mm', cpu }, { op: 'enter_lazy_tlb', cpu });
     }
-  if (config.forkChild !== undefined)
+  if (copiesOnWrite(config))
     for (let cpu = 0; cpu < config.cpus; cpu++) out.push({ op: 'wp_page_copy', cpu });
   if (config.sharedFile)
     for (let index = 0; index < config.pages; index++)

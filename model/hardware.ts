@@ -7,10 +7,11 @@ import { allocatableFrame } from './memory.js';
 import { migrcPending } from './migrc.js';
 import {
   lockedByMigration,
+  mapsPrivate,
   pageCacheFrame,
   punching,
+  readsFile,
   residentFrame,
-  sharedFile,
   wpCopies,
 } from './queries.js';
 import type { State, TlbEntry } from './state.js';
@@ -29,7 +30,8 @@ export function tlbLookup(s: State, cpu: number, mm: number, vpage: number): Tlb
 /**
  * do_swap_page: an anonymous page back from swap (or zero-filled after mmap()).
  * filemap_fault: a shared file's page, from the page cache or read from disk into a new
- * folio, then mapped (do_read_fault() read-only, do_shared_fault() writable and dirty).
+ * folio, then mapped (do_read_fault() read-only, do_shared_fault() writable and dirty; in
+ * a MAP_PRIVATE mm read-only either way, see filemap_fault()).
  */
 export type FaultHandler = 'do_swap_page' | 'do_wp_page' | 'wp_page_copy' | 'filemap_fault';
 export type WaitReason =
@@ -111,15 +113,17 @@ function faultOutcome(
       return { kind: 'wait', on: 'migration_entry_wait' };
     case 'present': {
       // Only a write faults on a present PTE: a write-protect fault. A folio fork() shared
-      // is copied into a new one (wp_page_copy()), which needs a free frame.
-      if (!wpCopies(s.frames[pte.frame]!))
+      // is copied into a new one (wp_page_copy()), which needs a free frame, and so is the
+      // page-cache folio a MAP_PRIVATE mapping reads (do_wp_page() finds no anon folio).
+      const owner = s.frames[pte.frame]!.owner;
+      if (!wpCopies(s.frames[pte.frame]!) && !(mapsPrivate(s, mm) && owner.kind === 'file'))
         return { kind: 'fault', handler: 'do_wp_page', dropTlb, frame: pte.frame };
       const frame = allocatableFrame(s);
       if (frame < 0) return { kind: 'wait', on: 'out of memory' };
       return { kind: 'fault', handler: 'wp_page_copy', dropTlb, frame };
     }
     case 'none': {
-      if (sharedFile(s)) {
+      if (readsFile(s, mm, vpage)) {
         // A hole being punched: the fault waits for it (the model lets the invalidate lock
         // hold off a fault on a cached page too, so truncation need not unmap it again).
         if (punching(s, vpage)) return { kind: 'wait', on: 'invalidate_lock' };

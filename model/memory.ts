@@ -3,6 +3,7 @@
 import type { Draft } from 'immer';
 import { flushTlbMulti } from './hardware.js';
 import { migrc_unpend_folio } from './migrc.js';
+import { readsFile } from './queries.js';
 import { FOREIGN_DATA, FOREIGN_FILE, MAPPED_FILE, type State } from './state.js';
 import type { Policy } from './variant.js';
 
@@ -141,6 +142,15 @@ export function wp_page_copy(d: Draft<State>, policy: Policy, cpu: number): void
   }
   if (policy.wpCopyFlush !== false && !policy.wpCopySetBeforeFlush) flushOldPte(d, policy, cpu, mm, vpage);
   d.frames[dst]!.owner = { kind: 'anon', mm, vpage };
+  const anonCopy = d.mms[mm]!.anonCopy;
+  if (anonCopy !== undefined && d.frames[src]!.owner.kind === 'file') {
+    // A MAP_PRIVATE page stops reading the file: POSIX leaves unspecified whether such a
+    // mapping sees later changes to the file, and Linux's sees them until this copy. The
+    // copy was read outside the PTL, so what the page holds from here on is whatever the
+    // file held when it was made, which a store to the file since may have changed.
+    anonCopy[vpage] = true;
+    d.ghost.memory[mm]![vpage] = d.frames[dst]!.data;
+  }
   d.mms[mm]!.pte[vpage] = {
     kind: 'present',
     frame: dst,
@@ -235,17 +245,35 @@ export function filemap_fault(
   if (o.kind !== 'file') return;
   f.owner = { ...o, mapped: (o.mapped ?? 0) | (1 << mm) };
   f.refcount += 1;
-  if (write) f.dirty = true;
-  const writable = write && d.mms[mm]!.vma[vpage] === 'rw';
-  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: write, accessed: true };
+  // A write to a MAP_PRIVATE mapping (do_cow_fault()) copies the page at once; the model
+  // maps the page-cache folio read-only as a read would, and the store, run again, takes
+  // the write fault that copies it (wp_page_copy()). That adds the interleavings of a read
+  // fault followed by a write fault, both of which the program may make anyway.
+  const shared = write && d.mms[mm]!.anonCopy === undefined;
+  if (shared) f.dirty = true;
+  const writable = shared && d.mms[mm]!.vma[vpage] === 'rw';
+  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: shared, accessed: true };
 }
 
 /**
- * The last store to (mm, vpage) is `value`: in a sharedFile world the page is the file's,
- * which every mm sees at that vpage.
+ * The last store to (mm, vpage) is `value`. In a sharedFile world the page is the file's,
+ * which every mm sees at that vpage, unless the mm maps it MAP_PRIVATE: a store there
+ * lands in the mm's own copy (the write fault made one first).
  */
 export function recordStore(d: Draft<State>, mm: number, vpage: number, value: number): void {
-  if (d.disk === undefined) d.ghost.memory[mm]![vpage] = value;
-  else for (const row of d.ghost.memory) row[vpage] = value;
+  if (d.disk === undefined || d.mms[mm]!.anonCopy !== undefined) d.ghost.memory[mm]![vpage] = value;
+  else recordFileStore(d, vpage, value);
   d.ghost.lazy[mm]![vpage] = false;
+}
+
+/**
+ * The last store to the file's page `index` is `value` (a MAP_SHARED mm's store, or
+ * write(2) from any mm): every mm that reads the file there sees it, and a MAP_PRIVATE
+ * mm whose page has its own copy does not.
+ */
+export function recordFileStore(d: Draft<State>, index: number, value: number): void {
+  if (d.ghost.file !== undefined) d.ghost.file[index] = value;
+  d.ghost.memory.forEach((row, mm) => {
+    if (readsFile(d as State, mm, index)) row[index] = value;
+  });
 }

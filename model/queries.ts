@@ -19,6 +19,17 @@ export function mapsFolio(owner: Owner, mm: number, vpage: number): boolean {
 /** Is this a world whose pages are a shared file's (Config.sharedFile)? */
 export const sharedFile = (s: State): boolean => s.disk !== undefined;
 
+/**
+ * Does page `vpage` of `mm` read the shared file's page now? In a sharedFile world, yes,
+ * unless `mm` maps the file MAP_PRIVATE and a write fault has given the page its own
+ * anonymous copy (Mm.anonCopy).
+ */
+export const readsFile = (s: State, mm: number, vpage: number): boolean =>
+  s.disk !== undefined && s.mms[mm]!.anonCopy?.[vpage] !== true;
+
+/** Does `mm` map the file MAP_PRIVATE (Config.mapPrivate)? */
+export const mapsPrivate = (s: State, mm: number): boolean => s.mms[mm]!.anonCopy !== undefined;
+
 /** Is this owner the page-cache folio of the mapped file's page `index`? */
 export const fileFolio = (owner: Owner, index: number): boolean =>
   owner.kind === 'file' && owner.file === MAPPED_FILE && owner.index === index;
@@ -76,7 +87,7 @@ export function residentFrame(s: State, mm: number, vpage: number): number {
   const pte = s.mms[mm]!.pte[vpage]!;
   if (pte.kind !== 'none') return pte.frame;
   // A shared file's page stays in the page cache when no mm maps it.
-  if (sharedFile(s)) return pageCacheFrame(s, vpage);
+  if (readsFile(s, mm, vpage)) return pageCacheFrame(s, vpage);
   return s.frames.findIndex((f) => mapsFolio(f.owner, mm, vpage));
 }
 
@@ -84,7 +95,7 @@ export function residentFrame(s: State, mm: number, vpage: number): number {
 export function homeValue(s: State, mm: number, vpage: number): number {
   const frame = residentFrame(s, mm, vpage);
   if (frame !== NO_FRAME) return s.frames[frame]!.data;
-  return sharedFile(s) ? s.disk![vpage]! : s.mms[mm]!.swap[vpage]!;
+  return readsFile(s, mm, vpage) ? s.disk![vpage]! : s.mms[mm]!.swap[vpage]!;
 }
 
 /** The task whose batch holds `frame` (as src or dst), or -1. A folio whose copy failed is back on the LRU. */

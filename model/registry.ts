@@ -23,6 +23,8 @@ import { migrcWrongForkWriteProtect } from './variants/migrc-wrong-fork-write-pr
 import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js';
 import { migrcWrongNoDirectWriteFlush } from './variants/migrc-wrong-no-direct-write-flush.js';
 import { migrcWrongNoWpFaultFlush } from './variants/migrc-wrong-no-wp-fault-flush.js';
+import { privateFile } from './variants/private-file.js';
+import { privateFileNoCowFlush } from './variants/private-file-wrong-no-cow-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
 import { reclaimBatchedDirty } from './variants/reclaim-batched-dirty.js';
 import { reclaimBatchedDirtyArm64 } from './variants/reclaim-batched-dirty-arm64.js';
@@ -90,6 +92,8 @@ export const VARIANTS: readonly Variant[] = [
   sharedFileNoMkcleanFlush,
   sharedFileV61,
   sharedFileV314,
+  privateFile,
+  privateFileNoCowFlush,
 ];
 
 export function findVariant(id: string): Variant | undefined {

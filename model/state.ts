@@ -143,6 +143,13 @@ export interface Mm {
   readonly tlb_flush_batched: boolean;
   /** Backing store (swap) per vpage: where a page lives when no frame holds it. */
   readonly swap: readonly number[];
+  /**
+   * Only in an mm that maps the file MAP_PRIVATE (Config.mapPrivate); absent for MAP_SHARED.
+   * Per vpage, whether the page has its own anonymous copy, made by a write fault
+   * (wp_page_copy()) and living in a frame or in swap; false while it reads the file. The
+   * kernel tells the two apart by the PTE (a swap entry, or none) and the folio it maps.
+   */
+  readonly anonCopy?: readonly boolean[];
 }
 
 /** struct tlbflush_unmap_batch, one per task (include/linux/sched.h). */
@@ -269,6 +276,12 @@ export interface Ghost {
    * page may read its old contents or zeroes, whichever reclaim leaves.
    */
   readonly lazy: readonly (readonly boolean[])[];
+  /**
+   * Worlds with MAP_PRIVATE mms (Config.mapPrivate) only: the last value stored to each
+   * page of the file (by a MAP_SHARED mm or write(2)). A MAP_PRIVATE mm's column follows
+   * it while the page has no copy of its own (Mm.anonCopy).
+   */
+  readonly file?: readonly number[];
 }
 
 /** What a protocol spends. Never read by a guard or an invariant. */
@@ -345,7 +358,8 @@ export function initialState(config: Config): State {
             ? {
                 kind: 'present',
                 // A shared file page is one folio in every mm, mapped read-only by a read
-                // fault: the first store takes a write fault (write-notify) that dirties it.
+                // fault: the first store takes a write fault (write-notify) that dirties it,
+                // or, in a MAP_PRIVATE mm, copies it.
                 frame: file ? vpage : mm * config.pages + vpage,
                 writable: !file,
                 dirty: false,
@@ -357,6 +371,9 @@ export function initialState(config: Config): State {
       mm_cpumask: config.cpuMm.reduce((mask, runs, cpu) => (runs === mm ? mask | (1 << cpu) : mask), 0),
       tlb_flush_batched: false,
       swap: Array.from({ length: config.pages }, () => 0),
+      ...(config.mapPrivate?.includes(mm)
+        ? { anonCopy: Array.from({ length: config.pages }, () => false) }
+        : {}),
     })),
     frames: Array.from({ length: config.frames }, (_, frame): Frame => {
       if (frame >= nMapped)
@@ -404,6 +421,7 @@ export function initialState(config: Config): State {
         Array.from({ length: config.pages }, (): Prot => (mapped(mm) ? 'rw' : 'none')),
       ),
       lazy: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => false)),
+      ...(config.mapPrivate === undefined ? {} : { file: Array.from({ length: config.pages }, () => 0) }),
     },
     cost: { ipis: 0, fullFlushes: 0, pageFlushes: 0 },
   };

@@ -13,6 +13,7 @@ import {
   isolatingTask,
   mapsFolio,
   pageCacheFrame,
+  readsFile,
   residentFrame,
   sharedFile,
 } from './queries.js';
@@ -288,7 +289,10 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
   // (5df397dec7c4) the rmap stays until that flush, so folio_mkclean() waits for it.
   const zapDirtyShared = policy.zapDirtyShared ?? 'flush-then-rmap';
   const forceFlush =
-    pte.kind === 'present' && pte.dirty && sharedFile(d as State) && zapDirtyShared !== 'after-unlock';
+    pte.kind === 'present' &&
+    pte.dirty &&
+    d.frames[frame]!.owner.kind === 'file' &&
+    zapDirtyShared !== 'after-unlock';
   if (pte.kind === 'present') {
     if (pte.dirty) d.frames[frame]!.dirty = true;
     t.folios[t.pc.folio]!.src = frame;
@@ -302,6 +306,9 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
       if (mapsFolio(d.frames[frame]!.owner, mm, vpage)) dropMapping(d, frame, mm);
   d.mms[mm]!.pte[vpage] = { kind: 'none' };
   d.mms[mm]!.swap[vpage] = 0;
+  // A MAP_PRIVATE page's own copy is gone with its PTE: the page reads the file again.
+  const anonCopy = d.mms[mm]!.anonCopy;
+  if (anonCopy !== undefined) anonCopy[vpage] = false;
 }
 
 /**
@@ -352,10 +359,12 @@ export function syscall_return(d: Draft<State>, task: number): void {
     d.ghost.promised[f.mm]![f.vpage] = d.mms[f.mm]!.vma[f.vpage]!;
     // What a page holds after MADV_DONTNEED is whatever the call left (zeroes, or a store
     // that faulted a new page in meanwhile): user code racing with it gets either.
-    // (A shared file's page keeps the file's contents through both calls.)
+    // (A shared file's page keeps the file's contents through both calls, and a MAP_PRIVATE
+    // page that has lost its copy reads them again, unless a store copied it anew.)
     const anon = !sharedFile(d as State);
     if (t.job === 'madvise_dontneed' && anon)
       d.ghost.memory[f.mm]![f.vpage] = homeValue(d as State, f.mm, f.vpage);
+    if ((t.job === 'madvise_dontneed' || t.job === 'mmap_fixed') && !anon) rereadFile(d, f.mm, f.vpage);
     // After MAP_FIXED the range is new memory: zero, whatever the old mapping held.
     if (t.job === 'mmap_fixed' && anon) d.ghost.memory[f.mm]![f.vpage] = 0;
     // After a hole is punched the file's page reads zeroes, in every mm.
@@ -417,10 +426,19 @@ export function mmap(d: Draft<State>, mm: number, vpages: readonly number[]): vo
   for (const v of vpages) {
     d.mms[mm]!.vma[v] = 'rw';
     d.ghost.promised[mm]![v] = 'rw';
-    if (!anon) continue;
+    if (!anon) {
+      rereadFile(d, mm, v);
+      continue;
+    }
     d.mms[mm]!.swap[v] = 0;
     d.ghost.memory[mm]![v] = 0;
   }
+}
+
+/** A MAP_PRIVATE page with no copy of its own holds what the file holds (ghost.file). */
+function rereadFile(d: Draft<State>, mm: number, vpage: number): void {
+  if (d.ghost.file !== undefined && readsFile(d as State, mm, vpage))
+    d.ghost.memory[mm]![vpage] = d.ghost.file[vpage]!;
 }
 
 /** Is every task that holds `mm`'s mmap_lock for write in fork()? */

@@ -12,6 +12,7 @@ import {
   pageCacheFrame,
   pageLive,
   punching,
+  readsFile,
   residentFrame,
 } from '../model/queries.js';
 import { NO_FRAME, type State, type TlbEntry } from '../model/state.js';
@@ -157,7 +158,7 @@ export const noLostWrite: Invariant = {
       for (let index = 0; index < s.disk.length; index++) {
         // (while a hole is punched, racing stores may or may not survive it)
         if (punching(s, index)) continue;
-        const expected = s.ghost.memory[0]![index]!;
+        const expected = s.ghost.file?.[index] ?? s.ghost.memory[0]![index]!;
         const found = fileValue(s, index);
         if (found === expected) continue;
         const frame = pageCacheFrame(s, index);
@@ -279,10 +280,10 @@ export const dirtyNeverDroppedClean: Invariant = {
             frame,
           };
       }
-      return null;
     }
+    // (and the anonymous pages: in a sharedFile world, a MAP_PRIVATE mm's own copies)
     for (const { mm, vpage } of pages(s)) {
-      if (!pageLive(step.pre, mm, vpage)) continue;
+      if (!pageLive(step.pre, mm, vpage) || readsFile(step.pre, mm, vpage)) continue;
       const frame = residentFrame(step.pre, mm, vpage);
       if (frame === NO_FRAME || residentFrame(s, mm, vpage) !== NO_FRAME) continue;
       const data = step.pre.frames[frame]!.data;

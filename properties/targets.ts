@@ -162,6 +162,12 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    id: 'privatePageDiverged',
+    why: 'A MAP_PRIVATE page has its own copy and holds other contents than the file: stores to the file must no longer reach it, nor its stores the file, while a CPU of the mm may still cache the page-cache folio.',
+    hit: (s) =>
+      s.mms.some((mm, m) => mm.anonCopy?.some((own, v) => own && s.ghost.memory[m]![v] !== s.ghost.file![v])),
+  },
+  {
     id: 'deferralInsideBatchedPending',
     why: 'Reclaim deferred a flush while a system call was between the flush and the reset of its flush_tlb_batched_pending(): the window a bool tlb_flush_batched loses a flush in.',
     hit: (s) => s.tasks.some((t) => t.batched_clear === 2),

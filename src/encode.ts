@@ -3,7 +3,7 @@
 // identifies the state. decode() is its exact inverse and gives a fresh, mutable state
 // that the model's recipes (model/actions.ts `apply`) can step in place.
 
-import type { Config } from '../model/config.js';
+import { type Config, copiesOnWrite } from '../model/config.js';
 import {
   type BatchFolio,
   type Cpu,
@@ -45,8 +45,8 @@ const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;
 export function layoutOf(config: Config): Layout {
   const slots = config.mms * config.pages;
   // with PCID, one more byte per CPU: its tlb_gen lag per mm, two bits each; with a fork
-  // child, three: a write fault's wp_page_copy() in flight (vpage, src, dst)
-  const cpus = config.cpus * (2 + (config.pcid ? 1 : 0) + (config.forkChild === undefined ? 0 : 3) + slots);
+  // child or a MAP_PRIVATE file, three: a write fault's wp_page_copy() in flight (vpage, src, dst)
+  const cpus = config.cpus * (2 + (config.pcid ? 1 : 0) + (copiesOnWrite(config) ? 3 : 0) + slots);
   const mms = config.mms * (2 + config.pages * 4);
   const frames = config.frames * 6;
   // a migrc request: cpumask, gen, count, srcs
@@ -56,8 +56,9 @@ export function layoutOf(config: Config): Layout {
   const migrc = 2 + config.frames * req;
   const ghost = slots * 2;
   const freeList = 1 + config.frames;
-  // a sharedFile world's file on disk, one byte a page
-  const disk = config.sharedFile ? config.pages : 0;
+  // a sharedFile world's file on disk, one byte a page, and with MAP_PRIVATE mms the
+  // ghost's file (ghost.file)
+  const disk = config.sharedFile ? config.pages * (config.mapPrivate === undefined ? 1 : 2) : 0;
   return { config, slots, size: cpus + mms + frames + tasks + migrc + ghost + freeList + disk };
 }
 
@@ -132,7 +133,7 @@ export function encode(
       for (let m = 0; m < cpu.tlb_gen_lag.length; m++) lags |= cpu.tlb_gen_lag[m]! << (2 * m);
       out[i++] = lags;
     }
-    if (layout.config.forkChild !== undefined) {
+    if (copiesOnWrite(layout.config)) {
       const copy = cpu.wp_copy;
       // vpage < 8 (LIMITS.pages); 16: the new PTE is set, the flush still to come
       out[i++] = copy === undefined ? 0 : (1 + copy.vpage) | (copy.set ? 16 : 0);
@@ -156,7 +157,8 @@ export function encode(
       }
     }
     for (const v of mm.swap) out[i++] = v;
-    for (const p of mm.vma) out[i++] = PROTS.indexOf(p);
+    // bit 2: a MAP_PRIVATE page's own copy (Mm.anonCopy)
+    for (let v = 0; v < mm.vma.length; v++) out[i++] = PROTS.indexOf(mm.vma[v]!) | (mm.anonCopy?.[v] ? 4 : 0);
   }
   // In the new numbering, frame j is the old frame that maps to j.
   let inverse: number[] | null = null;
@@ -226,6 +228,7 @@ export function encode(
     out[i++] = f === undefined ? 0 : fr(map, f);
   }
   if (s.disk !== undefined) for (const v of s.disk) out[i++] = v;
+  if (s.ghost.file !== undefined) for (const v of s.ghost.file) out[i++] = v;
 }
 
 const ZERO_COST = { ipis: 0, fullFlushes: 0, pageFlushes: 0 };
@@ -258,7 +261,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const migrc_done = b[i++]!;
     const lags = config.pcid ? b[i++]! : 0;
     let wp_copy: Cpu['wp_copy'];
-    if (config.forkChild !== undefined) {
+    if (copiesOnWrite(config)) {
       const x = b[i]!;
       if (x !== 0) {
         const copy = { vpage: (x & 15) - 1, src: b[i + 1]!, dst: b[i + 2]! };
@@ -309,8 +312,13 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     const swap: number[] = [];
     for (let v = 0; v < config.pages; v++) swap.push(b[i++]!);
     const vma: Prot[] = [];
-    for (let v = 0; v < config.pages; v++) vma.push(PROTS[b[i++]!]!);
-    mms.push({ pte, vma, mm_cpumask, tlb_flush_batched, swap });
+    const anonCopy: boolean[] = [];
+    for (let v = 0; v < config.pages; v++) {
+      vma.push(PROTS[b[i]! & 3]!);
+      anonCopy.push((b[i++]! & 4) !== 0);
+    }
+    const mm = { pte, vma, mm_cpumask, tlb_flush_batched, swap };
+    mms.push(config.mapPrivate?.includes(m) ? { ...mm, anonCopy } : mm);
   }
   const frames: Frame[] = [];
   for (let f = 0; f < config.frames; f++) {
@@ -393,6 +401,11 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     disk = [];
     for (let v = 0; v < config.pages; v++) disk.push(b[i++]!);
   }
+  let file: number[] | undefined;
+  if (config.mapPrivate !== undefined) {
+    file = [];
+    for (let v = 0; v < config.pages; v++) file.push(b[i++]!);
+  }
   return {
     cpus,
     mms,
@@ -410,7 +423,7 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ...(disk === undefined ? {} : { disk }),
     ...(config.moveFailures ? { moveMayFail: true as const } : {}),
-    ghost: { memory, promised, lazy },
+    ghost: { memory, promised, lazy, ...(file === undefined ? {} : { file }) },
     cost: { ...ZERO_COST },
   };
 }
@@ -434,6 +447,7 @@ export function copyState(s: State): State {
       mm_cpumask: m.mm_cpumask,
       tlb_flush_batched: m.tlb_flush_batched,
       swap: m.swap.slice(),
+      ...(m.anonCopy === undefined ? {} : { anonCopy: m.anonCopy.slice() }),
     })),
     frames: s.frames.map((f) =>
       f.lazyfree
@@ -473,6 +487,7 @@ export function copyState(s: State): State {
       memory: s.ghost.memory.map((r) => r.slice()),
       promised: s.ghost.promised.map((r) => r.slice()),
       lazy: s.ghost.lazy.map((r) => r.slice()),
+      ...(s.ghost.file === undefined ? {} : { file: s.ghost.file.slice() }),
     },
     cost: { ...s.cost },
   };

@@ -298,6 +298,10 @@ export function describeChanges(pre: State, post: State): string[] {
   });
   post.mms.forEach((mm, m) => {
     if (mm.mm_cpumask !== pre.mms[m]!.mm_cpumask) out.push(`mm_cpumask(mm${m}) = ${cpuSet(mm.mm_cpumask)}`);
+    mm.anonCopy?.forEach((own, v) => {
+      if (own !== pre.mms[m]!.anonCopy![v])
+        out.push(`${pageName(m, v)} (MAP_PRIVATE): ${own ? 'its own copy' : 'reads the file'}`);
+    });
   });
   post.frames.forEach((f, i) => {
     const after = frameText(f);

@@ -78,6 +78,7 @@ const configSchema = z.strictObject({
   pcid: z.boolean().optional(),
   forkChild: z.number().int().optional(),
   sharedFile: z.boolean().optional(),
+  mapPrivate: z.array(z.number().int()).optional(),
   migrcGenBits: z.number().int().optional(),
   moveFailures: z.boolean().optional(),
 });

@@ -145,7 +145,7 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'mmap' }, (x) =>
       pre.disk === undefined
         ? `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`
-        : `mmap(${pages(x.vpages)}, MAP_SHARED, fd)`,
+        : `mmap(${pages(x.vpages)}, ${pre.mms[x.mm]!.anonCopy === undefined ? 'MAP_SHARED' : 'MAP_PRIVATE'}, fd)`,
     )
     .with({ op: 'flush_tlb_local' }, () => 'context switch: flush_tlb_local()')
     .with({ op: 'switch_mm' }, (x) =>

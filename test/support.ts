@@ -67,10 +67,14 @@ export async function runCli(...argv: string[]): Promise<{ code: number; out: st
 /** A user load by `cpu` of `vpage` in the mm that CPU runs. */
 export const load = (cpu: number, vpage: number): Action => ({ op: 'load', cpu, vpage });
 
-/** The last CPU, unless it runs the fork child (nothing mapped at the start): then the last of mm 0. */
+/**
+ * The last CPU, unless it runs the fork child (nothing mapped at the start) or an mm that
+ * maps a file MAP_PRIVATE (its first store is a fault that copies): then the last of mm 0.
+ */
 export const lastUserCpu = (config: Config): number => {
   const last = config.cpus - 1;
-  return config.cpuMm[last] === config.forkChild ? config.cpuMm.lastIndexOf(0) : last;
+  const mm = config.cpuMm[last]!;
+  return mm === config.forkChild || config.mapPrivate?.includes(mm) ? config.cpuMm.lastIndexOf(0) : last;
 };
 /** A user store of `value` by `cpu` to `vpage`. */
 export const store = (cpu: number, vpage: number, value: number): Action => ({

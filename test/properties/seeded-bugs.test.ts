@@ -108,6 +108,10 @@ const SHORTEST: Record<string, Record<string, number>> = {
     // mprotect(PROT_READ) finds the PTE read-only already and flushes nothing
     noAccessAfterRevoke: 7,
   },
+  // tiny-private-file: write(2) changes the file between wp_page_copy()'s copy and its
+  // install, and CPU 1 reads the file through its unflushed entry, not the copy; or, once
+  // written back, the page cache drops the folio under that entry
+  'private-file-wrong-no-cow-flush': { loadsSeeLastStore: 4, noAccessToFreedFrame: 7 },
   'shared-file-v6.1-rmap-before-flush': { noLostWrite: 9, loadsSeeLastStore: 11, dirtyNeverDroppedClean: 9 },
   // and a hole punched by one thread defers the flush of a PTE another thread's mprotect() finds gone
   'shared-file-v3.14-flush-after-unlock': {

@@ -48,7 +48,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the sixteen targets, each with a unique id and a reason', () => {
+  it('lists the seventeen targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -65,6 +65,7 @@ describe('TARGETS', () => {
       'copyOnWriteWhileCached',
       'dirtyFilePteZapped',
       'writebackOfCachedFilePage',
+      'privatePageDiverged',
       'deferralInsideBatchedPending',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);

@@ -453,6 +453,13 @@ export const CONFIGS = {
     ['clear_refs', 'write'],
   ),
   'migrc-shared-file': migrcSharedFile,
+  'migrc-private-file': defineConfig({
+    ...migrcSharedFile,
+    name: 'migrc-private-file',
+    why: 'migrc-shared-file with mm 0 mapping the file MAP_PRIVATE: its read-only mapping of the page-cache folio is one the migration may leave cached in a deferred flush, and its first store copies whichever folio its PTE then names (wp_page_copy()) while mm 1 may write dst.',
+    mapPrivate: [0],
+    frames: 3,
+  }),
   'migrc-gen-wrap': defineConfig({
     ...migrcSharedFile,
     name: 'migrc-gen-wrap',

@@ -65,6 +65,12 @@ const FAMILIES: readonly Family[] = [
       "migration of a shared file's folio: try_to_migrate() walks the rmap and replaces the PTE in every mm that maps it, mm 1's possibly writable and dirty while mm 0's is read-only (write-notify), and mm 1 runs on no CPU but the migrating one, so its PTE is flushed at once instead of deferred; the page cache moves to dst (__folio_migrate_mapping()), and the flusher and reclaim of clean pages run too",
   },
   {
+    name: 'A file page one process maps MAP_PRIVATE',
+    config: CONFIGS['migrc-private-file'],
+    covers:
+      "the file-page family with mm 0's mapping MAP_PRIVATE: its read-only PTE of the page-cache folio never becomes writable, and its first store copies whichever folio the PTE names then, src or dst (wp_page_copy(), which flushes the old PTE on every CPU of mm 0), into a folio of its own that the file no longer reaches",
+  },
+  {
     name: 'migrc_gen wrapping',
     config: CONFIGS['migrc-gen-wrap'],
     covers:

@@ -166,6 +166,23 @@ describe('MADV_DONTNEED of a private page', () => {
     expect(loads.check(reread)).toBeNull();
   });
 
+  it('keeps a copy a store made while the call ran: the page holds that store when the call returns', () => {
+    // CPU 2 faults the page in again and copies it between the zap and the return (its
+    // TLB has dropped the entry to the old copy first, as it may)
+    const s = finalState(fixed, copied, [
+      dontneed(1, 1),
+      kstep(1),
+      { op: 'tlbEvict', cpu: 2, mm: 1, vpage: 0 },
+      ...[store(2, 0, 2), store(2, 0, 2), cow(2), store(2, 0, 2)],
+      kstep(1),
+      kstep(1),
+    ]);
+    expect(s.tasks[1]!.job).toBe('idle');
+    expect(s.mms[1]!.anonCopy).toEqual([true]);
+    expect(s.ghost.memory).toEqual([[1], [2]]);
+    expect(loads.check(s)).toBeNull();
+  });
+
   it('after it, a write maps the file read-only and clean first (do_cow_fault() as two faults), then copies', () => {
     const gone = finalState(fixed, copied, [dontneed(1, 1), kstep(1), kstep(1), kstep(1)]);
     const fault = finalState(fixed, gone, [store(2, 0, 2)]);

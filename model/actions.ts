@@ -167,14 +167,15 @@ function batchStartable(
   if (new Set(vpages).size !== vpages.length) return false;
   const ok = vpages.every((v) => {
     const pte = pages[v];
-    // isolate_lru_folio() fails on a folio another batch holds. A folio fork() shared is
-    // not taken: the model walks the rmap of an anonymous folio only when one mm maps it.
-    // A shared file's folio is migrated (its rmap walked in every mm that maps it), not
-    // reclaimed, and not while a hole is punched in its page.
+    // isolate_lru_folio() fails on a folio another batch holds. A folio fork() shared, or
+    // a shared file's, is migrated (its rmap walked in every mm that maps it) but not
+    // reclaimed (the model's reclaim unmaps one mapping), and a file's not while a hole is
+    // punched in its page.
     if (!inRange(v, pages.length) || pte?.kind !== 'present' || isolatingTask(s, pte.frame) >= 0)
       return false;
     const owner = s.frames[pte.frame]!.owner;
-    return anonExclusive(owner) || (job === 'migrate' && fileFolio(owner, v) && !punching(s, v));
+    if (job === 'reclaim') return anonExclusive(owner);
+    return owner.kind === 'anon' || (fileFolio(owner, v) && !punching(s, v));
   });
   if (!ok) return false;
   // Migration needs a destination frame for every folio; migrc counts what it holds as free
@@ -445,6 +446,10 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
         filemap_fault(d, mm, vpage, out.frame, value !== null);
       } else if (out.handler === 'wp_page_copy') {
         const pte = s.mms[mm]!.pte[vpage]!;
+        // migrc's hook is at the top of do_wp_page(), before it decides to copy: a write
+        // fault on a PG_migrc folio gives up deferring either way.
+        if (pte.kind === 'present' && policy.migrc?.wpFaultFlush && d.frames[pte.frame]!.migrc)
+          migrc_unpend_folio(d, policy.migrc, cpu, pte.frame);
         if (pte.kind === 'present') wp_page_copy_user(d, cpu, vpage, pte.frame, out.frame);
       } else do_wp_page(d, policy, cpu, mm, vpage);
       return;

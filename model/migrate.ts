@@ -13,19 +13,21 @@ export function move_to_new_folio(d: Draft<State>, folio: BatchFolio): void {
   dst.dirty = src.dirty;
   // __folio_migrate_mapping() gives dst PG_swapbacked only if src has it.
   if (src.lazyfree) dst.lazyfree = true;
-  migrateFileMapping(d, folio);
+  migrateMapping(d, folio);
 }
 
 /**
- * __folio_migrate_mapping() of a shared file's folio: the page cache's entry, its
- * reference and PG_dirty (the callers have copied the flag) move from src to dst, which no
- * mm maps yet (remove_migration_ptes() maps it). src backs nothing now. Lookups (a fault,
- * write(2), the flusher) wait on the folio lock the batch holds, so none sees the move half
- * done.
+ * __folio_migrate_mapping(). An anonymous folio's dst takes src's anon_vma, so the mms
+ * fork() shared src with (its rmap) find dst too. A shared file's folio: the page cache's
+ * entry, its reference and PG_dirty (the callers have copied the flag) move from src to
+ * dst, which no mm maps yet (remove_migration_ptes() maps it), and src backs nothing now.
+ * Lookups (a fault, write(2), the flusher) wait on the folio lock the batch holds, so
+ * none sees the move half done.
  */
-function migrateFileMapping(d: Draft<State>, folio: BatchFolio): void {
+function migrateMapping(d: Draft<State>, folio: BatchFolio): void {
   const src = d.frames[folio.src]!;
   const o = src.owner;
+  if (o.kind === 'anon') d.frames[folio.dst]!.owner = o;
   if (o.kind !== 'file') return;
   const dst = d.frames[folio.dst]!;
   dst.owner = { kind: 'file', file: o.file, index: o.index };
@@ -46,7 +48,7 @@ export function _move_to_new_folio_prep(d: Draft<State>, folio: BatchFolio): voi
   d.frames[folio.dst]!.dirty = src.dirty;
   src.dirty = false;
   if (src.lazyfree) d.frames[folio.dst]!.lazyfree = true;
-  migrateFileMapping(d, folio);
+  migrateMapping(d, folio);
 }
 
 /** folio_mc_copy(): copy the contents, src to dst; it may fail (see migrate_folio_undo()). */
@@ -60,13 +62,16 @@ export function folio_mc_copy(d: Draft<State>, folio: BatchFolio): void {
  * entry was and the folio still is (folio_test_dirty() && is_migration_entry_dirty()).
  */
 export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: number = folio.dst): void {
-  // rmap_walk() of src: a shared file's folio may have a migration entry in every mm.
-  if (d.frames[to]!.owner.kind === 'file')
-    for (let mm = 0; mm < d.mms.length; mm++) remove_migration_pte(d, folio, mm, to);
-  else remove_migration_pte(d, folio, folio.mm, to);
+  // rmap_walk() of src: a folio fork() shared, or a shared file's, may have a migration
+  // entry in every mm (and fork() copies a migration entry into the child).
+  for (let mm = 0; mm < d.mms.length; mm++) remove_migration_pte(d, folio, mm, to);
 }
 
-/** remove_migration_pte() in one mm; page_add_file_rmap() for a page-cache folio. */
+/**
+ * remove_migration_pte() in one mm: page_add_file_rmap() for a page-cache folio, and for
+ * an anonymous one the mm joins its rmap if it is not in it yet (a child that fork() gave
+ * the migration entry shares the parent's anon_vma).
+ */
 function remove_migration_pte(d: Draft<State>, folio: BatchFolio, mm: number, to: number): void {
   const pte = d.mms[mm]!.pte[folio.vpage]!;
   if (pte.kind !== 'migration' || pte.frame !== folio.src) return;
@@ -79,7 +84,10 @@ function remove_migration_pte(d: Draft<State>, folio: BatchFolio, mm: number, to
   };
   const f = d.frames[to]!;
   f.refcount += 1;
-  if (f.owner.kind === 'file') f.owner = { ...f.owner, mapped: (f.owner.mapped ?? 0) | bit(mm) };
+  const o = f.owner;
+  if (o.kind === 'file') f.owner = { ...o, mapped: (o.mapped ?? 0) | bit(mm) };
+  else if (o.kind === 'anon' && o.mm !== mm && ((o.shared ?? 0) & bit(mm)) === 0)
+    f.owner = { ...o, shared: (o.shared ?? 0) | bit(mm), cowed: true };
 }
 
 /** migrate_folio_done(): drop the isolation references; src goes back to the allocator. */

@@ -98,12 +98,11 @@ export function mm_tlb_flush_pending(s: State, mm: number, fork = false): boolea
 
 /**
  * mm_tlb_flush_pending() of every mm whose mapping of the folio try_to_migrate() just
- * replaced: the mm that started the batch, and for a shared file's folio every mm now
- * holding a migration entry to it.
+ * replaced: the mm that started the batch, and for a folio fork() shared, or a shared
+ * file's, every mm now holding a migration entry to it.
  */
 function flushPendingOnAnyMapping(s: State, folio: BatchFolio, fork: boolean): boolean {
   if (mm_tlb_flush_pending(s, folio.mm, fork)) return true;
-  if (s.frames[folio.src]!.owner.kind === 'anon') return false;
   for (let mm = 0; mm < s.mms.length; mm++) {
     const pte = s.mms[mm]!.pte[folio.vpage]!;
     if (pte.kind === 'migration' && pte.frame === folio.src && mm_tlb_flush_pending(s, mm, fork)) return true;

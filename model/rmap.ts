@@ -78,7 +78,8 @@ export function try_to_unmap_flush_dirty(
 /**
  * try_to_unmap() / try_to_migrate() of one folio: rmap_walk() over every mapping, each
  * under its own PTL (the model walks them in one step). An exclusive anonymous folio has
- * one mapping, `folio.mm`'s; a shared file's folio, every mm its rmap names (i_mmap).
+ * one mapping, `folio.mm`'s; one fork() shared, every mm of its anon_vma (the owner's mm
+ * and `shared`); a shared file's folio, every mm its rmap names (i_mmap).
  */
 export function unmapOne(
   d: Draft<State>,
@@ -90,11 +91,16 @@ export function unmapOne(
   arch?: Arch,
 ): void {
   const o = d.frames[folio.src]!.owner;
-  if (o.kind !== 'file') {
+  const mapped =
+    o.kind === 'file'
+      ? (o.mapped ?? 0)
+      : o.kind === 'anon' && o.shared !== undefined
+        ? bit(o.mm) | o.shared
+        : 0;
+  if (mapped === 0) {
     unmapMapping(d, job, task, folio, folio.mm, leave, migrc, arch);
     return;
   }
-  const mapped = o.mapped ?? 0;
   let refused = false;
   for (let mm = 0; mm < d.mms.length; mm++)
     if ((mapped & bit(mm)) !== 0)

@@ -231,6 +231,16 @@ export function copy_present_pte(d: Draft<State>, task: number, folio: BatchFoli
     const c = d.mms[child]!;
     c.vma[vpage] = d.mms[mm]!.vma[vpage]!;
     c.swap[vpage] = d.mms[mm]!.swap[vpage]!;
+    // copy_nonpresent_pte(): a migration entry is copied, read-only in both mms; the
+    // child joins dst's rmap when remove_migration_ptes() maps it. A writable one made
+    // read-only needs the flush at the end as much as a write-protected PTE: the batch
+    // may not have flushed the entry it replaced yet.
+    if (pte.kind === 'migration') {
+      const entry = { kind: 'migration' as const, frame: pte.frame, writable: false, dirty: pte.dirty };
+      d.mms[mm]!.pte[vpage] = entry;
+      c.pte[vpage] = { ...entry };
+      if (pte.writable) gatherFlush(d, task, mm);
+    }
     if (pte.kind === 'present') {
       const f = d.frames[pte.frame]!;
       if (f.owner.kind === 'anon')

@@ -1,6 +1,7 @@
 // Reclaim of a batch of folios (mm/vmscan.c, shrink_folio_list()).
 
 import type { Draft } from 'immer';
+import { bit } from './hardware.js';
 import { folio_put } from './memory.js';
 import type { BatchFolio, State } from './state.js';
 
@@ -11,8 +12,15 @@ import type { BatchFolio, State } from './state.js';
  */
 export function pageout(d: Draft<State>, folio: BatchFolio): void {
   const frame = d.frames[folio.src]!;
-  // A folio munmap() took off its page has no swap slot to write to.
-  if (frame.owner.kind === 'anon') d.mms[folio.mm]!.swap[folio.vpage] = frame.data;
+  const o = frame.owner;
+  // A folio munmap() took off its page has no swap slot to write to. One fork() shared
+  // since the batch took it has one slot that every mm of its rmap maps (try_to_unmap()
+  // left a swap entry in each): the model keeps a copy per mm.
+  if (o.kind === 'anon') {
+    const mms = bit(o.mm) | (o.shared ?? 0);
+    for (let mm = 0; mm < d.mms.length; mm++)
+      if ((mms & bit(mm)) !== 0) d.mms[mm]!.swap[folio.vpage] = frame.data;
+  }
   frame.dirty = false;
 }
 

@@ -59,6 +59,12 @@ const FAMILIES: readonly Family[] = [
       'mmap(MAP_FIXED) over the destination while migrc still holds the source: the old mapping zapped and flushed and fresh memory mapped, in one call under mmap_lock',
   },
   {
+    name: 'An anonymous folio fork() shared',
+    config: CONFIGS['migrc-fork-child'],
+    covers:
+      "migrc's main read-only case: after fork() the parent and the child map the folio read-only, and try_to_migrate() walks both mappings (the anon_vma) and may defer both flushes; fork() may copy a migration entry into the child, and a write fault in either mm copies the folio (wp_page_copy()) while the other may still cache src",
+  },
+  {
     name: 'A file page two processes map',
     config: CONFIGS['migrc-shared-file'],
     covers:
@@ -86,7 +92,6 @@ const FAMILIES: readonly Family[] = [
 
 /** What the model does not have yet, so no verdict covers it. */
 const NOT_MODELLED = [
-  "an anonymous folio fork() shared: fork()'s child and copy-on-write are modelled (the fork-cow worlds), but a migration takes only an exclusive anonymous folio, so migrc's deferral for one both mms map read-only after fork() is checked only on file pages (the family above); in the fork family fork() write-protects and flushes the parent only",
   'reclaim of a mapped file folio (try_to_unmap() of every mapping, then writeback), and migration of a file folio racing with fallocate(PUNCH_HOLE): a migration waits for a punched hole and a punched hole for the migration',
   'a move that keeps failing with -EAGAIN until the batch gives up (the model has no retry pass; v3 undoes migrc for those folios, in the cleanup at the end of migrate_pages_batch())',
   'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs): modelled for x86 (the pcid worlds), but not with migrc, which the CLI refuses there',

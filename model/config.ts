@@ -469,6 +469,23 @@ export const CONFIGS = {
     syscallTasks: [1],
     forkChild: 1,
   }),
+  'migrc-pcid': defineConfig({
+    name: 'migrc-pcid',
+    why: "migrc on x86 with PCID and lazy TLB: CPU 1 may switch between two mms, keeping each one's entries under its ASID, or run a kernel thread lazily, while a migration on CPU 0 defers the flush of mm 0's read-only page (clear_refs on CPU 1 write-protects it). migrc_done records a flush_tlb_local() that empties only the ASID loaded then; the entries other ASIDs keep are left to tlb_gen.",
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 2,
+    pages: 1,
+    // mm 0's page, mm 1's, and one free for each of two migrations in a row
+    frames: 4,
+    values: 1,
+    taskCpus: [0, 1],
+    batch: 1,
+    ptesPerTable: 1,
+    syscalls: ['clear_refs'],
+    syscallTasks: [1],
+    pcid: true,
+  }),
   'migrc-private-file': defineConfig({
     ...migrcSharedFile,
     name: 'migrc-private-file',

@@ -295,6 +295,18 @@ export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu
 }
 
 /**
+ * migrc_tlb_local_end() after the flush_tlb_local() that flush_tlb_func() makes for a full
+ * flush on `cpu` (worlds with PCID): migrc_gen, read before the flush, goes into migrc_done
+ * if it is newer. With PCID that flush empties only the ASID loaded now; the entries other
+ * ASIDs keep are left to tlb_gen, which the deferral bumped (arch_tlbbatch_add_pending()).
+ */
+export function migrc_tlb_local_end(d: Draft<State>, cpu: number): void {
+  const gen = d.migrc.gen;
+  if (before(d as State, null, d.cpus[cpu]!.migrc_done, gen)) d.cpus[cpu]!.migrc_done = gen;
+  normaliseGens(d, null);
+}
+
+/**
  * flush_tlb_local() on a context switch (no PCID): read migrc_gen, flush, and record it
  * in migrc_done if it is newer (migrc_tlb_local_end(): `if (before(done, gen))`).
  */

@@ -7,14 +7,13 @@
 // so ASID reuse is not modelled, nor are INVLPGB broadcasts and the mm_cpumask trim.
 
 import type { Draft } from 'immer';
+import { migrc_tlb_local_end } from './migrc.js';
 import type { State } from './state.js';
 import type { Arch, Policy } from './variant.js';
 
 /** Why a protocol cannot run in a world with PCID, as one line, or null. */
 export function pcidPolicyProblem(policy: Policy): string | null {
   if (policy.arch.tlbi === 'broadcast') return 'PCID is modelled for x86, and this protocol broadcasts TLBIs';
-  if (policy.migrc !== null)
-    return 'migrc is not modelled with PCID (its flush_tlb_local() and migrc_done assume a switch flushes the whole TLB)';
   return null;
 }
 
@@ -87,8 +86,11 @@ export function flush_tlb_func(
   if (mm !== null && mm !== c.mm) return;
   const lag = c.tlb_gen_lag![c.mm]!;
   if (lag === 0) return;
-  flushAsid(d, cpu, c.mm, lag === 1 ? vpages : null);
+  const full = lag > 1 || vpages === null;
+  flushAsid(d, cpu, c.mm, full ? null : vpages);
   c.tlb_gen_lag![c.mm] = 0;
+  // A full flush is flush_tlb_local(), which migrc (seed 001) hooks.
+  if (full) migrc_tlb_local_end(d, cpu);
 }
 
 /**

@@ -83,6 +83,12 @@ const FAMILIES: readonly Family[] = [
       "the file-page family with context switches, where migrc_gen has run half the int range ahead of CPU 0's migrc_done (a CPU that has done no full local flush since, as with PCID or on a nohz_full CPU): the counters shrunk to two bits, compared with v3's before(), a - b < 0, in arch_migrc_adj() and migrc_tlb_local_end(); Nadav Amit's \"Any concern about overflow?\"",
   },
   {
+    name: 'PCID and lazy TLB',
+    config: CONFIGS['migrc-pcid'],
+    covers:
+      "x86 with PCID: CPU 1 may switch between two mms, keeping each one's entries under its ASID, or run a kernel thread lazily, while a migration defers the flush of mm 0's page; a full flush in flush_tlb_func() is the flush_tlb_local() that migrc hooks to record migrc_done, though it empties only the ASID loaded then, and tlb_gen (bumped by arch_tlbbatch_add_pending()) makes a CPU flush another ASID before it runs that mm again",
+  },
+  {
     name: 'A move that fails for good',
     config: CONFIGS['migrc-move-fail'],
     covers:
@@ -94,7 +100,6 @@ const FAMILIES: readonly Family[] = [
 const NOT_MODELLED = [
   'reclaim of a mapped file folio (try_to_unmap() of every mapping, then writeback), and migration of a file folio racing with fallocate(PUNCH_HOLE): a migration waits for a punched hole and a punched hole for the migration',
   'a move that keeps failing with -EAGAIN until the batch gives up (the model has no retry pass; v3 undoes migrc for those folios, in the cleanup at the end of migrate_pages_batch())',
-  'lazy TLB and PCID (a CPU keeping entries of an mm it no longer runs): modelled for x86 (the pcid worlds), but not with migrc, which the CLI refuses there',
 ];
 
 /**

@@ -11,7 +11,7 @@ const RECORDED_RUNS = 1000;
 const correct = VARIANTS.filter((v) => v.violates.length === 0);
 
 describe('correct protocols', () => {
-  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched, reclaim-batched-dirty-arm64, reclaim-batched-dirty-batched-generations, migrate-vma, migrc-fixed, batch-copy-copy-first, x86-pcid, reclaim-batched-dirty-pcid, fork-cow and shared-file', () => {
+  it('are sync, reclaim-batched, reclaim-batched-dirty, migrate-batched, reclaim-batched-dirty-arm64, reclaim-batched-dirty-batched-generations, migrate-vma, migrc-fixed, batch-copy-copy-first, x86-pcid, reclaim-batched-dirty-pcid, fork-cow, shared-file and private-file', () => {
     expect(correct.map((v) => v.id)).toEqual([
       'sync',
       'reclaim-batched',
@@ -26,6 +26,7 @@ describe('correct protocols', () => {
       'reclaim-batched-dirty-pcid',
       'fork-cow',
       'shared-file',
+      'private-file',
     ]);
   });
 

@@ -17,6 +17,7 @@ import {
   filemap_fault,
   filemap_get_folio,
   freeFrameCount,
+  migrcWriteFault,
   recordFileStore,
   recordStore,
   reuseFrame,
@@ -446,11 +447,10 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
         filemap_fault(d, mm, vpage, out.frame, value !== null);
       } else if (out.handler === 'wp_page_copy') {
         const pte = s.mms[mm]!.pte[vpage]!;
-        // migrc's hook is at the top of do_wp_page(), before it decides to copy: a write
-        // fault on a PG_migrc folio gives up deferring either way.
-        if (pte.kind === 'present' && policy.migrc?.wpFaultFlush && d.frames[pte.frame]!.migrc)
-          migrc_unpend_folio(d, policy.migrc, cpu, pte.frame);
-        if (pte.kind === 'present') wp_page_copy_user(d, cpu, vpage, pte.frame, out.frame);
+        if (pte.kind === 'present') {
+          migrcWriteFault(d, policy, cpu, pte.frame);
+          wp_page_copy_user(d, cpu, vpage, pte.frame, out.frame);
+        }
       } else do_wp_page(d, policy, cpu, mm, vpage);
       return;
     case 'wait':

@@ -172,13 +172,20 @@ function flushOldPte(d: Draft<State>, policy: Policy, cpu: number, mm: number, v
   flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, policy.arch);
 }
 
+/**
+ * migrc's hook at the top of do_wp_page() (seed 001): a folio with a read copy must not
+ * become writable, nor be copied from, while a CPU may still read the copy, so a write
+ * fault on a PG_migrc folio gives up deferring whether it reuses the folio or copies it.
+ */
+export function migrcWriteFault(d: Draft<State>, policy: Policy, cpu: number, frame: number): void {
+  if (policy.migrc?.wpFaultFlush && d.frames[frame]!.migrc) migrc_unpend_folio(d, policy.migrc, cpu, frame);
+}
+
 /** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */
 export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: number, vpage: number): void {
   const pte = d.mms[mm]!.pte[vpage]!;
-  // migrc: a folio with a read copy must not become writable while a CPU may still read the copy.
-  if (pte.kind === 'present' && policy.migrc?.wpFaultFlush && d.frames[pte.frame]!.migrc)
-    migrc_unpend_folio(d, policy.migrc, cpu, pte.frame);
   if (pte.kind === 'present') {
+    migrcWriteFault(d, policy, cpu, pte.frame);
     pte.writable = true;
     pte.dirty = true;
     pte.accessed = true;
@@ -249,10 +256,10 @@ export function filemap_fault(
   // maps the page-cache folio read-only as a read would, and the store, run again, takes
   // the write fault that copies it (wp_page_copy()). That adds the interleavings of a read
   // fault followed by a write fault, both of which the program may make anyway.
-  const shared = write && d.mms[mm]!.anonCopy === undefined;
-  if (shared) f.dirty = true;
-  const writable = shared && d.mms[mm]!.vma[vpage] === 'rw';
-  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: shared, accessed: true };
+  const sharedWrite = write && d.mms[mm]!.anonCopy === undefined;
+  if (sharedWrite) f.dirty = true;
+  const writable = sharedWrite && d.mms[mm]!.vma[vpage] === 'rw';
+  d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: sharedWrite, accessed: true };
 }
 
 /**
@@ -273,7 +280,6 @@ export function recordStore(d: Draft<State>, mm: number, vpage: number, value: n
  */
 export function recordFileStore(d: Draft<State>, index: number, value: number): void {
   if (d.ghost.file !== undefined) d.ghost.file[index] = value;
-  d.ghost.memory.forEach((row, mm) => {
-    if (readsFile(d as State, mm, index)) row[index] = value;
-  });
+  for (let mm = 0; mm < d.ghost.memory.length; mm++)
+    if (readsFile(d as State, mm, index)) d.ghost.memory[mm]![index] = value;
 }

@@ -302,7 +302,9 @@ export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu
  */
 export function migrc_tlb_local_end(d: Draft<State>, cpu: number): void {
   const gen = d.migrc.gen;
-  if (before(d as State, null, d.cpus[cpu]!.migrc_done, gen)) d.cpus[cpu]!.migrc_done = gen;
+  // (flush_tlb_func() runs in the explorer's inner loop: renumber only if a value changed)
+  if (!before(d as State, null, d.cpus[cpu]!.migrc_done, gen)) return;
+  d.cpus[cpu]!.migrc_done = gen;
   normaliseGens(d, null);
 }
 

@@ -50,6 +50,14 @@ export function run(v: Variant, s0: State, actions: readonly Action[]): Taken[] 
 export const finalState = (v: Variant, s0: State, actions: readonly Action[]): State =>
   run(v, s0, actions).at(-1)?.post ?? s0;
 
+/** Run task `task`'s batch or call to its end (at most 20 kernel steps, each asserted enabled). */
+export function drain(v: Variant, s: State, task: number): State {
+  let now = s;
+  for (let i = 0; i < 20 && now.tasks[task]!.job !== 'idle'; i++)
+    now = finalState(v, now, [{ op: 'kernelStep', task }]);
+  return now;
+}
+
 // ---------------------------------------------------------------------------------------
 // The command line
 

@@ -5,15 +5,13 @@
 // of every mapping.
 
 import { describe, expect, it } from 'vitest';
-import type { Action } from '../../model/actions.js';
-import { enabled } from '../../model/actions.js';
+import { type Action, enabled } from '../../model/actions.js';
 import { CONFIGS, type Config } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
-import { initialState, type State } from '../../model/state.js';
-import type { Variant } from '../../model/variant.js';
+import { initialState } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
-import { finalState, kstep, load, run, store, variant } from '../support.js';
+import { drain, finalState, kstep, load, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-fork-child'];
 const s0 = initialState(world);
@@ -30,13 +28,6 @@ const fork: Action = { op: 'syscall', task: 1, call: 'fork', mm: 0, vpages: [0] 
 const forked: readonly Action[] = [fork, kstep(1), kstep(1), kstep(1)];
 const migrate = (mm: number): Action => ({ op: 'migrate_pages', task: 0, mm, vpages: [0] });
 const shrink: Action = { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] };
-
-/** Run task `task`'s batch to its end. */
-function drain(v: Variant, s: State, task: number): State {
-  let now = s;
-  for (let i = 0; i < 20 && now.tasks[task]!.job !== 'idle'; i++) now = finalState(v, now, [kstep(task)]);
-  return now;
-}
 
 describe('a folio fork() shared, migrated', () => {
   const shared = finalState(plain, s0, [store(0, 0, 1), ...forked]);

@@ -10,7 +10,7 @@ import { CONFIGS, type Config } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { initialState } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { derived, finalState, kstep, load, run, store, variant } from '../support.js';
+import { derived, drain, finalState, kstep, load, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-pcid'];
 const s0 = initialState(world);
@@ -26,13 +26,6 @@ const switchTo = (mm: number): Action[] => [
   { op: 'set_loaded_mm', cpu: 1 },
 ];
 const migrate = (mm: number): Action => ({ op: 'migrate_pages', task: 0, mm, vpages: [0] });
-
-/** Run task `task`'s batch to its end. */
-function drain(v: typeof v3, s: ReturnType<typeof initialState>, task: number) {
-  let now = s;
-  for (let i = 0; i < 20 && now.tasks[task]!.job !== 'idle'; i++) now = finalState(v, now, [kstep(task)]);
-  return now;
-}
 
 /**
  * CPU 1 write-protects mm 0's page (clear_refs), caches it read-only and switches to mm 1,

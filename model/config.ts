@@ -359,6 +359,13 @@ export const CONFIGS = {
     why: 'tiny with the most-recently-freed-first allocator: frames are interchangeable, so the explorer may reduce by symmetry.',
     allocator: 'lifo',
   }),
+  'tiny-3cpu': defineConfig({
+    ...tiny,
+    name: 'tiny-3cpu',
+    why: 'tiny with a third CPU of the same mm: CPUs 1 and 2 run no kernel task, so they are interchangeable and --symmetry stores one state for both orders of them.',
+    cpus: 3,
+    cpuMm: [0, 0, 0],
+  }),
   'small-lifo': defineConfig({
     ...small,
     name: 'small-lifo',

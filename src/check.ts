@@ -10,6 +10,7 @@ import { policyProblem, type Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
 import { type Budget, type ExploreProgress, explore } from './explore.js';
+import { exploreParallel } from './explore-parallel.js';
 import { describeChanges, describeStep, stepColumn } from './format.js';
 import { runRandom } from './random.js';
 import type { ReplayResult, Trace } from './trace.js';
@@ -103,8 +104,12 @@ export interface CheckOptions {
   readonly maxStates?: number;
   readonly maxSeconds?: number;
   readonly maxMemoryMb?: number;
-  /** Exhaustive engine: symmetry reduction over frames (the config's allocator must be 'lifo'). */
+  /** Exhaustive engine: symmetry reduction over frames (allocator 'lifo') and interchangeable CPUs. */
   readonly symmetry?: boolean;
+  /** Exhaustive engine: worker threads (more than 1: the parallel explorer). */
+  readonly workers?: number;
+  /** The --variant-file a variant came from, for the parallel explorer's workers to load it. */
+  readonly variantFileOf?: (v: Variant) => string | undefined;
   readonly onProgress?: (p: ExploreProgress) => void;
   /** Check only these invariants (default: all). */
   readonly invariants?: readonly Invariant[];
@@ -179,14 +184,23 @@ function randomCampaign(variant: Variant, o: Resolved, invariants: readonly Inva
 }
 
 function exhaustiveCampaign(variant: Variant, o: Resolved, invariants: readonly Invariant[]): Campaign {
-  const r = explore(variant, o.config, {
+  const options = {
     invariants,
     ...(o.maxStates === undefined ? {} : { maxStates: o.maxStates }),
     ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
     ...(o.maxMemoryMb === undefined ? {} : { maxMemoryMb: o.maxMemoryMb }),
     ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
     ...(o.symmetry ? { symmetry: true } : {}),
-  });
+  };
+  const file = o.variantFileOf?.(variant);
+  const r =
+    (o.workers ?? 1) > 1
+      ? exploreParallel(variant, o.config, {
+          ...options,
+          workers: o.workers!,
+          ...(file === undefined ? {} : { variantFile: file }),
+        })
+      : explore(variant, o.config, options);
   const v = r.violation;
   return {
     evidence: {

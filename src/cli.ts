@@ -49,6 +49,7 @@ import { formatHtmlTimeline } from './html.js';
 import { migrcSafetyReport } from './migrc-report.js';
 import { DEFAULT_MAX_COMMANDS } from './random.js';
 import { describeConfig, formatRaceReport, type RaceReportInput, wantsColor } from './report.js';
+import { cpuClasses } from './symmetry.js';
 import {
   formatTraceDocument,
   parseTraceDocument,
@@ -208,6 +209,7 @@ interface CheckFlags {
   maxSeconds?: number;
   maxMemory?: number;
   symmetry?: boolean;
+  workers?: number;
   reports: 'none' | 'first' | 'all';
   trace?: string;
   html?: string;
@@ -268,9 +270,16 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const config = name === undefined ? undefined : pickConfig(name);
   if (flags.symmetry && flags.engine === 'random')
     throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
-  if (flags.symmetry && config?.allocator !== 'lifo')
+  if (flags.workers !== undefined && flags.engine === 'random')
+    throw new UsageError('--workers applies to the exhaustive engine (--engine exhaustive or both)');
+  if (
+    flags.symmetry &&
+    config !== undefined &&
+    config.allocator !== 'lifo' &&
+    cpuClasses(config).length === 0
+  )
     throw new UsageError(
-      `--symmetry needs a config whose allocator is 'lifo' (frame numbers matter to '${config?.allocator ?? 'lowest-free'}'), such as tiny-lifo`,
+      `--symmetry has nothing to reduce in ${config.name}: frames need a config whose allocator is 'lifo' (frame numbers matter to '${config.allocator ?? 'lowest-free'}'), such as tiny-lifo, and no two CPUs are interchangeable (the same mm, no kernel task), as in tiny-3cpu`,
     );
   const invariants = pickInvariants(flags.invariant);
   const { fromFiles, fileOf } = await loadVariantFiles(flags.variantFile);
@@ -310,6 +319,9 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       ...(flags.maxSeconds === undefined ? {} : { maxSeconds: flags.maxSeconds }),
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
       ...(flags.symmetry ? { symmetry: true } : {}),
+      ...(flags.workers === undefined
+        ? {}
+        : { workers: flags.workers, variantFileOf: (v: Variant) => fileOf.get(v) }),
       ...(tty ? { onProgress: (p: ExploreProgress) => process.stderr.write(progressLine(p)) } : {}),
       ...(invariants ? { invariants } : {}),
     };
@@ -317,7 +329,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       io.out(
         engine === 'random'
           ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, seed ${flags.seed}`
-          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints)`,
+          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})`,
       );
       if (config !== undefined) io.out(`config ${describeConfig(config)}`);
       else {
@@ -722,7 +734,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       'exhaustive: stop before resident memory passes this many MB',
       wholeNumber('--max-memory', 64, 10 ** 7),
     )
-    .option('--symmetry', "exhaustive: symmetry reduction over frames (needs a config with allocator 'lifo')")
+    .option(
+      '--symmetry',
+      "exhaustive: symmetry reduction over frames (with allocator 'lifo') and over interchangeable CPUs",
+    )
+    .option(
+      '--workers <n>',
+      'exhaustive: expand each breadth-first level on this many threads (default 1; at most one per core pays)',
+      wholeNumber('--workers', 1, 64),
+    )
     .option('--invariant <id>', 'check only this invariant (repeatable)', collect)
     .option(
       '--variant-file <path>',

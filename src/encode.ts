@@ -11,6 +11,7 @@ import {
   type Frame,
   type Job,
   type MigrcReq,
+  type Mm,
   type Prot,
   type Pte,
   type State,
@@ -40,13 +41,15 @@ const JOBS: readonly Job[] = [
   'punch_hole',
 ];
 const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
-const OWNERS = ['free', 'anon', 'file', 'unmapped'] as const;
+// Comparisons and a Map, not indexOf(): encode() runs on every successor the explorer makes.
+const JOB_BYTE = new Map(JOBS.map((j, k) => [j, k]));
+const protByte = (p: Prot): number => (p === 'none' ? 0 : p === 'ro' ? 1 : 2);
 
 export function layoutOf(config: Config): Layout {
   const slots = config.mms * config.pages;
   // with PCID, one more byte per CPU: its tlb_gen lag per mm, two bits each; with a fork
   // child or a MAP_PRIVATE file, three: a write fault's wp_page_copy() in flight (vpage, src, dst)
-  const cpus = config.cpus * (2 + (config.pcid ? 1 : 0) + (copiesOnWrite(config) ? 3 : 0) + slots);
+  const cpus = config.cpus * cpuBytes(config);
   const mms = config.mms * (2 + config.pages * 4);
   const frames = config.frames * 6;
   // a migrc request: cpumask, gen, count, srcs
@@ -76,8 +79,9 @@ function putReq(
   r: MigrcReq | null,
   batch: number,
   map: readonly number[] | null,
+  cpus: readonly number[] | null,
 ): number {
-  out[i++] = r?.cpumask ?? 0;
+  out[i++] = r === null ? 0 : cm(cpus, r.cpumask);
   out[i++] = r?.gen ?? 0;
   out[i++] = r?.srcs.length ?? 0;
   for (let k = 0; k < batch; k++) {
@@ -87,8 +91,8 @@ function putReq(
   return i;
 }
 
-function putUbc(out: Uint8Array, i: number, u: TlbUbc): number {
-  out[i] = u.cpumask;
+function putUbc(out: Uint8Array, i: number, u: TlbUbc, cpus: readonly number[] | null): number {
+  out[i] = cm(cpus, u.cpumask);
   out[i + 1] = u.flush_required ? 1 : 0;
   out[i + 2] = u.writable ? 1 : 0;
   return i + 3;
@@ -108,6 +112,47 @@ const getUbc = (b: Uint8Array, i: number): TlbUbc => ({
   writable: b[i + 2] === 1,
 });
 
+/** Bytes a CPU takes in the encoding. */
+export const cpuBytes = (config: Config): number =>
+  2 + (config.pcid ? 1 : 0) + (copiesOnWrite(config) ? 3 : 0) + config.mms * config.pages;
+
+/** Write one CPU's bytes at `i` (frames renumbered through `map`); returns the offset after them. */
+export function putCpu(
+  layout: Layout,
+  cpu: Cpu,
+  out: Uint8Array,
+  i: number,
+  map: readonly number[] | null,
+): number {
+  // mm < 4 (LIMITS.mms); then is_lazy, LOADED_MM_SWITCHING, and a loaded_mm that is not mm
+  const loaded = cpu.loaded_mm === undefined ? 0 : 16 | (cpu.loaded_mm << 5);
+  out[i++] = cpu.mm | (cpu.lazy ? 4 : 0) | (cpu.switching ? 8 : 0) | loaded;
+  out[i++] = cpu.migrc_done;
+  if (cpu.tlb_gen_lag !== undefined) {
+    let lags = 0;
+    for (let m = 0; m < cpu.tlb_gen_lag.length; m++) lags |= cpu.tlb_gen_lag[m]! << (2 * m);
+    out[i++] = lags;
+  }
+  if (copiesOnWrite(layout.config)) {
+    const copy = cpu.wp_copy;
+    // vpage < 8 (LIMITS.pages); 16: the new PTE is set, the flush still to come
+    out[i++] = copy === undefined ? 0 : (1 + copy.vpage) | (copy.set ? 16 : 0);
+    out[i++] = copy === undefined ? 0 : fr(map, copy.src);
+    out[i++] = copy === undefined ? 0 : fr(map, copy.dst);
+  }
+  for (const e of cpu.tlb)
+    out[i++] = e === null ? 0 : 1 + ((fr(map, e.frame) << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
+  return i;
+}
+
+/** A cpumask with its CPUs renumbered through `cpus` (none: as it is). */
+function cm(cpus: readonly number[] | null, mask: number): number {
+  if (cpus === null) return mask;
+  let out = 0;
+  for (let c = 0; c < cpus.length; c++) if ((mask >> c) & 1) out |= 1 << cpus[c]!;
+  return out;
+}
+
 /**
  * Write the state's bytes at `at`. With `map` (old frame number -> new, a permutation),
  * write them as for the state with its frames renumbered: the same bytes as
@@ -120,31 +165,20 @@ export function encode(
   out: Uint8Array,
   at = 0,
   map: readonly number[] | null = null,
+  cpus: readonly number[] | null = null,
 ): void {
   let i = at;
   const batch = layout.config.batch;
-  for (const cpu of s.cpus) {
-    // mm < 4 (LIMITS.mms); then is_lazy, LOADED_MM_SWITCHING, and a loaded_mm that is not mm
-    const loaded = cpu.loaded_mm === undefined ? 0 : 16 | (cpu.loaded_mm << 5);
-    out[i++] = cpu.mm | (cpu.lazy ? 4 : 0) | (cpu.switching ? 8 : 0) | loaded;
-    out[i++] = cpu.migrc_done;
-    if (cpu.tlb_gen_lag !== undefined) {
-      let lags = 0;
-      for (let m = 0; m < cpu.tlb_gen_lag.length; m++) lags |= cpu.tlb_gen_lag[m]! << (2 * m);
-      out[i++] = lags;
-    }
-    if (copiesOnWrite(layout.config)) {
-      const copy = cpu.wp_copy;
-      // vpage < 8 (LIMITS.pages); 16: the new PTE is set, the flush still to come
-      out[i++] = copy === undefined ? 0 : (1 + copy.vpage) | (copy.set ? 16 : 0);
-      out[i++] = copy === undefined ? 0 : fr(map, copy.src);
-      out[i++] = copy === undefined ? 0 : fr(map, copy.dst);
-    }
-    for (const e of cpu.tlb)
-      out[i++] = e === null ? 0 : 1 + ((fr(map, e.frame) << 2) | (e.writable ? 2 : 0) | (e.dirty ? 1 : 0));
+  const n = s.cpus.length;
+  if (cpus === null) for (let c = 0; c < n; c++) i = putCpu(layout, s.cpus[c]!, out, i, map);
+  else {
+    // In the new numbering, CPU j is the old CPU that maps to j.
+    const inverse: number[] = new Array(n);
+    for (let c = 0; c < n; c++) inverse[cpus[c]!] = c;
+    for (let j = 0; j < n; j++) i = putCpu(layout, s.cpus[inverse[j]!]!, out, i, map);
   }
   for (const mm of s.mms) {
-    out[i++] = mm.mm_cpumask;
+    out[i++] = cm(cpus, mm.mm_cpumask);
     out[i++] = mm.tlb_flush_batched ? 1 : 0;
     for (const p of mm.pte) {
       if (p.kind === 'none') {
@@ -158,7 +192,7 @@ export function encode(
     }
     for (const v of mm.swap) out[i++] = v;
     // bit 2: a MAP_PRIVATE page's own copy (Mm.anonCopy)
-    for (let v = 0; v < mm.vma.length; v++) out[i++] = PROTS.indexOf(mm.vma[v]!) | (mm.anonCopy?.[v] ? 4 : 0);
+    for (let v = 0; v < mm.vma.length; v++) out[i++] = protByte(mm.vma[v]!) | (mm.anonCopy?.[v] ? 4 : 0);
   }
   // In the new numbering, frame j is the old frame that maps to j.
   let inverse: number[] | null = null;
@@ -169,7 +203,8 @@ export function encode(
   for (let j = 0; j < s.frames.length; j++) {
     const f = s.frames[inverse === null ? j : inverse[j]!]!;
     const o = f.owner;
-    out[i++] = OWNERS.indexOf(o.kind);
+    // the owner's kind: free 0, anon 1, file 2, unmapped 3
+    out[i++] = o.kind === 'free' ? 0 : o.kind === 'anon' ? 1 : o.kind === 'file' ? 2 : 3;
     // mm < 4 (LIMITS.mms), and the mms sharing the folio copy-on-write above it; for a
     // page-cache folio, which file (0 or 1) and the mms mapping it above that
     out[i++] =
@@ -192,8 +227,8 @@ export function encode(
     out[i++] = (f.dirty ? 1 : 0) | (f.migrc ? 2 : 0) | (f.lazyfree ? 4 : 0);
   }
   for (const t of s.tasks) {
-    out[i++] = t.cpu;
-    out[i++] = JOBS.indexOf(t.job);
+    out[i++] = cpus === null ? t.cpu : cpus[t.cpu]!;
+    out[i++] = JOB_BYTE.get(t.job)!;
     out[i++] = t.folios.length;
     for (let k = 0; k < batch; k++) {
       const f = t.folios[k];
@@ -207,20 +242,21 @@ export function encode(
     out[i++] = t.pc.phase;
     out[i++] = t.pc.folio;
     out[i++] = t.pc.step;
-    i = putUbc(out, i, t.tlb_ubc);
-    i = putUbc(out, i, t.tlb_ubc_nowr);
+    i = putUbc(out, i, t.tlb_ubc, cpus);
+    i = putUbc(out, i, t.tlb_ubc_nowr, cpus);
     // whether it builds a migrc request, and where it is in a windowed flush_tlb_batched_pending()
     out[i++] = (t.mreq === null ? 0 : 1) | ((t.batched_clear ?? 0) << 1);
-    i = putReq(out, i, t.mreq, batch, map);
+    i = putReq(out, i, t.mreq, batch, map, cpus);
   }
   out[i++] = s.migrc.gen;
   // at most LIMITS.frames (32) requests: the top bit is migrc_stop_pending()
   out[i++] = s.migrc.reqs.length | (s.migrc.stopped ? 0x80 : 0);
-  for (let k = 0; k < layout.config.frames; k++) i = putReq(out, i, s.migrc.reqs[k] ?? null, batch, map);
+  for (let k = 0; k < layout.config.frames; k++)
+    i = putReq(out, i, s.migrc.reqs[k] ?? null, batch, map, cpus);
   for (const row of s.ghost.memory) for (const v of row) out[i++] = v;
   for (let m = 0; m < s.ghost.promised.length; m++) {
     const row = s.ghost.promised[m]!;
-    for (let v = 0; v < row.length; v++) out[i++] = PROTS.indexOf(row[v]!) | (s.ghost.lazy[m]![v] ? 4 : 0);
+    for (let v = 0; v < row.length; v++) out[i++] = protByte(row[v]!) | (s.ghost.lazy[m]![v] ? 4 : 0);
   }
   out[i++] = s.freeList.length;
   for (let k = 0; k < layout.config.frames; k++) {
@@ -432,63 +468,115 @@ export function decode(layout: Layout, b: Uint8Array, at = 0): State {
 export function copyState(s: State): State {
   // TLB entries, tlb_ubc records and a fault's wp_copy are only ever replaced by the
   // recipes, never edited, so the copy shares them; everything a recipe edits in place is
-  // copied.
-  return {
-    cpus: s.cpus.map((c) =>
+  // copied. Loops and whole object literals, not map() and spreads: the explorer copies
+  // the pre-state for every successor, and this was 13% of its time on small.
+  const cpus: Cpu[] = new Array(s.cpus.length);
+  for (let k = 0; k < cpus.length; k++) {
+    const c = s.cpus[k]!;
+    cpus[k] =
       c.tlb_gen_lag !== undefined
         ? { ...c, tlb: c.tlb.slice(), tlb_gen_lag: c.tlb_gen_lag.slice() }
         : c.wp_copy !== undefined
           ? { mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice(), wp_copy: c.wp_copy }
-          : { mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice() },
-    ),
-    mms: s.mms.map((m) => ({
-      pte: m.pte.map((p) => ({ ...p })),
-      vma: m.vma.slice(),
-      mm_cpumask: m.mm_cpumask,
-      tlb_flush_batched: m.tlb_flush_batched,
-      swap: m.swap.slice(),
-      ...(m.anonCopy === undefined ? {} : { anonCopy: m.anonCopy.slice() }),
-    })),
-    frames: s.frames.map((f) =>
-      f.lazyfree
+          : { mm: c.mm, migrc_done: c.migrc_done, tlb: c.tlb.slice() };
+  }
+  const mms: Mm[] = new Array(s.mms.length);
+  for (let k = 0; k < mms.length; k++) {
+    const m = s.mms[k]!;
+    const pte: Pte[] = new Array(m.pte.length);
+    for (let v = 0; v < pte.length; v++) pte[v] = copyPte(m.pte[v]!);
+    mms[k] =
+      m.anonCopy === undefined
         ? {
-            owner: f.owner,
-            data: f.data,
-            refcount: f.refcount,
-            dirty: f.dirty,
-            migrc: f.migrc,
-            lazyfree: true,
+            pte,
+            vma: m.vma.slice(),
+            mm_cpumask: m.mm_cpumask,
+            tlb_flush_batched: m.tlb_flush_batched,
+            swap: m.swap.slice(),
           }
-        : { owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty, migrc: f.migrc },
-    ),
-    freeList: s.freeList.slice(),
-    allocator: s.allocator,
-    ptesPerTable: s.ptesPerTable,
-    tasks: s.tasks.map((t) => ({
+        : {
+            pte,
+            vma: m.vma.slice(),
+            mm_cpumask: m.mm_cpumask,
+            tlb_flush_batched: m.tlb_flush_batched,
+            swap: m.swap.slice(),
+            anonCopy: m.anonCopy.slice(),
+          };
+  }
+  const frames: Frame[] = new Array(s.frames.length);
+  for (let k = 0; k < frames.length; k++) {
+    const f = s.frames[k]!;
+    frames[k] = f.lazyfree
+      ? { owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty, migrc: f.migrc, lazyfree: true }
+      : { owner: f.owner, data: f.data, refcount: f.refcount, dirty: f.dirty, migrc: f.migrc };
+  }
+  const tasks: Task[] = new Array(s.tasks.length);
+  for (let k = 0; k < tasks.length; k++) {
+    const t = s.tasks[k]!;
+    const folios: BatchFolio[] = new Array(t.folios.length);
+    for (let j = 0; j < folios.length; j++) folios[j] = { ...t.folios[j]! };
+    const task: Task = {
       cpu: t.cpu,
       job: t.job,
-      folios: t.folios.map((f) => ({ ...f })),
+      folios,
       pc: t.pc,
       tlb_ubc: t.tlb_ubc,
       tlb_ubc_nowr: t.tlb_ubc_nowr,
-      mreq: t.mreq === null ? null : { ...t.mreq, srcs: t.mreq.srcs.slice() },
-      ...(t.batched_clear === undefined ? {} : { batched_clear: t.batched_clear }),
-    })),
+      mreq: t.mreq === null ? null : copyReq(t.mreq),
+    };
+    tasks[k] = t.batched_clear === undefined ? task : { ...task, batched_clear: t.batched_clear };
+  }
+  const reqs: MigrcReq[] = new Array(s.migrc.reqs.length);
+  for (let k = 0; k < reqs.length; k++) reqs[k] = copyReq(s.migrc.reqs[k]!);
+  const ghost = s.ghost;
+  const out: State = {
+    cpus,
+    mms,
+    frames,
+    freeList: s.freeList.slice(),
+    allocator: s.allocator,
+    ptesPerTable: s.ptesPerTable,
+    tasks,
     migrc: {
       gen: s.migrc.gen,
-      reqs: s.migrc.reqs.map((r) => ({ ...r, srcs: r.srcs.slice() })),
+      reqs,
       ...(s.migrc.stopped ? { stopped: true as const } : {}),
       ...(s.migrc.genBits === undefined ? {} : { genBits: s.migrc.genBits }),
     },
     ...(s.forkChild === undefined ? {} : { forkChild: s.forkChild }),
     ...(s.disk === undefined ? {} : { disk: s.disk.slice() }),
     ...(s.moveMayFail ? { moveMayFail: true as const } : {}),
-    ghost: {
-      memory: s.ghost.memory.map((r) => r.slice()),
-      promised: s.ghost.promised.map((r) => r.slice()),
-      lazy: s.ghost.lazy.map((r) => r.slice()),
-      ...(s.ghost.file === undefined ? {} : { file: s.ghost.file.slice() }),
-    },
-    cost: { ...s.cost },
+    ghost:
+      ghost.file === undefined
+        ? { memory: copyRows(ghost.memory), promised: copyRows(ghost.promised), lazy: copyRows(ghost.lazy) }
+        : {
+            memory: copyRows(ghost.memory),
+            promised: copyRows(ghost.promised),
+            lazy: copyRows(ghost.lazy),
+            file: ghost.file.slice(),
+          },
+    cost: { ipis: s.cost.ipis, fullFlushes: s.cost.fullFlushes, pageFlushes: s.cost.pageFlushes },
   };
+  return out;
+}
+
+function copyPte(p: Pte): Pte {
+  switch (p.kind) {
+    case 'none':
+      return { kind: 'none' };
+    case 'present':
+      return { kind: 'present', frame: p.frame, writable: p.writable, dirty: p.dirty, accessed: p.accessed };
+    case 'migration':
+      return { kind: 'migration', frame: p.frame, writable: p.writable, dirty: p.dirty };
+  }
+}
+
+function copyReq(r: MigrcReq): MigrcReq {
+  return { cpumask: r.cpumask, gen: r.gen, srcs: r.srcs.slice() };
+}
+
+function copyRows<T>(rows: readonly (readonly T[])[]): T[][] {
+  const out: T[][] = new Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = rows[k]!.slice();
+  return out;
 }

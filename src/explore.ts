@@ -14,8 +14,8 @@ import { currentStep } from '../model/task.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
-import { copyState, decode, encode, layoutOf } from './encode.js';
-import { canonical, canonicalPermutation, uncanonicalAction } from './symmetry.js';
+import { copyState, decode, encode, type Layout, layoutOf } from './encode.js';
+import { CpuSymmetry, canonicalPermutation, cpuClasses } from './symmetry.js';
 import { type ReplayResult, replay } from './trace.js';
 import { allocate, FingerprintSet, fingerprint, OutOfRoom } from './visited.js';
 
@@ -147,19 +147,115 @@ class BfsTree {
   }
 }
 
-export function explore(variant: Variant, config: Config, options: ExploreOptions = {}): ExploreResult {
-  const invariants = options.invariants ?? INVARIANTS;
-  const stateInvariants = invariants.filter((i) => i.over === 'state');
-  const stepInvariants = invariants.filter((i) => i.over === 'step');
+/** What both explorers (and the parallel one's workers) derive from protocol, config and options. */
+export interface Search {
+  readonly variant: Variant;
+  readonly config: Config;
+  readonly layout: Layout;
+  /** Bytes a stored state takes: the encoding padded to whole 32-bit words, which the fingerprint reads. */
+  readonly size: number;
+  readonly words: number;
+  readonly universe: readonly Action[];
+  readonly initial: State;
+  readonly invariants: readonly Invariant[];
+  readonly stateInvariants: readonly Invariant[];
+  readonly stepInvariants: readonly Invariant[];
+  readonly symmetry: boolean;
+  /** Write the bytes of x's representative (x itself without symmetry). */
+  readonly represent: (x: State, out: Uint8Array) => void;
+  /** The violation a path of stored states' actions leads to, in real numbers, replayed through next(). */
+  readonly caught: (path: readonly Action[], invariant: Invariant) => ExploreViolation;
+}
+
+export function searchOf(
+  variant: Variant,
+  config: Config,
+  invariants: readonly Invariant[],
+  symmetry: boolean,
+): Search {
   const layout = layoutOf(config);
-  const size = layout.size;
-  const symmetry = options.symmetry ?? false;
-  if (symmetry && config.allocator !== 'lifo')
+  const size = Math.ceil(layout.size / 4) * 4;
+  // Frames are interchangeable with the lifo allocator only; CPUs where cpuClasses() says.
+  const frameSymmetry = symmetry && config.allocator === 'lifo';
+  const classes = symmetry ? cpuClasses(config) : [];
+  if (symmetry && !frameSymmetry && classes.length === 0)
     throw new Error(
-      `symmetry reduction needs the 'lifo' allocator: with '${config.allocator ?? 'lowest-free'}' frame numbers matter`,
+      `nothing to reduce in config ${config.name}: symmetry over frames needs the 'lifo' allocator (with '${config.allocator ?? 'lowest-free'}' frame numbers matter), and no two CPUs are interchangeable (the same mm, no kernel task)`,
     );
+  const cpuSymmetry = classes.length > 0 ? new CpuSymmetry(layout, classes) : null;
+  const represent = (x: State, out: Uint8Array): void => {
+    const frames = frameSymmetry ? canonicalPermutation(x) : null;
+    encode(layout, x, out, 0, frames, cpuSymmetry === null ? null : cpuSymmetry.permutation(x, frames));
+  };
   const universe = allActions(variant, config);
   if (universe.length > 0xffff) throw new Error('internal: more actions than a Uint16 can name');
+  const initial = initialState(config);
+  // With symmetry the path's actions apply to representatives (decoded from the stored
+  // bytes), which number frames and CPUs their own way. Walk the real states alongside and
+  // take, at each step, an action whose successor has the same representative as the
+  // path's: it exists because the model is symmetric, and it leads to the same class.
+  const concretePath = (path: readonly Action[]): Action[] => {
+    const want = new Uint8Array(size);
+    const got = new Uint8Array(size);
+    represent(initial, want);
+    let rep = decode(layout, want);
+    let x = initial;
+    const out: Action[] = [];
+    for (const a of path) {
+      represent(next(variant, rep, a), want);
+      const b = universe.find((c) => {
+        if (!enabled(variant, x, c)) return false;
+        represent(next(variant, x, c), got);
+        return got.every((v, k) => v === want[k]);
+      });
+      if (b === undefined) throw new Error('internal: a symmetric step has no concrete twin');
+      out.push(b);
+      x = next(variant, x, b);
+      rep = decode(layout, want);
+    }
+    return out;
+  };
+  const caught = (path: readonly Action[], invariant: Invariant): ExploreViolation => {
+    const actions = symmetry ? concretePath(path) : [...path];
+    const r = replay(variant, config, actions, { invariants: [invariant] });
+    if (r.violation === null || r.disabledAt !== null)
+      throw new Error(
+        `internal: the explorer's counterexample for ${invariant.id} does not replay through next()`,
+      );
+    return { invariant, witness: r.violation.witness, actions, replay: r };
+  };
+  return {
+    variant,
+    config,
+    layout,
+    size,
+    words: size / 4,
+    universe,
+    initial,
+    invariants,
+    stateInvariants: invariants.filter((i) => i.over === 'state'),
+    stepInvariants: invariants.filter((i) => i.over === 'step'),
+    symmetry,
+    represent,
+    caught,
+  };
+}
+
+export function explore(variant: Variant, config: Config, options: ExploreOptions = {}): ExploreResult {
+  const search = searchOf(variant, config, options.invariants ?? INVARIANTS, options.symmetry ?? false);
+  const {
+    layout,
+    size,
+    words,
+    universe,
+    initial,
+    invariants,
+    stateInvariants,
+    stepInvariants,
+    represent,
+    caught,
+  } = search;
+  const symmetry = search.symmetry;
   const wide = universe.length > 0xff;
   const started = performance.now();
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
@@ -179,6 +275,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   // Only the targets not hit yet are evaluated; once hit, a target costs nothing more.
   const unhit = [...TARGETS];
   const scratch = new Uint8Array(size);
+  const scratchWords = new Uint32Array(scratch.buffer);
   const fp = new Uint32Array(2);
 
   let generated = 0;
@@ -210,28 +307,6 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   // The path to the head being expanded; its children so far end at `count`.
   const pathTo = (head: number, count: number): Action[] =>
     tree.path(head, head, count).map((i) => universe[i]!);
-  const caught = (canonicalActions: Action[], invariant: Invariant): ExploreViolation => {
-    // With symmetry the path names frames as each canonical state numbers them; walk it
-    // from the real initial state, renumbering each action back.
-    let actions = canonicalActions;
-    if (symmetry) {
-      actions = [];
-      let x = initialState(config);
-      for (const a of canonicalActions) {
-        const concrete = uncanonicalAction(a, canonicalPermutation(x));
-        actions.push(concrete);
-        x = next(variant, x, concrete);
-      }
-    }
-    const r = replay(variant, config, actions, { invariants: [invariant] });
-    if (r.violation === null || r.disabledAt !== null)
-      throw new Error(
-        `internal: the explorer's counterexample for ${invariant.id} does not replay through next()`,
-      );
-    return { invariant, witness: r.violation.witness, actions, replay: r };
-  };
-
-  const initial = initialState(config);
   for (const inv of invariants) {
     if (inv.check(initial) !== null) {
       violation = caught([], inv);
@@ -239,9 +314,10 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     }
   }
   arena.reserve(0, 0);
-  encode(layout, symmetry ? canonical(initial) : initial, arena.bytes, 0);
-  fingerprint(arena.bytes, 0, size, fp);
+  represent(initial, scratch);
+  fingerprint(scratchWords, words, fp);
   visited.add(fp[0]!, fp[1]!);
+  arena.bytes.set(scratch, 0);
 
   let count = 1;
   let levelEnd = 1;
@@ -293,8 +369,9 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
             return finish(null, count);
           }
         }
-        encode(layout, post, scratch, 0, symmetry ? canonicalPermutation(post) : null);
-        fingerprint(scratch, 0, size, fp);
+        if (symmetry) represent(post, scratch);
+        else encode(layout, post, scratch, 0);
+        fingerprint(scratchWords, words, fp);
         if (!visited.add(fp[0]!, fp[1]!)) continue;
         for (const inv of stateInvariants) {
           if (inv.check(post, step) !== null) {

@@ -5,7 +5,9 @@
 // first meets them. (With 'lowest-free' the numbers matter, and reduction would be unsound.)
 
 import type { Action } from '../model/actions.js';
+import type { Config } from '../model/config.js';
 import { FOREIGN_FILE, type Frame, type State } from '../model/state.js';
+import { cpuBytes, type Layout, putCpu } from './encode.js';
 
 // Module functions rather than closures made per call: these run on every transition, and
 // tsx keeps function names, which costs a defineProperty for each closure made.
@@ -107,8 +109,143 @@ export function canonical(s: State): State {
   return relabel(s, canonicalPermutation(s));
 }
 
-/** The action in a state's own numbering, given it in the numbering of that state's canonical form. */
-export function uncanonicalAction(a: Action, map: readonly number[]): Action {
-  if (a.op !== 'reuseFrame') return a;
-  return { ...a, frame: map.indexOf(a.frame) };
+// Symmetry reduction over CPUs. Every user access, eviction, context switch and fault is
+// offered on every CPU alike, and the kernel reaches CPUs only through cpumasks and a
+// task's CPU, so states that differ by a renumbering of CPUs (relabelCpus, a task moving
+// with its CPU) behave alike. Only CPUs that start alike (the same mm, no kernel task) can
+// ever hold the same, so those classes are all the representative sorts, by what each CPU
+// holds: 3 CPUs of one mm without a task are stored as one state per multiset of two.
+
+/** Classes of interchangeable CPUs (two or more each): the same mm at the start, no task. */
+export function cpuClasses(config: Config): number[][] {
+  const byMm = new Map<number, number[]>();
+  for (let cpu = 0; cpu < config.cpus; cpu++) {
+    if (config.taskCpus.includes(cpu)) continue;
+    const mm = config.cpuMm[cpu]!;
+    byMm.set(mm, [...(byMm.get(mm) ?? []), cpu]);
+  }
+  return [...byMm.values()].filter((c) => c.length > 1);
+}
+
+/**
+ * Orders the CPUs of each class by what they hold: their own bytes, then their bit in
+ * every cpumask. It runs on every successor the explorer makes, so its buffers are made
+ * once: permutation() allocates nothing, and the map it returns is reused by the next call.
+ */
+export class CpuSymmetry {
+  private readonly width: number;
+  private readonly keys: Uint8Array;
+  private readonly order: number[];
+  private readonly map: number[];
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly classes: readonly (readonly number[])[],
+  ) {
+    const c = layout.config;
+    // the CPU's bytes; its bit in mm_cpumask, each task's two tlb_ubc and mreq, each migrc request
+    this.width = cpuBytes(c) + c.mms + 3 * c.taskCpus.length + c.frames;
+    this.keys = new Uint8Array(this.width * c.cpus);
+    this.order = new Array(c.cpus).fill(0);
+    this.map = new Array(c.cpus).fill(0);
+  }
+
+  private key(s: State, cpu: number, frames: readonly number[] | null): void {
+    const k = this.keys;
+    let i = cpu * this.width;
+    const end = i + this.width;
+    i = putCpu(this.layout, s.cpus[cpu]!, k, i, frames);
+    for (const mm of s.mms) k[i++] = (mm.mm_cpumask >> cpu) & 1;
+    for (const t of s.tasks) {
+      k[i++] = (t.tlb_ubc.cpumask >> cpu) & 1;
+      k[i++] = (t.tlb_ubc_nowr.cpumask >> cpu) & 1;
+      k[i++] = t.mreq === null ? 0 : (t.mreq.cpumask >> cpu) & 1;
+    }
+    for (const r of s.migrc.reqs) k[i++] = (r.cpumask >> cpu) & 1;
+    while (i < end) k[i++] = 0;
+  }
+
+  private compare(a: number, b: number): number {
+    const k = this.keys;
+    const w = this.width;
+    for (let i = 0; i < w; i++) {
+      const d = k[a * w + i]! - k[b * w + i]!;
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+
+  /**
+   * old CPU number -> new, each class sorted by key (frames already renumbered through
+   * `frames`); null when no CPU moves. CPUs with equal keys are equal in every byte the
+   * encoding writes, so any order among them gives the same representative.
+   */
+  permutation(s: State, frames: readonly number[] | null): number[] | null {
+    let moved = false;
+    const map = this.map;
+    const order = this.order;
+    for (let c = 0; c < map.length; c++) map[c] = c;
+    for (const cls of this.classes) {
+      for (const cpu of cls) this.key(s, cpu, frames);
+      // insertion sort of the class's CPUs by key: classes hold at most 8
+      for (let k = 0; k < cls.length; k++) {
+        const cpu = cls[k]!;
+        let j = k;
+        while (j > 0 && this.compare(order[j - 1]!, cpu) > 0) {
+          order[j] = order[j - 1]!;
+          j -= 1;
+        }
+        order[j] = cpu;
+      }
+      for (let k = 0; k < cls.length; k++)
+        if (order[k] !== cls[k]) {
+          map[order[k]!] = cls[k]!;
+          moved = true;
+        }
+    }
+    return moved ? map : null;
+  }
+}
+
+/** old CPU number -> new for s, each class sorted (see CpuSymmetry); null when no CPU moves. */
+export function cpuPermutation(
+  layout: Layout,
+  s: State,
+  classes: readonly (readonly number[])[],
+  frames: readonly number[] | null,
+): number[] | null {
+  const map = new CpuSymmetry(layout, classes).permutation(s, frames);
+  return map === null ? null : [...map];
+}
+
+const remapMask = (mask: number, map: readonly number[]): number => {
+  let out = 0;
+  for (let c = 0; c < map.length; c++) if ((mask >> c) & 1) out |= 1 << map[c]!;
+  return out;
+};
+
+/** The state with every CPU number mapped through `map` (old -> new): CPUs, cpumasks, tasks' CPUs. */
+export function relabelCpus(s: State, map: readonly number[]): State {
+  const cpus = new Array(s.cpus.length);
+  s.cpus.forEach((c, i) => {
+    cpus[map[i]!] = c;
+  });
+  return {
+    ...s,
+    cpus,
+    mms: s.mms.map((mm) => ({ ...mm, mm_cpumask: remapMask(mm.mm_cpumask, map) })),
+    tasks: s.tasks.map((t) => ({
+      ...t,
+      cpu: map[t.cpu]!,
+      tlb_ubc: { ...t.tlb_ubc, cpumask: remapMask(t.tlb_ubc.cpumask, map) },
+      tlb_ubc_nowr: { ...t.tlb_ubc_nowr, cpumask: remapMask(t.tlb_ubc_nowr.cpumask, map) },
+      mreq: t.mreq === null ? null : { ...t.mreq, cpumask: remapMask(t.mreq.cpumask, map) },
+    })),
+    migrc: { ...s.migrc, reqs: s.migrc.reqs.map((r) => ({ ...r, cpumask: remapMask(r.cpumask, map) })) },
+  };
+}
+
+/** The action with its CPU mapped through `map`. */
+export function relabelCpuAction(a: Action, map: readonly number[]): Action {
+  return 'cpu' in a ? ({ ...a, cpu: map[a.cpu]! } as Action) : a;
 }

@@ -231,7 +231,7 @@ describe('bad input: one line on stderr, exit 2', () => {
     [
       'symmetry where frame numbers matter',
       ['check', '--engine', 'exhaustive', '--symmetry', '--config', 'tiny'],
-      /--symmetry needs a config whose allocator is 'lifo'/,
+      /--symmetry has nothing to reduce in tiny: frames need a config whose allocator is 'lifo'/,
     ],
     [
       'variant naming an unknown kernel step',

@@ -1,22 +1,25 @@
 // One explorer run in its own process, so its peak memory is its own.
-// Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds> [--symmetry]
+// Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds> [--symmetry] [--workers N]
 import { defineConfig } from '../model/config.js';
 import { findVariant } from '../model/registry.js';
 import { explore } from '../src/explore.js';
+import { exploreParallel } from '../src/explore-parallel.js';
 
 const [id, configJson, maxSeconds] = process.argv.slice(2);
 const variant = findVariant(id!);
 if (variant === undefined) throw new Error(`unknown protocol ${id}`);
 const config = defineConfig(JSON.parse(configJson!));
 const symmetry = process.argv.includes('--symmetry');
-const r = explore(variant, config, {
-  maxSeconds: Number(maxSeconds ?? 60),
-  ...(symmetry ? { symmetry } : {}),
-});
+const at = process.argv.indexOf('--workers');
+const workers = at < 0 ? 1 : Number(process.argv[at + 1]);
+const options = { maxSeconds: Number(maxSeconds ?? 60), ...(symmetry ? { symmetry } : {}) };
+const r =
+  workers > 1 ? exploreParallel(variant, config, { ...options, workers }) : explore(variant, config, options);
 console.log(
   JSON.stringify({
     protocol: id,
     config: config.name,
+    workers,
     complete: r.complete,
     stoppedBy: r.stoppedBy,
     distinct: r.distinct,

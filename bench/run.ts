@@ -45,7 +45,13 @@ interface ExploreRow {
   peakRssMb: number;
 }
 
-function exploreOne(protocol: string, config: Config, seconds = LIMIT, symmetry = false): ExploreRow {
+function exploreOne(
+  protocol: string,
+  config: Config,
+  seconds = LIMIT,
+  symmetry = false,
+  workers = 1,
+): ExploreRow {
   const out = execFileSync(
     process.execPath,
     [
@@ -56,6 +62,7 @@ function exploreOne(protocol: string, config: Config, seconds = LIMIT, symmetry 
       JSON.stringify(config),
       String(seconds),
       ...(symmetry ? ['--symmetry'] : []),
+      ...(workers > 1 ? ['--workers', String(workers)] : []),
     ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
@@ -161,6 +168,25 @@ for (const c of GROWTH) {
   );
 }
 
+// Interchangeable CPUs: with --symmetry, CPUs of one mm without a task are stored as a
+// multiset, so the growth per CPU flattens.
+console.log('\n## Growth with CPUs under --symmetry (migrate-batched, tiny with N CPUs of one mm)\n');
+console.log('| CPUs | distinct (reduced) | transitions | seconds | verdict |');
+console.log('|---|---|---|---|---|');
+for (const cpus of quick ? [4] : [4, 6, 8]) {
+  const c = defineConfig({
+    ...CONFIGS.tiny,
+    name: `tiny-${cpus}cpu`,
+    why: `tiny with ${cpus} CPUs`,
+    cpus,
+    cpuMm: Array(cpus).fill(0),
+  });
+  const r = exploreOne('migrate-batched', c, LIMIT, true);
+  console.log(
+    `| ${cpus} | ${fmt(r.distinct)} | ${fmt(r.transitions)} | ${fmt(r.seconds, 2)} | ${r.complete ? 'holds' : `incomplete (${r.stoppedBy})`} |`,
+  );
+}
+
 console.log('\n## Explorer against Spin on the same model\n');
 const haveSpin = ensureSpin();
 // small takes about three minutes to exhaust: the growth table stopped it at LIMIT, so
@@ -192,6 +218,14 @@ if (!haveSpin || !existsSync(join(here, 'migrate-batched.pml'))) {
     console.log(
       `| ${config.name} | shootdown explorer | migrate-batched | ${fmt(ours.distinct)} | ${fmt(ours.transitions)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.seconds, 3)} | ${fmt(ours.distinct / ours.seconds)} | ${fmt(ours.peakRssMb)} (peak RSS) | ${ourVerdict} |`,
     );
+    // the same search on both cores (--workers 2), where it is long enough to matter
+    const par =
+      config === CONFIGS.small && !quick ? exploreOne('migrate-batched', config, 900, false, 2) : null;
+    if (par !== null) {
+      console.log(
+        `| ${config.name} | shootdown explorer, 2 worker threads | migrate-batched | ${fmt(par.distinct)} | ${fmt(par.transitions)} | ${fmt(par.seconds, 3)} | ${fmt(par.seconds, 3)} | ${fmt(par.distinct / par.seconds)} | ${fmt(par.peakRssMb)} (peak RSS) | ${par.complete ? 'holds' : `incomplete (${par.stoppedBy})`} |`,
+      );
+    }
     console.log(
       `| ${config.name} | Spin 6.5.2 | migrate-batched | ${fmt(spin.stored)} | ${fmt(spin.transitions)} | ${fmt(spin.totalSeconds, 3)} | ${fmt(spin.searchSeconds, 3)} | ${fmt(spin.stored / spin.searchSeconds)} | ${fmt(spin.memoryMb, 1)} | ${spin.violated ? 'violated' : 'holds'} |`,
     );
@@ -206,6 +240,10 @@ if (!haveSpin || !existsSync(join(here, 'migrate-batched.pml'))) {
     if (ours.complete)
       agreement.push(
         `${config.name}: ${ours.distinct + 1 === spin.stored && ours.transitions + 2 === spin.transitions ? 'the counts agree' : 'THE COUNTS DISAGREE'} (shootdown ${fmt(ours.distinct)} states and ${fmt(ours.transitions)} transitions, Spin ${fmt(spin.stored)} and ${fmt(spin.transitions)})`,
+      );
+    if (par?.complete)
+      ratios.push(
+        `${config.name}, 2 worker threads against Spin's one core: time to full verdict ${fmt(par.seconds / spin.totalSeconds, 2)}, search alone ${fmt(par.seconds / spin.searchSeconds, 2)}; speed-up over one thread ${fmt(ours.seconds / par.seconds, 2)}`,
       );
     ratios.push(
       `${config.name}: time to full verdict ${ours.complete ? fmt(ours.seconds / spin.totalSeconds, 2) : `> ${fmt(ours.seconds / spin.totalSeconds, 2)} (ours incomplete)`}, search alone ${fmt(ours.seconds / spin.searchSeconds, 2)}, states/s ${fmt(ours.distinct / ours.seconds / (spin.stored / spin.searchSeconds), 2)}; time to first counterexample ${fmt(ourBug.seconds / spinBug.totalSeconds, 3)} (search alone ${fmt(ourBug.seconds / spinBug.searchSeconds, 2)})`,

@@ -156,6 +156,40 @@ describe('shootdown check --engine', () => {
     expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 2241 });
   });
 
+  it('exhaustive with --workers: the same verdicts and counts on worker threads, a variant file too', async () => {
+    const r = await runCli(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--workers',
+      '2',
+      '--protocol',
+      'migrate-batched',
+      '--protocol',
+      'migrate-batched-wrong-copy-before-flush',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as CheckDocument;
+    expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 7192 });
+    const bug = doc.protocols[1]!.invariants.find((i) => i.invariant === 'noLostWrite')!;
+    expect(bug).toMatchObject({ verdict: 'violated', expected: 'violated' });
+    expect(bug.counterexample?.length).toBe(7);
+    const fromFile = await runCli(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--workers',
+      '2',
+      '--variant-file',
+      'examples/migrate-flush-dirty-only.ts',
+    );
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.out).toMatch(
+      /exhaustive engine \(breadth-first, 64-bit fingerprints, 2 worker threads\)/,
+    );
+  });
+
   it('both: runs the two engines and compares them', async () => {
     const r = await runCli(
       'check',
@@ -228,6 +262,12 @@ describe('bad input: one line on stderr, exit 2', () => {
       ['check', '--symmetry'],
       /--symmetry applies to the exhaustive engine/,
     ],
+    [
+      'workers with the random engine',
+      ['check', '--workers', '2'],
+      /--workers applies to the exhaustive engine/,
+    ],
+    ['no workers', ['check', '--engine', 'exhaustive', '--workers', '0'], /--workers must be from 1 to 64/],
     [
       'symmetry where frame numbers matter',
       ['check', '--engine', 'exhaustive', '--symmetry', '--config', 'tiny'],

@@ -16,6 +16,7 @@ import type { Variant } from '../model/variant.js';
 import { INVARIANTS } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
 import {
+  BfsTree,
   type Budget,
   type ExploreOptions,
   type ExploreResult,
@@ -98,9 +99,9 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
   const outParents: Uint32Array[] = [];
   const outActions: Uint16Array[] = [];
 
-  // The BFS tree: each state's parent and the action that found it (6 bytes a state).
-  let parents = new Uint32Array(1 << 16);
-  let via = new Uint16Array(1 << 16);
+  // The BFS tree as the serial explorer keeps it (about two bytes a state): each level's
+  // states are given ids in the order of their parents, so no parent pointer is stored.
+  const tree = new BfsTree(universe.length > 0xff);
   let count = 1;
   let depth = 0;
   let violation: ExploreViolation | null = null;
@@ -124,7 +125,7 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
       depth,
       seconds: elapsed(),
       visitedBytes: slots * 8,
-      treeBytes: parents.byteLength + via.byteLength,
+      treeBytes: tree.bytes,
       violation,
       coverage,
       targetsHit: TARGETS.filter((_, k) => targets[k] === 1)
@@ -243,9 +244,11 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
   let tableChanged = true;
   try {
     for (;;) {
-      // the next level, in id order as the workers' buffers are drained
-      let next = new Uint8Array(Math.max(size, frontierCount * size));
-      let nextCount = 0;
+      // the next level as the workers' buffers are drained; ids are given at its end
+      let lvStates = new Uint8Array(Math.max(size, frontierCount * size));
+      let lvParents = new Uint32Array(Math.max(16, frontierCount));
+      let lvVia = new Uint16Array(Math.max(16, frontierCount));
+      let lvCount = 0;
       const pairs: [number, number][] = [];
       for (let h = 0; h < frontierCount; h += CHUNK) pairs.push([h, Math.min(frontierCount, h + CHUNK)]);
       let msg: RoundMessage = { frontier: frontierSab, base, ranges: rangesOf(pairs) };
@@ -254,18 +257,17 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
         if (tableChanged) msg = { ...msg, table: table.buffer as SharedArrayBuffer, slots };
         tableChanged = false;
         runRound(msg, nRanges);
-        // drain the buffers: new states get ids in worker order
+        // drain the buffers
         for (let w = 0; w < n; w++) {
           const k = ctl[CTL.workers + w * WORKER_WORDS + W.out]!;
           if (k === 0) continue;
-          next = grown(next, (nextCount + k) * size);
-          next.set(outStates[w]!.subarray(0, k * size), nextCount * size);
-          parents = grown(parents, count + k);
-          via = grown(via, count + k);
-          parents.set(outParents[w]!.subarray(0, k), count);
-          via.set(outActions[w]!.subarray(0, k), count);
-          count += k;
-          nextCount += k;
+          lvStates = grown(lvStates, (lvCount + k) * size);
+          lvStates.set(outStates[w]!.subarray(0, k * size), lvCount * size);
+          lvParents = grown(lvParents, lvCount + k);
+          lvVia = grown(lvVia, lvCount + k);
+          lvParents.set(outParents[w]!.subarray(0, k), lvCount);
+          lvVia.set(outActions[w]!.subarray(0, k), lvCount);
+          lvCount += k;
           ctl[CTL.workers + w * WORKER_WORDS + W.out] = 0;
         }
         const found = violationFound();
@@ -294,12 +296,24 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
         msg = { ranges: rangesOf(left) };
         nRanges = left.length;
       }
-      if (nextCount === 0) return finish(null, quit());
+      if (lvCount === 0) return finish(null, quit());
+      // a counting sort by parent: the ids, the next frontier and the tree in parent order
+      const starts = new Uint32Array(frontierCount + 1);
+      for (let i = 0; i < lvCount; i++) starts[lvParents[i]! - base + 1]! += 1;
+      for (let h = 0; h < frontierCount; h++) starts[h + 1]! += starts[h]!;
+      const order = new Uint32Array(lvCount);
+      for (let i = 0; i < lvCount; i++) order[starts[lvParents[i]! - base]!++] = i;
+      frontierSab = new SharedArrayBuffer(lvCount * size);
+      const frontier = new Uint8Array(frontierSab);
+      for (let at = 0; at < lvCount; at++) {
+        const i = order[at]!;
+        frontier.set(lvStates.subarray(i * size, (i + 1) * size), at * size);
+        tree.found(count + at, lvParents[i]!, lvVia[i]!);
+      }
+      base = count;
+      count += lvCount;
+      frontierCount = lvCount;
       if (count >= maxStates) return finish('max-states', quit());
-      frontierSab = new SharedArrayBuffer(nextCount * size);
-      new Uint8Array(frontierSab).set(next.subarray(0, nextCount * size));
-      base = count - nextCount;
-      frontierCount = nextCount;
       depth += 1;
     }
   } catch (e) {
@@ -316,8 +330,9 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
     }
     if (best < 0) return null;
     const at = CTL.workers + best * WORKER_WORDS;
-    const path: Action[] = [universe[ctl[at + W.violationAction]!]!];
-    for (let id = ctl[at + W.violationHead]!; id > 0; id = parents[id]!) path.push(universe[via[id]!]!);
-    return { path: path.reverse(), invariant: invariants[ctl[at + W.violationInvariant]!]! };
+    // the head's level was given its ids last: they end where this level's will start
+    const path = tree.path(ctl[at + W.violationHead]!, base - 1, count).map((i) => universe[i]!);
+    path.push(universe[ctl[at + W.violationAction]!]!);
+    return { path, invariant: invariants[ctl[at + W.violationInvariant]!]! };
   }
 }

@@ -107,7 +107,7 @@ class Arena {
  * found: storing how many new states each head produced (one byte: at most one per
  * action) gives every parent back by one backward pass, without a 4-byte pointer.
  */
-class BfsTree {
+export class BfsTree {
   private children: Uint8Array | Uint16Array;
   private via: Uint8Array | Uint16Array;
   constructor(wide: boolean) {

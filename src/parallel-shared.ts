@@ -91,7 +91,7 @@ export interface QuitMessage {
 
 /** Fill at which the shared table must grow (checked between states), and by how much. */
 export const SHARED_MAX_LOAD = 0.85;
-export const SHARED_GROWTH = 1.5;
+export const SHARED_GROWTH = 1.3;
 
 /**
  * Add a fingerprint to a shared open-addressing table (two words a slot, h1 never 0 and h2

@@ -35,7 +35,7 @@ import {
   WORKER_WORDS,
   type WorkerSetup,
 } from './parallel-shared.js';
-import { fingerprint } from './visited.js';
+import { allocate, fingerprint, OutOfRoom } from './visited.js';
 
 export interface ParallelOptions extends ExploreOptions {
   /** Worker threads (at least 1). */
@@ -55,9 +55,19 @@ const CAPACITY = 1 << 16;
 /** A growable array of numbers in a typed array. */
 function grown<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, need: number): T {
   if (need <= a.length) return a;
-  const b = new (a.constructor as new (n: number) => T)(Math.max(need, Math.ceil(a.length * 1.5)));
+  const b = allocate(a.constructor as new (n: number) => T, Math.max(need, Math.ceil(a.length * 1.5)));
   b.set(a);
   return b;
+}
+
+/** A SharedArrayBuffer, or OutOfRoom when memory does not allow it. */
+function sharedBuffer(bytes: number): SharedArrayBuffer {
+  try {
+    return new SharedArrayBuffer(bytes);
+  } catch (e) {
+    if (e instanceof RangeError) throw new OutOfRoom(e.message);
+    throw e;
+  }
 }
 
 function rangesOf(pairs: readonly [number, number][]): SharedArrayBuffer {
@@ -303,7 +313,7 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
       for (let h = 0; h < frontierCount; h++) starts[h + 1]! += starts[h]!;
       const order = new Uint32Array(lvCount);
       for (let i = 0; i < lvCount; i++) order[starts[lvParents[i]! - base]!++] = i;
-      frontierSab = new SharedArrayBuffer(lvCount * size);
+      frontierSab = sharedBuffer(lvCount * size);
       const frontier = new Uint8Array(frontierSab);
       for (let at = 0; at < lvCount; at++) {
         const i = order[at]!;
@@ -317,6 +327,9 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
       depth += 1;
     }
   } catch (e) {
+    // a buffer or table larger than memory allows ends the search like the memory budget,
+    // as in the serial explorer; anything else is a bug
+    if (e instanceof OutOfRoom) return finish('memory', quit());
     stopAll();
     throw e;
   }

@@ -14,6 +14,7 @@
 // Atomics.wait, and explore stays synchronous.
 
 import type { Config } from '../model/config.js';
+import { OutOfRoom } from './visited.js';
 
 /** Control words (an Int32Array over a SharedArrayBuffer). */
 export const CTL = {
@@ -126,7 +127,15 @@ export function grownTable(
   ctl: Int32Array,
 ): { table: Int32Array; slots: number } {
   const slots = Math.ceil(oldSlots * SHARED_GROWTH);
-  const table = new Int32Array(new SharedArrayBuffer(slots * 8));
+  let buffer: SharedArrayBuffer;
+  try {
+    buffer = new SharedArrayBuffer(slots * 8);
+  } catch (e) {
+    // the explorer ends the search with the memory budget, as when the serial table cannot grow
+    if (e instanceof RangeError) throw new OutOfRoom(e.message);
+    throw e;
+  }
+  const table = new Int32Array(buffer);
   const count = Atomics.load(ctl, CTL.count);
   Atomics.store(ctl, CTL.count, 0);
   for (let i = 0; i < oldSlots * 2; i += 2)

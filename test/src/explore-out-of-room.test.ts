@@ -5,6 +5,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { explore } from '../../src/explore.js';
+import { exploreParallel } from '../../src/explore-parallel.js';
 import { allocate, OutOfRoom } from '../../src/visited.js';
 import { variant } from '../support.js';
 
@@ -29,6 +30,12 @@ describe('a search that outgrows its arrays', () => {
     expect(r.violation).toBeNull();
     // it searched up to the first growth
     expect(r.distinct).toBeGreaterThanOrEqual(4096);
+  });
+
+  it('the parallel explorer stops the same way, its workers ended', () => {
+    const r = exploreParallel(variant('migrate-batched'), CONFIGS.small, { workers: 2 });
+    expect([r.stoppedBy, r.complete, r.violation]).toEqual(['memory', false, null]);
+    expect(r.distinct).toBeGreaterThan(1000);
   });
 
   it('allocate refuses a length past the cap with OutOfRoom, not a RangeError', () => {

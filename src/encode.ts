@@ -146,7 +146,7 @@ export function putCpu(
 }
 
 /** A cpumask with its CPUs renumbered through `cpus` (none: as it is). */
-function cm(cpus: readonly number[] | null, mask: number): number {
+export function cm(cpus: readonly number[] | null, mask: number): number {
   if (cpus === null) return mask;
   let out = 0;
   for (let c = 0; c < cpus.length; c++) if ((mask >> c) & 1) out |= 1 << cpus[c]!;

@@ -2,21 +2,19 @@
 // ranges it claims with the same model functions, invariants and targets as the serial
 // explorer, and writes the new ones to its buffer. See src/parallel-shared.ts.
 
-import { pathToFileURL } from 'node:url';
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { Draft } from 'immer';
-import { apply, enabled } from '../model/actions.js';
+import { enabled } from '../model/actions.js';
 import { findVariant } from '../model/registry.js';
-import type { State } from '../model/state.js';
-import { currentStep } from '../model/task.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
-import { copyState, decode } from './encode.js';
-import { searchOf } from './explore.js';
+import { loadVariantFile } from './cli.js';
+import { decode } from './encode.js';
+import { searchOf, successor } from './explore.js';
 import {
   CTL,
   type RoundMessage,
+  SHARED_MAX_LOAD,
   STOP,
   sharedAdd,
   W,
@@ -30,9 +28,8 @@ const port = (workerData as { setup: WorkerSetup; port: MessagePort }).port;
 
 async function variantOf(s: WorkerSetup): Promise<Variant> {
   if (s.variantFile === undefined) return findVariant(s.variantId)!;
-  const mod = (await import(pathToFileURL(s.variantFile).href)) as Record<string, unknown>;
-  const all = [mod.default, ...Object.values(mod)].flat() as Variant[];
-  return all.find((v) => typeof v === 'object' && v !== null && v.id === s.variantId)!;
+  // as the command line loads it (the main thread has already checked the file)
+  return (await loadVariantFile(s.variantFile)).find((v) => v.id === s.variantId)!;
 }
 
 const variant = await variantOf(setup);
@@ -70,12 +67,7 @@ function expand(h: number): boolean {
   for (let ai = 0; ai < universe.length; ai++) {
     const action = universe[ai]!;
     if (!enabled(variant, pre, action)) continue;
-    const post = copyState(pre);
-    if (action.op === 'kernelStep') {
-      const name = currentStep(variant.policy, pre.tasks[action.task]!) ?? 'idle';
-      byStep.set(name, (byStep.get(name) ?? 0) + 1);
-    } else byAction[ai]! += 1;
-    apply(variant, post as Draft<State>, action);
+    const post = successor(variant, pre, action, ai, byAction, byStep);
     stats[0]! += 1;
     const step = { pre, action };
     for (let k = 0; k < TARGETS.length; k++)
@@ -107,7 +99,7 @@ function violated(head: number, action: number, invariant: number): false {
 /** Work through claimed ranges until none is left or the round must stop. */
 function round(): void {
   const cap = setup.capacity;
-  const room = Math.floor(slots * 0.85);
+  const room = Math.floor(slots * SHARED_MAX_LOAD);
   for (;;) {
     const r = Atomics.add(ctl, CTL.next, 1);
     if (r >= Atomics.load(ctl, CTL.ranges)) return;

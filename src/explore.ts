@@ -147,6 +147,28 @@ export class BfsTree {
   }
 }
 
+/**
+ * The successor of `pre` by universe action `ai` (enabled there), as a fresh state, with the
+ * action counted for coverage: kernel steps by the step's name, the rest by index. Both
+ * explorers, serial and parallel, step every transition through here.
+ */
+export function successor(
+  variant: Variant,
+  pre: State,
+  action: Action,
+  ai: number,
+  byAction: Float64Array,
+  byStep: Map<string, number>,
+): State {
+  const post = copyState(pre);
+  if (action.op === 'kernelStep') {
+    const name = currentStep(variant.policy, pre.tasks[action.task]!) ?? 'idle';
+    byStep.set(name, (byStep.get(name) ?? 0) + 1);
+  } else byAction[ai]! += 1;
+  apply(variant, post as Draft<State>, action);
+  return post;
+}
+
 /** What both explorers (and the parallel one's workers) derive from protocol, config and options. */
 export interface Search {
   readonly variant: Variant;
@@ -255,7 +277,6 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     represent,
     caught,
   } = search;
-  const symmetry = search.symmetry;
   const wide = universe.length > 0xff;
   const started = performance.now();
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
@@ -350,12 +371,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
       for (let ai = 0; ai < universe.length; ai++) {
         const action = universe[ai]!;
         if (!enabled(variant, pre, action)) continue;
-        const post = copyState(pre);
-        if (action.op === 'kernelStep') {
-          const name = currentStep(variant.policy, pre.tasks[action.task]!) ?? 'idle';
-          byStep.set(name, (byStep.get(name) ?? 0) + 1);
-        } else byAction[ai]! += 1;
-        apply(variant, post as Draft<State>, action);
+        const post = successor(variant, pre, action, ai, byAction, byStep);
         generated += 1;
         const step = { pre, action };
         for (let k = 0; k < unhit.length; k++)
@@ -369,8 +385,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
             return finish(null, count);
           }
         }
-        if (symmetry) represent(post, scratch);
-        else encode(layout, post, scratch, 0);
+        represent(post, scratch);
         fingerprint(scratchWords, words, fp);
         if (!visited.add(fp[0]!, fp[1]!)) continue;
         for (const inv of stateInvariants) {

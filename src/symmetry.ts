@@ -7,7 +7,7 @@
 import type { Action } from '../model/actions.js';
 import type { Config } from '../model/config.js';
 import { FOREIGN_FILE, type Frame, type State } from '../model/state.js';
-import { cpuBytes, type Layout, putCpu } from './encode.js';
+import { cm, cpuBytes, type Layout, putCpu } from './encode.js';
 
 // Module functions rather than closures made per call: these run on every transition, and
 // tsx keeps function names, which costs a defineProperty for each closure made.
@@ -218,12 +218,6 @@ export function cpuPermutation(
   return map === null ? null : [...map];
 }
 
-const remapMask = (mask: number, map: readonly number[]): number => {
-  let out = 0;
-  for (let c = 0; c < map.length; c++) if ((mask >> c) & 1) out |= 1 << map[c]!;
-  return out;
-};
-
 /** The state with every CPU number mapped through `map` (old -> new): CPUs, cpumasks, tasks' CPUs. */
 export function relabelCpus(s: State, map: readonly number[]): State {
   const cpus = new Array(s.cpus.length);
@@ -233,15 +227,15 @@ export function relabelCpus(s: State, map: readonly number[]): State {
   return {
     ...s,
     cpus,
-    mms: s.mms.map((mm) => ({ ...mm, mm_cpumask: remapMask(mm.mm_cpumask, map) })),
+    mms: s.mms.map((mm) => ({ ...mm, mm_cpumask: cm(map, mm.mm_cpumask) })),
     tasks: s.tasks.map((t) => ({
       ...t,
       cpu: map[t.cpu]!,
-      tlb_ubc: { ...t.tlb_ubc, cpumask: remapMask(t.tlb_ubc.cpumask, map) },
-      tlb_ubc_nowr: { ...t.tlb_ubc_nowr, cpumask: remapMask(t.tlb_ubc_nowr.cpumask, map) },
-      mreq: t.mreq === null ? null : { ...t.mreq, cpumask: remapMask(t.mreq.cpumask, map) },
+      tlb_ubc: { ...t.tlb_ubc, cpumask: cm(map, t.tlb_ubc.cpumask) },
+      tlb_ubc_nowr: { ...t.tlb_ubc_nowr, cpumask: cm(map, t.tlb_ubc_nowr.cpumask) },
+      mreq: t.mreq === null ? null : { ...t.mreq, cpumask: cm(map, t.mreq.cpumask) },
     })),
-    migrc: { ...s.migrc, reqs: s.migrc.reqs.map((r) => ({ ...r, cpumask: remapMask(r.cpumask, map) })) },
+    migrc: { ...s.migrc, reqs: s.migrc.reqs.map((r) => ({ ...r, cpumask: cm(map, r.cpumask) })) },
   };
 }
 

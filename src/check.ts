@@ -38,8 +38,8 @@ export interface Counterexample {
   readonly witness: Witness;
   /** Random engine: the run (1-based) that first broke the invariant. */
   readonly run?: number;
-  /** Random engine: the length fast-check's shrinker reached, before minimising. */
-  readonly shrunkLength?: number;
+  /** Random engine: the failing run's length up to the violation, before minimising. */
+  readonly foundLength?: number;
   /** Random engine: fast-check's replay path. */
   readonly path?: string;
   /** Exhaustive engine: breadth-first, so no shorter counterexample exists. */
@@ -177,8 +177,8 @@ function randomCampaign(variant: Variant, o: Resolved, invariants: readonly Inva
         ? null
         : {
             ...f,
-            provenance: `found in run ${r.runs}, shrunk to ${f.shrunkLength} steps, minimised to ${f.actions.length}`,
-            extra: { run: r.runs, shrunkLength: f.shrunkLength, path: f.path },
+            provenance: `found in run ${r.runs} after ${f.foundLength} steps, minimised to ${f.actions.length}`,
+            extra: { run: r.runs, foundLength: f.foundLength, path: f.path },
           },
   };
 }

@@ -1,9 +1,9 @@
 // The random engine: fast-check command sequences over the model's actions, every
-// invariant checked after every step, failures shrunk, then minimised on the concrete
-// action list.
+// invariant checked after every step; a failing run is minimised on the concrete action
+// list (delta debugging), not by fast-check's shrinker.
 
 import fc from 'fast-check';
-import { type Action, next } from '../model/actions.js';
+import type { Action } from '../model/actions.js';
 import type { Config } from '../model/config.js';
 import { allActions, enabledActions } from '../model/enumerate.js';
 import { initialState, type State } from '../model/state.js';
@@ -12,15 +12,15 @@ import { type Pick, pickArbitrary, resolvePick } from '../properties/arbitraries
 import type { Invariant, Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
 import { describeAction } from './format.js';
-import { firstViolation, type ReplayResult, replay } from './trace.js';
+import { firstViolation, type ReplayResult, replay, step } from './trace.js';
 
 /**
  * Longest action sequence per run. 50 found the seeds' 7-step bugs (PERFORMANCE-NOTES.md);
  * the races with system calls and migrc are 8-15 steps among jobs of three to eight kernel
  * steps each, and 100 found them in fewer runs: measured over six seeds, the median for
  * reclaim-batched-dirty-v4.12-no-batched-pending / noLostWrite fell from about 2,300 runs
- * to 1,000 and for migrc / noLostWrite from about 560 to 190. Shrinking and minimising
- * bring the counterexample back down.
+ * to 1,000 and for migrc / noLostWrite from about 560 to 190. Minimising
+ * brings the counterexample back down.
  */
 export const DEFAULT_MAX_COMMANDS = 100;
 
@@ -30,18 +30,27 @@ export interface RandomOptions {
   /**
    * Long sequences at full size: with fast-check's default size a 7-step bug went
    * unfound in 10 of 10 seeds; size 'max' with 50 commands found it in 20 of 20
-   * (PERFORMANCE-NOTES.md). Longer sequences shrink less well.
+   * (PERFORMANCE-NOTES.md). Longer sequences take longer to minimise.
    */
   readonly maxCommands?: number;
+  /** Called now and then (about every 200 ms) with the runs done so far. */
+  readonly onProgress?: (p: RandomProgress) => void;
+}
+
+export interface RandomProgress {
+  readonly runs: number;
+  readonly total: number;
+  /** 'minimising' once a run has failed. */
+  readonly phase: 'running' | 'minimising';
 }
 
 export interface RandomFailure {
   readonly invariant: Invariant;
   readonly witness: Witness;
-  /** The counterexample: shrunk by fast-check, then 1-minimal (see `minimise`). */
+  /** The counterexample: the failing run minimised, 1-minimal (see `minimise`). */
   readonly actions: readonly Action[];
-  /** Its length as fast-check's shrinker left it, before minimising. */
-  readonly shrunkLength: number;
+  /** The failing run's length up to the violation, before minimising. */
+  readonly foundLength: number;
   readonly replay: ReplayResult;
   /** fast-check's replay path for this seed. */
   readonly path: string;
@@ -50,7 +59,7 @@ export interface RandomFailure {
 export interface RandomResult {
   /** Runs fast-check executed before it stopped (all of them when nothing broke). */
   readonly runs: number;
-  /** Actions executed over those runs, shrinking excluded. */
+  /** Actions executed over those runs, minimising excluded. */
   readonly steps: number;
   /** Share of commands whose guard failed (no action enabled at all). */
   readonly rejectedShare: number;
@@ -79,7 +88,8 @@ interface Run {
   steps: number;
   checked: number;
   rejected: number;
-  shrinking: boolean;
+  /** A run broke an invariant: fast-check stops there (endOnFailure). */
+  failed: boolean;
   readonly targetsHit: Set<string>;
 }
 
@@ -97,7 +107,7 @@ class PickCommand implements fc.Command<Model, object> {
     const actions = enabledActions(this.run_.variant, this.run_.config, m.state, this.run_.universe);
     this.menu = { state: m.state, actions };
     const ok = actions.length > 0;
-    if (!this.run_.shrinking) {
+    if (!this.run_.failed) {
       this.run_.checked += 1;
       if (!ok) this.run_.rejected += 1;
     }
@@ -114,17 +124,17 @@ class PickCommand implements fc.Command<Model, object> {
     const action = resolvePick(this.pick, menu);
     this.last = action;
     const pre = m.state;
-    const post = next(r.variant, pre, action);
+    const post = step(r.variant, pre, action);
     m.state = post;
-    const step = { pre, action };
-    if (!r.shrinking) {
+    const taken = { pre, action };
+    if (!r.failed) {
       r.steps += 1;
       for (const target of TARGETS)
-        if (!r.targetsHit.has(target.id) && target.hit(post, step)) r.targetsHit.add(target.id);
+        if (!r.targetsHit.has(target.id) && target.hit(post, taken)) r.targetsHit.add(target.id);
     }
-    const broken = firstViolation(r.invariants, post, step);
+    const broken = firstViolation(r.invariants, post, taken);
     if (broken) {
-      r.shrinking = true;
+      r.failed = true;
       throw new InvariantBroken(broken.invariant, broken.witness);
     }
   }
@@ -144,7 +154,7 @@ export function resolvePicks(variant: Variant, config: Config, picks: readonly P
     if (menu.length === 0) continue;
     const action = resolvePick(pick, menu);
     out.push(action);
-    state = next(variant, state, action);
+    state = step(variant, state, action);
   }
   return out;
 }
@@ -188,6 +198,11 @@ const size = (actions: readonly Action[]) =>
 
 /** Lists one simplification away: one action dropped, or one page dropped from a batch. */
 function* simpler(actions: readonly Action[]): Generator<Action[]> {
+  // Whole runs of actions first (halves, quarters, ...), as delta debugging does: an
+  // failing run is mostly noise, and one replay can drop a block of it.
+  for (let chunk = actions.length >> 1; chunk >= 2; chunk >>= 1)
+    for (let i = actions.length - chunk; i >= 0; i -= chunk)
+      yield [...actions.slice(0, i), ...actions.slice(i + chunk)];
   for (let i = actions.length - 1; i >= 0; i--) yield [...actions.slice(0, i), ...actions.slice(i + 1)];
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i]!;
@@ -219,7 +234,7 @@ export function runRandom(
     steps: 0,
     checked: 0,
     rejected: 0,
-    shrinking: false,
+    failed: false,
     targetsHit: new Set(),
   };
   const initial = initialState(config);
@@ -231,7 +246,7 @@ export function runRandom(
       steps: 0,
       rejectedShare: 0,
       targetsHit: [],
-      failure: { ...atStart, actions: [], shrunkLength: 0, replay: r, path: '' },
+      failure: { ...atStart, actions: [], foundLength: 0, replay: r, path: '' },
     };
   }
   const command = pickArbitrary.map(
@@ -241,13 +256,25 @@ export function runRandom(
       throw new Error('not a PickCommand');
     },
   );
+  let runs = 0;
+  let lastReport = Date.now();
   const property = fc.property(
     fc.commands([command], { maxCommands: options.maxCommands ?? DEFAULT_MAX_COMMANDS, size: 'max' }),
     (cmds) => {
+      runs += 1;
+      if (options.onProgress !== undefined && (runs & 15) === 0 && Date.now() - lastReport > 200) {
+        lastReport = Date.now();
+        options.onProgress({ runs, total: options.runs, phase: 'running' });
+      }
       fc.modelRun(() => ({ model: { state: initial }, real: {} }), cmds);
     },
   );
-  const details = fc.check(property, { numRuns: options.runs, seed: options.seed });
+  // endOnFailure: fast-check's own shrinking replays the command list from the start for
+  // every candidate; on a 28-step failure in the shared-file world it ran 970,000
+  // commands (12-20 s a counterexample, most of `npm run check`). Delta debugging on the
+  // concrete actions (`minimise`) reaches 1-minimal counterexamples of the same lengths
+  // in milliseconds (all 73 catalogue cases at most 18 steps, measured 2026-12-06).
+  const details = fc.check(property, { numRuns: options.runs, seed: options.seed, endOnFailure: true });
   const targetsHit = [...run.targetsHit].sort();
   const rejectedShare = run.checked === 0 ? 0 : run.rejected / run.checked;
   if (!details.failed || details.counterexample === null)
@@ -259,13 +286,14 @@ export function runRandom(
     .map((c: object) => ('cmd' in c ? c.cmd : c))
     .filter((c): c is PickCommand => c instanceof PickCommand)
     .map((c) => c.pick);
-  const shrunk = replay(variant, config, resolvePicks(variant, config, picks), { invariants });
-  const id = shrunk.violation?.invariant.id ?? details.errorInstance.invariant.id;
+  options.onProgress?.({ runs: details.numRuns, total: options.runs, phase: 'minimising' });
+  const found = replay(variant, config, resolvePicks(variant, config, picks), { invariants });
+  const id = found.violation?.invariant.id ?? details.errorInstance.invariant.id;
   const best = minimise(
     variant,
     config,
     invariants,
-    shrunk.trace.steps.map((s) => s.action),
+    found.trace.steps.map((s) => s.action),
     id,
   );
   return {
@@ -277,7 +305,7 @@ export function runRandom(
       invariant: best.violation!.invariant,
       witness: best.violation!.witness,
       actions: best.trace.steps.map((s) => s.action),
-      shrunkLength: shrunk.trace.steps.length,
+      foundLength: found.trace.steps.length,
       replay: best,
       path: details.counterexamplePath ?? '',
     },

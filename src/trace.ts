@@ -1,11 +1,25 @@
 // Stepping the model along a list of actions, checking invariants after every step.
 // Shared by the random engine's counterexamples, replays and reports.
 
-import { type Action, enabled, next } from '../model/actions.js';
+import type { Draft } from 'immer';
+import { type Action, apply, enabled } from '../model/actions.js';
 import type { Config } from '../model/config.js';
 import { initialState, type State } from '../model/state.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS, type Invariant, type Step, type Witness } from '../properties/invariants.js';
+import { copyState } from './encode.js';
+
+/**
+ * The state after `action`: the model's `next()` without immer. A plain copy of the
+ * pre-state stepped in place by the same recipes (`apply`), as the explorer steps it;
+ * equal to `next()`'s result, key order included (test/src/trace.test.ts), and four to
+ * five times faster, which is most of a random campaign's time.
+ */
+export function step(variant: Variant, pre: State, action: Action): State {
+  const post = copyState(pre);
+  apply(variant, post as Draft<State>, action);
+  return post;
+}
 
 export interface TraceStep {
   readonly action: Action;
@@ -68,7 +82,7 @@ export function replay(
       return { trace: { initial, steps }, violation: null, disabledAt: i };
     }
     const pre = state;
-    state = next(variant, pre, action);
+    state = step(variant, pre, action);
     steps.push({ action, state });
     const broken = firstViolation(invariants, state, { pre, action });
     if (broken)

@@ -78,7 +78,7 @@ describe('the random engine', () => {
     const bug = findVariant('reclaim-batched-dirty-wrong-no-flush-dirty')!;
     const r = runRandom(bug, config, INVARIANTS, { runs: 2000, seed: 1 });
     const f = r.failure!;
-    expect(f.actions.length).toBeLessThanOrEqual(f.shrunkLength);
+    expect(f.actions.length).toBeLessThanOrEqual(f.foundLength);
     for (let i = 0; i < f.actions.length; i++) {
       const without = [...f.actions.slice(0, i), ...f.actions.slice(i + 1)];
       const short = stillBreaks(bug, without, f.invariant.id);

@@ -12,7 +12,7 @@ import { TARGETS } from '../properties/targets.js';
 import { type Budget, type ExploreProgress, explore } from './explore.js';
 import { exploreParallel } from './explore-parallel.js';
 import { describeChanges, describeStep, stepColumn } from './format.js';
-import { runRandom } from './random.js';
+import { type RandomProgress, runRandom } from './random.js';
 import type { ReplayResult, Trace } from './trace.js';
 import { VERSION } from './version.js';
 
@@ -57,8 +57,8 @@ export interface InvariantVerdict {
   readonly states?: number;
   readonly transitions?: number;
   readonly depth?: number;
-  /** Exhaustive engine: the budget that ended an incomplete search. */
-  readonly stoppedBy?: Budget;
+  /** The budget that ended an incomplete search, or 'interrupt' (Ctrl-C) for either engine. */
+  readonly stoppedBy?: Budget | 'interrupt';
   readonly counterexample: Counterexample | null;
 }
 
@@ -88,6 +88,8 @@ export interface ProtocolVerdict {
   readonly targets: readonly TargetVerdict[];
   /** Every verdict as expected and every target hit. */
   readonly ok: boolean;
+  /** Cut short by Ctrl-C: the verdicts decided by then, the rest 'incomplete'. */
+  readonly interrupted?: boolean;
   /** The failures themselves, for reports; not part of the JSON document. */
   readonly failures: readonly Failure[];
 }
@@ -110,10 +112,18 @@ export interface CheckOptions {
   readonly workers?: number;
   /** The --variant-file a variant came from, for the parallel explorer's workers to load it. */
   readonly variantFileOf?: (v: Variant) => string | undefined;
-  readonly onProgress?: (p: ExploreProgress) => void;
+  /** Now and then, while a campaign or a search runs. */
+  readonly onProgress?: (p: CheckProgress) => void;
+  /** Each invariant's verdict as soon as it is decided (a partial verdict if the check is cut short). */
+  readonly onDecided?: (row: InvariantVerdict) => void;
   /** Check only these invariants (default: all). */
   readonly invariants?: readonly Invariant[];
 }
+
+/** Where a check is: its engine's own progress, and how many invariants are still undecided. */
+export type CheckProgress =
+  | ({ readonly engine: 'random'; readonly undecided: number } & RandomProgress)
+  | ({ readonly engine: 'exhaustive'; readonly undecided: number } & ExploreProgress);
 
 export const DEFAULT_RUNS = 2000;
 export const DEFAULT_SEED = 1;
@@ -166,6 +176,12 @@ function randomCampaign(variant: Variant, o: Resolved, invariants: readonly Inva
     runs: o.runs ?? defaultRuns(variant),
     seed: o.seed ?? DEFAULT_SEED,
     ...(o.maxCommands ? { maxCommands: o.maxCommands } : {}),
+    ...(o.onProgress === undefined
+      ? {}
+      : {
+          onProgress: (p: RandomProgress) =>
+            o.onProgress!({ engine: 'random', undecided: invariants.length, ...p }),
+        }),
   });
   const f = r.failure;
   return {
@@ -189,7 +205,13 @@ function exhaustiveCampaign(variant: Variant, o: Resolved, invariants: readonly 
     ...(o.maxStates === undefined ? {} : { maxStates: o.maxStates }),
     ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
     ...(o.maxMemoryMb === undefined ? {} : { maxMemoryMb: o.maxMemoryMb }),
-    ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+    ...(o.onProgress === undefined
+      ? {}
+      : {
+          onProgress: (p: ExploreProgress) =>
+            o.onProgress!({ engine: 'exhaustive', undecided: invariants.length, ...p }),
+          progressEveryMs: 250,
+        }),
     ...(o.symmetry ? { symmetry: true } : {}),
   };
   const file = o.variantFileOf?.(variant);
@@ -222,6 +244,14 @@ function exhaustiveCampaign(variant: Variant, o: Resolved, invariants: readonly 
   };
 }
 
+/** The verdict a variant expects of an invariant from an engine. */
+export function expectedVerdict(variant: Variant, engine: EngineName, id: string): Verdict {
+  // the random engine is expected not to reach what the variant finds by the explorer only
+  return variant.violates.includes(id) && !(engine === 'random' && variant.explorerOnly?.includes(id))
+    ? 'violated'
+    : 'holds';
+}
+
 export function checkVariant(variant: Variant, options: CheckOptions): ProtocolVerdict {
   const problem = variantProblem(variant);
   if (problem !== null) throw new Error(problem);
@@ -232,11 +262,7 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   if (pcid !== null) throw new Error(`variant ${variant.id} in config ${config.name}: ${pcid}`);
   const resolved: Resolved = { ...options, config };
   const chosen = options.invariants ?? INVARIANTS;
-  // the random engine is expected not to reach what the variant finds by the explorer only
-  const expected = (id: string): Verdict =>
-    variant.violates.includes(id) && !(engine === 'random' && variant.explorerOnly?.includes(id))
-      ? 'violated'
-      : 'holds';
+  const expected = (id: string): Verdict => expectedVerdict(variant, engine, id);
   const decided = new Map<string, InvariantVerdict>();
   const failures: Failure[] = [];
   let remaining = [...chosen];
@@ -246,20 +272,23 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
     const c = campaign(variant, resolved, remaining);
     if (c.failure === null) {
       const verdict: Outcome = c.complete ? 'holds' : 'incomplete';
-      for (const inv of remaining)
-        decided.set(inv.id, {
+      for (const inv of remaining) {
+        const row: InvariantVerdict = {
           invariant: inv.id,
           expected: expected(inv.id),
           verdict,
           ...c.evidence,
           counterexample: null,
-        });
+        };
+        decided.set(inv.id, row);
+        options.onDecided?.(row);
+      }
       targetsHit = c.targetsHit;
       break;
     }
     const { extra, ...f } = c.failure;
     failures.push(f);
-    decided.set(f.invariant.id, {
+    const row: InvariantVerdict = {
       invariant: f.invariant.id,
       expected: expected(f.invariant.id),
       verdict: 'violated',
@@ -271,7 +300,9 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
         witness: f.witness,
         ...extra,
       },
-    });
+    };
+    decided.set(f.invariant.id, row);
+    options.onDecided?.(row);
     remaining = remaining.filter((i) => i.id !== f.invariant.id);
     lastRound = remaining.length > 0;
   }
@@ -301,6 +332,8 @@ export interface CheckDocument {
   readonly seed?: number;
   readonly protocols: readonly Omit<ProtocolVerdict, 'failures'>[];
   readonly ok: boolean;
+  /** Cut short by Ctrl-C: `protocols` holds what was decided by then; not a verdict. */
+  readonly interrupted?: true;
 }
 
 /** Check every variant; the document is what `shootdown check --json` prints. */
@@ -314,8 +347,17 @@ export function checkDocument(
     onVerdict?.(verdict);
     return verdict;
   });
+  return { document: documentOf(verdicts, options), verdicts };
+}
+
+/** The JSON document of verdicts already reached (an interrupted check's too). */
+export function documentOf(
+  verdicts: readonly ProtocolVerdict[],
+  options: Pick<CheckOptions, 'engine' | 'config' | 'runs' | 'seed'>,
+  interrupted = false,
+): CheckDocument {
   const engine = options.engine ?? 'random';
-  const document: CheckDocument = {
+  return {
     tool: 'shootdown',
     version: VERSION,
     engine,
@@ -324,9 +366,9 @@ export function checkDocument(
       ? { runs: options.runs ?? DEFAULT_RUNS, seed: options.seed ?? DEFAULT_SEED }
       : {}),
     protocols: verdicts.map(({ failures: _, ...rest }) => rest),
-    ok: verdicts.every((v) => v.ok),
+    ok: !interrupted && verdicts.every((v) => v.ok),
+    ...(interrupted ? { interrupted: true as const } : {}),
   };
-  return { document, verdicts };
 }
 
 /**

@@ -1,9 +1,8 @@
 // The command line: `shootdown list` and `shootdown check`. Every bad input is one line
 // on stderr and exit 2; verdicts not as expected exit 1.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Action } from '../model/actions.js';
 import { CONFIGS, type Config, worldConfig } from '../model/config.js';
@@ -14,17 +13,17 @@ import { findInvariant, INVARIANTS, type Invariant } from '../properties/invaria
 import { TARGETS } from '../properties/targets.js';
 import {
   type CheckDocument,
-  type CheckOptions,
-  checkDocument,
   checkVariant,
   DEFAULT_RUNS,
   DEFAULT_SEED,
   disagreements,
+  documentOf,
   type EngineName,
   type InvariantVerdict,
   type ProtocolVerdict,
-  variantProblem,
 } from './check.js';
+import { defaultThreads, type WorkerOptions } from './check-pool.js';
+import { checkWithProgress } from './check-run.js';
 import {
   COST_PAGE_LIMIT,
   CPU_COUNTS,
@@ -43,10 +42,11 @@ import {
   type Safety,
   type WorkloadCost,
 } from './cost-report.js';
-import type { ExploreProgress } from './explore.js';
 import { describeAction } from './format.js';
 import { formatHtmlTimeline } from './html.js';
 import { migrcSafetyReport } from './migrc-report.js';
+import { checkOutputPath, writeOutput } from './output.js';
+import { estimateLeft, formatDuration, StatusLine, type StatusSink } from './progress.js';
 import { DEFAULT_MAX_COMMANDS } from './random.js';
 import { describeConfig, formatRaceReport, type RaceReportInput, wantsColor } from './report.js';
 import { cpuClasses } from './symmetry.js';
@@ -57,6 +57,8 @@ import {
   TraceFileError,
   traceDocument,
 } from './trace-file.js';
+import { UsageError } from './usage-error.js';
+import { loadVariantFile } from './variant-file.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -64,15 +66,30 @@ export interface Io {
   readonly err: (text: string) => void;
   /** Race reports in colour (a terminal that wants it); plain text otherwise. */
   readonly color?: boolean;
+  /** Where a long run's status line goes (a terminal's stderr); none on a pipe. */
+  readonly status?: StatusSink;
+  /** Calls back on Ctrl-C while a check runs; returns the function that stops listening. */
+  readonly onInterrupt?: (cb: () => void) => () => void;
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
   color: wantsColor(process.stdout, process.env),
+  ...(process.stderr.isTTY ? { status: process.stderr } : {}),
+  onInterrupt: (cb) => {
+    // Only while a check runs: elsewhere Ctrl-C keeps its default and ends the process.
+    // A second Ctrl-C does not wait for the partial verdict.
+    let times = 0;
+    const handler = () => {
+      times += 1;
+      if (times > 1) process.exit(INTERRUPTED_EXIT);
+      cb();
+    };
+    process.on('SIGINT', handler);
+    return () => process.off('SIGINT', handler);
+  },
 };
-
-class UsageError extends Error {}
 
 function wholeNumber(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -100,39 +117,6 @@ function pickInvariants(ids: readonly string[] | undefined): Invariant[] | undef
       throw new UsageError(`unknown invariant '${id}' (known: ${INVARIANTS.map((i) => i.id).join(', ')})`);
     return inv;
   });
-}
-
-function looksLikeVariant(x: unknown): x is Variant {
-  if (typeof x !== 'object' || x === null) return false;
-  const v = x as Partial<Variant>;
-  return (
-    typeof v.id === 'string' &&
-    typeof v.policy === 'object' &&
-    Array.isArray(v.violates) &&
-    Array.isArray(v.reaches)
-  );
-}
-
-/** Variants from a user's file: its default export (a variant or a list) or its named exports. */
-export async function loadVariantFile(path: string): Promise<Variant[]> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(pathToFileURL(resolve(path)).href);
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UsageError(`cannot load variant file ${path}: ${why}`);
-  }
-  const exported = mod.default !== undefined ? [mod.default].flat() : Object.values(mod);
-  const variants = exported.filter(looksLikeVariant);
-  if (variants.length === 0)
-    throw new UsageError(
-      `variant file ${path} exports no variant (build one with defineVariant and export it)`,
-    );
-  for (const v of variants) {
-    const problem = variantProblem(v);
-    if (problem !== null) throw new UsageError(`${path}: ${problem}`);
-  }
-  return variants;
 }
 
 /** The variants of every --variant-file, and the file each came from (for replay lines and traces). */
@@ -210,13 +194,10 @@ interface CheckFlags {
   maxMemory?: number;
   symmetry?: boolean;
   workers?: number;
+  jobs?: number;
   reports: 'none' | 'first' | 'all';
   trace?: string;
   html?: string;
-}
-
-function progressLine(p: ExploreProgress): string {
-  return `\r  depth ${p.depth}, ${p.generated} generated, ${p.distinct} distinct, queue ${p.queue}, ${Math.round(p.statesPerSecond)} states/s, ${Math.round(p.memoryMb)} MB   `;
 }
 
 type Output = readonly [
@@ -247,18 +228,6 @@ function outputPaths(path: string, names: readonly string[], ext: string): strin
   if (isDir) return names.map((n) => join(path, `${n}${ext}`));
   const stem = extname(path) === ext ? path.slice(0, -ext.length) : path;
   return names.map((n) => `${stem}-${n}${ext}`);
-}
-
-/** Write through a temporary file and rename, so a failed write never leaves half a file. */
-function writeOutput(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as Error).message.split('\n')[0]}`);
-  }
 }
 
 async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
@@ -298,18 +267,24 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       );
     variants = variants.filter((v) => !misfits.includes(v));
   }
-  // A TLC-style progress line on a terminal only.
-  const tty = !flags.json && process.stderr.isTTY === true;
   for (const [, , what] of outputs(flags))
     if (flags.reports === 'none')
       throw new UsageError(
         `--${what} writes the reported counterexamples; use --reports first or all with it`,
       );
+  // Every output is checked before the work starts, so a long check never ends unwritable.
+  for (const [path, , what] of outputs(flags)) checkOutputPath(path, `--${what}`, { folderOk: true });
+  const jobs = variants.map((v) => ({
+    variant: v,
+    ...(fileOf.has(v) ? { variantFile: fileOf.get(v)! } : {}),
+  }));
+  const threads = flags.jobs ?? defaultThreads(jobs.length, flags.workers ?? 1);
   const documents: CheckDocument[] = [];
   const results: ProtocolVerdict[][] = [];
   const reports: RaceReportInput[] = [];
+  let interrupted = false;
   for (const engine of engines) {
-    const options: CheckOptions = {
+    const options: WorkerOptions = {
       ...(config === undefined ? {} : { config }),
       engine,
       ...(flags.runs === undefined ? {} : { runs: flags.runs }),
@@ -319,17 +294,14 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       ...(flags.maxSeconds === undefined ? {} : { maxSeconds: flags.maxSeconds }),
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
       ...(flags.symmetry ? { symmetry: true } : {}),
-      ...(flags.workers === undefined
-        ? {}
-        : { workers: flags.workers, variantFileOf: (v: Variant) => fileOf.get(v) }),
-      ...(tty ? { onProgress: (p: ExploreProgress) => process.stderr.write(progressLine(p)) } : {}),
-      ...(invariants ? { invariants } : {}),
+      ...(flags.workers === undefined ? {} : { workers: flags.workers }),
     };
     if (!flags.json) {
+      const on = threads > 1 ? `; ${threads} protocols at a time` : '';
       io.out(
         engine === 'random'
-          ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, seed ${flags.seed}`
-          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})`,
+          ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, seed ${flags.seed}${on}`
+          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads a search` : ''})${on}`,
       );
       if (config !== undefined) io.out(`config ${describeConfig(config)}`);
       else {
@@ -339,13 +311,21 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       }
       io.out('');
     }
-    const { document, verdicts } = checkDocument(variants, options, (v) => {
-      if (tty) process.stderr.write('\r\x1b[K');
-      if (!flags.json) io.out(`${formatVerdict(v)}\n`);
+    const run = await checkWithProgress(jobs, options, invariants, threads, {
+      ...(flags.json ? {} : io.status === undefined ? {} : { status: io.status }),
+      ...(io.onInterrupt === undefined ? {} : { onInterrupt: io.onInterrupt }),
+      onVerdict: (v: ProtocolVerdict) => {
+        if (!flags.json) io.out(`${formatVerdict(v)}\n`);
+      },
     });
-    documents.push(document);
+    interrupted = run.interrupted;
+    const verdicts = run.verdicts;
+    documents.push(documentOf(verdicts, options, interrupted));
     results.push(verdicts);
-    if (flags.reports === 'none') continue;
+    if (flags.reports === 'none' || interrupted) {
+      if (interrupted) break;
+      continue;
+    }
     for (const v of verdicts) {
       const failures = [...v.failures].sort((a, b) => a.actions.length - b.actions.length);
       for (const f of flags.reports === 'all' ? failures : failures.slice(0, 1)) {
@@ -380,18 +360,35 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
     });
     if (reports.length === 0) say(`${what}: no counterexample to write`);
   }
-  const differ = results.length === 2 ? disagreements(results[0]!, results[1]!) : [];
-  const ok = documents.every((d) => d.ok) && differ.length === 0;
+  const differ = results.length === 2 && !interrupted ? disagreements(results[0]!, results[1]!) : [];
+  const ok = !interrupted && documents.every((d) => d.ok) && differ.length === 0;
+  const exit = interrupted ? INTERRUPTED_EXIT : ok ? 0 : 1;
   if (flags.json) {
     const doc =
       documents.length === 1
         ? documents[0]
-        : { tool: 'shootdown', version: VERSION, engine: 'both', documents, disagreements: differ, ok };
+        : {
+            tool: 'shootdown',
+            version: VERSION,
+            engine: 'both',
+            documents,
+            disagreements: differ,
+            ok,
+            ...(interrupted ? { interrupted: true } : {}),
+          };
     io.out(JSON.stringify(doc, null, 2));
-    return ok ? 0 : 1;
+    return exit;
   }
   for (const d of differ) io.out(`engines disagree: ${d}`);
   const all = results.flat();
+  if (interrupted) {
+    const whole = all.filter((v) => !v.interrupted);
+    const cut = all.filter((v) => v.interrupted);
+    io.out(
+      `INTERRUPTED: not a verdict. ${whole.length} of ${variants.length * engines.length} protocol checks finished (${whole.filter((v) => !v.ok).length} not as expected)${cut.length > 0 ? `; cut short: ${cut.map((v) => v.protocol).join(', ')}` : ''}; the rest not started`,
+    );
+    return exit;
+  }
   const rows = all.flatMap((v) => v.invariants);
   const bad = all
     .filter((v) => !v.ok)
@@ -402,8 +399,11 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       ? `${all.length} ${what}, ${rows.length} verdicts: every one as expected`
       : `${bad.length} of ${all.length} ${what} not as expected${bad.length ? `: ${bad.join(', ')}` : ''}${differ.length ? `; ${differ.length} disagreements between engines` : ''}`,
   );
-  return ok ? 0 : 1;
+  return exit;
 }
+
+/** A run cut short by Ctrl-C exits as a shell reports SIGINT: 128 + 2. */
+const INTERRUPTED_EXIT = 130;
 
 interface ReplayFlags {
   protocol?: string;
@@ -567,7 +567,7 @@ interface CostFlags {
   pages: number[];
   cpus: number[];
   json?: boolean;
-  out: string;
+  out?: string;
   charts: boolean;
   check?: boolean;
 }
@@ -600,7 +600,19 @@ async function runCost(o: CostFlags, io: Io): Promise<number> {
   const pick = (w: (typeof workloads)[number]) =>
     named === undefined ? costedProtocols(w) : [sync, ...named.filter((v) => v.id !== 'sync')];
   const picked = workloads.map((w) => [w, pick(w)] as const);
-  const costs: WorkloadCost[] = picked.map(([w, vs]) => costWorkload(w, vs, o.pages, o.cpus));
+  if (o.out !== undefined) checkOutputPath(o.out, '--out', { folder: true });
+  const status = new StatusLine(o.json ? undefined : io.status);
+  const cells = picked.reduce((n, [, vs]) => n + vs.length, 0) * o.pages.length * o.cpus.length;
+  let cell = 0;
+  const costs: WorkloadCost[] = picked.map(([w, vs]) =>
+    costWorkload(w, vs, o.pages, o.cpus, (c) => {
+      cell += 1;
+      const left = estimateLeft(cell, cells, status.elapsedMs);
+      status.set(
+        `cost: ${cell}/${cells} runs, ${formatDuration(status.elapsedMs)}${left === null ? '' : `, ~${formatDuration(left)} left`} | ${w.id}, ${c.protocol}, ${c.pages} pages on ${c.cpus} CPUs`,
+      );
+    }),
+  );
 
   const involved = new Map<string, Variant>();
   for (const [, vs] of picked) for (const v of vs) involved.set(v.id, v);
@@ -608,15 +620,18 @@ async function runCost(o: CostFlags, io: Io): Promise<number> {
   for (const v of involved.values()) {
     if (!o.check) safety.set(v.id, recordedSafety(v));
     else {
+      status.set(`cost: checking ${v.id} (random engine), ${formatDuration(status.elapsedMs)}`);
       const r = checkVariant(v, { engine: 'random' });
       const violated = r.invariants.filter((i) => i.verdict === 'violated').map((i) => i.invariant);
       safety.set(v.id, { protocol: v.id, violated, source: 'checked' });
     }
   }
+  status.clear();
 
   const pages = o.pages.at(-1)!;
   const cpus = o.cpus.at(-1)!;
-  if (o.charts) {
+  // Charts and their page are written only where --out says: never into docs/ unasked.
+  if (o.out !== undefined && o.charts) {
     // Each chart next to its table, in one generated page.
     const page = [
       '# What each protocol costs',
@@ -632,13 +647,8 @@ async function runCost(o: CostFlags, io: Io): Promise<number> {
       COST_LEGEND,
       '',
     ].join('\n');
-    try {
-      mkdirSync(o.out, { recursive: true });
-      for (const c of costs) writeFileSync(`${o.out}/${c.workload.id}.svg`, costChart(c, cpus));
-      writeFileSync(`${o.out}/README.md`, page);
-    } catch (e) {
-      throw new UsageError(`cannot write charts to ${o.out}: ${(e as Error).message}`);
-    }
+    for (const c of costs) writeOutput(join(o.out, `${c.workload.id}.svg`), costChart(c, cpus));
+    writeOutput(join(o.out, 'README.md'), page);
   }
   if (o.json) {
     io.out(
@@ -659,8 +669,10 @@ async function runCost(o: CostFlags, io: Io): Promise<number> {
   }
   for (const c of costs) {
     io.out(costTable(c, pages, cpus, safety));
-    if (o.charts)
-      io.out(`\nchart: ${o.out}/${c.workload.id}.svg (IPIs per page against pages per batch, ${cpus} CPUs)`);
+    if (o.out !== undefined && o.charts)
+      io.out(
+        `\nchart: ${join(o.out, `${c.workload.id}.svg`)} (IPIs per page against pages per batch, ${cpus} CPUs)`,
+      );
     io.out('');
   }
   io.out(COST_LEGEND);
@@ -743,6 +755,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       'exhaustive: expand each breadth-first level on this many threads (default 1; at most one per core pays)',
       wholeNumber('--workers', 1, 64),
     )
+    .option(
+      '--jobs <n>',
+      'protocols checked at once, each on a worker thread (default: one per core)',
+      wholeNumber('--jobs', 1, 256),
+    )
     .option('--invariant <id>', 'check only this invariant (repeatable)', collect)
     .option(
       '--variant-file <path>',
@@ -813,8 +830,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       numberList('--cpus', 1, MAX_COST_CPUS),
       [...CPU_COUNTS],
     )
-    .option('--out <dir>', 'where the SVG charts go', 'docs/cost')
-    .option('--no-charts', 'write no charts')
+    .option('--out <dir>', 'write an SVG chart per workload and a page of every table into this folder')
+    .option('--no-charts', 'with --out: write nothing (as without --out)')
     .option('--check', 'run the random engine for each protocol’s verdict instead of the recorded one')
     .option('--json', 'print one JSON document with every row of the grid')
     .action(async (o: CostFlags) => {
@@ -824,23 +841,23 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program
     .command('report')
     .description(
-      'write a generated report: migrc (docs/migrc-safety.md), the safety of migrc v3 per scenario family',
+      'print a generated report, or write it with --out: migrc (committed as docs/migrc-safety.md), the safety of migrc v3 per scenario family',
     )
     .argument('<which>', 'the report to write (migrc)')
-    .option('--out <path>', 'where to write it (default: docs/migrc-safety.md)')
-    .option('--stdout', 'print it instead of writing a file')
+    .option('--out <path>', 'write it to this file (docs/migrc-safety.md is the committed copy)')
+    .option('--stdout', 'print it (the default without --out)')
     .action(async (which: string, o: { out?: string; stdout?: boolean }) => {
       if (which !== 'migrc') throw new UsageError(`unknown report '${which}' (known: migrc)`);
-      const text = migrcSafetyReport();
-      if (o.stdout) io.out(text);
+      const out = o.stdout ? undefined : o.out;
+      if (out !== undefined) checkOutputPath(out, '--out');
+      const status = new StatusLine(io.status);
+      const text = migrcSafetyReport((what) =>
+        status.set(`report migrc, ${formatDuration(status.elapsedMs)}: ${what}`),
+      );
+      status.clear();
+      if (out === undefined) io.out(text);
       else {
-        const out = o.out ?? 'docs/migrc-safety.md';
-        try {
-          mkdirSync(dirname(out), { recursive: true });
-          writeFileSync(out, text);
-        } catch (e) {
-          throw new UsageError(`cannot write ${out}: ${(e as Error).message}`);
-        }
+        writeOutput(out, text);
         io.out(`wrote ${out}`);
       }
       code = 0;

@@ -32,12 +32,17 @@ export function costWorkload(
   protocols: readonly Variant[],
   pageCounts: readonly number[],
   cpuCounts: readonly number[],
+  /** After each cell of the grid: what was just costed. */
+  onCell?: (what: { protocol: string; pages: number; cpus: number }) => void,
 ): WorkloadCost {
   const chosen = protocols.filter((v) => applies(v, workload));
   const rows: CostRow[] = [];
   for (const v of chosen)
     for (const pages of pageCounts)
-      for (const cpus of cpuCounts) rows.push(runWorkload(v, workload, pages, cpus));
+      for (const cpus of cpuCounts) {
+        rows.push(runWorkload(v, workload, pages, cpus));
+        onCell?.({ protocol: v.id, pages, cpus });
+      }
   return { workload, protocols: chosen.map((v) => v.id), rows };
 }
 

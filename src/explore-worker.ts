@@ -8,7 +8,6 @@ import { findVariant } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
-import { loadVariantFile } from './cli.js';
 import { decode } from './encode.js';
 import { searchOf, successor } from './explore.js';
 import {
@@ -21,6 +20,7 @@ import {
   WORKER_WORDS,
   type WorkerSetup,
 } from './parallel-shared.js';
+import { loadVariantFile } from './variant-file.js';
 import { fingerprint } from './visited.js';
 
 const setup = (workerData as { setup: WorkerSetup; port: MessagePort }).setup;

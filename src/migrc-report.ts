@@ -10,7 +10,8 @@ import { findVariant, VARIANTS } from '../model/registry.js';
 import { initialState } from '../model/state.js';
 import type { Variant } from '../model/variant.js';
 import { INVARIANTS } from '../properties/invariants.js';
-import { checkVariant } from './check.js';
+import { type CheckProgress, checkVariant } from './check.js';
+import { count } from './progress.js';
 import { describeConfig, formatRaceReport } from './report.js';
 import { replay } from './trace.js';
 
@@ -207,12 +208,35 @@ interface FamilyVerdict {
   readonly reports: readonly string[];
 }
 
-function verdictOf(variant: Variant, config: Config): FamilyVerdict {
+/** The report's status line: what it is searching and how far it has got. */
+export type ReportProgress = (text: string) => void;
+
+const searching = (progress: ReportProgress | undefined, what: string) =>
+  progress === undefined
+    ? {}
+    : {
+        onProgress: (p: CheckProgress) => {
+          progress(
+            p.engine === 'exhaustive'
+              ? `${what}: ${count(p.distinct)} states, depth ${p.depth} (${p.undecided} invariants undecided)`
+              : what,
+          );
+        },
+      };
+
+function verdictOf(
+  variant: Variant,
+  config: Config,
+  progress?: ReportProgress,
+  what = variant.id,
+): FamilyVerdict {
+  progress?.(what);
   const v = checkVariant(variant, {
     config,
     engine: 'exhaustive',
     maxStates: REPORT_MAX_STATES,
     maxMemoryMb: 1e9,
+    ...searching(progress, what),
   });
   const broken = v.invariants.filter((i) => i.verdict === 'violated');
   if (broken.length === 0) {
@@ -252,7 +276,7 @@ function changedFields(a: Variant, b: Variant): [string, string, string][] {
  * v3's own rules, each shown necessary: a registered variant that differs from the repair in
  * one of them, and the shortest way it breaks what it is expected to break.
  */
-function ownRules(fixed: Variant): string[] {
+function ownRules(fixed: Variant, progress?: ReportProgress): string[] {
   const lineage = VARIANTS.filter((v) => v.base === fixed.id && v.violates.length > 0);
   if (lineage.length === 0) return [];
   const out = [
@@ -265,13 +289,16 @@ function ownRules(fixed: Variant): string[] {
     '| variant | rule taken away | breaks (shortest, steps) |',
     '|---|---|---|',
   ];
-  for (const v of lineage) {
+  for (const [n, v] of lineage.entries()) {
+    const what = `rule ${n + 1}/${lineage.length}, ${v.id}`;
+    progress?.(what);
     const r = checkVariant(v, {
       config: worldConfig(v.world, 'exhaustive'),
       engine: 'exhaustive',
       maxStates: REPORT_MAX_STATES,
       maxMemoryMb: 1e9,
       invariants: INVARIANTS.filter((i) => v.violates.includes(i.id)),
+      ...searching(progress, what),
     });
     const rule = changedFields(fixed, v)
       .map(([k, was, now]) => `\`${k}: ${now}\` (${fixed.id}: ${was})`)
@@ -288,7 +315,7 @@ function ownRules(fixed: Variant): string[] {
   return [...out, ''];
 }
 
-export function migrcSafetyReport(): string {
+export function migrcSafetyReport(progress?: ReportProgress): string {
   const v3 = findVariant('migrc')!;
   const fixed = findVariant('migrc-fixed')!;
   const out: string[] = [
@@ -311,9 +338,10 @@ export function migrcSafetyReport(): string {
     '|---|---|---|',
   ];
   const details: string[] = [];
-  for (const f of FAMILIES) {
-    const a = verdictOf(v3, f.config);
-    const b = verdictOf(fixed, f.config);
+  for (const [n, f] of FAMILIES.entries()) {
+    const where = `family ${n + 1}/${FAMILIES.length}, ${f.config.name}`;
+    const a = verdictOf(v3, f.config, progress, `${where}, ${v3.id}`);
+    const b = verdictOf(fixed, f.config, progress, `${where}, ${fixed.id}`);
     out.push(`| ${f.name} | ${a.line} | ${b.line} |`);
     details.push(`## ${f.name}`, '', `World: ${describeConfig(f.config)}.`, `Covers: ${f.covers}.`, '');
     details.push(`- migrc v3: ${a.line}`, `- migrc-fixed: ${b.line}`, '');
@@ -333,5 +361,5 @@ export function migrcSafetyReport(): string {
     ...NOT_MODELLED.map((n) => `- ${n}`),
     '',
   );
-  return [...out, ...ownRules(fixed), ...details].join('\n');
+  return [...out, ...ownRules(fixed, progress), ...details].join('\n');
 }

@@ -40,6 +40,8 @@ export interface RandomOptions {
 export interface RandomProgress {
   readonly runs: number;
   readonly total: number;
+  /** Actions executed so far. */
+  readonly steps: number;
   /** 'minimising' once a run has failed. */
   readonly phase: 'running' | 'minimising';
 }
@@ -264,7 +266,7 @@ export function runRandom(
       runs += 1;
       if (options.onProgress !== undefined && (runs & 15) === 0 && Date.now() - lastReport > 200) {
         lastReport = Date.now();
-        options.onProgress({ runs, total: options.runs, phase: 'running' });
+        options.onProgress({ runs, total: options.runs, steps: run.steps, phase: 'running' });
       }
       fc.modelRun(() => ({ model: { state: initial }, real: {} }), cmds);
     },
@@ -286,7 +288,12 @@ export function runRandom(
     .map((c: object) => ('cmd' in c ? c.cmd : c))
     .filter((c): c is PickCommand => c instanceof PickCommand)
     .map((c) => c.pick);
-  options.onProgress?.({ runs: details.numRuns, total: options.runs, phase: 'minimising' });
+  options.onProgress?.({
+    runs: details.numRuns,
+    total: options.runs,
+    steps: run.steps,
+    phase: 'minimising',
+  });
   const found = replay(variant, config, resolvePicks(variant, config, picks), { invariants });
   const id = found.violation?.invariant.id ?? details.errorInstance.invariant.id;
   const best = minimise(

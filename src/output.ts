@@ -106,15 +106,13 @@ export function writeOutput(path: string, text: string): void {
     if (link?.isSymbolicLink()) {
       const target = statOrNull(path, true);
       // follow the link; a dangling one is written through, which creates its target
-      if (target === null || !target.isFile()) return writeThrough(path, text, target);
-      return replaceFile(realpathSync(path), text, target);
-    }
-    if (link === undefined) {
+      if (target?.isFile()) replaceFile(realpathSync(path), text, target);
+      else writeThrough(path, text, target);
+    } else if (link === undefined) {
       mkdirSync(dirname(path), { recursive: true });
-      return replaceFile(path, text, null);
-    }
-    if (link.isFile()) return replaceFile(path, text, link);
-    writeThrough(path, text, link);
+      replaceFile(path, text, null);
+    } else if (link.isFile()) replaceFile(path, text, link);
+    else writeThrough(path, text, link);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot write ${path}: ${firstLine(e)}`);

@@ -145,16 +145,25 @@ function selectProtocols(ids: readonly string[] | undefined, fromFiles: readonly
 }
 
 function evidence(i: InvariantVerdict): string {
-  if (i.runs !== undefined) return `${i.runs} runs, ${i.steps} steps`;
-  const cut = i.stoppedBy === undefined ? '' : `; search incomplete, stopped by ${i.stoppedBy}`;
+  if (i.runs !== undefined)
+    return `${i.runs} runs, ${i.steps} steps${i.stoppedBy === 'interrupt' ? '; interrupted' : ''}`;
+  const cut =
+    i.stoppedBy === undefined
+      ? ''
+      : i.stoppedBy === 'interrupt'
+        ? '; search interrupted'
+        : `; search incomplete, stopped by ${i.stoppedBy}`;
   return `${i.states} states, ${i.transitions} transitions, depth ${i.depth}${cut}`;
 }
 
 function formatVerdict(v: ProtocolVerdict): string {
   const lines: string[] = [];
-  const unexpected = v.invariants.filter((i) => i.verdict !== i.expected).length;
+  // a row Ctrl-C cut short is no verdict, so not an unexpected one
+  const cut = (i: InvariantVerdict) => i.stoppedBy === 'interrupt';
+  const unexpected = v.invariants.filter((i) => i.verdict !== i.expected && !cut(i)).length;
   const missed = v.targets.filter((t) => !t.hit);
-  lines.push(`${v.protocol}: ${v.title}  [${v.config}; ${v.ok ? 'as expected' : 'NOT AS EXPECTED'}]`);
+  const how = v.interrupted ? 'INTERRUPTED, no verdict' : v.ok ? 'as expected' : 'NOT AS EXPECTED';
+  lines.push(`${v.protocol}: ${v.title}  [${v.config}; ${how}]`);
   const w = Math.max(...v.invariants.map((i) => i.invariant.length));
   for (const i of v.invariants) {
     const c = i.counterexample;
@@ -166,7 +175,7 @@ function formatVerdict(v: ProtocolVerdict): string {
           : c?.shortest
             ? `VIOLATED (shortest counterexample: ${c.length} steps, after ${i.states} states)`
             : `VIOLATED (counterexample of ${c?.length} steps, found in run ${c?.run})`;
-    const note = i.verdict === i.expected ? '' : `  <-- expected ${i.expected}`;
+    const note = i.verdict === i.expected || cut(i) ? '' : `  <-- expected ${i.expected}`;
     lines.push(`  ${i.invariant.padEnd(w)}  ${verdict}${note}`);
   }
   if (v.targets.length > 0)
@@ -301,7 +310,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       io.out(
         engine === 'random'
           ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, seed ${flags.seed}${on}`
-          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads a search` : ''})${on}`,
+          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})${on}`,
       );
       if (config !== undefined) io.out(`config ${describeConfig(config)}`);
       else {

@@ -1,8 +1,15 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
+// Two tiers. `npm test` (this file): every invariant catching a seeded bug, every catalogue
+// bug caught by both engines, every regression trace, the bounded proof of every correct
+// protocol on a tiny world; at most five minutes on two cores. `npm run test:full`
+// (vitest.full.config.ts): the `*.full.test.ts` files, what is slower (exhaustive proofs
+// on larger worlds, long campaigns, the parallel explorer's stress, the migrc report).
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, 'test/**/*.full.test.ts'],
     testTimeout: 120_000,
+    reporters: ['default', './test/slowest-reporter.ts'],
   },
 });

@@ -22,6 +22,7 @@ class FastFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/model/**/*.test.ts', 'test/properties/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'test/**/*.full.test.ts'],
     setupFiles: ['mutation/skip-slow.ts'],
     sequence: { sequencer: FastFirst },
     testTimeout: 120_000,

@@ -9,7 +9,7 @@ import { migrcSafetyReport } from '../../src/migrc-report.js';
 describe('the migrc safety report', () => {
   const text = migrcSafetyReport();
 
-  it('matches the committed docs/migrc-safety.md (regenerate: npx shootdown report migrc)', () => {
+  it('matches the committed docs/migrc-safety.md (regenerate: npm run report:migrc)', () => {
     expect(text).toBe(readFileSync('docs/migrc-safety.md', 'utf8'));
   });
 

@@ -1,0 +1,12 @@
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// The full tier (`npm run test:full`): only the `*.full.test.ts` files, the slow half of
+// the suite that `npm test` leaves out (see vitest.config.ts). CI runs both tiers.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.full.test.ts'],
+    exclude: [...configDefaults.exclude],
+    testTimeout: 900_000,
+    reporters: ['default', './test/slowest-reporter.ts'],
+  },
+});

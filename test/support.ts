@@ -10,7 +10,9 @@ import { findVariant } from '../model/registry.js';
 import type { Pte, State, TlbEntry } from '../model/state.js';
 import { defineVariant, type Variant, type VariantSpec } from '../model/variant.js';
 import { findInvariant, type Step } from '../properties/invariants.js';
+import { checkVariant } from '../src/check.js';
 import { main } from '../src/cli.js';
+import { explore } from '../src/explore.js';
 import type { RaceReportInput } from '../src/report.js';
 import { replay } from '../src/trace.js';
 
@@ -67,6 +69,50 @@ export async function runCli(...argv: string[]): Promise<{ code: number; out: st
   const err: string[] = [];
   const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
   return { code, out: out.join('\n'), err };
+}
+
+/**
+ * The search reduced by symmetry reaches every verdict of the full one, with shortest
+ * counterexamples as long, from fewer states; `replays`: its counterexamples replay from
+ * the real initial state. (symmetry.test.ts and symmetry.full.test.ts)
+ */
+export function sameVerdictsReduced(v: Variant, config: Config, replays = true): void {
+  const full = checkVariant(v, { config, engine: 'exhaustive' });
+  const reduced = checkVariant(v, { config, engine: 'exhaustive', symmetry: true });
+  expect(reduced.ok).toBe(full.ok);
+  expect(reduced.invariants.map((i) => [i.invariant, i.verdict, i.counterexample?.length])).toEqual(
+    full.invariants.map((i) => [i.invariant, i.verdict, i.counterexample?.length]),
+  );
+  for (let k = 0; k < full.invariants.length; k++)
+    expect(reduced.invariants[k]!.states!).toBeLessThan(full.invariants[k]!.states!);
+  if (replays)
+    for (const f of reduced.failures) expect(f.replay.violation?.invariant.id).toBe(f.invariant.id);
+}
+
+/** The variants symmetry.test.ts searches in tiny-3cpu with and without the reduction; the rest are in the full tier. */
+export const THREE_CPU_SAMPLE = [
+  'migrate-batched',
+  'migrate-batched-wrong-copy-before-flush',
+  'migrc',
+  'reclaim-batched-dirty-v4.12-no-batched-pending',
+];
+
+/**
+ * To its first violation (all invariants, as `check` starts), the reduced search has the
+ * full one's outcome and shortest counterexample length, from no more states; its
+ * counterexample replays in real CPU numbers, and the full search finds one as short.
+ */
+export function sameOutcomeReduced(v: Variant, config: Config): void {
+  const full = explore(v, config);
+  const reduced = explore(v, config, { symmetry: true });
+  expect(reduced.complete).toBe(full.complete);
+  expect(reduced.violation?.actions.length).toBe(full.violation?.actions.length);
+  expect(reduced.distinct).toBeLessThanOrEqual(full.distinct);
+  if (reduced.violation !== null) {
+    expect(reduced.violation.replay.violation?.invariant.id).toBe(reduced.violation.invariant.id);
+    const same = explore(v, config, { invariants: [reduced.violation.invariant] });
+    expect(same.violation?.actions.length).toBe(reduced.violation.actions.length);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

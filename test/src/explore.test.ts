@@ -1,19 +1,18 @@
-// The exhaustive explorer: bounded proofs with pinned state counts, shortest
-// counterexamples, budgets, coverage, and agreement with the random engine.
+// The exhaustive explorer: bounded proofs with pinned state counts on tiny worlds,
+// budgets, coverage and the encoding. The slower proofs and the agreement of both engines
+// over every protocol are in explore.full.test.ts.
 
 import type { Draft } from 'immer';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apply, next } from '../../model/actions.js';
-import { CONFIGS, defineConfig, worldConfig } from '../../model/config.js';
+import { CONFIGS, worldConfig } from '../../model/config.js';
 import { enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
-import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
-import { checkVariant, disagreements, type ProtocolVerdict } from '../../src/check.js';
+import { checkVariant } from '../../src/check.js';
 import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';
-import { replay } from '../../src/trace.js';
 import { FingerprintSet, fingerprint, GROWTH, MAX_LOAD } from '../../src/visited.js';
 import { variant } from '../support.js';
 
@@ -184,64 +183,9 @@ describe('bounded proofs on a shared file', () => {
   });
 });
 
-/** Distinct states on `tiny-syscalls`, where mprotect, munmap, madvise and mmap race with them. */
-const DISTINCT_WITH_SYSCALLS: Record<string, number> = {
-  sync: 346573,
-  'reclaim-batched-dirty': 445264,
-  'migrate-batched': 497764,
-  // fewer than x86's 445,264: a thread on the reclaiming CPU runs only after the context
-  // switch's DSB, which completes the TLBIs in flight
-  'reclaim-batched-dirty-arm64': 393350,
-  // a copy may fail while mprotect() or munmap() races with the batch
-  'batch-copy-copy-first': 524377,
-};
-
-describe('bounded proofs with system calls on tiny-syscalls', () => {
-  for (const [id, count] of Object.entries(DISTINCT_WITH_SYSCALLS))
-    it(`${id}: every system call keeps its promise in every interleaving`, () => {
-      const r = explore(variant(id), CONFIGS['tiny-syscalls']);
-      expect(r.violation).toBeNull();
-      expect(r.complete).toBe(true);
-      expect(r.distinct).toBe(count);
-      for (const s of [
-        'change_pte_range',
-        'flush_tlb_range',
-        'zap_pte_range',
-        'tlb_finish_mmu',
-        'syscall_return',
-      ])
-        expect(r.coverage[s], s).toBeGreaterThan(0);
-      for (const op of ['syscall', 'mmap']) expect(r.coverage[op], op).toBeGreaterThan(0);
-    });
-});
-
-describe('a bounded proof of the window inside flush_tlb_batched_pending()', () => {
-  // tiny-two-ptls with no spare frame, a batch of one and mprotect() only, to exhaust in
-  // about a minute (with a batch of two and munmap too it holds in all 7,895,195 states)
-  const world = defineConfig({
-    ...CONFIGS['tiny-two-ptls'],
-    name: 'tiny-two-ptls-mprotect',
-    frames: 2,
-    batch: 1,
-    syscalls: ['mprotect'],
-  });
-
-  it('generations hold in all 2,199,794 states, with a deferral inside the window reached', () => {
-    const r = explore(variant('reclaim-batched-dirty-batched-generations'), world);
-    expect(r.violation).toBeNull();
-    expect(r.complete).toBe(true);
-    expect(r.distinct).toBe(2199794);
-    expect(r.targetsHit).toContain('deferralInsideBatchedPending');
-    expect(r.coverage.flush_tlb_batched_pending).toBeGreaterThan(0);
-  }, 300_000);
-
-  it('the bool loses the flush there too, in 16 steps at the fewest', () => {
-    const r = explore(variant('reclaim-batched-dirty-batched-flag-race'), world, {
-      invariants: [findInvariant('noAccessAfterRevoke')!],
-    });
-    expect(r.violation?.actions.length).toBe(16);
-  });
-});
+// The proofs on tiny-syscalls (350,000-525,000 states each), the 2,199,794-state proof of
+// the window inside flush_tlb_batched_pending() and the two engines' agreement over every
+// protocol are in explore.full.test.ts (npm run test:full).
 
 /** Distinct states on `tiny-madvise-free`: MADV_FREE on CPU 1 racing with reclaim and migration on CPU 0. */
 const DISTINCT_WITH_MADV_FREE: Record<string, number> = {
@@ -287,75 +231,6 @@ describe('budgets', () => {
     explore(variant('sync'), tiny, { progressEveryMs: 0, onProgress: (p) => seen.push(p.distinct) });
     expect(seen.length).toBeGreaterThan(3);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
-  });
-});
-
-describe('the two engines agree in each variant’s exhaustive world (tiny, tiny-syscalls)', () => {
-  const worldOf = (id: string) => worldConfig(variant(id).world, 'exhaustive');
-  // tiny-migrc has millions of states: bound it (an incomplete verdict never counts as a disagreement)
-  const BUDGET = 300_000;
-  let random: ProtocolVerdict[] = [];
-  let exhaustive: ProtocolVerdict[] = [];
-  // Both engines on every protocol take minutes: run them once, when one of the tests below
-  // runs, not while vitest collects the file (which a `-t` filter of other tests also pays).
-  beforeAll(() => {
-    random = VARIANTS.map((v) => checkVariant(v, { config: worldOf(v.id), engine: 'random', seed: 1 }));
-    exhaustive = VARIANTS.map((v) => checkVariant(v, { engine: 'exhaustive', maxStates: BUDGET }));
-  }, 1_200_000);
-  const randomVerdict = (protocol: string, invariant: string) =>
-    random.find((r) => r.protocol === protocol)?.invariants.find((i) => i.invariant === invariant)?.verdict;
-
-  it('on every verdict, and the explorer is never longer', () => {
-    expect(disagreements(random, exhaustive)).toEqual([]);
-    for (const e of exhaustive)
-      for (const i of e.invariants)
-        expect(
-          i.verdict === i.expected ||
-            // a budget cut the search short: that contradicts nothing, as long as a bug
-            // expected is found by the random engine in the same world
-            (i.verdict === 'incomplete' &&
-              (i.expected === 'holds' || randomVerdict(e.protocol, i.invariant) === 'violated')),
-          `${e.protocol} ${i.invariant}`,
-        ).toBe(true);
-  });
-
-  it('every invariant is checked: the explorer finds what each one catches', () => {
-    const caught = new Set(exhaustive.flatMap((e) => e.failures.map((f) => f.invariant.id)));
-    expect([...caught].sort()).toEqual(INVARIANTS.map((i) => i.id).sort());
-  });
-
-  it('every correct protocol opens its race window within the budget', () => {
-    for (const e of exhaustive.filter((x) => x.invariants.every((i) => i.expected === 'holds')))
-      expect(
-        e.targets.filter((t) => !t.hit),
-        e.protocol,
-      ).toEqual([]);
-  });
-
-  it('every random counterexample replays step for step through the explorer’s encoding', () => {
-    for (const r of random)
-      for (const f of r.failures) {
-        const v = variant(r.protocol);
-        const world = worldOf(r.protocol);
-        const layout = layoutOf(world);
-        const bytes = new Uint8Array(layout.size);
-        let viaImmer = initialState(world);
-        encode(layout, viaImmer, bytes);
-        for (const action of f.actions) {
-          const plain = decode(layout, bytes);
-          expect(enabledActions(v, world, plain)).toContainEqual(action);
-          apply(v, plain as Draft<State>, action);
-          viaImmer = next(v, viaImmer, action);
-          const mine = new Uint8Array(layout.size);
-          encode(layout, viaImmer, mine);
-          encode(layout, plain, bytes);
-          expect(bytes).toEqual(mine);
-        }
-        // and the state it reaches is the one the random engine reported as broken
-        expect(replay(v, world, f.actions, { invariants: [f.invariant] }).violation?.atStep).toBe(
-          f.actions.length,
-        );
-      }
   });
 });
 

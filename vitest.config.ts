@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two tiers. `npm test` (this file): every invariant catching a seeded bug, every catalogue
@@ -9,6 +10,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: [...configDefaults.exclude, 'test/**/*.full.test.ts'],
+    // vitest's default is one worker fewer than the cores: one on this two-core machine, so
+    // the suite ran serially. The main process only waits.
+    maxWorkers: availableParallelism(),
     testTimeout: 120_000,
     reporters: ['default', './test/slowest-reporter.ts'],
   },

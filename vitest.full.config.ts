@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // The full tier (`npm run test:full`): only the `*.full.test.ts` files, the slow half of
@@ -6,6 +7,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.full.test.ts'],
     exclude: [...configDefaults.exclude],
+    // vitest's default is one worker fewer than the cores: one on this two-core machine, so
+    // the suite ran serially. The main process only waits.
+    maxWorkers: availableParallelism(),
     testTimeout: 900_000,
     reporters: ['default', './test/slowest-reporter.ts'],
   },

@@ -7,6 +7,8 @@ export interface StatusSink {
   write(text: string): unknown;
   /** The terminal's width; the line is cut to fit so it never wraps. */
   readonly columns?: number;
+  /** How long a run must have taken before the line shows (default 2000 ms; tests set 0). */
+  readonly delayMs?: number;
 }
 
 export class StatusLine {
@@ -15,11 +17,15 @@ export class StatusLine {
   private text = '';
   private readonly started = Date.now();
 
+  private readonly afterMs: number;
+
   constructor(
     private readonly sink: StatusSink | undefined,
-    private readonly afterMs = 2000,
+    afterMs?: number,
     private readonly everyMs = 100,
-  ) {}
+  ) {
+    this.afterMs = afterMs ?? sink?.delayMs ?? 2000;
+  }
 
   /** Milliseconds since the run began. */
   get elapsedMs(): number {

@@ -41,6 +41,12 @@ describe('the status line', () => {
     expect(writes[0]!.endsWith('…')).toBe(true);
   });
 
+  it('shows at once on a sink that asks for no delay', () => {
+    const { writes, sink } = recorder();
+    new StatusLine({ ...sink, delayMs: 0 }).set('now');
+    expect(writes).toEqual(['\r\x1b[Know']);
+  });
+
   it('writes nothing without a sink (a pipe, --json)', () => {
     const line = new StatusLine(undefined, 0, 0);
     line.set('anything');

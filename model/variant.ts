@@ -3,6 +3,7 @@
 
 /** The kernel steps a batch program is made of; each runs under the lock the kernel holds. */
 import type { MigrcPolicy } from './migrc.js';
+import { PROGRAM_STEPS, policySchema, schemaProblem, variantSpecSchema } from './variant-schema.js';
 
 export type StepName =
   | 'try_to_unmap_one'
@@ -290,15 +291,8 @@ export const PER_FOLIO_STEPS: readonly StepName[] = [
   'migrate_folio_done',
 ];
 
-/** The steps a reclaim or migration program may use. */
-const ALL_STEPS: readonly StepName[] = [
-  ...PER_FOLIO_STEPS,
-  'try_to_unmap_flush',
-  'try_to_unmap_flush_dirty',
-  'migrc_unmap_done',
-  'migrc_req_end',
-  'can_migrc_system',
-];
+/** The steps a reclaim or migration program may use (declared with the spec's schema). */
+const ALL_STEPS: readonly StepName[] = PROGRAM_STEPS;
 
 /** What is wrong with a job policy (it may come from a user's untyped file), or null. */
 export function jobPolicyProblem(job: unknown): string | null {
@@ -367,7 +361,8 @@ export function policyProblem(policy: unknown): string | null {
     const missing = MIGRC_FIELDS.find((f) => typeof m[f] !== 'boolean');
     if (missing !== undefined) return `policy.migrc.${missing} must be true or false`;
   }
-  return null;
+  // and no key the model does not read (a misspelling would be ignored)
+  return schemaProblem(policySchema, policy, 'policy');
 }
 
 function checkProgram(id: string, job: JobPolicy | null): void {
@@ -387,6 +382,11 @@ const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : 
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */
 export function defineVariant(spec: VariantSpec): Variant {
+  const problem = schemaProblem(variantSpecSchema, spec, 'variant');
+  if (problem !== null) {
+    const id = typeof (spec as { id?: unknown }).id === 'string' ? ` ${JSON.stringify(spec.id)}` : '';
+    throw new Error(`variant${id}: ${problem.replace(/^variant\./, '')}`);
+  }
   const base = spec.base;
   const reclaim = mergeJob(base?.policy.reclaim, spec.policy?.reclaim, spec.id, 'reclaim');
   const migrate = mergeJob(base?.policy.migrate, spec.policy?.migrate, spec.id, 'migrate');

@@ -3,6 +3,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { findVariant } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
 import { variantProblem } from './check.js';
 import { UsageError } from './usage-error.js';
@@ -36,6 +37,11 @@ export async function loadVariantFile(path: string): Promise<Variant[]> {
   for (const v of variants) {
     const problem = variantProblem(v);
     if (problem !== null) throw new UsageError(`${path}: ${problem}`);
+    // a file's variant would otherwise replace the registered one of that id, unannounced
+    if (findVariant(v.id) !== undefined)
+      throw new UsageError(
+        `${path}: variant id '${v.id}' is a registered protocol's; give yours an id of its own`,
+      );
   }
   return variants;
 }

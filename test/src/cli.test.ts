@@ -300,6 +300,16 @@ describe('bad input: one line on stderr, exit 2', () => {
       /unknown invariant 'noLostWrites'/,
     ],
     [
+      'variant with a misspelled policy key (else a false holds)',
+      ['check', '--variant-file', 'test/fixtures/misspelled-policy.ts'],
+      /^shootdown: cannot load variant file test\/fixtures\/misspelled-policy\.ts: variant "misspelled": policy\.migrat: unknown key \(did you mean 'migrate'\?\)$/,
+    ],
+    [
+      'variant reusing a registered id',
+      ['check', '--variant-file', 'test/fixtures/registered-id.ts'],
+      /^shootdown: test\/fixtures\/registered-id\.ts: variant id 'migrate-batched' is a registered protocol's/,
+    ],
+    [
       'a protocol PCID is not modelled for, in a world with PCID',
       ['check', '--protocol', 'sync', '--protocol', 'reclaim-batched-dirty-arm64', '--config', 'pcid'],
       /--config pcid has PCID: reclaim-batched-dirty-arm64: PCID is modelled for x86/,

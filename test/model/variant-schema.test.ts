@@ -1,0 +1,96 @@
+// A variant spec is checked against one declared schema: an unknown or misspelled key, a
+// wrong type or an unknown step is refused with the key's path and the key meant, never
+// dropped (a dropped key checks the base protocol under the user's id: a false "holds").
+
+import { describe, expect, it } from 'vitest';
+import { defineVariant, policyProblem, type VariantSpec } from '../../model/variant.js';
+import { nearest } from '../../model/variant-schema.js';
+import { variant } from '../support.js';
+
+const spec = (extra: object): VariantSpec =>
+  ({
+    id: 'mine',
+    title: 'mine',
+    source: 'a test',
+    base: variant('migrate-batched'),
+    ...extra,
+  }) as VariantSpec;
+
+describe('defineVariant refuses what the model would not read', () => {
+  it.each([
+    [
+      { policy: { migrat: {} } },
+      /^variant "mine": policy\.migrat: unknown key \(did you mean 'migrate'\?\)$/,
+    ],
+    [
+      { policy: { migrate: { programme: [] } } },
+      /^variant "mine": policy\.migrate\.programme: unknown key \(did you mean 'program'\?\)$/,
+    ],
+    [
+      { policy: { migrate: 'yes please' } },
+      /^variant "mine": policy\.migrate: expected object, got "yes please"$/,
+    ],
+    [
+      { policy: { migrc: { keepsrc: true } } },
+      /policy\.migrc\.keepsrc: unknown key \(did you mean 'keepSrc'\?\)/,
+    ],
+    [
+      { policy: { arch: { name: 'x86', dirtyBitTrap: true, tlb: 'ipi' } } },
+      /policy\.arch\.tlb: unknown key \(did you mean 'tlbi'\?\)/,
+    ],
+    [{ violate: ['noLostWrite'] }, /^variant "mine": violate: unknown key \(did you mean 'violates'\?\)$/],
+    [
+      { policy: { migrate: { program: [{ each: ['try_to_migrate_on'] }] } } },
+      /policy\.migrate\.program\[0\]\.each\[0\]: "try_to_migrate_on" is not one of .* \(did you mean 'try_to_migrate_one'\?\)$/,
+    ],
+    [
+      { policy: { migrate: { program: [{ each: ['try_to_migrate_one'], once: 'try_to_unmap_flush' }] } } },
+      /policy\.migrate\.program\[0\]: a phase is \{ each: \[\.\.\.\] \} or \{ once: \.\.\. \}/,
+    ],
+    [{ policy: { zapDirtyShared: 'flush-then-rmapp' } }, /\(did you mean 'flush-then-rmap'\?\)$/],
+    [{ policy: { flushBatchedPending: 'yes' } }, /policy\.flushBatchedPending: expected boolean, got "yes"/],
+    [{ randomRuns: 1.5 }, /randomRuns: expected int, got 1\.5/],
+    [{ id: 'my variant' }, /^variant "my variant": id: letters, digits/],
+    [{ id: 'x\u001b[31m' }, /^variant "x\\u001b\[31m": id/],
+  ])('%j', (extra, message) => {
+    expect(() => defineVariant(spec(extra))).toThrow(message);
+  });
+
+  it('accepts every field a spec may set', () => {
+    const v = defineVariant(
+      spec({
+        notes: 'n',
+        policy: { migrate: { batchFlush: false }, flushBatchedPending: true, zapDirtyShared: 'after-unlock' },
+        violates: ['noLostWrite'],
+        reaches: [],
+        world: 'small',
+        fixedBy: 'migrate-batched',
+        randomRuns: 10,
+        explorerOnly: [],
+      }),
+    );
+    expect(v.policy.migrate?.batchFlush).toBe(false);
+    expect(v.policy.zapDirtyShared).toBe('after-unlock');
+  });
+});
+
+describe('a hand-written variant object', () => {
+  it('may not carry a key the model does not read', () => {
+    const policy = variant('migrate-batched').policy;
+    expect(policyProblem(policy)).toBeNull();
+    expect(policyProblem({ ...policy, flushBatchedPendng: false })).toBe(
+      "policy.flushBatchedPendng: unknown key (did you mean 'flushBatchedPending'?)",
+    );
+    expect(policyProblem({ ...policy, migrate: { ...policy.migrate, deferDirt: true } })).toMatch(
+      /policy\.migrate\.deferDirt: unknown key \(did you mean 'deferDirty'\?\)/,
+    );
+  });
+});
+
+describe('did you mean', () => {
+  it('names the closest key only when it is close', () => {
+    expect(nearest('migrat', ['reclaim', 'migrate', 'migrc'])).toBe('migrate');
+    expect(nearest('zzzzzz', ['reclaim', 'migrate', 'migrc'])).toBeNull();
+    expect(nearest('KEEPSRC', ['keepSrc'])).toBe('keepSrc');
+  });
+});

@@ -610,8 +610,10 @@ const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
 };
 
 export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {
-  const name = engine === 'exhaustive' ? (EXHAUSTIVE_WORLD[world] ?? world) : world;
-  const config = (CONFIGS as Record<string, Config>)[name];
+  const own = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined =>
+    Object.hasOwn(table, key) ? table[key] : undefined;
+  const name = engine === 'exhaustive' ? (own(EXHAUSTIVE_WORLD, world) ?? world) : world;
+  const config = own(CONFIGS as Record<string, Config>, name);
   if (config === undefined) throw new Error(`unknown world '${world}'`);
   return config;
 }

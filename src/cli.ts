@@ -103,7 +103,8 @@ function wholeNumber(name: string, min: number, max: number) {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function pickConfig(name: string): Config {
-  const config = (CONFIGS as Record<string, Config>)[name];
+  // own keys only: '__proto__' or 'toString' is an unknown config, not Object's
+  const config = Object.hasOwn(CONFIGS, name) ? (CONFIGS as Record<string, Config>)[name] : undefined;
   if (config === undefined)
     throw new UsageError(`unknown config '${name}' (known: ${Object.keys(CONFIGS).join(', ')})`);
   return config;
@@ -414,6 +415,30 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
 /** A run cut short by Ctrl-C exits as a shell reports SIGINT: 128 + 2. */
 const INTERRUPTED_EXIT = 130;
 
+/** Flags only one engine reads: given for the other alone, they would be silently ignored. */
+const ENGINE_FLAGS = {
+  random: [
+    ['runs', '--runs'],
+    ['seed', '--seed'],
+    ['maxCommands', '--max-commands'],
+  ],
+  exhaustive: [
+    ['maxStates', '--max-states'],
+    ['maxSeconds', '--max-seconds'],
+    ['maxMemory', '--max-memory'],
+  ],
+} as const;
+
+function refuseUnusedFlags(flags: CheckFlags, command: Command): void {
+  if (flags.engine === 'both') return;
+  const other = flags.engine === 'random' ? 'exhaustive' : 'random';
+  for (const [key, flag] of ENGINE_FLAGS[other])
+    if (command.getOptionValueSource(key) === 'cli')
+      throw new UsageError(
+        `${flag} applies to the ${other} engine (--engine ${other} or both), not the ${flags.engine} one`,
+      );
+}
+
 interface ReplayFlags {
   protocol?: string;
   variantFile?: string[];
@@ -458,7 +483,9 @@ async function runReplay(file: string, flags: ReplayFlags, io: Io): Promise<numb
   io.out(
     `replaying ${file}: ${doc.actions.length} steps of ${against} in ${config.name}, recorded as breaking ${invariant.id} at step ${doc.violation.atStep} (${doc.tool}, ${doc.engine})`,
   );
-  const registered = (CONFIGS as Record<string, Config>)[config.name];
+  const registered = Object.hasOwn(CONFIGS, config.name)
+    ? (CONFIGS as Record<string, Config>)[config.name]
+    : undefined;
   if (registered !== undefined && JSON.stringify(registered) !== JSON.stringify(config))
     io.out(`note: config ${config.name} has changed since; replaying in the recorded one`);
   const { outcome, result, firstDifferentState } = replayTraceDocument(doc, variant, invariant);
@@ -786,7 +813,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     )
     .option('--html <path>', 'write each reported counterexample as a self-contained HTML timeline')
     .option('--json', 'print one JSON verdict document instead of the table')
-    .action(async (o: CheckFlags) => {
+    .action(async (o: CheckFlags, command: Command) => {
+      refuseUnusedFlags(o, command);
       code = await runCheck(o, io);
     });
 

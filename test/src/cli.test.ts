@@ -305,6 +305,22 @@ describe('bad input: one line on stderr, exit 2', () => {
       /^shootdown: cannot load variant file test\/fixtures\/misspelled-policy\.ts: variant "misspelled": policy\.migrat: unknown key \(did you mean 'migrate'\?\)$/,
     ],
     [
+      'a random-engine flag with the explorer alone (it would be ignored)',
+      ['check', '--engine', 'exhaustive', '--runs', '10'],
+      /--runs applies to the random engine \(--engine random or both\), not the exhaustive one/,
+    ],
+    [
+      'an explorer flag with the random engine alone (it would be ignored)',
+      ['check', '--max-seconds', '10'],
+      /--max-seconds applies to the exhaustive engine/,
+    ],
+    [
+      'a config named like an Object property',
+      ['check', '--config', '__proto__'],
+      /unknown config '__proto__'/,
+    ],
+    ['a config named toString', ['check', '--config', 'toString'], /unknown config 'toString'/],
+    [
       'variant reusing a registered id',
       ['check', '--variant-file', 'test/fixtures/registered-id.ts'],
       /^shootdown: test\/fixtures\/registered-id\.ts: variant id 'migrate-batched' is a registered protocol's/,
@@ -404,7 +420,18 @@ describe('every entry point against random command lines', () => {
     fc.string({ maxLength: 8 }),
   );
   const cheap: Record<string, string[]> = {
-    check: ['--runs', '1', '--max-commands', '2', '--max-states', '50', '--protocol', 'sync'],
+    check: [
+      '--engine',
+      'both',
+      '--runs',
+      '1',
+      '--max-commands',
+      '2',
+      '--max-states',
+      '50',
+      '--protocol',
+      'sync',
+    ],
     cost: ['--pages', '1', '--cpus', '2', '--no-charts', '--workload', 'migrate', '--protocol', 'sync'],
     list: [],
     report: [],

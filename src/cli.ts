@@ -1,7 +1,7 @@
 // The command line: `shootdown list` and `shootdown check`. Every bad input is one line
 // on stderr and exit 2; verdicts not as expected exit 1.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Action } from '../model/actions.js';
@@ -412,6 +412,38 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   return exit;
 }
 
+/** The most a trace file may hold; one of the longest counterexamples is about 200 KB. */
+const MAX_TRACE_BYTES = 16 * 1024 * 1024;
+
+/** A file's text, refused in one line if it holds more than `max` bytes (a device such as /dev/zero never ends). */
+function readBounded(file: string, max: number, what: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(Math.min(max + 1, 1 << 20));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > max)
+        throw new UsageError(`${file} holds more than ${max / 1048576} MB; ${what} is far smaller`);
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A string from a file, safe to print: control characters shown escaped. */
+export const printable = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** A run cut short by Ctrl-C exits as a shell reports SIGINT: 128 + 2. */
 const INTERRUPTED_EXIT = 130;
 
@@ -449,23 +481,26 @@ interface ReplayFlags {
 
 /** `shootdown replay FILE`: 1 still violated, 0 now holds, 2 a step no longer applies (or bad input). */
 async function runReplay(file: string, flags: ReplayFlags, io: Io): Promise<number> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
-  }
+  const text = readBounded(file, MAX_TRACE_BYTES, 'a trace file');
   for (const [path, , what] of outputs(flags))
     if (resolve(path) === resolve(file))
       throw new UsageError(`--${what} ${path} would overwrite the trace being replayed; name another file`);
-  const doc = parseTraceDocument(text, file);
+  const parsed = parseTraceDocument(text, file);
+  // Strings from a shared file reach the reader's terminal: no control characters.
+  const doc = {
+    ...parsed,
+    tool: printable(parsed.tool),
+    engine: printable(parsed.engine),
+    config: { ...parsed.config, name: printable(parsed.config.name) },
+    ...(parsed.variantFile === undefined ? {} : { variantFile: printable(parsed.variantFile) }),
+  };
   const invariant = findInvariant(doc.invariant);
   if (invariant === undefined)
     throw new UsageError(
-      `${file}: invariant: unknown invariant '${doc.invariant}' (known: ${INVARIANTS.map((i) => i.id).join(', ')})`,
+      `${file}: invariant: unknown invariant '${printable(doc.invariant)}' (known: ${INVARIANTS.map((i) => i.id).join(', ')})`,
     );
   const { fromFiles, fileOf } = await loadVariantFiles(flags.variantFile);
-  const id = flags.protocol ?? doc.protocol;
+  const id = printable(flags.protocol ?? doc.protocol);
   const variant = fromFiles.find((v) => v.id === id) ?? findVariant(id);
   if (variant === undefined) {
     const known = [...fromFiles, ...VARIANTS].map((v) => v.id).join(', ');

@@ -232,6 +232,26 @@ describe('a malformed trace is refused in one line naming the field', () => {
 });
 
 describe('shootdown replay', () => {
+  it('refuses a file that never ends (/dev/zero) or is too large, in one line, before parsing it', async () => {
+    const r = await runCli('replay', '/dev/zero');
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual(['shootdown: /dev/zero holds more than 16 MB; a trace file is far smaller']);
+  });
+
+  it('prints no control character a shared trace carries (its tool, engine and config name)', async () => {
+    const hostile = fileWith(
+      'hostile.json',
+      edited((d) => {
+        d.tool = 'shootdown \u001b]0;owned\u0007\u001b[2J';
+        d.engine = 'random\u001b[31m';
+      }),
+    );
+    const r = await runCli('replay', hostile);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(r.out).toContain('shootdown \\u001b]0;owned\\u0007\\u001b[2J');
+  });
+
   it('exit 1 and the race report when the trace still breaks its invariant', async () => {
     const r = await runCli('replay', file);
     expect(r.code).toBe(1);

@@ -55,7 +55,8 @@ export class StatusLine {
   }
 
   private draw(): void {
-    const width = Math.max(20, (this.sink?.columns ?? 100) - 1);
+    // a terminal that does not say its width (0) gets a common one
+    const width = Math.max(20, (this.sink?.columns || 100) - 1);
     const line = this.text.length > width ? `${this.text.slice(0, width - 1)}…` : this.text;
     this.sink?.write(`\r\x1b[K${line}`);
     this.shown = true;

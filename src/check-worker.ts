@@ -17,7 +17,7 @@ port.on('message', async (job: ToWorker) => {
     const variant =
       job.variantFile === undefined
         ? findVariant(job.variantId)
-        : (await loadVariantFile(job.variantFile)).find((v) => v.id === job.variantId);
+        : (await loadVariantFile(job.variantFile, 0)).find((v) => v.id === job.variantId);
     if (variant === undefined) throw new Error(`protocol ${job.variantId} not found in the worker`);
     const invariants = job.invariantIds?.map((id) => findInvariant(id) as Invariant);
     const { failures, ...verdict } = checkVariant(variant, {

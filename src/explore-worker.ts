@@ -29,7 +29,7 @@ const port = (workerData as { setup: WorkerSetup; port: MessagePort }).port;
 async function variantOf(s: WorkerSetup): Promise<Variant> {
   if (s.variantFile === undefined) return findVariant(s.variantId)!;
   // as the command line loads it (the main thread has already checked the file)
-  return (await loadVariantFile(s.variantFile)).find((v) => v.id === s.variantId)!;
+  return (await loadVariantFile(s.variantFile, 0)).find((v) => v.id === s.variantId)!;
 }
 
 const variant = await variantOf(setup);

@@ -1,8 +1,10 @@
 // A user's variant file: a TypeScript or JavaScript module exporting variants. Loaded by
 // the CLI and by every worker thread that checks one of its variants.
 
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { findVariant } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
 import { variantProblem } from './check.js';
@@ -19,14 +21,54 @@ function looksLikeVariant(x: unknown): x is Variant {
   );
 }
 
-/** Variants from a user's file: its default export (a variant or a list) or its named exports. */
-export async function loadVariantFile(path: string): Promise<Variant[]> {
+/** How long a variant file may take to load (the model itself loads in about a second). */
+export const LOAD_LIMIT_MS = 15_000;
+
+/** One line for a load failure: a syntax error as file:line:column and esbuild's message. */
+function loadFailure(path: string, message: string): string {
+  const located = /^(.*):(\d+):(\d+): ERROR: (.*)$/m.exec(message);
+  if (located !== null) return `${path}:${located[2]}:${located[3]}: ${located[4]}`;
+  return `cannot load variant file ${path}: ${message.split('\n')[0]}`;
+}
+
+/** Import the file once in a worker thread, ended after `limitMs` (a loop at import never returns). */
+function probe(url: string, path: string, limitMs: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const worker = new Worker(new URL('./variant-probe.mjs', import.meta.url), { workerData: { url } });
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      fail(
+        new UsageError(
+          `variant file ${path} did not finish loading in ${limitMs / 1000} s (a loop at import?)`,
+        ),
+      );
+    }, limitMs);
+    const end = (f: () => void) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      f();
+    };
+    worker.once('message', (m: { ok: boolean; message?: string }) =>
+      end(() => (m.ok ? done() : fail(new UsageError(loadFailure(path, m.message ?? ''))))),
+    );
+    worker.once('error', (e) => end(() => fail(new UsageError(loadFailure(path, e.message)))));
+  });
+}
+
+/**
+ * Variants from a user's file: its default export (a variant or a list) or its named
+ * exports. The file is first imported in a worker thread under `limitMs`.
+ */
+export async function loadVariantFile(path: string, limitMs = LOAD_LIMIT_MS): Promise<Variant[]> {
+  const url = pathToFileURL(resolve(path)).href;
+  if (!existsSync(path)) throw new UsageError(`cannot load variant file ${path}: no such file`);
+  // 0: no probe (a worker thread of the CLI's, loading a file the CLI has already probed)
+  if (limitMs > 0) await probe(url, path, limitMs);
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(resolve(path)).href);
+    mod = await import(url);
   } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UsageError(`cannot load variant file ${path}: ${why}`);
+    throw new UsageError(loadFailure(path, e instanceof Error ? e.message : String(e)));
   }
   const exported = mod.default !== undefined ? [mod.default].flat() : Object.values(mod);
   const variants = exported.filter(looksLikeVariant);

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckDocument } from '../../src/check.js';
 import { main } from '../../src/cli.js';
+import { loadVariantFile } from '../../src/variant-file.js';
 
 async function run(argv: string[], o: { interruptAfterMs?: number; terminal?: boolean } = {}) {
   const out: string[] = [];
@@ -172,5 +173,27 @@ describe('outputs', () => {
     expect(cost.status).toBe(0);
     expect(JSON.parse(cost.stdout).workloads).toHaveLength(1);
     expect(readdirSync(cwd)).toEqual([]);
+  });
+});
+
+describe('variant files that do not load', () => {
+  // outside the clone, as a user's project: a package.json that says ESM
+  const project = mkdtempSync(join(tmpdir(), 'shootdown-variant-'));
+  writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+
+  it('a syntax error is named by file:line:column and the parser’s message, in one line', async () => {
+    const file = join(project, 'broken.ts');
+    writeFileSync(file, 'export default {\n  id: "x",\n  title: oops oops\n};\n');
+    const r = await run(['check', '--variant-file', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`shootdown: ${file}:3:14: Expected "}" but found "oops"`]);
+  });
+
+  it('a file that loops at import ends with one line, under the time limit', async () => {
+    const file = join(project, 'loops.ts');
+    writeFileSync(file, 'while (true) {}\nexport default 1;\n');
+    await expect(loadVariantFile(file, 1500)).rejects.toThrow(
+      `variant file ${file} did not finish loading in 1.5 s (a loop at import?)`,
+    );
   });
 });

@@ -514,6 +514,9 @@ async function runReplay(file: string, flags: ReplayFlags, io: Io): Promise<numb
     );
   }
   const config = doc.config as Config;
+  // the PCID model covers some protocols only (as `check --config` with PCID refuses the rest)
+  const pcid = config.pcid ? pcidPolicyProblem(variant.policy) : null;
+  if (pcid !== null) throw new UsageError(`${file}: config ${config.name} has PCID: ${variant.id}: ${pcid}`);
   const against = variant.id === doc.protocol ? variant.id : `${variant.id} (recorded: ${doc.protocol})`;
   io.out(
     `replaying ${file}: ${doc.actions.length} steps of ${against} in ${config.name}, recorded as breaking ${invariant.id} at step ${doc.violation.atStep} (${doc.tool}, ${doc.engine})`,

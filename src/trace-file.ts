@@ -169,6 +169,9 @@ export function parseTraceDocument(text: string, name: string): TraceDocument {
     const bad = actionOutOfRange(config, a as Action);
     if (bad !== null) throw new TraceFileError(`${name}: actions[${i}].${bad}`);
   });
+  // a counterexample needs a step: only the initial state could break an invariant otherwise,
+  // and the model's initial states break none
+  if (doc.actions.length === 0) throw new TraceFileError(`${name}: actions: a trace has at least one action`);
   if (doc.states.length > doc.actions.length)
     throw new TraceFileError(
       `${name}: states: ${doc.states.length} states for ${doc.actions.length} actions (one per action at most)`,
@@ -193,6 +196,9 @@ function actionOutOfRange(c: Config, a: Action): string | null {
   if ('vpage' in a) fields.push(over('vpage', a.vpage, c.pages, 'page'));
   if ('frame' in a) fields.push(over('frame', a.frame, c.frames, 'frame'));
   if ('vpages' in a) for (const v of a.vpages) fields.push(over('vpages', v, c.pages, 'page'));
+  // a store or write(2) puts one of 1..values (0 is every page's initial contents)
+  if ('value' in a && (a.value < 1 || a.value > c.values))
+    fields.push(`value: ${a.value} is not a value config ${c.name} stores (1 to ${c.values})`);
   return fields.find((f) => f !== null) ?? null;
 }
 

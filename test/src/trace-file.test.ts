@@ -232,6 +232,38 @@ describe('a malformed trace is refused in one line naming the field', () => {
 });
 
 describe('shootdown replay', () => {
+  it('refuses a trace the config cannot have: a value no store makes, no action at all, PCID for a protocol without it', async () => {
+    const value = fileWith(
+      'value.json',
+      edited((d) => {
+        (d.actions as { value?: number }[])[0]!.value = 9;
+      }),
+    );
+    const none = fileWith(
+      'none.json',
+      edited((d) => {
+        d.actions = [];
+        d.states = [];
+        (d.violation as { atStep: number }).atStep = 0;
+      }),
+    );
+    const pcid =
+      'test/regressions/reclaim-batched-dirty-pcid-tip-2022-tlb-gen-zero.loadsSeeLastStore.exhaustive.json';
+    for (const [argv, message] of [
+      [
+        [value],
+        /^shootdown: .*value\.json: actions\[0\]\.value: 9 is not a value config small stores \(1 to 2\)$/,
+      ],
+      [[none], /^shootdown: .*none\.json: actions: a trace has at least one action$/],
+      [[pcid, '--protocol', 'reclaim-batched-dirty-arm64'], /has PCID: reclaim-batched-dirty-arm64: /],
+    ] as const) {
+      const r = await runCli('replay', ...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toMatch(message);
+    }
+  });
+
   it('refuses a file that never ends (/dev/zero) or is too large, in one line, before parsing it', async () => {
     const r = await runCli('replay', '/dev/zero');
     expect(r.code).toBe(2);

@@ -5,7 +5,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Action } from '../model/actions.js';
-import { worldConfig } from '../model/config.js';
 import type { Variant } from '../model/variant.js';
 import { findInvariant, type Invariant } from '../properties/invariants.js';
 import {
@@ -15,6 +14,7 @@ import {
   type Failure,
   type InvariantVerdict,
   type ProtocolVerdict,
+  worldOf,
 } from './check.js';
 import { replay } from './trace.js';
 
@@ -159,7 +159,7 @@ function rebuild(
   options: WorkerOptions,
   failures: Extract<FromWorker, { type: 'verdict' }>['failures'],
 ): Failure[] {
-  const config = options.config ?? worldConfig(variant.world, options.engine ?? 'random');
+  const config = options.config ?? worldOf(variant, options.engine ?? 'random', options.worlds);
   return failures.map((f) => {
     const invariant = findInvariant(f.invariant)!;
     const r = replay(variant, config, f.actions, { invariants: [invariant] });

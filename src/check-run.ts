@@ -2,9 +2,14 @@
 // each verdict printed in the order asked as soon as it and those before it are in, and
 // on Ctrl-C the verdicts and counts reached so far, marked interrupted.
 
-import { worldConfig } from '../model/config.js';
 import { INVARIANTS, type Invariant } from '../properties/invariants.js';
-import { type CheckProgress, expectedVerdict, type InvariantVerdict, type ProtocolVerdict } from './check.js';
+import {
+  type CheckProgress,
+  expectedVerdict,
+  type InvariantVerdict,
+  type ProtocolVerdict,
+  worldOf,
+} from './check.js';
 import { checkOnThreads, type PoolJob, type WorkerOptions } from './check-pool.js';
 import { count, estimateLeft, formatDuration, StatusLine, type StatusSink } from './progress.js';
 
@@ -142,7 +147,7 @@ function partialVerdict(
     protocol: v.id,
     title: v.title,
     engine,
-    config: (options.config ?? worldConfig(v.world, engine)).name,
+    config: (options.config ?? worldOf(v, engine, options.worlds)).name,
     invariants: rows,
     targets: [],
     ok: false,

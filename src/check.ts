@@ -118,6 +118,18 @@ export interface CheckOptions {
   readonly onDecided?: (row: InvariantVerdict) => void;
   /** Check only these invariants (default: all). */
   readonly invariants?: readonly Invariant[];
+  /** Worlds a variant file exported, by name: a variant whose `world` names one is checked there. */
+  readonly worlds?: Readonly<Record<string, Config>>;
+}
+
+/** The config a variant's verdicts are judged in by an engine: a world of its file's, else a registered one. */
+export function worldOf(
+  variant: Variant,
+  engine: EngineName,
+  worlds: Readonly<Record<string, Config>> | undefined,
+): Config {
+  const own = worlds !== undefined && Object.hasOwn(worlds, variant.world) ? worlds[variant.world] : undefined;
+  return own ?? worldConfig(variant.world, engine);
 }
 
 /** Where a check is: its engine's own progress, and how many invariants are still undecided. */
@@ -257,7 +269,7 @@ export function checkVariant(variant: Variant, options: CheckOptions): ProtocolV
   if (problem !== null) throw new Error(problem);
   const engine = options.engine ?? 'random';
   const campaign = engine === 'random' ? randomCampaign : exhaustiveCampaign;
-  const config = options.config ?? worldConfig(variant.world, engine);
+  const config = options.config ?? worldOf(variant, engine, options.worlds);
   const pcid = config.pcid ? pcidPolicyProblem(variant.policy) : null;
   if (pcid !== null) throw new Error(`variant ${variant.id} in config ${config.name}: ${pcid}`);
   const resolved: Resolved = { ...options, config };

@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Action } from '../model/actions.js';
-import { CONFIGS, type Config, worldConfig } from '../model/config.js';
+import { CONFIGS, type Config } from '../model/config.js';
 import { findVariant, VARIANTS } from '../model/registry.js';
 import { pcidPolicyProblem } from '../model/switch.js';
 import type { Variant } from '../model/variant.js';
@@ -18,6 +18,7 @@ import {
   DEFAULT_SEED,
   disagreements,
   documentOf,
+  worldOf,
   type EngineName,
   type InvariantVerdict,
   type ProtocolVerdict,
@@ -58,7 +59,7 @@ import {
   traceDocument,
 } from './trace-file.js';
 import { UsageError } from './usage-error.js';
-import { loadVariantFile } from './variant-file.js';
+import { loadVariantModule } from './variant-file.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -102,11 +103,13 @@ function wholeNumber(name: string, min: number, max: number) {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function pickConfig(name: string): Config {
+/** A registered config, or a world a variant file exports. */
+function pickConfig(name: string, worlds: Readonly<Record<string, Config>> = {}): Config {
   // own keys only: '__proto__' or 'toString' is an unknown config, not Object's
-  const config = Object.hasOwn(CONFIGS, name) ? (CONFIGS as Record<string, Config>)[name] : undefined;
+  const table = { ...worlds, ...CONFIGS } as Record<string, Config>;
+  const config = Object.hasOwn(table, name) ? table[name] : undefined;
   if (config === undefined)
-    throw new UsageError(`unknown config '${name}' (known: ${Object.keys(CONFIGS).join(', ')})`);
+    throw new UsageError(`unknown config '${name}' (known: ${Object.keys(table).join(', ')})`);
   return config;
 }
 
@@ -120,18 +123,24 @@ function pickInvariants(ids: readonly string[] | undefined): Invariant[] | undef
   });
 }
 
-/** The variants of every --variant-file, and the file each came from (for replay lines and traces). */
-async function loadVariantFiles(
-  files: readonly string[] | undefined,
-): Promise<{ fromFiles: Variant[]; fileOf: Map<Variant, string> }> {
+/** The variants of every --variant-file, the file each came from, and the worlds the files export. */
+async function loadVariantFiles(files: readonly string[] | undefined): Promise<{
+  fromFiles: Variant[];
+  fileOf: Map<Variant, string>;
+  worlds: Record<string, Config>;
+}> {
   const fromFiles: Variant[] = [];
   const fileOf = new Map<Variant, string>();
-  for (const file of files ?? [])
-    for (const v of await loadVariantFile(file)) {
+  const worlds: Record<string, Config> = {};
+  for (const file of files ?? []) {
+    const loaded = await loadVariantModule(file);
+    for (const v of loaded.variants) {
       fromFiles.push(v);
       fileOf.set(v, file);
     }
-  return { fromFiles, fileOf };
+    for (const w of loaded.worlds) worlds[w.name] = w;
+  }
+  return { fromFiles, fileOf, worlds };
 }
 
 function selectProtocols(ids: readonly string[] | undefined, fromFiles: readonly Variant[]): Variant[] {
@@ -246,7 +255,9 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   // Without --config each protocol is checked in its own world, sized for the engine: the
   // explorer needs one small enough to exhaust, random testing wants a bigger one.
   const name = flags.config ?? (flags.symmetry ? 'tiny-lifo' : undefined);
-  const config = name === undefined ? undefined : pickConfig(name);
+  const invariants = pickInvariants(flags.invariant);
+  const { fromFiles, fileOf, worlds } = await loadVariantFiles(flags.variantFile);
+  const config = name === undefined ? undefined : pickConfig(name, worlds);
   if (flags.symmetry && flags.engine === 'random')
     throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
   if (flags.workers !== undefined && flags.engine === 'random')
@@ -260,8 +271,6 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
     throw new UsageError(
       `--symmetry has nothing to reduce in ${config.name}: frames need a config whose allocator is 'lifo' (frame numbers matter to '${config.allocator ?? 'lowest-free'}'), such as tiny-lifo, and no two CPUs are interchangeable (the same mm, no kernel task), as in tiny-3cpu`,
     );
-  const invariants = pickInvariants(flags.invariant);
-  const { fromFiles, fileOf } = await loadVariantFiles(flags.variantFile);
   let variants = selectProtocols(flags.protocol, fromFiles);
   if (config?.pcid) {
     const misfits = variants.filter((v) => pcidPolicyProblem(v.policy) !== null);
@@ -305,6 +314,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
       ...(flags.symmetry ? { symmetry: true } : {}),
       ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+      ...(Object.keys(worlds).length === 0 ? {} : { worlds }),
     };
     if (!flags.json) {
       const on = threads > 1 ? `; ${threads} protocols at a time` : '';
@@ -315,9 +325,9 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       );
       if (config !== undefined) io.out(`config ${describeConfig(config)}`);
       else {
-        const worlds = [...new Set(variants.map((v) => worldConfig(v.world, engine)))];
-        io.out(`each protocol in its own world: ${worlds.map((c) => c.name).join(', ')}`);
-        for (const c of worlds) io.out(`  ${describeConfig(c)}`);
+        const own = [...new Set(variants.map((v) => worldOf(v, engine, worlds)))];
+        io.out(`each protocol in its own world: ${own.map((c) => c.name).join(', ')}`);
+        for (const c of own) io.out(`  ${describeConfig(c)}`);
       }
       io.out('');
     }
@@ -342,7 +352,7 @@ async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
         const variant = variants.find((x) => x.id === v.protocol)!;
         reports.push({
           variant,
-          config: config ?? pickConfig(v.config),
+          config: config ?? pickConfig(v.config, worlds),
           invariant: f.invariant,
           witness: f.witness,
           trace: f.replay.trace,

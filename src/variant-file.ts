@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { CONFIGS, type Config, configProblem } from '../model/config.js';
 import { findVariant } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
 import { variantProblem } from './check.js';
@@ -60,6 +61,21 @@ function probe(url: string, path: string, limitMs: number): Promise<void> {
  * exports. The file is first imported in a worker thread under `limitMs`.
  */
 export async function loadVariantFile(path: string, limitMs = LOAD_LIMIT_MS): Promise<Variant[]> {
+  return (await loadVariantModule(path, limitMs)).variants;
+}
+
+/** A config-shaped export: a world of the file's own (built with defineConfig). */
+function looksLikeConfig(x: unknown): x is Config {
+  if (typeof x !== 'object' || x === null) return false;
+  const c = x as Partial<Config>;
+  return typeof c.name === 'string' && typeof c.cpus === 'number' && Array.isArray(c.cpuMm);
+}
+
+/** A variant file's variants, and the worlds it exports (configs its variants may name as `world`). */
+export async function loadVariantModule(
+  path: string,
+  limitMs = LOAD_LIMIT_MS,
+): Promise<{ variants: Variant[]; worlds: Config[] }> {
   const url = pathToFileURL(resolve(path)).href;
   if (!existsSync(path)) throw new UsageError(`cannot load variant file ${path}: no such file`);
   // 0: no probe (a worker thread of the CLI's, loading a file the CLI has already probed)
@@ -85,5 +101,13 @@ export async function loadVariantFile(path: string, limitMs = LOAD_LIMIT_MS): Pr
         `${path}: variant id '${v.id}' is a registered protocol's; give yours an id of its own`,
       );
   }
-  return variants;
+  const everything = [...(mod.default === undefined ? [] : [mod.default].flat()), ...Object.values(mod)];
+  const worlds = [...new Set(everything.filter(looksLikeConfig))];
+  for (const w of worlds) {
+    const problem = configProblem(w);
+    if (problem !== null) throw new UsageError(`${path}: world '${w.name}': ${problem}`);
+    if (Object.hasOwn(CONFIGS, w.name))
+      throw new UsageError(`${path}: world '${w.name}' is a registered config's name; give yours one of its own`);
+  }
+  return { variants, worlds };
 }

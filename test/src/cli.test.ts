@@ -83,6 +83,21 @@ describe('shootdown check', () => {
     expect(r.out).toContain('not as expected: mislabelled');
   });
 
+  it('checks a variant in the world its file exports, with either engine or by --config', async () => {
+    for (const argv of [
+      ['--engine', 'exhaustive'],
+      ['--runs', '300'],
+      ['--runs', '300', '--config', 'my-three-cpus'],
+    ]) {
+      const r = await runCli('check', '--variant-file', 'test/fixtures/own-world.ts', ...argv, '--json');
+      expect(r.code, argv.join(' ')).toBe(0);
+      const doc = JSON.parse(r.out) as CheckDocument;
+      expect(doc.protocols.map((p) => [p.protocol, p.config, p.ok])).toEqual([
+        ['my-copy-before-flush', 'my-three-cpus', true],
+      ]);
+    }
+  });
+
   it('checks a variant from a file and names the file in the replay line', async () => {
     const r = await runCli(
       'check',
@@ -320,6 +335,11 @@ describe('bad input: one line on stderr, exit 2', () => {
       /unknown config '__proto__'/,
     ],
     ['a config named toString', ['check', '--config', 'toString'], /unknown config 'toString'/],
+    [
+      "a variant file's world under a registered config's name",
+      ['check', '--variant-file', 'test/fixtures/world-collision.ts'],
+      /^shootdown: test\/fixtures\/world-collision\.ts: world 'tiny' is a registered config's name/,
+    ],
     [
       'variant reusing a registered id',
       ['check', '--variant-file', 'test/fixtures/registered-id.ts'],

@@ -128,7 +128,8 @@ export function worldOf(
   engine: EngineName,
   worlds: Readonly<Record<string, Config>> | undefined,
 ): Config {
-  const own = worlds !== undefined && Object.hasOwn(worlds, variant.world) ? worlds[variant.world] : undefined;
+  const own =
+    worlds !== undefined && Object.hasOwn(worlds, variant.world) ? worlds[variant.world] : undefined;
   return own ?? worldConfig(variant.world, engine);
 }
 

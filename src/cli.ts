@@ -18,10 +18,10 @@ import {
   DEFAULT_SEED,
   disagreements,
   documentOf,
-  worldOf,
   type EngineName,
   type InvariantVerdict,
   type ProtocolVerdict,
+  worldOf,
 } from './check.js';
 import { defaultThreads, type WorkerOptions } from './check-pool.js';
 import { checkWithProgress } from './check-run.js';
@@ -452,7 +452,10 @@ function readBounded(file: string, max: number, what: string): string {
 
 /** A string from a file, safe to print: control characters shown escaped. */
 export const printable = (s: string): string =>
-  s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  Array.from(s, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x20 || (n >= 0x7f && n <= 0x9f) ? `\\u${n.toString(16).padStart(4, '0')}` : c;
+  }).join('');
 
 /** A run cut short by Ctrl-C exits as a shell reports SIGINT: 128 + 2. */
 const INTERRUPTED_EXIT = 130;

@@ -107,7 +107,9 @@ export async function loadVariantModule(
     const problem = configProblem(w);
     if (problem !== null) throw new UsageError(`${path}: world '${w.name}': ${problem}`);
     if (Object.hasOwn(CONFIGS, w.name))
-      throw new UsageError(`${path}: world '${w.name}' is a registered config's name; give yours one of its own`);
+      throw new UsageError(
+        `${path}: world '${w.name}' is a registered config's name; give yours one of its own`,
+      );
   }
   return { variants, worlds };
 }

@@ -2,6 +2,7 @@
 // wrong type or an unknown step is refused with the key's path and the key meant, never
 // dropped (a dropped key checks the base protocol under the user's id: a false "holds").
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineVariant, policyProblem, type VariantSpec } from '../../model/variant.js';
 import { nearest } from '../../model/variant-schema.js';
@@ -92,5 +93,75 @@ describe('did you mean', () => {
     expect(nearest('migrat', ['reclaim', 'migrate', 'migrc'])).toBe('migrate');
     expect(nearest('zzzzzz', ['reclaim', 'migrate', 'migrc'])).toBeNull();
     expect(nearest('KEEPSRC', ['keepSrc'])).toBe('keepSrc');
+  });
+});
+
+describe('whatever a spec says', () => {
+  // A valid spec, edited at random: a key renamed, a value replaced by one of another type,
+  // a key added. defineVariant either builds a variant whose policy passes policyProblem or
+  // throws one line that starts with the variant and names a path; never anything else.
+  const base = variant('migrate-batched');
+  const valid = {
+    id: 'fuzzed',
+    title: 't',
+    source: 's',
+    base,
+    policy: {
+      migrate: { batchFlush: true, program: base.policy.migrate!.program },
+      flushBatchedPending: true,
+    },
+    violates: ['noLostWrite'],
+    world: 'small',
+  };
+  const junk = fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }),
+    fc.dictionary(fc.string({ maxLength: 4 }), fc.boolean(), { maxKeys: 2 }),
+  );
+  const paths = [
+    ['id'],
+    ['title'],
+    ['policy'],
+    ['policy', 'migrate'],
+    ['policy', 'migrate', 'batchFlush'],
+    ['policy', 'migrate', 'program'],
+    ['policy', 'flushBatchedPending'],
+    ['policy', 'migrc'],
+    ['violates'],
+    ['world'],
+    ['randomRuns'],
+  ];
+
+  it('builds a valid variant or refuses it in one line, never another exception', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...paths),
+        fc.string({ minLength: 1, maxLength: 12 }),
+        junk,
+        (path, key, value) => {
+          const spec = structuredClone({ ...valid, base: undefined }) as Record<string, unknown>;
+          spec.base = base;
+          let at = spec;
+          for (const k of path.slice(0, -1)) {
+            if (typeof at[k] !== 'object' || at[k] === null) at[k] = {};
+            at = at[k] as Record<string, unknown>;
+          }
+          at[path.at(-1)!] = value;
+          at[key] = value;
+          try {
+            const v = defineVariant(spec as unknown as VariantSpec);
+            expect(policyProblem(v.policy)).toBeNull();
+          } catch (e) {
+            expect(e).toBeInstanceOf(Error);
+            expect((e as Error).message).toMatch(/^variant( "[^\n]*")?: [^\n]+$/);
+          }
+        },
+      ),
+      { numRuns: 500, seed: 7 },
+    );
   });
 });

@@ -84,6 +84,7 @@ export function checkOnThreads(
     .map((j, i) => ({ i, weight: options.runs ?? defaultRuns(j.variant) }))
     .sort((a, b) => b.weight - a.weight || a.i - b.i)
     .map((x) => x.i);
+  if (jobs.length === 0) return Promise.resolve({ verdicts, interrupted: false });
   const entry = new URL('./check-worker.mjs', import.meta.url);
   const workers: Worker[] = [];
   return new Promise((resolve, reject) => {
@@ -148,7 +149,6 @@ export function checkOnThreads(
       });
       dispatch(worker);
     }
-    if (jobs.length === 0) finish(false);
     if (interrupt?.aborted) finish(true);
   });
 }

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { CONFIGS, type Config, configProblem } from '../model/config.js';
 import { findVariant } from '../model/registry.js';
 import type { Variant } from '../model/variant.js';
+import { nearest } from '../model/variant-schema.js';
 import { variantProblem } from './check.js';
 import { UsageError } from './usage-error.js';
 
@@ -111,5 +112,14 @@ export async function loadVariantModule(
         `${path}: world '${w.name}' is a registered config's name; give yours one of its own`,
       );
   }
+  // a world named nowhere would only fail once the check began, as an internal error
+  const known = [...worlds.map((w) => w.name), ...Object.keys(CONFIGS)];
+  for (const v of variants)
+    if (!known.includes(v.world)) {
+      const near = nearest(v.world, known);
+      throw new UsageError(
+        `${path}: variant ${v.id}: world '${v.world}' is neither a registered config nor one the file exports${near === null ? '' : ` (did you mean '${near}'?)`}`,
+      );
+    }
   return { variants, worlds };
 }

@@ -341,6 +341,11 @@ describe('bad input: one line on stderr, exit 2', () => {
       /^shootdown: test\/fixtures\/world-collision\.ts: world 'tiny' is a registered config's name/,
     ],
     [
+      'variant naming a world that exists nowhere',
+      ['check', '--variant-file', 'test/fixtures/unknown-world.ts'],
+      /variant nowhere: world 'smal' is neither a registered config nor one the file exports \(did you mean 'small'\?\)$/,
+    ],
+    [
       'variant reusing a registered id',
       ['check', '--variant-file', 'test/fixtures/registered-id.ts'],
       /^shootdown: test\/fixtures\/registered-id\.ts: variant id 'migrate-batched' is a registered protocol's/,

@@ -5,8 +5,8 @@
 
 import { z } from 'zod';
 
-/** The steps a reclaim or migration program may name (the system calls' steps are fixed). */
-export const PROGRAM_STEPS = [
+/** Steps that act on one folio; the flushes act on the whole batch and may stand anywhere. */
+export const PER_FOLIO_STEPS = [
   'migrc_mark_folios',
   'migrc_expand_req',
   'try_to_unmap_one',
@@ -18,11 +18,33 @@ export const PROGRAM_STEPS = [
   'folio_mc_copy',
   'remove_migration_ptes',
   'migrate_folio_done',
+] as const;
+
+/** The steps a reclaim or migration program may name (the system calls' steps are fixed). */
+export const PROGRAM_STEPS = [
+  ...PER_FOLIO_STEPS,
   'try_to_unmap_flush',
   'try_to_unmap_flush_dirty',
   'migrc_unmap_done',
   'migrc_req_end',
   'can_migrc_system',
+] as const;
+
+/** The switches of a migrc policy (model/migrc.ts's MigrcPolicy), each a boolean. */
+export const MIGRC_FIELDS = [
+  'keepSrc',
+  'readOnlyOnly',
+  'wpFaultFlush',
+  'skipFlushedCpus',
+  'flushInFlight',
+  'checkFlushPending',
+  'rememberMarked',
+  'forkFlushPending',
+  'directWriteFlush',
+  'stopKeepsFlush',
+  'everyWritableMapping',
+  'wideGen',
+  'undoOnMoveFailure',
 ] as const;
 
 const bool = z.boolean().optional();
@@ -53,21 +75,12 @@ const archSchema = z.strictObject({
   batchFlushTlbGenZero: bool,
 });
 
-const migrcSpec = z.strictObject({
-  keepSrc: bool,
-  readOnlyOnly: bool,
-  wpFaultFlush: bool,
-  skipFlushedCpus: bool,
-  flushInFlight: bool,
-  checkFlushPending: bool,
-  rememberMarked: bool,
-  forkFlushPending: bool,
-  directWriteFlush: bool,
-  stopKeepsFlush: bool,
-  everyWritableMapping: bool,
-  wideGen: bool,
-  undoOnMoveFailure: bool,
-});
+const migrcSpec = z.strictObject(
+  Object.fromEntries(MIGRC_FIELDS.map((f) => [f, bool])) as Record<
+    (typeof MIGRC_FIELDS)[number],
+    typeof bool
+  >,
+);
 
 const zapDirtyShared = z.enum(['flush-then-rmap', 'rmap-then-flush', 'after-unlock']).optional();
 

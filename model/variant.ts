@@ -3,7 +3,14 @@
 
 /** The kernel steps a batch program is made of; each runs under the lock the kernel holds. */
 import type { MigrcPolicy } from './migrc.js';
-import { PROGRAM_STEPS, policySchema, schemaProblem, variantSpecSchema } from './variant-schema.js';
+import {
+  MIGRC_FIELDS,
+  PER_FOLIO_STEPS as PER_FOLIO_ONLY,
+  PROGRAM_STEPS,
+  policySchema,
+  schemaProblem,
+  variantSpecSchema,
+} from './variant-schema.js';
 
 export type StepName =
   | 'try_to_unmap_one'
@@ -247,22 +254,6 @@ function mergeJob(
   return merged as JobPolicy;
 }
 
-const MIGRC_FIELDS = [
-  'keepSrc',
-  'readOnlyOnly',
-  'wpFaultFlush',
-  'skipFlushedCpus',
-  'flushInFlight',
-  'checkFlushPending',
-  'rememberMarked',
-  'forkFlushPending',
-  'directWriteFlush',
-  'stopKeepsFlush',
-  'everyWritableMapping',
-  'wideGen',
-  'undoOnMoveFailure',
-] as const;
-
 function mergeMigrc(
   base: MigrcPolicy | null | undefined,
   over: Partial<MigrcPolicy> | null | undefined,
@@ -277,19 +268,7 @@ function mergeMigrc(
 }
 
 /** Steps that act on one folio; the flushes act on the whole batch and may stand anywhere. */
-export const PER_FOLIO_STEPS: readonly StepName[] = [
-  'migrc_mark_folios',
-  'migrc_expand_req',
-  'try_to_unmap_one',
-  'try_to_migrate_one',
-  'pageout',
-  'free_unref_folios',
-  'move_to_new_folio',
-  '_move_to_new_folio_prep',
-  'folio_mc_copy',
-  'remove_migration_ptes',
-  'migrate_folio_done',
-];
+export const PER_FOLIO_STEPS: readonly StepName[] = PER_FOLIO_ONLY;
 
 /** The steps a reclaim or migration program may use (declared with the spec's schema). */
 const ALL_STEPS: readonly StepName[] = PROGRAM_STEPS;

@@ -10,75 +10,7 @@ import { bit, flushTlbMulti } from './hardware.js';
 import { folio_put } from './memory.js';
 import type { BatchFolio, State, TlbUbc } from './state.js';
 import { emptyTlbUbc } from './state.js';
-
-export interface MigrcPolicy {
-  /** folio_get(src) in migrc_mark_folios(): the read copy outlives the batch. */
-  readonly keepSrc: boolean;
-  /** migrc_cond2: only folios with no writable mapping (unmapOne() decides); otherwise every deferred entry. */
-  readonly readOnlyOnly: boolean;
-  /** do_wp_page() flushes the pending requests before a PG_migrc folio becomes writable. */
-  readonly wpFaultFlush: boolean;
-  /** arch_migrc_adj(): skip CPUs whose migrc_done is not before the request's gen. */
-  readonly skipFlushedCpus: boolean;
-  /** A flush also covers requests still being built by a batch in flight (not in v3). */
-  readonly flushInFlight: boolean;
-  /**
-   * migrc_cond2 also asks mm_tlb_flush_pending(): a PTE read-only under a write-protect
-   * whose flush has not run yet (mprotect, clear_refs) may still be cached writable (not in v3).
-   */
-  readonly checkFlushPending: boolean;
-  /**
-   * migrc_expand_req() takes the folios this batch marked, remembered in the batch. v3
-   * re-derives it from both page flags (migrc_marked_folios()), so a write fault that
-   * unpends dst first leaves src's extra reference behind.
-   */
-  readonly rememberMarked: boolean;
-  /**
-   * dup_mmap() raises mm_tlb_flush_pending() from its first write-protect to its
-   * flush_tlb_mm(), so checkFlushPending sees fork too. No kernel does: copy_page_range()
-   * write-protects under mm->write_protect_seq, which is even again before the flush.
-   */
-  readonly forkFlushPending: boolean;
-  /**
-   * A kernel write into a PG_migrc folio through the direct map (write(2) to a page-cache
-   * page, process_vm_writev(2), an O_DIRECT read) first flushes the pending requests, as
-   * do_wp_page() does: no user write fault warns migrc of this write (not in v3).
-   */
-  readonly directWriteFlush: boolean;
-  /**
-   * When a batch sees migrc_stop_pending() between two folios, the flush its request has
-   * taken over goes back to tlb_ubc, so the batch's own try_to_unmap_flush() covers the
-   * folios already marked (not in v3: migrc_req_end_if_started() frees the request).
-   */
-  readonly stopKeepsFlush: boolean;
-  /**
-   * migrc_cond2's "no writable mapping at all" sees every writable mapping the rmap walk
-   * replaced (can_migrc_fail() in try_to_migrate_one(), as Byungchul Park's later series
-   * has it: linux-mm, 2024-04-18, 20240418061536.11645-9-byungchul@sk.com). v3 compares
-   * nr_flush_required() before and after the walk, which counts only the writable flushes
-   * it deferred: a writable mapping in an mm that no other CPU runs is flushed at once
-   * (ptep_clear_flush(), should_defer_flush() false) and goes unseen.
-   */
-  readonly everyWritableMapping: boolean;
-  /**
-   * migrc_gen and migrc_done are 64-bit, so they never wrap in a machine's life, and a
-   * world's narrow counter (Config.migrcGenBits) does not apply. v3 has them as int and
-   * compares them with before(), a - b < 0: once migrc_gen runs more than 2^31 ahead of a
-   * CPU's migrc_done (a CPU that has done no full local flush since, as with PCID or a
-   * nohz_full CPU running one task), that CPU counts as flushed and arch_migrc_adj() drops
-   * it from every request (Nadav Amit on seed 001: "Any concern about overflow?").
-   */
-  readonly wideGen: boolean;
-  /**
-   * When move_to_new_folio() fails for good, migrate_folio_move() undoes the folio
-   * (migrate_folio_undo_src()) and migrc's marking with it: migrc_undo_folios() clears
-   * PG_migrc on both and drops the extra reference on src. v3 calls migrc_undo_folios()
-   * only for the folios still on the unmap list when the batch ends (those that kept
-   * failing with -EAGAIN), so a folio whose move failed otherwise keeps PG_migrc and the
-   * extra reference: it is never freed once unmapped.
-   */
-  readonly undoOnMoveFailure: boolean;
-}
+import type { MigrcPolicy } from './variant-schema.js';
 
 /**
  * mm_tlb_flush_pending(): a system call changed a PTE of `mm` and has not flushed yet

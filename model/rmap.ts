@@ -3,23 +3,23 @@
 import type { Draft } from 'immer';
 import { bit, flushTlbMulti } from './hardware.js';
 import { dropMapping } from './memory.js';
-import type { MigrcPolicy } from './migrc.js';
 import type { BatchFolio, State } from './state.js';
 import { inc_mm_tlb_gen, pcid } from './switch.js';
-import type { Arch, JobPolicy } from './variant.js';
+import type { Arch, TaskProgram } from './variant.js';
+import type { MigrcPolicy } from './variant-schema.js';
 
 /**
  * should_defer_flush(): defer only under TTU_BATCH_FLUSH and only when some CPU other
  * than this one may cache the mm; a purely local flush is cheap (72b252aed506).
  */
-export function should_defer_flush(s: State, job: JobPolicy, task: number, mm: number): boolean {
+export function should_defer_flush(s: State, job: TaskProgram, task: number, mm: number): boolean {
   return job.batchFlush && (s.mms[mm]!.mm_cpumask & ~bit(s.tasks[task]!.cpu)) !== 0;
 }
 
 /**
  * set_tlb_ubc_flush_pending(): remember which CPUs must flush before the batch is done.
  * `readOnly`: the entry goes to migrc's tlb_ubc_nowr. `marksMm`: announce the flush in
- * mm->tlb_flush_batched (JobPolicy.setsTlbFlushBatched).
+ * mm->tlb_flush_batched (TaskProgram.setsTlbFlushBatched).
  */
 export function set_tlb_ubc_flush_pending(
   d: Draft<State>,
@@ -83,7 +83,7 @@ export function try_to_unmap_flush_dirty(
  */
 export function unmapOne(
   d: Draft<State>,
-  job: JobPolicy,
+  job: TaskProgram,
   task: number,
   folio: BatchFolio,
   leave: 'none' | 'migration',
@@ -115,7 +115,7 @@ export function unmapOne(
  */
 function unmapMapping(
   d: Draft<State>,
-  job: JobPolicy,
+  job: TaskProgram,
   task: number,
   folio: BatchFolio,
   mm: number,

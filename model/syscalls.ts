@@ -20,7 +20,7 @@ import {
 import { batchedPendingReset, flush_tlb_batched_pending } from './rmap.js';
 import { type BatchFolio, emptyTlbUbc, type Job, type Prot, type State, type Syscall } from './state.js';
 import { pcid } from './switch.js';
-import type { Arch, JobPolicy, Phase, Policy } from './variant.js';
+import type { Arch, Phase, Policy, TaskProgram } from './variant.js';
 
 export const SYSCALLS: readonly Syscall[] = [
   'mprotect_ro',
@@ -58,7 +58,7 @@ const zap: readonly Phase[] = [
   { once: 'syscall_return' },
 ];
 
-export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
+export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
   mprotect_ro: { batchFlush: false, deferDirty: false, program: mprotect },
   mprotect_rw: { batchFlush: false, deferDirty: false, program: mprotect },
   munmap: { batchFlush: false, deferDirty: false, program: zap },
@@ -104,23 +104,23 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, JobPolicy>> = {
 
 // Where a policy models the window inside flush_tlb_batched_pending(), its flush is a step
 // of its own before each PTE the call changes under the PTL (clear_refs and fork do not call it).
-const withBatchedPendingStep = (job: JobPolicy): JobPolicy => ({
+const withBatchedPendingStep = (job: TaskProgram): TaskProgram => ({
   ...job,
   program: job.program.map((phase) =>
     'each' in phase ? { each: ['flush_tlb_batched_pending', ...phase.each] as const } : phase,
   ),
 });
-const WINDOWED: Readonly<Record<Syscall, JobPolicy>> = Object.fromEntries(
+const WINDOWED: Readonly<Record<Syscall, TaskProgram>> = Object.fromEntries(
   SYSCALLS.map((call) => [
     call,
     call === 'clear_refs' || call === 'fork' || call === 'punch_hole'
       ? SYSCALL_PROGRAMS[call]
       : withBatchedPendingStep(SYSCALL_PROGRAMS[call]),
   ]),
-) as Record<Syscall, JobPolicy>;
+) as Record<Syscall, TaskProgram>;
 
 /** The program a system call runs under `policy`. */
-export const syscallProgram = (policy: Policy, call: Syscall): JobPolicy =>
+export const syscallProgram = (policy: Policy, call: Syscall): TaskProgram =>
   policy.batchedPendingWindow !== undefined && policy.flushBatchedPending
     ? WINDOWED[call]
     : SYSCALL_PROGRAMS[call];

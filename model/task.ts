@@ -35,10 +35,10 @@ import {
   truncate_inode_folio,
   zap_pte_range,
 } from './syscalls.js';
-import type { JobPolicy, Phase, Policy, StepName } from './variant.js';
+import type { Phase, Policy, StepName, TaskProgram } from './variant.js';
 import { free_unref_folios, pageout } from './vmscan.js';
 
-export function jobPolicy(policy: Policy, task: Task): JobPolicy | null {
+export function jobPolicy(policy: Policy, task: Task): TaskProgram | null {
   if (isSyscall(task.job)) return syscallProgram(policy, task.job);
   return task.job === 'migrate' ? policy.migrate : task.job === 'reclaim' ? policy.reclaim : null;
 }

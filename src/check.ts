@@ -6,7 +6,8 @@
 import type { Action } from '../model/actions.js';
 import { type Config, worldConfig } from '../model/config.js';
 import { pcidPolicyProblem } from '../model/switch.js';
-import { policyProblem, type Variant } from '../model/variant.js';
+import type { Variant } from '../model/variant.js';
+import { schemaProblem, variantSchema } from '../model/variant-schema.js';
 import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
 import { TARGETS } from '../properties/targets.js';
 import { type Budget, type ExploreProgress, explore } from './explore.js';
@@ -141,19 +142,15 @@ export type CheckProgress =
 export const DEFAULT_RUNS = 2000;
 export const DEFAULT_SEED = 1;
 
-/** What is wrong with a variant (unknown ids, a malformed policy), as one line, or null. */
+/** What is wrong with a variant (a key the model does not read, unknown ids), as one line, or null. */
 export function variantProblem(variant: Variant): string | null {
-  const policy = policyProblem(variant.policy);
-  if (policy !== null) return `variant ${variant.id}: ${policy}`;
-  const unknownInvariant = variant.violates.find((id) => !INVARIANTS.some((i) => i.id === id));
-  if (unknownInvariant)
-    return `variant ${variant.id} expects to violate unknown invariant '${unknownInvariant}'`;
-  const notViolated = variant.explorerOnly?.find((id) => !variant.violates.includes(id));
-  if (notViolated)
-    return `variant ${variant.id} names '${notViolated}' as found by the explorer only, but does not expect to violate it`;
-  const unknownTarget = variant.reaches.find((id) => !TARGETS.some((t) => t.id === id));
-  if (unknownTarget) return `variant ${variant.id} names unknown reachability target '${unknownTarget}'`;
-  return null;
+  const id = typeof (variant as { id?: unknown }).id === 'string' ? ` ${JSON.stringify(variant.id)}` : '';
+  const schema = variantSchema(
+    INVARIANTS.map((i) => i.id),
+    TARGETS.map((t) => t.id),
+  );
+  const problem = schemaProblem(schema, variant, '');
+  return problem === null ? null : `variant${id}: ${problem}`;
 }
 
 function describeTrace(variant: Variant, trace: Trace): CounterexampleStep[] {

@@ -71,9 +71,11 @@ describe('a world with a fork child', () => {
 
   it('takes its policy switches as booleans only', () => {
     expect(policyProblem({ ...cow.policy, forkVmaStartWrite: 'no' })).toBe(
-      'policy.forkVmaStartWrite must be true or false',
+      'policy.forkVmaStartWrite: expected boolean, got "no"',
     );
-    expect(policyProblem({ ...cow.policy, wpCopyFlush: 0 })).toBe('policy.wpCopyFlush must be true or false');
+    expect(policyProblem({ ...cow.policy, wpCopyFlush: 0 })).toBe(
+      'policy.wpCopyFlush: expected boolean, got 0',
+    );
     expect(policyProblem(v64.policy)).toBeNull();
     expect(v64.policy.forkVmaStartWrite).toBe(false);
     expect(noFlush.policy.wpCopyFlush).toBe(false);
@@ -311,7 +313,7 @@ describe('2.6.18: set_pte_at() of the copy, then the flush, as two steps', () =>
 
   it('is a boolean policy switch', () => {
     expect(policyProblem({ ...cow.policy, wpCopySetBeforeFlush: 1 })).toBe(
-      'policy.wpCopySetBeforeFlush must be true or false',
+      'policy.wpCopySetBeforeFlush: expected boolean, got 1',
     );
     expect(old.policy.wpCopySetBeforeFlush).toBe(true);
   });

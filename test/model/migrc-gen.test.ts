@@ -11,12 +11,12 @@ import {
   flush_tlb_local,
   // (v3's before(); renamed here, where biome reads `before` as a test hook)
   before as genBefore,
-  type MigrcPolicy,
   migrc_try_flush_free_folios,
   migrc_unmap_done,
   normaliseGens,
 } from '../../model/migrc.js';
 import { initialState, type State } from '../../model/state.js';
+import type { MigrcPolicy } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/encode.js';
 import { explore } from '../../src/explore.js';

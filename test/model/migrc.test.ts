@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import {
   flush_tlb_local,
-  type MigrcPolicy,
   migrc_expand_req,
   migrc_mark_folios,
   migrc_req_end,
@@ -20,6 +19,7 @@ import {
 } from '../../model/migrc.js';
 import type { BatchFolio, Job, State, TlbUbc } from '../../model/state.js';
 import { initialState } from '../../model/state.js';
+import type { MigrcPolicy } from '../../model/variant.js';
 import { readOnly, variant, withTlb } from '../support.js';
 
 const recipe = (s: State, f: (d: Draft<State>) => void): State => produce(s, f);

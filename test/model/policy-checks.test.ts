@@ -4,8 +4,8 @@
 // accept, so a rule made stricter or looser fails here and not only in a CLI test.
 
 import { describe, expect, it } from 'vitest';
-import type { MigrcPolicy } from '../../model/migrc.js';
 import { VARIANTS } from '../../model/registry.js';
+import type { MigrcPolicy } from '../../model/variant.js';
 import {
   ARM64,
   defineVariant,
@@ -42,58 +42,72 @@ describe('jobPolicyProblem', () => {
   });
 
   it.each([5, 'reclaim', true, undefined])('refuses %j: not an object', (value) => {
-    expect(jobPolicyProblem(value)).toBe('a job policy must be an object or null');
+    expect(jobPolicyProblem(value)).toMatch(/^job: expected object, got /);
   });
 
-  it.each([{ batchFlush: undefined }, { deferDirty: undefined }, { batchFlush: 'yes' }, { deferDirty: 0 }])(
-    'refuses %j: batchFlush and deferDirty must be booleans',
-    (change) => {
-      expect(jobPolicyProblem({ ...job, ...change })).toBe(
-        'a job policy needs batchFlush and deferDirty (true or false)',
-      );
-    },
-  );
+  it.each([
+    [{ batchFlush: undefined }, 'job.batchFlush: expected boolean, got nothing'],
+    [{ deferDirty: undefined }, 'job.deferDirty: expected boolean, got nothing'],
+    [{ batchFlush: 'yes' }, 'job.batchFlush: expected boolean, got "yes"'],
+    [{ deferDirty: 0 }, 'job.deferDirty: expected boolean, got 0'],
+  ])('refuses %j: batchFlush and deferDirty must be booleans', (change, message) => {
+    expect(jobPolicyProblem({ ...job, ...change })).toBe(message);
+  });
 
   it('refuses a setsTlbFlushBatched that is not a boolean', () => {
     expect(jobPolicyProblem({ ...job, setsTlbFlushBatched: 'yes' })).toBe(
-      'setsTlbFlushBatched must be true or false',
+      'job.setsTlbFlushBatched: expected boolean, got "yes"',
     );
   });
 
-  it.each([{ program: undefined }, { program: [] }, { program: 'try_to_unmap_one' }])(
-    'refuses %j: the program must be a non-empty array',
-    (change) => {
-      expect(jobPolicyProblem({ ...job, ...change })).toBe('a job policy needs a non-empty program');
-    },
-  );
+  it.each([
+    [{ program: undefined }, 'job.program: expected array, got nothing'],
+    [{ program: [] }, 'job.program: a program needs at least one phase'],
+    [{ program: 'try_to_unmap_one' }, 'job.program: expected array, got "try_to_unmap_one"'],
+  ])('refuses %j: the program must be a non-empty array', (change, message) => {
+    expect(jobPolicyProblem({ ...job, ...change })).toBe(message);
+  });
 
-  it.each([null, 3, 'try_to_unmap_one', {}, { step: 'pageout' }])(
+  it.each([null, 3, 'try_to_unmap_one', {}, { step: 'pageout' }, { each: ['pageout'], once: 'pageout' }])(
     'refuses the phase %j: not a phase',
     (phase) => {
       expect(jobPolicyProblem({ ...job, program: [{ each: ['try_to_unmap_one'] }, phase] })).toBe(
-        'each phase of a program is { each: [...] } or { once: ... }',
+        'job.program[1]: a phase is { each: [...] } or { once: ... }, one of the two',
       );
     },
   );
 
-  it.each([{ each: [] }, { each: 'try_to_unmap_one' }])('refuses the phase %j: no list of steps', (phase) => {
-    expect(jobPolicyProblem({ ...job, program: [phase] })).toBe('an each phase needs at least one step');
+  it('names a misspelled phase key and the one meant', () => {
+    expect(jobPolicyProblem({ ...job, program: [{ eachh: ['pageout'] }] })).toBe(
+      "job.program[0].eachh: unknown key (did you mean 'each'?)",
+    );
   });
 
-  it('names an unknown step, in an each or a once phase, and lists the known ones', () => {
+  it.each([
+    [{ each: [] }, 'job.program[0].each: an each phase needs at least one step'],
+    [{ each: 'try_to_unmap_one' }, 'job.program[0].each: expected array, got "try_to_unmap_one"'],
+  ])('refuses the phase %j: no list of steps', (phase, message) => {
+    expect(jobPolicyProblem({ ...job, program: [phase] })).toBe(message);
+  });
+
+  it('names an unknown step, in an each or a once phase, lists the known ones and the one meant', () => {
     const problem = jobPolicyProblem({ ...job, program: [{ each: ['try_to_unmap_one', 'unmap_page'] }] });
-    expect(problem).toMatch(/^unknown kernel step 'unmap_page' \(known: migrc_mark_folios, .*\)$/);
+    expect(problem).toMatch(/^job\.program\[0\]\.each\[1\]: "unmap_page" is not one of migrc_mark_folios, /);
     for (const step of ['try_to_unmap_flush', 'migrc_req_end', 'folio_mc_copy'])
       expect(problem).toContain(step);
     expect(jobPolicyProblem({ ...job, program: [{ once: 'flush_tlb_all' }] })).toMatch(
-      /^unknown kernel step 'flush_tlb_all' \(known: /,
+      /^job\.program\[0\]\.once: "flush_tlb_all" is not one of [a-z_, ]*can_migrc_system$/,
     );
+    expect(jobPolicyProblem({ ...job, program: [{ once: 'try_to_unmap_flsh' }] })).toMatch(
+      /\(did you mean 'try_to_unmap_flush'\?\)$/,
+    );
+    // a system call's step is not a batch program's
+    expect(jobPolicyProblem({ ...job, program: [{ once: 'tlb_finish_mmu' }] })).toMatch(/is not one of/);
   });
 
   it('accepts every known step in an each phase', () => {
     const steps = (jobPolicyProblem({ ...job, program: [{ each: ['x'] }] }) ?? '')
-      .replace(/^.*\(known: /, '')
-      .replace(/\)$/, '')
+      .replace(/^.* is not one of /, '')
       .split(', ');
     expect(steps.length).toBe(16);
     expect(jobPolicyProblem({ ...job, program: [{ each: steps }] })).toBeNull();
@@ -107,17 +121,18 @@ describe('policyProblem', () => {
   });
 
   it.each([null, 3, 'x', undefined])('refuses %j: not an object', (value) => {
-    expect(policyProblem(value)).toBe('policy must be an object');
+    expect(policyProblem(value)).toMatch(/^policy: expected object, got /);
   });
 
   it.each([
-    { arch: undefined },
-    { arch: null },
-    { arch: 'x86' },
-    { arch: { name: 'x86' } },
-    { arch: { name: 'x86', dirtyBitTrap: 1 } },
-  ])('refuses %j: arch needs a boolean dirtyBitTrap', (change) => {
-    expect(policyProblem({ ...policy, ...change })).toBe('policy.arch needs dirtyBitTrap (true or false)');
+    [{ arch: undefined }, 'policy.arch: expected object, got nothing'],
+    [{ arch: null }, 'policy.arch: expected object, got null'],
+    [{ arch: 'x86' }, 'policy.arch: expected object, got "x86"'],
+    [{ arch: { name: 'x86' } }, 'policy.arch.dirtyBitTrap: expected boolean, got nothing'],
+    [{ arch: { name: 'x86', dirtyBitTrap: 1 } }, 'policy.arch.dirtyBitTrap: expected boolean, got 1'],
+    [{ arch: { dirtyBitTrap: true } }, 'policy.arch.name: expected string, got nothing'],
+  ])('refuses %j: arch needs a name and a boolean dirtyBitTrap', (change, message) => {
+    expect(policyProblem({ ...policy, ...change })).toBe(message);
   });
 
   it("accepts tlbi 'ipi', 'broadcast' or none, and refuses anything else", () => {
@@ -125,30 +140,34 @@ describe('policyProblem', () => {
     expect(policyProblem({ ...policy, arch: ARM64 })).toBeNull();
     expect(policyProblem({ ...policy, arch: X86 })).toBeNull();
     expect(policyProblem({ ...policy, arch: { ...X86, tlbi: 'mmio' } })).toBe(
-      "policy.arch.tlbi must be 'ipi' or 'broadcast'",
+      'policy.arch.tlbi: "mmio" is not one of ipi, broadcast',
     );
   });
 
   it('accepts batchedPendingDsbOnly only with broadcast TLBIs', () => {
     expect(policyProblem({ ...policy, arch: { ...ARM64, batchedPendingDsbOnly: true } })).toBeNull();
+    expect(policyProblem({ ...policy, arch: { ...X86, batchedPendingDsbOnly: false } })).toBeNull();
     for (const tlbi of ['ipi', undefined])
       expect(policyProblem({ ...policy, arch: { ...X86, tlbi, batchedPendingDsbOnly: true } })).toMatch(
-        /^policy\.arch\.batchedPendingDsbOnly needs tlbi 'broadcast'/,
+        /^policy\.arch\.batchedPendingDsbOnly: needs tlbi 'broadcast'/,
       );
   });
 
-  it.each(['reclaim', 'migrate'] as const)('prefixes a problem of the %s job with its name', (name) => {
+  it.each(['reclaim', 'migrate'] as const)('prefixes a problem of the %s job with its path', (name) => {
     expect(policyProblem({ ...policy, [name]: { ...job, program: [] } })).toBe(
-      `policy.${name}: a job policy needs a non-empty program`,
+      `policy.${name}.program: a program needs at least one phase`,
     );
     expect(policyProblem({ ...policy, [name]: null })).toBeNull();
-    expect(policyProblem({ ...policy, [name]: undefined })).toBeNull();
+    // the model tests `policy.migrate !== null`: an absent job would read as present
+    expect(policyProblem({ ...policy, [name]: undefined })).toBe(
+      `policy.${name}: expected object, got nothing`,
+    );
   });
 
   it('refuses a flushBatchedPending that is not a boolean', () => {
     for (const value of [undefined, 'true', 1])
-      expect(policyProblem({ ...policy, flushBatchedPending: value })).toBe(
-        'policy.flushBatchedPending must be true or false',
+      expect(policyProblem({ ...policy, flushBatchedPending: value })).toMatch(
+        /^policy\.flushBatchedPending: expected boolean, got /,
       );
     expect(policyProblem({ ...policy, flushBatchedPending: false })).toBeNull();
   });
@@ -157,22 +176,27 @@ describe('policyProblem', () => {
     for (const w of ['flag', 'generations', undefined])
       expect(policyProblem({ ...policy, batchedPendingWindow: w })).toBeNull();
     expect(policyProblem({ ...policy, batchedPendingWindow: 'gen' })).toBe(
-      "policy.batchedPendingWindow must be 'flag' or 'generations'",
+      'policy.batchedPendingWindow: "gen" is not one of flag, generations',
+    );
+    expect(policyProblem({ ...policy, batchedPendingWindow: 'generation' })).toMatch(
+      /\(did you mean 'generations'\?\)$/,
     );
   });
 
-  it('accepts no migrc (null or absent) and names the first migrc field that is not a boolean', () => {
+  it('accepts migrc null, refuses it absent, and names the first migrc field that is not a boolean', () => {
     expect(policyProblem({ ...policy, migrc: null })).toBeNull();
     const { migrc: _, ...withoutMigrc } = policy;
-    expect(policyProblem(withoutMigrc)).toBeNull();
+    expect(policyProblem(withoutMigrc)).toBe('policy.migrc: expected object, got nothing');
     const m = policy.migrc as MigrcPolicy;
     expect(policyProblem({ ...policy, migrc: { ...m, keepSrc: undefined } })).toBe(
-      'policy.migrc.keepSrc must be true or false',
+      'policy.migrc.keepSrc: expected boolean, got nothing',
     );
     expect(policyProblem({ ...policy, migrc: { ...m, directWriteFlush: 'no' } })).toBe(
-      'policy.migrc.directWriteFlush must be true or false',
+      'policy.migrc.directWriteFlush: expected boolean, got "no"',
     );
-    expect(policyProblem({ ...policy, migrc: {} })).toBe('policy.migrc.keepSrc must be true or false');
+    expect(policyProblem({ ...policy, migrc: {} })).toBe(
+      'policy.migrc.keepSrc: expected boolean, got nothing',
+    );
   });
 });
 

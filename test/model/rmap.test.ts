@@ -7,7 +7,6 @@ import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS, defineConfig } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
-import type { MigrcPolicy } from '../../model/migrc.js';
 import {
   afterSwitchDsb,
   batchedPendingFlush,
@@ -20,6 +19,7 @@ import {
   unmapOne,
 } from '../../model/rmap.js';
 import { emptyTlbUbc, initialState, type State } from '../../model/state.js';
+import type { MigrcPolicy } from '../../model/variant.js';
 import { ARM64, type JobPolicy, X86 } from '../../model/variant.js';
 import { clean, present, readOnly, variant, withFlushPending, withPte, withTlb } from '../support.js';
 

@@ -75,10 +75,10 @@ describe('a sharedFile world', () => {
 
   it('takes zapDirtyShared as one of three orders and mkcleanFlush as a boolean', () => {
     expect(policyProblem({ ...fixed.policy, zapDirtyShared: 'later' })).toBe(
-      "policy.zapDirtyShared must be 'flush-then-rmap', 'rmap-then-flush' or 'after-unlock'",
+      'policy.zapDirtyShared: "later" is not one of flush-then-rmap, rmap-then-flush, after-unlock',
     );
     expect(policyProblem({ ...fixed.policy, mkcleanFlush: 1 })).toBe(
-      'policy.mkcleanFlush must be true or false',
+      'policy.mkcleanFlush: expected boolean, got 1',
     );
     expect(policyProblem(v61.policy)).toBeNull();
     expect(fixed.policy.zapDirtyShared).toBeUndefined();

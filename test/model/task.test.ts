@@ -6,7 +6,7 @@ import { tlbLookup } from '../../model/hardware.js';
 import { should_defer_flush } from '../../model/rmap.js';
 import { emptyTlbUbc, idlePc, initialState, type State } from '../../model/state.js';
 import { copyMayFail, currentFolio, currentStep, ptlFree, ptlHolder } from '../../model/task.js';
-import type { Phase, Variant } from '../../model/variant.js';
+import type { ProgramPhase, Variant } from '../../model/variant.js';
 import { derived, finalState, kstep, load, migrate, shrink, store, variant } from '../support.js';
 
 const sync = variant('sync');
@@ -340,7 +340,8 @@ it('currentStep and currentFolio are null for an idle task', () => {
 
 describe('which steps have work to do (applies())', () => {
   /** reclaim-batched-dirty's base with `program` as its reclaim program. */
-  const withProgram = (base: Variant, program: Phase[]) => derived('custom', base, { reclaim: { program } });
+  const withProgram = (base: Variant, program: ProgramPhase[]) =>
+    derived('custom', base, { reclaim: { program } });
 
   it('try_to_unmap_flush_dirty in an each phase runs only for a dirty folio, even with a writable entry pending', () => {
     // Both folios unmapped first: folio 1's dirty entry is pending when folio 0 (clean) comes

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineVariant, policyProblem, type VariantSpec } from '../../model/variant.js';
 import { nearest } from '../../model/variant-schema.js';
+import { variantProblem } from '../../src/check.js';
 import { variant } from '../support.js';
 
 const spec = (extra: object): VariantSpec =>
@@ -84,6 +85,31 @@ describe('a hand-written variant object', () => {
     );
     expect(policyProblem({ ...policy, migrate: { ...policy.migrate, deferDirt: true } })).toMatch(
       /policy\.migrate\.deferDirt: unknown key \(did you mean 'deferDirty'\?\)/,
+    );
+  });
+});
+
+describe('one schema for specs and built variants', () => {
+  it('names an unknown target or invariant of a built variant, with the one meant', () => {
+    const v = variant('migrate-batched');
+    expect(variantProblem(v)).toBeNull();
+    expect(variantProblem({ ...v, reaches: ['pageMigrate'] })).toMatch(
+      /^variant "migrate-batched": reaches\[0\]: "pageMigrate" is not one of .* \(did you mean 'pageMigrated'\?\)$/,
+    );
+    expect(variantProblem({ ...v, violates: ['noLostWrites'] })).toMatch(/\(did you mean 'noLostWrite'\?\)$/);
+    expect(variantProblem({ ...v, extra: 1 } as never)).toBe('variant "migrate-batched": extra: unknown key');
+  });
+
+  it('a spec field written as undefined keeps the base’s', () => {
+    const v = defineVariant(spec({ policy: { migrate: { batchFlush: undefined } } }));
+    expect(v.policy.migrate).toEqual(variant('migrate-batched').policy.migrate);
+  });
+
+  it('refuses a base written by hand whose policy the model cannot read', () => {
+    const base = variant('migrate-batched');
+    const broken = { ...base, policy: { ...base.policy, arch: { name: 'x86', dirtyBitTrp: true } } } as never;
+    expect(() => defineVariant(spec({ base: broken }))).toThrow(
+      'variant "mine": policy.arch.dirtyBitTrap: expected boolean, got nothing',
     );
   });
 });

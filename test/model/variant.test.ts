@@ -93,7 +93,11 @@ describe('defineVariant', () => {
   it.each(PER_FOLIO_STEPS)('throws when %s stands in a once phase', (step) => {
     expect(() =>
       defineVariant({ id: 'bad', ...meta, base: sync, policy: { reclaim: { program: [{ once: step }] } } }),
-    ).toThrow(/bad: .* 'each' phase/);
+    ).toThrow(
+      new RegExp(
+        `^variant "bad": policy\\.reclaim\\.program\\[0\\]\\.once: "${step}" acts on one folio, so it belongs in an 'each' phase$`,
+      ),
+    );
     expect(() =>
       defineVariant({ id: 'bad', ...meta, base: sync, policy: { migrate: { program: [{ once: step }] } } }),
     ).toThrow(/'each' phase/);

@@ -291,7 +291,7 @@ describe('bad input: one line on stderr, exit 2', () => {
     [
       'variant naming an unknown kernel step',
       ['check', '--variant-file', 'test/fixtures/bad-step.mjs'],
-      /unknown kernel step 'copy_page'/,
+      /policy\.migrate\.program\[0\]\.each\[1\]: "copy_page" is not one of migrc_mark_folios, /,
     ],
     [
       'max-states zero',
@@ -312,7 +312,7 @@ describe('bad input: one line on stderr, exit 2', () => {
     [
       'variant naming an unknown invariant',
       ['check', '--variant-file', 'test/fixtures/unknown-invariant.ts'],
-      /unknown invariant 'noLostWrites'/,
+      /violates\[0\]: "noLostWrites" is not one of .* \(did you mean 'noLostWrite'\?\)$/,
     ],
     [
       'variant with a misspelled policy key (else a false holds)',

@@ -21,7 +21,7 @@ describe('explorerOnly', () => {
   it('must name invariants the variant violates', () => {
     expect(variantProblem(onlyExplorer)).toBeNull();
     expect(variantProblem({ ...onlyExplorer, explorerOnly: ['noLeakedFrame'] })).toBe(
-      "variant copy-first-explorer-only names 'noLeakedFrame' as found by the explorer only, but does not expect to violate it",
+      'variant "copy-first-explorer-only": explorerOnly[0]: \'noLeakedFrame\' is found by the explorer only, but the variant does not expect to violate it',
     );
   });
 

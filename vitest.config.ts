@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two tiers. `npm test` (this file): every invariant catching a seeded bug, every catalogue
@@ -7,6 +8,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // (vitest.full.config.ts): the `*.full.test.ts` files, what is slower (exhaustive proofs
 // on larger worlds, long campaigns, the parallel explorer's stress, the migrc report).
 export default defineConfig({
+  // the package by name, as a user's variant file imports it, from the sources (the
+  // package's exports name the compiled dist/, which a clone has only after a build)
+  resolve: { alias: { shootdown: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
     exclude: [...configDefaults.exclude, 'test/**/*.full.test.ts'],

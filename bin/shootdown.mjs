@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (and lets --variant-file load TypeScript) via tsx.
-import { register } from 'tsx/esm/api';
+// In a clone, runs the TypeScript sources directly through tsx (a development dependency),
+// so what runs is what was just edited; an installed package runs the compiled dist/.
+import { existsSync } from 'node:fs';
 
 // A reader that stops early (`shootdown check | head`) closes the pipe: stop quietly, as
 // other command-line tools do, instead of dying with a stack trace on EPIPE.
@@ -10,6 +11,11 @@ for (const stream of [process.stdout, process.stderr])
     throw e;
   });
 
-register();
-const { main } = await import('../src/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const source = new URL('../src/cli.ts', import.meta.url);
+let cli;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import(source.href);
+} else cli = await import('../dist/src/cli.js');
+process.exitCode = await cli.main(process.argv.slice(2));

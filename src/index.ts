@@ -23,7 +23,17 @@ export type {
   TlbUbc,
 } from '../model/state.js';
 export { initialState } from '../model/state.js';
-export type { Arch, JobPolicy, Phase, Policy, StepName, Variant, VariantSpec } from '../model/variant.js';
+export type {
+  Arch,
+  JobPolicy,
+  MigrcPolicy,
+  Phase,
+  Policy,
+  ProgramPhase,
+  StepName,
+  Variant,
+  VariantSpec,
+} from '../model/variant.js';
 export { ARM64, defineVariant, NO_DIRTY_TRAP, X86 } from '../model/variant.js';
 export type { Invariant, Step, Witness } from '../properties/invariants.js';
 export { findInvariant, INVARIANTS } from '../properties/invariants.js';
@@ -49,3 +59,4 @@ export { minimise, runRandom } from './random.js';
 export { formatRaceReport } from './report.js';
 export type { ReplayResult, Trace, TraceStep, Violation } from './trace.js';
 export { replay } from './trace.js';
+export { VERSION } from './version.js';

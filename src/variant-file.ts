@@ -11,6 +11,7 @@ import type { Variant } from '../model/variant.js';
 import { nearest } from '../model/variant-schema.js';
 import { variantProblem } from './check.js';
 import { UsageError } from './usage-error.js';
+import { registerVariantLoader, variantLoader } from './variant-loader.js';
 
 function looksLikeVariant(x: unknown): x is Variant {
   if (typeof x !== 'object' || x === null) return false;
@@ -36,7 +37,9 @@ function loadFailure(path: string, message: string): string {
 /** Import the file once in a worker thread, ended after `limitMs` (a loop at import never returns). */
 function probe(url: string, path: string, limitMs: number): Promise<void> {
   return new Promise((done, fail) => {
-    const worker = new Worker(new URL('./variant-probe.mjs', import.meta.url), { workerData: { url } });
+    const worker = new Worker(new URL('./variant-probe.mjs', import.meta.url), {
+      workerData: { url, ...variantLoader() },
+    });
     const timer = setTimeout(() => {
       void worker.terminate();
       fail(
@@ -82,6 +85,7 @@ export async function loadVariantModule(
   // 0: no probe (a worker thread of the CLI's, loading a file the CLI has already probed)
   if (limitMs > 0) await probe(url, path, limitMs);
   let mod: Record<string, unknown>;
+  registerVariantLoader();
   try {
     mod = await import(url);
   } catch (e) {

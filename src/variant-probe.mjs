@@ -1,9 +1,11 @@
 // A throwaway worker thread that imports a user's variant file once, so that a file that
 // loops or throws at import is caught under a time limit before the CLI imports it itself.
+// It registers the same module hooks as the CLI (src/variant-loader.ts), whose URLs the
+// main thread passes in.
+import { register } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+register(workerData.loader, { data: { self: workerData.self } });
 try {
   await import(workerData.url);
   parentPort.postMessage({ ok: true });

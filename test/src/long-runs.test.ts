@@ -2,7 +2,7 @@
 // on Ctrl-C, outputs refused before the work, and nothing written unasked.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -176,10 +176,53 @@ describe('outputs', () => {
   });
 });
 
-describe('variant files that do not load', () => {
-  // outside the clone, as a user's project: a package.json that says ESM
+/** A user's project outside the clone, as `npm init -y` writes it: CommonJS by default. */
+function userProject(): string {
   const project = mkdtempSync(join(tmpdir(), 'shootdown-variant-'));
-  writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(
+    join(project, 'package.json'),
+    '{ "name": "mine", "version": "1.0.0", "type": "commonjs" }\n',
+  );
+  return project;
+}
+
+describe('a variant file outside the clone', () => {
+  const bin = resolve('bin/shootdown.mjs');
+
+  it('the README example loads from a CommonJS project, importing shootdown and a .ts helper by its .js name', () => {
+    const project = userProject();
+    mkdirSync(join(project, 'examples'));
+    // the README's example, with its program moved to a helper module
+    const example = readFileSync('examples/migrate-flush-dirty-only.ts', 'utf8');
+    expect(example).toContain("from 'shootdown'");
+    writeFileSync(join(project, 'examples', 'flush-dirty-only.ts'), example);
+    writeFileSync(
+      join(project, 'examples', 'helpers.ts'),
+      "export const VIOLATES: readonly string[] = ['noStaleWritableTlbAfterRemap', 'noLostWrite', 'loadsSeeLastStore'];\n",
+    );
+    writeFileSync(
+      join(project, 'examples', 'with-helper.ts'),
+      [
+        "import { defineVariant, findVariant } from 'shootdown';",
+        "import { VIOLATES } from './helpers.js';",
+        "export default defineVariant({ id: 'with-helper', title: 't', source: 's', base: findVariant('migrate-flush-dirty-only' as string) ?? findVariant('migrate-batched')!,",
+        "  policy: { migrate: { program: [{ each: ['try_to_migrate_one'] }, { once: 'try_to_unmap_flush_dirty' }, { each: ['move_to_new_folio', 'remove_migration_ptes'] }, { once: 'try_to_unmap_flush' }, { each: ['migrate_folio_done'] }] } },",
+        '  violates: [...VIOLATES] });',
+      ].join('\n'),
+    );
+    for (const file of ['examples/flush-dirty-only.ts', 'examples/with-helper.ts']) {
+      const r = spawnSync('node', [bin, 'check', '--variant-file', file, '--runs', '300'], {
+        cwd: project,
+        encoding: 'utf8',
+      });
+      expect([file, r.stderr, r.status]).toEqual([file, '', 0]);
+      expect(r.stdout).toMatch(/1 protocols, 8 verdicts: every one as expected/);
+    }
+  });
+});
+
+describe('variant files that do not load', () => {
+  const project = userProject();
 
   it('a syntax error is named by file:line:column and the parser’s message, in one line', async () => {
     const file = join(project, 'broken.ts');

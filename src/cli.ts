@@ -776,7 +776,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),
       writeErr: (s) => io.err(s.trimEnd()),
-      outputError: (s) => io.err(`shootdown: ${s.replace(/^error: /, '').trimEnd()}`),
+      outputError: (s) => io.err(`shootdown: ${printable(s.replace(/^error: /, '').trimEnd())}`),
     })
     .showSuggestionAfterError(false);
 
@@ -959,12 +959,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       if (e.exitCode === 0) return 0;
       return 2; // commander has already printed its one-line error
     }
+    // every message may quote what the user typed or a file said: escaped, never raw
     if (e instanceof UsageError || e instanceof TraceFileError) {
-      io.err(`shootdown: ${e.message}`);
+      io.err(`shootdown: ${printable(e.message)}`);
       return 2;
     }
     const message = e instanceof Error ? e.message : String(e);
-    io.err(`shootdown: internal error: ${message}`);
+    io.err(`shootdown: internal error: ${printable(message)}`);
     return 3;
   }
 }

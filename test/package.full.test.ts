@@ -31,7 +31,7 @@ describe('the packed package, installed in a fresh project', () => {
     files = packed.files.map((f: { path: string }) => f.path);
     mkdirSync(project);
     npm(['init', '-y'], project);
-    npm(['install', '--no-audit', '--no-fund', tarball], project);
+    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
   }, 300_000);
 
   it('ships the compiled package and its declarations, not the tests or the sources', () => {

@@ -6,31 +6,23 @@
 
 import { type Draft, Immer } from 'immer';
 import { unreachable } from './exhaustive.js';
+import { accessOutcome } from './fault.js';
 import { removable, remove_mapping, writeback, writebackReady } from './filemap.js';
-import { accessOutcome, tlbSlot } from './hardware.js';
+import { allocAnon, allocatableFrame, allocUnmapped, freeFrameCount, reuseFrame } from './folio.js';
+import { tlbSlot } from './hardware.js';
 import {
-  allocAnon,
-  allocatableFrame,
-  allocUnmapped,
   do_swap_page,
   do_wp_page,
   filemap_fault,
   filemap_get_folio,
-  freeFrameCount,
   migrcWriteFault,
   recordFileStore,
   recordStore,
-  reuseFrame,
   wp_page_copy,
   wp_page_copy_user,
 } from './memory.js';
-import {
-  flush_tlb_local,
-  migrc_req_start,
-  migrc_try_flush_free_folios,
-  migrc_unpend_folio,
-  migrcPending,
-} from './migrc.js';
+import { migrc_req_start, migrc_try_flush_free_folios, migrc_unpend_folio, migrcPending } from './migrc.js';
+import { flush_tlb_local } from './migrc-gen.js';
 import {
   anonExclusive,
   fileFolio,

@@ -3,10 +3,11 @@
 // and reclaim dropping a clean one that no mm maps.
 
 import type { Draft } from 'immer';
-import { bit, flushTlbMulti } from './hardware.js';
-import { folio_put } from './memory.js';
+import { folio_put } from './folio.js';
+import { bit } from './hardware.js';
 import { lockedByMigration, pageCacheFrame } from './queries.js';
 import type { State } from './state.js';
+import { flushTlbMulti } from './tlbflush.js';
 
 /** The shared file's folio at `index`, as the frame and its rmap (the mms that map it). */
 function cachedFolio(s: State, index: number): { frame: number; mapped: number } | null {

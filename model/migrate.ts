@@ -1,8 +1,8 @@
 // Moving a batch of folios to new frames (mm/migrate.c, migrate_pages_batch()).
 
 import type { Draft } from 'immer';
+import { folio_put } from './folio.js';
 import { bit } from './hardware.js';
-import { folio_put } from './memory.js';
 import type { BatchFolio, State } from './state.js';
 
 /** move_to_new_folio(): copy contents and flags (folio_migrate_flags()) from src to dst. */

@@ -6,10 +6,12 @@
 // that did a full local flush since, and frees the sources.
 
 import type { Draft } from 'immer';
-import { bit, flushTlbMulti } from './hardware.js';
-import { folio_put } from './memory.js';
+import { folio_put } from './folio.js';
+import { bit } from './hardware.js';
+import { before, migrc_gen_inc, normaliseGens } from './migrc-gen.js';
 import type { BatchFolio, State, TlbUbc } from './state.js';
 import { emptyTlbUbc } from './state.js';
+import { flushTlbMulti } from './tlbflush.js';
 import type { MigrcPolicy } from './variant-schema.js';
 
 /**
@@ -40,44 +42,6 @@ function flushPendingOnAnyMapping(s: State, folio: BatchFolio, fork: boolean): b
     if (pte.kind === 'migration' && pte.frame === folio.src && mm_tlb_flush_pending(s, mm, fork)) return true;
   }
   return false;
-}
-
-/**
- * Do generations wrap here? In a world with a narrow counter (Config.migrcGenBits) unless
- * the policy's counters are 64-bit (wideGen).
- */
-const wraps = (s: State, p: MigrcPolicy | null): boolean =>
-  s.migrc.genBits !== undefined && p?.wideGen !== true;
-
-/**
- * v3's before(a, b), `a - b < 0` on int: in a world whose counters wrap, the difference
- * taken modulo 2^bits and read as a signed number, so `a` counts as before `b` only when
- * it is less than half the range behind; otherwise plain order.
- */
-export function before(s: State, p: MigrcPolicy | null, a: number, b: number): boolean {
-  if (!wraps(s, p)) return a < b;
-  return ((a - b) & genMask(s)) > genMask(s) >> 1;
-}
-
-/** The values a wrapping counter takes: 0 to 2^bits - 1. */
-const genMask = (s: State): number => (1 << s.migrc.genBits!) - 1;
-
-/**
- * Generations are only ever compared; renumber them by rank so the state space stays
- * finite. Counters that wrap stay as they are: they are finite already, and their
- * comparison depends on the distance between them, which ranks would lose.
- */
-export function normaliseGens(d: Draft<State>, p: MigrcPolicy | null = null): void {
-  if (wraps(d as State, p)) return;
-  const values = new Set<number>([d.migrc.gen]);
-  for (const c of d.cpus) values.add(c.migrc_done);
-  for (const r of d.migrc.reqs) values.add(r.gen);
-  for (const t of d.tasks) if (t.mreq !== null) values.add(t.mreq.gen);
-  const rank = new Map([...values].sort((a, b) => a - b).map((v, i) => [v, i]));
-  d.migrc.gen = rank.get(d.migrc.gen)!;
-  for (const c of d.cpus) c.migrc_done = rank.get(c.migrc_done)!;
-  for (const r of d.migrc.reqs) r.gen = rank.get(r.gen)!;
-  for (const t of d.tasks) if (t.mreq !== null) t.mreq.gen = rank.get(t.mreq.gen)!;
 }
 
 /** Both batches' flushes in one (a new object: the empty one is shared and frozen). */
@@ -143,9 +107,7 @@ function migrcMarked(s: State, p: MigrcPolicy, folio: BatchFolio): boolean {
 export function migrc_unmap_done(d: Draft<State>, p: MigrcPolicy | null, task: number): void {
   const t = d.tasks[task]!;
   if (t.mreq === null) return;
-  // atomic_inc_return(&migrc_gen), on an int
-  d.migrc.gen = wraps(d as State, p) ? (d.migrc.gen + 1) & genMask(d as State) : d.migrc.gen + 1;
-  t.mreq.gen = d.migrc.gen;
+  t.mreq.gen = migrc_gen_inc(d, p);
   normaliseGens(d, p);
 }
 
@@ -223,31 +185,5 @@ export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu
   flushTlbMulti(d, cpu, mask, { kind: 'all' });
   for (const f of srcs) folio_put(d, f);
   d.migrc.reqs = [];
-  normaliseGens(d, p);
-}
-
-/**
- * migrc_tlb_local_end() after the flush_tlb_local() that flush_tlb_func() makes for a full
- * flush on `cpu` (worlds with PCID): migrc_gen, read before the flush, goes into migrc_done
- * if it is newer. With PCID that flush empties only the ASID loaded now; the entries other
- * ASIDs keep are left to tlb_gen, which the deferral bumped (arch_tlbbatch_add_pending()).
- */
-export function migrc_tlb_local_end(d: Draft<State>, cpu: number): void {
-  const gen = d.migrc.gen;
-  // (flush_tlb_func() runs in the explorer's inner loop: renumber only if a value changed)
-  if (!before(d as State, null, d.cpus[cpu]!.migrc_done, gen)) return;
-  d.cpus[cpu]!.migrc_done = gen;
-  normaliseGens(d, null);
-}
-
-/**
- * flush_tlb_local() on a context switch (no PCID): read migrc_gen, flush, and record it
- * in migrc_done if it is newer (migrc_tlb_local_end(): `if (before(done, gen))`).
- */
-export function flush_tlb_local(d: Draft<State>, p: MigrcPolicy | null, cpu: number): void {
-  const gen = d.migrc.gen;
-  d.cpus[cpu]!.tlb.fill(null);
-  d.cost.fullFlushes += 1;
-  if (before(d as State, p, d.cpus[cpu]!.migrc_done, gen)) d.cpus[cpu]!.migrc_done = gen;
   normaliseGens(d, p);
 }

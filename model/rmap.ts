@@ -1,10 +1,11 @@
 // Unmapping and the batched flush (mm/rmap.c).
 
 import type { Draft } from 'immer';
-import { bit, flushTlbMulti } from './hardware.js';
-import { dropMapping } from './memory.js';
+import { dropMapping } from './folio.js';
+import { bit } from './hardware.js';
 import type { BatchFolio, State } from './state.js';
 import { inc_mm_tlb_gen, pcid } from './switch.js';
+import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, TaskProgram } from './variant.js';
 import type { MigrcPolicy } from './variant-schema.js';
 

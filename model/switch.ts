@@ -7,7 +7,7 @@
 // so ASID reuse is not modelled, nor are INVLPGB broadcasts and the mm_cpumask trim.
 
 import type { Draft } from 'immer';
-import { migrc_tlb_local_end } from './migrc.js';
+import { migrc_tlb_local_end } from './migrc-gen.js';
 import type { State } from './state.js';
 import type { Arch, Policy } from './variant.js';
 

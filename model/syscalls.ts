@@ -4,8 +4,7 @@
 // the promise it made (ghost.promised) must hold on every CPU.
 
 import type { Draft } from 'immer';
-import { flushTlbMulti } from './hardware.js';
-import { dropMapping, folio_put } from './memory.js';
+import { dropMapping, folio_put } from './folio.js';
 import {
   anonExclusive,
   cowShared,
@@ -20,6 +19,7 @@ import {
 import { batchedPendingReset, flush_tlb_batched_pending } from './rmap.js';
 import { type BatchFolio, emptyTlbUbc, type Job, type Prot, type State, type Syscall } from './state.js';
 import { pcid } from './switch.js';
+import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, Phase, Policy, TaskProgram } from './variant.js';
 
 export const SYSCALLS: readonly Syscall[] = [

@@ -1,8 +1,8 @@
 // Reclaim of a batch of folios (mm/vmscan.c, shrink_folio_list()).
 
 import type { Draft } from 'immer';
+import { folio_put } from './folio.js';
 import { bit } from './hardware.js';
-import { folio_put } from './memory.js';
 import type { BatchFolio, State } from './state.js';
 
 /**

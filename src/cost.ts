@@ -6,7 +6,7 @@
 import type { Draft } from 'immer';
 import { type Action, apply, enabled } from '../model/actions.js';
 import { type Config, worldConfig } from '../model/config.js';
-import { accessOutcome } from '../model/hardware.js';
+import { accessOutcome } from '../model/fault.js';
 import { VARIANTS } from '../model/registry.js';
 import { initialState, type State } from '../model/state.js';
 import type { Variant } from '../model/variant.js';

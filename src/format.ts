@@ -3,7 +3,8 @@
 
 import { match } from 'ts-pattern';
 import type { Action } from '../model/actions.js';
-import { type AccessOutcome, accessOutcome, pagesPerMm } from '../model/hardware.js';
+import { type AccessOutcome, accessOutcome } from '../model/fault.js';
+import { pagesPerMm } from '../model/hardware.js';
 import {
   FOREIGN_FILE,
   type Frame,

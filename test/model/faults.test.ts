@@ -6,7 +6,7 @@ import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
-import { accessOutcome } from '../../model/hardware.js';
+import { accessOutcome } from '../../model/fault.js';
 import { initialState, type Prot, type State } from '../../model/state.js';
 import { X86 } from '../../model/variant.js';
 import { finalState, load, present, store, variant, withPte } from '../support.js';

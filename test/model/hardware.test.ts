@@ -2,8 +2,10 @@ import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS, defineConfig } from '../../model/config.js';
-import { accessOutcome, flushTlbMulti, tlbLookup } from '../../model/hardware.js';
+import { accessOutcome } from '../../model/fault.js';
+import { tlbLookup } from '../../model/hardware.js';
 import { initialState, type Pte, type State, type TlbEntry } from '../../model/state.js';
+import { flushTlbMulti } from '../../model/tlbflush.js';
 import { NO_DIRTY_TRAP, X86 } from '../../model/variant.js';
 import { variant, withPte, withTlb } from '../support.js';
 

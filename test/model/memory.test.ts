@@ -5,15 +5,8 @@
 import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
-import {
-  allocAnon,
-  allocatableFrame,
-  do_swap_page,
-  do_wp_page,
-  folio_put,
-  freeFrameCount,
-  reuseFrame,
-} from '../../model/memory.js';
+import { allocAnon, allocatableFrame, folio_put, freeFrameCount, reuseFrame } from '../../model/folio.js';
+import { do_swap_page, do_wp_page } from '../../model/memory.js';
 import { homeValue, isolatingTask, pageLive, popcount, residentFrame } from '../../model/queries.js';
 import { FOREIGN_DATA, initialState, type Job, type State } from '../../model/state.js';
 import { none, ownFrame, present, variant, withPte, withSwap } from '../support.js';

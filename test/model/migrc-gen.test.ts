@@ -7,14 +7,13 @@ import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model/actions.js';
 import { CONFIGS, type Config, configProblem } from '../../model/config.js';
+import { migrc_try_flush_free_folios, migrc_unmap_done } from '../../model/migrc.js';
 import {
   flush_tlb_local,
   // (v3's before(); renamed here, where biome reads `before` as a test hook)
   before as genBefore,
-  migrc_try_flush_free_folios,
-  migrc_unmap_done,
   normaliseGens,
-} from '../../model/migrc.js';
+} from '../../model/migrc-gen.js';
 import { initialState, type State } from '../../model/state.js';
 import type { MigrcPolicy } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';

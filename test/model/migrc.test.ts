@@ -7,7 +7,6 @@ import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import {
-  flush_tlb_local,
   migrc_expand_req,
   migrc_mark_folios,
   migrc_req_end,
@@ -15,8 +14,8 @@ import {
   migrc_unmap_done,
   migrc_unpend_folio,
   mm_tlb_flush_pending,
-  normaliseGens,
 } from '../../model/migrc.js';
+import { flush_tlb_local, normaliseGens } from '../../model/migrc-gen.js';
 import type { BatchFolio, Job, State, TlbUbc } from '../../model/state.js';
 import { initialState } from '../../model/state.js';
 import type { MigrcPolicy } from '../../model/variant.js';

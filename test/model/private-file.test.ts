@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model/actions.js';
 import { CONFIGS, type Config, configProblem } from '../../model/config.js';
-import { accessOutcome, tlbLookup } from '../../model/hardware.js';
+import { accessOutcome } from '../../model/fault.js';
+import { tlbLookup } from '../../model/hardware.js';
 import { fileValue, mapsFolio, pageCacheFrame, readsFile } from '../../model/queries.js';
 import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';

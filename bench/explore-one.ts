@@ -2,8 +2,8 @@
 // Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds> [--symmetry] [--workers N]
 import { defineConfig } from '../model/config.js';
 import { findVariant } from '../model/registry.js';
-import { explore } from '../src/explore.js';
-import { exploreParallel } from '../src/explore-parallel.js';
+import { explore } from '../src/engine/explore.js';
+import { exploreParallel } from '../src/engine/explore-parallel.js';
 
 const [id, configJson, maxSeconds] = process.argv.slice(2);
 const variant = findVariant(id!);

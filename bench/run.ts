@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CONFIGS, type Config, defineConfig } from '../model/config.js';
 import { findVariant } from '../model/registry.js';
 import { findInvariant } from '../properties/invariants.js';
-import { runRandom } from '../src/random.js';
+import { runRandom } from '../src/engine/random.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');

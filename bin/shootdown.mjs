@@ -11,11 +11,11 @@ for (const stream of [process.stdout, process.stderr])
     throw e;
   });
 
-const source = new URL('../src/cli.ts', import.meta.url);
+const source = new URL('../src/cli/main.ts', import.meta.url);
 let cli;
 if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
   cli = await import(source.href);
-} else cli = await import('../dist/src/cli.js');
+} else cli = await import('../dist/src/cli/main.js');
 process.exitCode = await cli.main(process.argv.slice(2));

@@ -47,16 +47,22 @@ export type {
   InvariantVerdict,
   ProtocolVerdict,
   Verdict,
-} from './check.js';
-export { checkDocument, checkVariant, disagreements } from './check.js';
-export type { CostRow, Workload } from './cost.js';
-export { costedProtocols, findWorkload, runWorkload, WORKLOADS } from './cost.js';
-export type { WorkloadCost } from './cost-report.js';
-export { costTable, costWorkload } from './cost-report.js';
-export type { Budget, ExploreOptions, ExploreProgress, ExploreResult, ExploreViolation } from './explore.js';
-export { explore } from './explore.js';
-export { minimise, runRandom } from './random.js';
-export { formatRaceReport } from './report.js';
-export type { ReplayResult, Trace, TraceStep, Violation } from './trace.js';
-export { replay } from './trace.js';
+} from './check/check.js';
+export { checkDocument, checkVariant, disagreements } from './check/check.js';
+export type { CostRow, Workload } from './cost/cost.js';
+export { costedProtocols, findWorkload, runWorkload, WORKLOADS } from './cost/cost.js';
+export type { WorkloadCost } from './cost/cost-report.js';
+export { costTable, costWorkload } from './cost/cost-report.js';
+export type {
+  Budget,
+  ExploreOptions,
+  ExploreProgress,
+  ExploreResult,
+  ExploreViolation,
+} from './engine/explore.js';
+export { explore } from './engine/explore.js';
+export { minimise, runRandom } from './engine/random.js';
+export type { ReplayResult, Trace, TraceStep, Violation } from './engine/trace.js';
+export { replay } from './engine/trace.js';
+export { formatRaceReport } from './report/report.js';
 export { VERSION } from './version.js';

@@ -37,7 +37,7 @@ describe('the packed package, installed in a fresh project', () => {
   it('ships the compiled package and its declarations, not the tests or the sources', () => {
     expect(files).toContain('dist/src/index.js');
     expect(files).toContain('dist/src/index.d.ts');
-    expect(files).toContain('dist/src/check-worker.mjs');
+    expect(files).toContain('dist/src/check/check-worker.mjs');
     expect(files).toContain('bin/shootdown.mjs');
     expect(files.filter((f) => /^(test|bench|mutation|src|model)\//.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);

@@ -10,11 +10,11 @@ import { findVariant } from '../model/registry.js';
 import type { Pte, State, TlbEntry } from '../model/state.js';
 import { defineVariant, type Variant, type VariantSpec } from '../model/variant.js';
 import { findInvariant, type Step } from '../properties/invariants.js';
-import { checkVariant } from '../src/check.js';
-import { main } from '../src/cli.js';
-import { explore } from '../src/explore.js';
-import type { RaceReportInput } from '../src/report.js';
-import { replay } from '../src/trace.js';
+import { checkVariant } from '../src/check/check.js';
+import { main } from '../src/cli/main.js';
+import { explore } from '../src/engine/explore.js';
+import { replay } from '../src/engine/trace.js';
+import type { RaceReportInput } from '../src/report/report.js';
 
 // ---------------------------------------------------------------------------------------
 // Variants and stepping

@@ -8,8 +8,8 @@ import { CONFIGS } from '../../model/config.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import { dirtyNeverDroppedClean } from '../../properties/invariants.js';
-import { describeStep } from '../../src/format.js';
-import { replay } from '../../src/trace.js';
+import { describeStep } from '../../src/codec/format.js';
+import { replay } from '../../src/engine/trace.js';
 import { finalState, kstep, migrate, present, shrink, store, variant } from '../support.js';
 
 const posted = variant('batch-copy');

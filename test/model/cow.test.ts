@@ -12,9 +12,9 @@ import { tlbLookup } from '../../model/hardware.js';
 import { initialState } from '../../model/state.js';
 import { policyProblem } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
-import { describeChanges, describeStep, frameText } from '../../src/format.js';
-import { canonicalPermutation, relabel } from '../../src/symmetry.js';
+import { decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { describeChanges, describeStep, frameText } from '../../src/codec/format.js';
+import { canonicalPermutation, relabel } from '../../src/engine/symmetry.js';
 import {
   derived,
   finalState,

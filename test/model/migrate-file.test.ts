@@ -9,9 +9,9 @@ import { CONFIGS, type Config } from '../../model/config.js';
 import { pageCacheFrame } from '../../model/queries.js';
 import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
-import { explore } from '../../src/explore.js';
-import { replay } from '../../src/trace.js';
+import { decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { explore } from '../../src/engine/explore.js';
+import { replay } from '../../src/engine/trace.js';
 import { derived, finalState, kstep, load, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-shared-file'];

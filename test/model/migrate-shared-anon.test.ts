@@ -10,7 +10,7 @@ import { CONFIGS, type Config } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { initialState } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
+import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { drain, finalState, kstep, load, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-fork-child'];

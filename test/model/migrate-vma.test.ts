@@ -9,7 +9,7 @@ import { tlbLookup } from '../../model/hardware.js';
 import { initialState } from '../../model/state.js';
 import { jobPolicyProblem } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { replay } from '../../src/trace.js';
+import { replay } from '../../src/engine/trace.js';
 import { finalState, kstep, migrate, store, variant } from '../support.js';
 
 const world = initialState(CONFIGS['tiny-zap']);

@@ -17,9 +17,9 @@ import {
 import { initialState, type State } from '../../model/state.js';
 import type { MigrcPolicy } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
-import { explore } from '../../src/explore.js';
-import { replay } from '../../src/trace.js';
+import { decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { explore } from '../../src/engine/explore.js';
+import { replay } from '../../src/engine/trace.js';
 import { kstep, load, readOnly, store, variant, withTlb } from '../support.js';
 
 const recipe = (s: State, f: (d: Draft<State>) => void): State => produce(s, f);

@@ -11,10 +11,10 @@ import { migrate_folio_done } from '../../model/migrate.js';
 import { migrc_undo_folios, migrcPending } from '../../model/migrc.js';
 import { initialState, type State } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
-import { explore } from '../../src/explore.js';
-import { describeStep } from '../../src/format.js';
-import { replay } from '../../src/trace.js';
+import { decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { describeStep } from '../../src/codec/format.js';
+import { explore } from '../../src/engine/explore.js';
+import { replay } from '../../src/engine/trace.js';
 import { finalState, kstep, variant } from '../support.js';
 
 const recipe = (s: State, f: (d: Draft<State>) => void): State => produce(s, f);

@@ -13,9 +13,9 @@ import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import type { Variant } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
-import { stopPendingInterleaving } from '../../src/migrc-report.js';
-import { replay } from '../../src/trace.js';
+import { decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { replay } from '../../src/engine/trace.js';
+import { stopPendingInterleaving } from '../../src/studies/migrc/report.js';
 import { derived, finalState, kstep, load, migrate, variant } from '../support.js';
 
 const migrc = variant('migrc');

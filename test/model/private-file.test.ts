@@ -12,8 +12,8 @@ import { fileValue, mapsFolio, pageCacheFrame, readsFile } from '../../model/que
 import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { findTarget } from '../../properties/targets.js';
-import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
-import { describeChanges, describeStep } from '../../src/format.js';
+import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { describeChanges, describeStep } from '../../src/codec/format.js';
 import { finalState, kstep, load, run, store, variant } from '../support.js';
 
 const fixed = variant('private-file');

@@ -13,9 +13,9 @@ import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
 import { policyProblem } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { findTarget } from '../../properties/targets.js';
-import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
-import { describeStep, frameText } from '../../src/format.js';
-import { canonicalPermutation, relabel } from '../../src/symmetry.js';
+import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { describeStep, frameText } from '../../src/codec/format.js';
+import { canonicalPermutation, relabel } from '../../src/engine/symmetry.js';
 import { finalState, kstep, load, run, store, variant } from '../support.js';
 
 const fixed = variant('shared-file');

@@ -14,8 +14,8 @@ import { flushTlbMulti } from '../../model/tlbflush.js';
 import { policyProblem, X86 } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { findTarget } from '../../properties/targets.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
-import { describeChanges, describeStep } from '../../src/format.js';
+import { decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { describeChanges, describeStep } from '../../src/codec/format.js';
 import {
   finalState,
   freeFrame,

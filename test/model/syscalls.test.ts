@@ -10,7 +10,7 @@ import { mm_tlb_flush_pending } from '../../model/migrc.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { replay } from '../../src/trace.js';
+import { replay } from '../../src/engine/trace.js';
 import { finalState, kstep, load, migrate, migrcHoldsSource, shrink, store, variant } from '../support.js';
 
 const config = CONFIGS['migrc-mmap-fixed'];

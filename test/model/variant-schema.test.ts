@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineVariant, policyProblem, type VariantSpec } from '../../model/variant.js';
 import { nearest } from '../../model/variant-schema.js';
-import { variantProblem } from '../../src/check.js';
+import { variantProblem } from '../../src/check/check.js';
 import { variant } from '../support.js';
 
 const spec = (extra: object): VariantSpec =>

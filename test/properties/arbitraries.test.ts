@@ -10,8 +10,8 @@ import { findVariant } from '../../model/registry.js';
 import { initialState } from '../../model/state.js';
 import { OP_WEIGHTS, pickArbitrary, resolvePick } from '../../properties/arbitraries.js';
 import { INVARIANTS } from '../../properties/invariants.js';
-import { runRandom } from '../../src/random.js';
-import { replay } from '../../src/trace.js';
+import { runRandom } from '../../src/engine/random.js';
+import { replay } from '../../src/engine/trace.js';
 
 const variant = findVariant('migrate-batched')!;
 const config = CONFIGS.small;

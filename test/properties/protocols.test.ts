@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
-import { checkVariant, DEFAULT_RUNS, defaultRuns } from '../../src/check.js';
+import { checkVariant, DEFAULT_RUNS, defaultRuns } from '../../src/check/check.js';
 
 /** Runs per campaign in each variant's own world (`small`, `tiny-migrc`), seed 1. */
 const RECORDED_RUNS = 1000;

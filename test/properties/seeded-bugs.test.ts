@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { worldConfig } from '../../model/config.js';
 import { findVariant, VARIANTS } from '../../model/registry.js';
 import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
-import { explore } from '../../src/explore.js';
-import { runRandom } from '../../src/random.js';
-import { replay } from '../../src/trace.js';
+import { explore } from '../../src/engine/explore.js';
+import { runRandom } from '../../src/engine/random.js';
+import { replay } from '../../src/engine/trace.js';
 
 const SEED = 1;
 const RUNS = 3000;

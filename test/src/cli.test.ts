@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import { INVARIANTS } from '../../properties/invariants.js';
-import type { CheckDocument } from '../../src/check.js';
-import { formatTraceDocument, traceDocument } from '../../src/trace-file.js';
+import type { CheckDocument } from '../../src/check/check.js';
+import { formatTraceDocument, traceDocument } from '../../src/report/trace-file.js';
 import { reportInput, runCli } from '../support.js';
 
 describe('shootdown list', () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORKLOADS } from '../../src/cost.js';
+import { WORKLOADS } from '../../src/cost/cost.js';
 import { runCli } from '../support.js';
 
 describe('what the repository shows', () => {

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { costedProtocols, findWorkload, runWorkload, WORKLOADS, type Workload } from '../../src/cost.js';
-import { costTable, costWorkload, recordedSafety, reduction } from '../../src/cost-report.js';
+import { costedProtocols, findWorkload, runWorkload, WORKLOADS, type Workload } from '../../src/cost/cost.js';
+import { costTable, costWorkload, recordedSafety, reduction } from '../../src/cost/cost-report.js';
 import { runCli, variant } from '../support.js';
 
 const workload = (id: string): Workload => findWorkload(id)!;

@@ -11,9 +11,9 @@ import { enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
 import { INVARIANTS } from '../../properties/invariants.js';
-import { checkVariant, disagreements, type ProtocolVerdict } from '../../src/check.js';
-import { decode, encode, layoutOf } from '../../src/encode.js';
-import { replay } from '../../src/trace.js';
+import { checkVariant, disagreements, type ProtocolVerdict } from '../../src/check/check.js';
+import { decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { replay } from '../../src/engine/trace.js';
 import { variant } from '../support.js';
 
 describe('the two engines agree in each variant’s exhaustive world (tiny, tiny-syscalls)', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 
 // A deeper search than the suite's: FUZZ_RUNS=500 FUZZ_SEED=7 npx vitest run test/src/entry-fuzz.test.ts
 // (about 3 minutes; it found the raw escape sequence in `report NAME`'s error).

@@ -4,13 +4,13 @@
 
 import { describe, expect, it, vi } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
-import { explore } from '../../src/explore.js';
-import { exploreParallel } from '../../src/explore-parallel.js';
-import { allocate, OutOfRoom } from '../../src/visited.js';
+import { explore } from '../../src/engine/explore.js';
+import { exploreParallel } from '../../src/engine/explore-parallel.js';
+import { allocate, OutOfRoom } from '../../src/engine/visited.js';
 import { variant } from '../support.js';
 
-vi.mock('../../src/visited.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/visited.js')>();
+vi.mock('../../src/engine/visited.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/engine/visited.js')>();
   return {
     ...real,
     // the queue's first doubling (past 4096 records) or the visited set's first growth

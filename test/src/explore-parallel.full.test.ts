@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { CONFIGS, type Config } from '../../model/config.js';
 import { findVariant } from '../../model/registry.js';
 import { defineVariant } from '../../model/variant.js';
-import { explore } from '../../src/explore.js';
-import { exploreParallel } from '../../src/explore-parallel.js';
-import { loadVariantFile } from '../../src/variant-file.js';
+import { explore } from '../../src/engine/explore.js';
+import { exploreParallel } from '../../src/engine/explore-parallel.js';
+import { loadVariantFile } from '../../src/load/variant-file.js';
 import { variant } from '../support.js';
 
 const same = (id: string, config: Config, options: { symmetry?: boolean; workers?: number } = {}) => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS, defineConfig } from '../../model/config.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { explore } from '../../src/explore.js';
+import { explore } from '../../src/engine/explore.js';
 import { variant } from '../support.js';
 
 /** Distinct states on `tiny-syscalls`, where mprotect, munmap, madvise and mmap race with them. */

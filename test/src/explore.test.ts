@@ -10,10 +10,10 @@ import { enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
-import { checkVariant } from '../../src/check.js';
-import { copyState, decode, encode, layoutOf } from '../../src/encode.js';
-import { explore } from '../../src/explore.js';
-import { FingerprintSet, fingerprint, GROWTH, MAX_LOAD } from '../../src/visited.js';
+import { checkVariant } from '../../src/check/check.js';
+import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { explore } from '../../src/engine/explore.js';
+import { FingerprintSet, fingerprint, GROWTH, MAX_LOAD } from '../../src/engine/visited.js';
 import { variant } from '../support.js';
 
 const tiny = CONFIGS.tiny;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { checkVariant, disagreements, variantProblem } from '../../src/check.js';
+import { checkVariant, disagreements, variantProblem } from '../../src/check/check.js';
 import { derived, variant } from '../support.js';
 
 const copyFirst = variant('migrate-batched-wrong-copy-before-flush');

@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Variant } from '../../model/variant.js';
-import { formatHtmlTimeline } from '../../src/html.js';
-import type { RaceReportInput } from '../../src/report.js';
+import { formatHtmlTimeline } from '../../src/report/html.js';
+import type { RaceReportInput } from '../../src/report/report.js';
 import { copyBeforeFlush, reportInput, variant } from '../support.js';
 
 const inputOf = (v: Variant = variant('migrate-batched-wrong-copy-before-flush')): RaceReportInput =>
@@ -98,7 +98,7 @@ describe.skipIf(!haveChromium)('html timeline in a browser', () => {
     const details = page.locator('#details');
     await expect.poll(() => details.textContent()).toContain('remove_migration_ptes(p0)');
     expect(await details.textContent()).toContain('noLostWrite is broken here');
-    const out = fileURLToPath(new URL('../../test-output/', import.meta.url));
+    const out = fileURLToPath(new URL('../../test-output', import.meta.url));
     mkdirSync(out, { recursive: true });
     await page.screenshot({ path: join(out, 'html-timeline.png'), fullPage: true });
     expect(errors).toEqual([]);

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CheckDocument } from '../../src/check.js';
-import { main } from '../../src/cli.js';
-import { loadVariantFile } from '../../src/variant-file.js';
+import type { CheckDocument } from '../../src/check/check.js';
+import { main } from '../../src/cli/main.js';
+import { loadVariantFile } from '../../src/load/variant-file.js';
 
 async function run(argv: string[], o: { interruptAfterMs?: number; terminal?: boolean } = {}) {
   const out: string[] = [];

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findVariant } from '../../model/registry.js';
-import { migrcSafetyReport } from '../../src/migrc-report.js';
+import { migrcSafetyReport } from '../../src/studies/migrc/report.js';
 
 describe('the migrc safety report', () => {
   const text = migrcSafetyReport();

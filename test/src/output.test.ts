@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkOutputPath, writeOutput } from '../../src/output.js';
+import { checkOutputPath, writeOutput } from '../../src/cli/output.js';
 import { UsageError } from '../../src/usage-error.js';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'shootdown-output-'));

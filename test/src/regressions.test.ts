@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { formatHtmlTimeline } from '../../src/html.js';
-import { formatRaceReport } from '../../src/report.js';
-import { parseTraceDocument, replayTraceDocument } from '../../src/trace-file.js';
+import { formatHtmlTimeline } from '../../src/report/html.js';
+import { formatRaceReport } from '../../src/report/report.js';
+import { parseTraceDocument, replayTraceDocument } from '../../src/report/trace-file.js';
 import { variant } from '../support.js';
 
 const DIR = 'test/regressions';

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
 import { findInvariant } from '../../properties/invariants.js';
-import { checkVariant } from '../../src/check.js';
-import { formatRaceReport } from '../../src/report.js';
+import { checkVariant } from '../../src/check/check.js';
+import { formatRaceReport } from '../../src/report/report.js';
 import { copyBeforeFlush, reportInput, variant } from '../support.js';
 
 const k = { op: 'kernelStep', task: 0 } as const;

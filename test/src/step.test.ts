@@ -7,7 +7,7 @@ import { worldConfig } from '../../model/config.js';
 import { allActions, enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState } from '../../model/state.js';
-import { step } from '../../src/trace.js';
+import { step } from '../../src/engine/trace.js';
 
 describe('step() is next() without immer', () => {
   it('gives the same state, key order included, and leaves the pre-state alone, in every protocol’s worlds', () => {

@@ -2,7 +2,7 @@
 // text, stable output, and the axis edge cases (log ticks, zeros on a log axis, bad numbers).
 
 import { describe, expect, it } from 'vitest';
-import { type LineChart, lineChart } from '../../src/svg.js';
+import { type LineChart, lineChart } from '../../src/report/svg.js';
 
 const chart: LineChart = {
   title: 'Throughput',

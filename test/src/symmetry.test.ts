@@ -10,8 +10,8 @@ import { CONFIGS, type Config, defineConfig } from '../../model/config.js';
 import { allActions, enabledActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
-import { encode, layoutOf } from '../../src/encode.js';
-import { explore } from '../../src/explore.js';
+import { encode, layoutOf } from '../../src/codec/encode.js';
+import { explore } from '../../src/engine/explore.js';
 import {
   canonical,
   canonicalPermutation,
@@ -20,7 +20,7 @@ import {
   relabel,
   relabelCpuAction,
   relabelCpus,
-} from '../../src/symmetry.js';
+} from '../../src/engine/symmetry.js';
 import {
   migrcHoldsSource,
   run,

@@ -15,7 +15,7 @@ import {
   type TraceDocument,
   TraceFileError,
   traceDocument,
-} from '../../src/trace-file.js';
+} from '../../src/report/trace-file.js';
 import { copyBeforeFlush, reportInput, runCli, variant } from '../support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shootdown-trace-'));

@@ -2,13 +2,13 @@
 // the column of the CPU they run on, marked [T<n>]), what the step changed, the failing
 // row marked, the invariant and its why, and how to replay it.
 
-import type { Action } from '../model/actions.js';
-import type { Config } from '../model/config.js';
-import type { State } from '../model/state.js';
-import type { Variant } from '../model/variant.js';
-import type { Invariant, Witness } from '../properties/invariants.js';
-import { describeChanges, describeStep, stepColumn } from './format.js';
-import type { Trace } from './trace.js';
+import type { Action } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
+import type { State } from '../../model/state.js';
+import type { Variant } from '../../model/variant.js';
+import type { Invariant, Witness } from '../../properties/invariants.js';
+import { describeChanges, describeStep, stepColumn } from '../codec/format.js';
+import type { Trace } from '../engine/trace.js';
 
 export interface RaceReportInput {
   readonly variant: Variant;

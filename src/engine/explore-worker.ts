@@ -1,14 +1,15 @@
-// A worker of the parallel explorer (src/explore-parallel.ts): it expands the states of the
+// A worker of the parallel explorer (src/engine/explore-parallel.ts): it expands the states of the
 // ranges it claims with the same model functions, invariants and targets as the serial
 // explorer, and writes the new ones to its buffer. See src/parallel-shared.ts.
 
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { enabled } from '../model/actions.js';
-import { findVariant } from '../model/registry.js';
-import type { Variant } from '../model/variant.js';
-import { INVARIANTS } from '../properties/invariants.js';
-import { TARGETS } from '../properties/targets.js';
-import { decode } from './encode.js';
+import { enabled } from '../../model/actions.js';
+import { findVariant } from '../../model/registry.js';
+import type { Variant } from '../../model/variant.js';
+import { INVARIANTS } from '../../properties/invariants.js';
+import { TARGETS } from '../../properties/targets.js';
+import { decode } from '../codec/encode.js';
+import { loadVariantFile } from '../load/variant-file.js';
 import { searchOf, successor } from './explore.js';
 import {
   CTL,
@@ -20,7 +21,6 @@ import {
   WORKER_WORDS,
   type WorkerSetup,
 } from './parallel-shared.js';
-import { loadVariantFile } from './variant-file.js';
 import { fingerprint } from './visited.js';
 
 const setup = (workerData as { setup: WorkerSetup; port: MessagePort }).setup;

@@ -3,15 +3,15 @@
 // or hand-edited file is refused with one line naming the field.
 
 import { z } from 'zod';
-import type { Action } from '../model/actions.js';
-import { type Config, configProblem, SYSCALL_OPS, type SyscallOp } from '../model/config.js';
-import type { State, Syscall } from '../model/state.js';
-import { SYSCALLS } from '../model/syscalls.js';
-import type { Variant } from '../model/variant.js';
-import type { Invariant } from '../properties/invariants.js';
+import type { Action } from '../../model/actions.js';
+import { type Config, configProblem, SYSCALL_OPS, type SyscallOp } from '../../model/config.js';
+import type { State, Syscall } from '../../model/state.js';
+import { SYSCALLS } from '../../model/syscalls.js';
+import type { Variant } from '../../model/variant.js';
+import type { Invariant } from '../../properties/invariants.js';
+import { type ReplayResult, replay } from '../engine/trace.js';
+import { VERSION } from '../version.js';
 import type { RaceReportInput } from './report.js';
-import { type ReplayResult, replay } from './trace.js';
-import { VERSION } from './version.js';
 
 export const TRACE_FORMAT = 'shootdown-trace';
 /** Bump when a field changes meaning; a reader refuses versions it does not know. */

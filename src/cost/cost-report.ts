@@ -2,9 +2,9 @@
 // present each as a table (protocol × counter, with the reduction against sync and the
 // safety verdict beside it), a JSON document and an SVG chart.
 
-import type { Variant } from '../model/variant.js';
+import type { Variant } from '../../model/variant.js';
+import { lineChart } from '../report/svg.js';
 import { applies, type CostRow, runWorkload, type Workload } from './cost.js';
-import { lineChart } from './svg.js';
 
 /** A protocol's safety as the table shows it: checked now, or as recorded and checked by `npm run check`. */
 export interface Safety {

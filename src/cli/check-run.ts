@@ -2,16 +2,16 @@
 // each verdict printed in the order asked as soon as it and those before it are in, and
 // on Ctrl-C the verdicts and counts reached so far, marked interrupted.
 
-import { INVARIANTS, type Invariant } from '../properties/invariants.js';
+import { INVARIANTS, type Invariant } from '../../properties/invariants.js';
 import {
   type CheckProgress,
   expectedVerdict,
   type InvariantVerdict,
   type ProtocolVerdict,
   worldOf,
-} from './check.js';
-import { checkOnThreads, type PoolJob, type WorkerOptions } from './check-pool.js';
-import { count, estimateLeft, formatDuration, StatusLine, type StatusSink } from './progress.js';
+} from '../check/check.js';
+import { checkOnThreads, type PoolJob, type WorkerOptions } from '../check/check-pool.js';
+import { count, estimateLeft, formatDuration, StatusLine, type StatusSink } from '../progress.js';
 
 export interface CheckRunIo {
   /** A terminal's stderr for the status line; undefined for none (a pipe, --json). */

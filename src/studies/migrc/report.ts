@@ -4,16 +4,16 @@
 // restrictions make it hold. Generated, never hand-edited: a test regenerates it.
 // Searches are bounded by a state count, not by time, so the file is reproducible.
 
-import { type Action, enabled, next } from '../model/actions.js';
-import { CONFIGS, type Config, worldConfig } from '../model/config.js';
-import { findVariant, VARIANTS } from '../model/registry.js';
-import { initialState } from '../model/state.js';
-import type { Variant } from '../model/variant.js';
-import { INVARIANTS } from '../properties/invariants.js';
-import { type CheckProgress, checkVariant } from './check.js';
-import { count } from './progress.js';
-import { describeConfig, formatRaceReport } from './report.js';
-import { replay } from './trace.js';
+import { type Action, enabled, next } from '../../../model/actions.js';
+import { CONFIGS, type Config, worldConfig } from '../../../model/config.js';
+import { findVariant, VARIANTS } from '../../../model/registry.js';
+import { initialState } from '../../../model/state.js';
+import type { Variant } from '../../../model/variant.js';
+import { INVARIANTS } from '../../../properties/invariants.js';
+import { type CheckProgress, checkVariant } from '../../check/check.js';
+import { replay } from '../../engine/trace.js';
+import { count } from '../../progress.js';
+import { describeConfig, formatRaceReport } from '../../report/report.js';
 
 interface Family {
   readonly name: string;
@@ -186,7 +186,7 @@ function stopPending(v3: Variant, fixed: Variant): { row: string; details: strin
     '(migrc_req_end_if_started()), which has no folio yet and is freed, and with it the flush of',
     'every folio the batch already marked. A violation needs 21 steps, past what the explorer reaches',
     'in this world, so this family is one interleaving built by hand (`stopPendingInterleaving()` in',
-    '`src/migrc-report.ts`) and replayed against each variant, not a search.',
+    '`src/studies/migrc/report.ts`) and replayed against each variant, not a search.',
     '',
     `- migrc v3: ${a.line}`,
     `- migrc-fixed: ${b.line}`,

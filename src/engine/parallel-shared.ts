@@ -1,5 +1,5 @@
-// What the parallel explorer (src/explore-parallel.ts) and its workers
-// (src/explore-worker.ts) share: the layout of the control words, the messages, and the
+// What the parallel explorer (src/engine/explore-parallel.ts) and its workers
+// (src/engine/explore-worker.ts) share: the layout of the control words, the messages, and the
 // visited set they all insert into.
 //
 // The search is breadth-first by levels. The main thread cuts the level's states into
@@ -13,7 +13,7 @@
 // (receiveMessageOnPort), so neither side needs an event loop: the main thread blocks in
 // Atomics.wait, and explore stays synchronous.
 
-import type { Config } from '../model/config.js';
+import type { Config } from '../../model/config.js';
 import { OutOfRoom } from './visited.js';
 
 /** Control words (an Int32Array over a SharedArrayBuffer). */
@@ -30,7 +30,7 @@ export const CTL = {
   count: 4,
   /** Ranges in this round. */
   ranges: 5,
-  /** A worker failed (its message says why); src/explore-worker.mjs writes it. */
+  /** A worker failed (its message says why); src/engine/explore-worker.mjs writes it. */
   error: 6,
   /** Per-worker words start here, WORKER_WORDS each. */
   workers: 8,

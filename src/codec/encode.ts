@@ -3,7 +3,7 @@
 // identifies the state. decode() is its exact inverse and gives a fresh, mutable state
 // that the model's recipes (model/actions.ts `apply`) can step in place.
 
-import { type Config, copiesOnWrite } from '../model/config.js';
+import { type Config, copiesOnWrite } from '../../model/config.js';
 import {
   type BatchFolio,
   type Cpu,
@@ -18,7 +18,7 @@ import {
   type Task,
   type TlbEntry,
   type TlbUbc,
-} from '../model/state.js';
+} from '../../model/state.js';
 
 export interface Layout {
   readonly config: Config;

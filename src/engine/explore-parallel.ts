@@ -1,6 +1,6 @@
 // The exhaustive explorer on several cores (`--workers N`): the same breadth-first search,
 // visited set of 64-bit fingerprints, invariants, targets and symmetry reduction as
-// src/explore.ts, with each level's states expanded by N worker threads. A level is
+// src/engine/explore.ts, with each level's states expanded by N worker threads. A level is
 // finished before the next starts, so a counterexample is still a shortest one; which of
 // the shortest ones comes out may vary from run to run, as may the number of states stored
 // when a violation or budget stops the search early. A finished search stores exactly the
@@ -9,12 +9,12 @@
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { Action } from '../model/actions.js';
-import type { Config } from '../model/config.js';
-import { findVariant } from '../model/registry.js';
-import type { Variant } from '../model/variant.js';
-import { INVARIANTS } from '../properties/invariants.js';
-import { TARGETS } from '../properties/targets.js';
+import type { Action } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
+import { findVariant } from '../../model/registry.js';
+import type { Variant } from '../../model/variant.js';
+import { INVARIANTS } from '../../properties/invariants.js';
+import { TARGETS } from '../../properties/targets.js';
 import {
   BfsTree,
   type Budget,

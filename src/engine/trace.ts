@@ -2,12 +2,12 @@
 // Shared by the random engine's counterexamples, replays and reports.
 
 import type { Draft } from 'immer';
-import { type Action, apply, enabled } from '../model/actions.js';
-import type { Config } from '../model/config.js';
-import { initialState, type State } from '../model/state.js';
-import type { Variant } from '../model/variant.js';
-import { INVARIANTS, type Invariant, type Step, type Witness } from '../properties/invariants.js';
-import { copyState } from './encode.js';
+import { type Action, apply, enabled } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
+import { initialState, type State } from '../../model/state.js';
+import type { Variant } from '../../model/variant.js';
+import { INVARIANTS, type Invariant, type Step, type Witness } from '../../properties/invariants.js';
+import { copyState } from '../codec/encode.js';
 
 /**
  * The state after `action`: the model's `next()` without immer. A plain copy of the

@@ -3,19 +3,19 @@
 // which is then decided 'violated' and dropped, until a campaign finds nothing.
 // The result is plain data, the same document `shootdown check --json` prints.
 
-import type { Action } from '../model/actions.js';
-import { type Config, worldConfig } from '../model/config.js';
-import { pcidPolicyProblem } from '../model/switch.js';
-import type { Variant } from '../model/variant.js';
-import { schemaProblem, variantSchema } from '../model/variant-schema.js';
-import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
-import { TARGETS } from '../properties/targets.js';
-import { type Budget, type ExploreProgress, explore } from './explore.js';
-import { exploreParallel } from './explore-parallel.js';
-import { describeChanges, describeStep, stepColumn } from './format.js';
-import { type RandomProgress, runRandom } from './random.js';
-import type { ReplayResult, Trace } from './trace.js';
-import { VERSION } from './version.js';
+import type { Action } from '../../model/actions.js';
+import { type Config, worldConfig } from '../../model/config.js';
+import { pcidPolicyProblem } from '../../model/switch.js';
+import type { Variant } from '../../model/variant.js';
+import { schemaProblem, variantSchema } from '../../model/variant-schema.js';
+import { INVARIANTS, type Invariant, type Witness } from '../../properties/invariants.js';
+import { TARGETS } from '../../properties/targets.js';
+import { describeChanges, describeStep, stepColumn } from '../codec/format.js';
+import { type Budget, type ExploreProgress, explore } from '../engine/explore.js';
+import { exploreParallel } from '../engine/explore-parallel.js';
+import { type RandomProgress, runRandom } from '../engine/random.js';
+import type { ReplayResult, Trace } from '../engine/trace.js';
+import { VERSION } from '../version.js';
 
 export type EngineName = 'random' | 'exhaustive';
 export type Verdict = 'holds' | 'violated';

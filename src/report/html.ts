@@ -2,8 +2,8 @@
 // diagram below (one lane per CPU, time flowing down, IPIs as arrows), and a panel with what the
 // chosen step changed and the whole state after it. Inline CSS, SVG and script; nothing fetched.
 
-import { pagesPerMm } from '../model/hardware.js';
-import type { State } from '../model/state.js';
+import { pagesPerMm } from '../../model/hardware.js';
+import type { State } from '../../model/state.js';
 import {
   cpuSet,
   describeAction,
@@ -13,7 +13,7 @@ import {
   stepColumn,
   tlbText,
   ubcText,
-} from './format.js';
+} from '../codec/format.js';
 import { describeConfig, type RaceReportInput, replayCommand, stepText } from './report.js';
 
 const ENTITIES: Record<string, string> = {

@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { CONFIGS, type Config, configProblem } from '../model/config.js';
-import { findVariant } from '../model/registry.js';
-import type { Variant } from '../model/variant.js';
-import { nearest } from '../model/variant-schema.js';
-import { variantProblem } from './check.js';
-import { UsageError } from './usage-error.js';
+import { CONFIGS, type Config, configProblem } from '../../model/config.js';
+import { findVariant } from '../../model/registry.js';
+import type { Variant } from '../../model/variant.js';
+import { nearest } from '../../model/variant-schema.js';
+import { variantProblem } from '../check/check.js';
+import { UsageError } from '../usage-error.js';
 import { registerVariantLoader, variantLoader } from './variant-loader.js';
 
 function looksLikeVariant(x: unknown): x is Variant {

@@ -6,15 +6,15 @@
 
 import { totalmem } from 'node:os';
 import type { Draft } from 'immer';
-import { type Action, apply, enabled, next } from '../model/actions.js';
-import type { Config } from '../model/config.js';
-import { allActions } from '../model/enumerate.js';
-import { initialState, type State } from '../model/state.js';
-import { currentStep } from '../model/task.js';
-import type { Variant } from '../model/variant.js';
-import { INVARIANTS, type Invariant, type Witness } from '../properties/invariants.js';
-import { TARGETS } from '../properties/targets.js';
-import { copyState, decode, encode, type Layout, layoutOf } from './encode.js';
+import { type Action, apply, enabled, next } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
+import { allActions } from '../../model/enumerate.js';
+import { initialState, type State } from '../../model/state.js';
+import { currentStep } from '../../model/task.js';
+import type { Variant } from '../../model/variant.js';
+import { INVARIANTS, type Invariant, type Witness } from '../../properties/invariants.js';
+import { TARGETS } from '../../properties/targets.js';
+import { copyState, decode, encode, type Layout, layoutOf } from '../codec/encode.js';
 import { CpuSymmetry, canonicalPermutation, cpuClasses } from './symmetry.js';
 import { type ReplayResult, replay } from './trace.js';
 import { allocate, FingerprintSet, fingerprint, OutOfRoom } from './visited.js';

@@ -4,12 +4,12 @@
 // what each access does, and the frames a deferred flush keeps allocated.
 
 import type { Draft } from 'immer';
-import { type Action, apply, enabled } from '../model/actions.js';
-import { type Config, worldConfig } from '../model/config.js';
-import { accessOutcome } from '../model/fault.js';
-import { VARIANTS } from '../model/registry.js';
-import { initialState, type State } from '../model/state.js';
-import type { Variant } from '../model/variant.js';
+import { type Action, apply, enabled } from '../../model/actions.js';
+import { type Config, worldConfig } from '../../model/config.js';
+import { accessOutcome } from '../../model/fault.js';
+import { VARIANTS } from '../../model/registry.js';
+import { initialState, type State } from '../../model/state.js';
+import type { Variant } from '../../model/variant.js';
 
 export interface Workload {
   readonly id: string;

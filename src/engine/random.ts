@@ -3,15 +3,15 @@
 // list (delta debugging), not by fast-check's shrinker.
 
 import fc from 'fast-check';
-import type { Action } from '../model/actions.js';
-import type { Config } from '../model/config.js';
-import { allActions, enabledActions } from '../model/enumerate.js';
-import { initialState, type State } from '../model/state.js';
-import type { Variant } from '../model/variant.js';
-import { type Pick, pickArbitrary, resolvePick } from '../properties/arbitraries.js';
-import type { Invariant, Witness } from '../properties/invariants.js';
-import { TARGETS } from '../properties/targets.js';
-import { describeAction } from './format.js';
+import type { Action } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
+import { allActions, enabledActions } from '../../model/enumerate.js';
+import { initialState, type State } from '../../model/state.js';
+import type { Variant } from '../../model/variant.js';
+import { type Pick, pickArbitrary, resolvePick } from '../../properties/arbitraries.js';
+import type { Invariant, Witness } from '../../properties/invariants.js';
+import { TARGETS } from '../../properties/targets.js';
+import { describeAction } from '../codec/format.js';
 import { firstViolation, type ReplayResult, replay, step } from './trace.js';
 
 /**

@@ -4,10 +4,10 @@
 // representative per class: frames renumbered in the order a fixed walk of the state
 // first meets them. (With 'lowest-free' the numbers matter, and reduction would be unsound.)
 
-import type { Action } from '../model/actions.js';
-import type { Config } from '../model/config.js';
-import { FOREIGN_FILE, type Frame, type State } from '../model/state.js';
-import { cm, cpuBytes, type Layout, putCpu } from './encode.js';
+import type { Action } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
+import { FOREIGN_FILE, type Frame, type State } from '../../model/state.js';
+import { cm, cpuBytes, type Layout, putCpu } from '../codec/encode.js';
 
 // Module functions rather than closures made per call: these run on every transition, and
 // tsx keeps function names, which costs a defineProperty for each closure made.

@@ -2,9 +2,9 @@
 // what a step changed. Pure functions of (pre, action, post).
 
 import { match } from 'ts-pattern';
-import type { Action } from '../model/actions.js';
-import { type AccessOutcome, accessOutcome } from '../model/fault.js';
-import { pagesPerMm } from '../model/hardware.js';
+import type { Action } from '../../model/actions.js';
+import { type AccessOutcome, accessOutcome } from '../../model/fault.js';
+import { pagesPerMm } from '../../model/hardware.js';
 import {
   FOREIGN_FILE,
   type Frame,
@@ -13,9 +13,9 @@ import {
   type State,
   type TlbEntry,
   type TlbUbc,
-} from '../model/state.js';
-import { currentFolio, currentStep } from '../model/task.js';
-import { faultsDuringFork, type Variant } from '../model/variant.js';
+} from '../../model/state.js';
+import { currentFolio, currentStep } from '../../model/task.js';
+import { faultsDuringFork, type Variant } from '../../model/variant.js';
 
 const pages = (vpages: readonly number[]) => vpages.map((v) => `p${v}`).join(',');
 

@@ -3,11 +3,11 @@
 // travel as action lists; the main thread replays them for the reports.
 
 import { parentPort } from 'node:worker_threads';
-import { findVariant } from '../model/registry.js';
-import { findInvariant, type Invariant } from '../properties/invariants.js';
+import { findVariant } from '../../model/registry.js';
+import { findInvariant, type Invariant } from '../../properties/invariants.js';
+import { loadVariantFile } from '../load/variant-file.js';
 import { checkVariant } from './check.js';
 import type { FromWorker, ToWorker } from './check-pool.js';
-import { loadVariantFile } from './variant-file.js';
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);

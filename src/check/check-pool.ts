@@ -4,9 +4,10 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Action } from '../model/actions.js';
-import type { Variant } from '../model/variant.js';
-import { findInvariant, type Invariant } from '../properties/invariants.js';
+import type { Action } from '../../model/actions.js';
+import type { Variant } from '../../model/variant.js';
+import { findInvariant, type Invariant } from '../../properties/invariants.js';
+import { replay } from '../engine/trace.js';
 import {
   type CheckOptions,
   type CheckProgress,
@@ -16,7 +17,6 @@ import {
   type ProtocolVerdict,
   worldOf,
 } from './check.js';
-import { replay } from './trace.js';
 
 /** What a worker needs: plain data only (no functions, no invariant objects). */
 export type WorkerOptions = Omit<CheckOptions, 'onProgress' | 'onDecided' | 'invariants' | 'variantFileOf'>;

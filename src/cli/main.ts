@@ -4,13 +4,13 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Action } from '../model/actions.js';
-import { CONFIGS, type Config } from '../model/config.js';
-import { findVariant, VARIANTS } from '../model/registry.js';
-import { pcidPolicyProblem } from '../model/switch.js';
-import type { Variant } from '../model/variant.js';
-import { findInvariant, INVARIANTS, type Invariant } from '../properties/invariants.js';
-import { TARGETS } from '../properties/targets.js';
+import type { Action } from '../../model/actions.js';
+import { CONFIGS, type Config } from '../../model/config.js';
+import { findVariant, VARIANTS } from '../../model/registry.js';
+import { pcidPolicyProblem } from '../../model/switch.js';
+import type { Variant } from '../../model/variant.js';
+import { findInvariant, INVARIANTS, type Invariant } from '../../properties/invariants.js';
+import { TARGETS } from '../../properties/targets.js';
 import {
   type CheckDocument,
   checkVariant,
@@ -22,9 +22,9 @@ import {
   type InvariantVerdict,
   type ProtocolVerdict,
   worldOf,
-} from './check.js';
-import { defaultThreads, type WorkerOptions } from './check-pool.js';
-import { checkWithProgress } from './check-run.js';
+} from '../check/check.js';
+import { defaultThreads, type WorkerOptions } from '../check/check-pool.js';
+import { describeAction } from '../codec/format.js';
 import {
   COST_PAGE_LIMIT,
   CPU_COUNTS,
@@ -33,7 +33,7 @@ import {
   MAX_COST_CPUS,
   PAGE_COUNTS,
   WORKLOADS,
-} from './cost.js';
+} from '../cost/cost.js';
 import {
   COST_LEGEND,
   costChart,
@@ -42,25 +42,25 @@ import {
   recordedSafety,
   type Safety,
   type WorkloadCost,
-} from './cost-report.js';
-import { describeAction } from './format.js';
-import { formatHtmlTimeline } from './html.js';
-import { migrcSafetyReport } from './migrc-report.js';
-import { checkOutputPath, writeOutput } from './output.js';
-import { estimateLeft, formatDuration, StatusLine, type StatusSink } from './progress.js';
-import { DEFAULT_MAX_COMMANDS } from './random.js';
-import { describeConfig, formatRaceReport, type RaceReportInput, wantsColor } from './report.js';
-import { cpuClasses } from './symmetry.js';
+} from '../cost/cost-report.js';
+import { DEFAULT_MAX_COMMANDS } from '../engine/random.js';
+import { cpuClasses } from '../engine/symmetry.js';
+import { loadVariantModule } from '../load/variant-file.js';
+import { estimateLeft, formatDuration, StatusLine, type StatusSink } from '../progress.js';
+import { formatHtmlTimeline } from '../report/html.js';
+import { describeConfig, formatRaceReport, type RaceReportInput, wantsColor } from '../report/report.js';
 import {
   formatTraceDocument,
   parseTraceDocument,
   replayTraceDocument,
   TraceFileError,
   traceDocument,
-} from './trace-file.js';
-import { UsageError } from './usage-error.js';
-import { loadVariantModule } from './variant-file.js';
-import { VERSION } from './version.js';
+} from '../report/trace-file.js';
+import { migrcSafetyReport } from '../studies/migrc/report.js';
+import { UsageError } from '../usage-error.js';
+import { VERSION } from '../version.js';
+import { checkWithProgress } from './check-run.js';
+import { checkOutputPath, writeOutput } from './output.js';
 
 export interface Io {
   readonly out: (text: string) => void;

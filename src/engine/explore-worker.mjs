@@ -15,7 +15,7 @@ try {
 } catch (e) {
   const ctl = new Int32Array(workerData.setup.ctl);
   workerData.port.postMessage({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-  // CTL.error, then CTL.done, as src/parallel-shared.ts lays them out
+  // CTL.error, then CTL.done, as src/engine/parallel-shared.ts lays them out
   Atomics.store(ctl, 6, 1);
   Atomics.add(ctl, 2, 1);
   Atomics.notify(ctl, 2);

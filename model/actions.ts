@@ -262,7 +262,7 @@ function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: '
     // generic_perform_write(): copy into the folio and folio_mark_dirty().
     const frame = fileWriteFrame(d as State, a.vpage);
     if (policy.migrc?.directWriteFlush && d.frames[frame]!.migrc)
-      migrc_unpend_folio(d, policy.migrc, cpu, frame);
+      migrc_unpend_folio(d, policy.arch, policy.migrc, cpu, frame);
     filemap_get_folio(d, a.vpage, frame);
     d.frames[frame]!.data = a.value;
     d.frames[frame]!.dirty = true;
@@ -273,7 +273,7 @@ function kernelWrite(d: Draft<State>, policy: Policy, a: Extract<Action, { op: '
   const pte = d.mms[mm]!.pte[a.vpage]!;
   if (pte.kind !== 'present') return;
   if (policy.migrc?.directWriteFlush && d.frames[pte.frame]!.migrc)
-    migrc_unpend_folio(d, policy.migrc, cpu, pte.frame);
+    migrc_unpend_folio(d, policy.arch, policy.migrc, cpu, pte.frame);
   const folio = d.frames[pte.frame]!;
   folio.data = a.value;
   folio.dirty = true;
@@ -431,7 +431,7 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
         // get_page_from_freelist() under pressure: migrc gives back what it holds first.
         let frame = out.frame;
         if (frame < 0 && policy.migrc !== null) {
-          migrc_try_flush_free_folios(d, policy.migrc, cpu);
+          migrc_try_flush_free_folios(d, policy.arch, policy.migrc, cpu);
           frame = allocatableFrame(s);
         }
         do_swap_page(d, mm, vpage, frame);
@@ -473,7 +473,7 @@ function startBatch(
     let dst = -1;
     if (job === 'migrate') {
       if (allocatableFrame(d as State) < 0 && policy.migrc !== null)
-        migrc_try_flush_free_folios(d, policy.migrc, d.tasks[task]!.cpu);
+        migrc_try_flush_free_folios(d, policy.arch, policy.migrc, d.tasks[task]!.cpu);
       dst = allocatableFrame(d as State);
       // A page-cache folio's dst joins the page cache only when the mapping moves.
       if (d.frames[src]!.owner.kind === 'file') allocUnmapped(d, dst);
@@ -550,7 +550,7 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       wp_page_copy(d, policy, action.cpu);
       return;
     case 'writeback':
-      writeback(d, action.index, policy.mkcleanFlush !== false);
+      writeback(d, policy.arch, action.index, policy.mkcleanFlush !== false);
       return;
     case 'remove_mapping':
       remove_mapping(d, action.index);

@@ -8,6 +8,7 @@ import { bit } from './hardware.js';
 import { lockedByMigration, pageCacheFrame } from './queries.js';
 import type { State } from './state.js';
 import { flushTlbMulti } from './tlbflush.js';
+import type { Arch } from './variant.js';
 
 /** The shared file's folio at `index`, as the frame and its rmap (the mms that map it). */
 function cachedFolio(s: State, index: number): { frame: number; mapped: number } | null {
@@ -44,7 +45,7 @@ export function writebackReady(s: State, index: number, ptlHeld: (mm: number) =>
  * The write is taken at the moment PG_dirty is cleared, the earliest the IO may read the
  * folio: a store that lands later without dirtying it again is lost.
  */
-export function writeback(d: Draft<State>, index: number, mkcleanFlush: boolean): void {
+export function writeback(d: Draft<State>, arch: Arch, index: number, mkcleanFlush: boolean): void {
   const folio = cachedFolio(d as State, index)!;
   for (let mm = 0; mm < d.mms.length; mm++) {
     if ((folio.mapped & bit(mm)) === 0) continue;
@@ -53,7 +54,13 @@ export function writeback(d: Draft<State>, index: number, mkcleanFlush: boolean)
     pte.writable = false;
     pte.dirty = false;
     // The flusher is a kernel thread: every CPU of the mm takes an IPI.
-    if (mkcleanFlush) flushTlbMulti(d, -1, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage: index });
+    if (mkcleanFlush)
+      flushTlbMulti(d, arch, {
+        from: -1,
+        cpumask: d.mms[mm]!.mm_cpumask,
+        scope: { kind: 'page', mm, vpage: index },
+        broadcast: false,
+      });
   }
   const f = d.frames[folio.frame]!;
   f.dirty = false;

@@ -95,7 +95,12 @@ export function wp_page_copy(d: Draft<State>, policy: Policy, cpu: number): void
 
 /** flush_tlb_page() of the PTE wp_page_copy() replaces, on every CPU of the mm. */
 function flushOldPte(d: Draft<State>, policy: Policy, cpu: number, mm: number, vpage: number): void {
-  flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, policy.arch);
+  flushTlbMulti(d, policy.arch, {
+    from: cpu,
+    cpumask: d.mms[mm]!.mm_cpumask,
+    scope: { kind: 'page', mm, vpage },
+    broadcast: false,
+  });
 }
 
 /**
@@ -104,7 +109,8 @@ function flushOldPte(d: Draft<State>, policy: Policy, cpu: number, mm: number, v
  * fault on a PG_migrc folio gives up deferring whether it reuses the folio or copies it.
  */
 export function migrcWriteFault(d: Draft<State>, policy: Policy, cpu: number, frame: number): void {
-  if (policy.migrc?.wpFaultFlush && d.frames[frame]!.migrc) migrc_unpend_folio(d, policy.migrc, cpu, frame);
+  if (policy.migrc?.wpFaultFlush && d.frames[frame]!.migrc)
+    migrc_unpend_folio(d, policy.arch, policy.migrc, cpu, frame);
 }
 
 /** do_wp_page(): the anonymous page is exclusive here, so it is reused and made writable. */

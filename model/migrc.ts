@@ -12,7 +12,7 @@ import { before, migrc_gen_inc, normaliseGens } from './migrc-gen.js';
 import type { BatchFolio, State, TlbUbc } from './state.js';
 import { emptyTlbUbc } from './state.js';
 import { flushTlbMulti } from './tlbflush.js';
-import type { MigrcPolicy } from './variant-schema.js';
+import type { Arch, MigrcPolicy } from './variant-schema.js';
 
 /**
  * mm_tlb_flush_pending(): a system call changed a PTE of `mm` and has not flushed yet
@@ -136,12 +136,12 @@ export function migrc_req_end(d: Draft<State>, p: MigrcPolicy | null, task: numb
  * frees it, and with it the flush of every folio already marked: those stay PG_migrc with
  * their extra reference, their CPUs in no request and not in tlb_ubc.
  */
-export function migrc_stop_in_batch(d: Draft<State>, p: MigrcPolicy, task: number): void {
+export function migrc_stop_in_batch(d: Draft<State>, arch: Arch, p: MigrcPolicy, task: number): void {
   const t = d.tasks[task]!;
   if (p.stopKeepsFlush && t.mreq !== null && t.mreq.cpumask !== 0)
     t.tlb_ubc = fold(t.tlb_ubc, { cpumask: t.mreq.cpumask, flush_required: true, writable: false });
   migrc_req_end(d, p, task);
-  migrc_try_flush_free_folios(d, p, t.cpu);
+  migrc_try_flush_free_folios(d, arch, p, t.cpu);
 }
 
 /**
@@ -159,16 +159,22 @@ export function migrcPending(s: State): number {
  * map) while a CPU may still read its old copy: give up deferring, migrc_unpend_folio()
  * and flush now.
  */
-export function migrc_unpend_folio(d: Draft<State>, p: MigrcPolicy, cpu: number, frame: number): void {
+export function migrc_unpend_folio(
+  d: Draft<State>,
+  arch: Arch,
+  p: MigrcPolicy,
+  cpu: number,
+  frame: number,
+): void {
   d.frames[frame]!.migrc = false;
-  migrc_try_flush_free_folios(d, p, cpu);
+  migrc_try_flush_free_folios(d, arch, p, cpu);
 }
 
 /**
  * migrc_try_flush_free_folios(): gather every hung request, drop CPUs that flushed since
  * (arch_migrc_adj()), flush the rest from `cpu`, and free the sources.
  */
-export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu: number): void {
+export function migrc_try_flush_free_folios(d: Draft<State>, arch: Arch, p: MigrcPolicy, cpu: number): void {
   let mask = 0;
   const srcs: number[] = [];
   for (const r of d.migrc.reqs) {
@@ -182,7 +188,7 @@ export function migrc_try_flush_free_folios(d: Draft<State>, p: MigrcPolicy, cpu
   }
   if (p.flushInFlight) for (const t of d.tasks) if (t.mreq !== null) mask |= t.mreq.cpumask;
   // with nothing hung and nothing in flight, the mask is empty: no CPU is flushed, nothing freed
-  flushTlbMulti(d, cpu, mask, { kind: 'all' });
+  flushTlbMulti(d, arch, { from: cpu, cpumask: mask, scope: { kind: 'all' }, broadcast: false });
   for (const f of srcs) folio_put(d, f);
   d.migrc.reqs = [];
   normaliseGens(d, p);

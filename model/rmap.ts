@@ -29,7 +29,7 @@ export function set_tlb_ubc_flush_pending(
   writable: boolean,
   readOnly: boolean,
   marksMm: boolean,
-  arch?: Arch,
+  arch: Arch,
 ): void {
   // migrc patch 1/3: a read-only entry's flush goes to tlb_ubc_nowr, for migrc to claim.
   const t = d.tasks[task]!;
@@ -45,7 +45,7 @@ export function set_tlb_ubc_flush_pending(
   else t.tlb_ubc = pending;
   // arch_tlbbatch_add_pending(): a CPU the batched flush skips (lazy, or running another mm)
   // must see the mm's tlb_gen moved when it loads the mm again.
-  if (pcid(d as State) && arch?.batchBumpsTlbGen !== false) inc_mm_tlb_gen(d, mm);
+  if (pcid(d as State) && arch.batchBumpsTlbGen !== false) inc_mm_tlb_gen(d, mm);
   if (!marksMm) return;
   d.mms[mm]!.tlb_flush_batched = true;
   // atomic_inc(&mm->tlb_flush_batched): a flush_tlb_batched_pending() between its flush and
@@ -58,22 +58,28 @@ export function set_tlb_ubc_flush_pending(
  * try_to_unmap_flush(): one full flush per CPU in tlb_ubc. Must run before the unmapped
  * pages are freed, "to prevent data leakage", and before IO on dirty ones.
  */
-export function try_to_unmap_flush(d: Draft<State>, task: number, broadcast = false, arch?: Arch): void {
+export function try_to_unmap_flush(d: Draft<State>, arch: Arch, task: number): void {
   const t = d.tasks[task]!;
   if (!t.tlb_ubc.flush_required) return;
   // arm64: the TLBIs went out at unmap time; the DSB here is what completes them.
-  flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all' }, broadcast, arch);
+  const broadcast = arch.tlbi === 'broadcast';
+  flushTlbMulti(d, arch, { from: t.cpu, cpumask: t.tlb_ubc.cpumask, scope: { kind: 'all' }, broadcast });
   t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
 /** try_to_unmap_flush_dirty(): flush only if a deferred entry may be writable. */
-export function try_to_unmap_flush_dirty(
-  d: Draft<State>,
-  task: number,
-  broadcast: boolean,
-  arch?: Arch,
-): void {
-  if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, task, broadcast, arch);
+export function try_to_unmap_flush_dirty(d: Draft<State>, arch: Arch, task: number): void {
+  if (d.tasks[task]!.tlb_ubc.writable) try_to_unmap_flush(d, arch, task);
+}
+
+/**
+ * What an unmap reads of the protocol: the task's program (whether it may defer), the
+ * architecture (how the flush reaches other CPUs), and migrc's policy (none for reclaim).
+ */
+export interface UnmapContext {
+  readonly job: TaskProgram;
+  readonly arch: Arch;
+  readonly migrc: MigrcPolicy | null;
 }
 
 /**
@@ -84,12 +90,10 @@ export function try_to_unmap_flush_dirty(
  */
 export function unmapOne(
   d: Draft<State>,
-  job: TaskProgram,
+  ctx: UnmapContext,
   task: number,
   folio: BatchFolio,
   leave: 'none' | 'migration',
-  migrc: MigrcPolicy | null = null,
-  arch?: Arch,
 ): void {
   const o = d.frames[folio.src]!.owner;
   const mapped =
@@ -99,13 +103,12 @@ export function unmapOne(
         ? bit(o.mm) | o.shared
         : 0;
   if (mapped === 0) {
-    unmapMapping(d, job, task, folio, folio.mm, leave, migrc, arch);
+    unmapMapping(d, ctx, task, folio, folio.mm, leave);
     return;
   }
   let refused = false;
   for (let mm = 0; mm < d.mms.length; mm++)
-    if ((mapped & bit(mm)) !== 0)
-      refused = unmapMapping(d, job, task, folio, mm, leave, migrc, arch) || refused;
+    if ((mapped & bit(mm)) !== 0) refused = unmapMapping(d, ctx, task, folio, mm, leave) || refused;
   if (refused) d.tasks[task]!.folios[d.tasks[task]!.pc.folio]!.migrcRefused = true;
 }
 
@@ -116,13 +119,11 @@ export function unmapOne(
  */
 function unmapMapping(
   d: Draft<State>,
-  job: TaskProgram,
+  { job, arch, migrc }: UnmapContext,
   task: number,
   folio: BatchFolio,
   mm: number,
   leave: 'none' | 'migration',
-  migrc: MigrcPolicy | null,
-  arch?: Arch,
 ): boolean {
   const { vpage, src } = folio;
   const pteval = d.mms[mm]!.pte[vpage]!;
@@ -136,7 +137,12 @@ function unmapMapping(
     // The PTE is cleared but not flushed: a remote CPU may still write the page through a
     // cached entry. A clean entry must trap on its first write (the dirty-bit assist).
     if (dirty && !job.deferDirty)
-      flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
+      flushTlbMulti(d, arch, {
+        from: here,
+        cpumask: d.mms[mm]!.mm_cpumask,
+        scope: { kind: 'page', mm, vpage },
+        broadcast: false,
+      });
     else {
       // migrc keeps read-only entries apart (or, if it defers writable ones too, every entry).
       const apart = migrc !== null && leave === 'migration' && (!writable || !migrc.readOnlyOnly);
@@ -145,7 +151,12 @@ function unmapMapping(
     }
   } else {
     // ptep_clear_flush()
-    flushTlbMulti(d, here, d.mms[mm]!.mm_cpumask, { kind: 'page', mm, vpage }, false, arch);
+    flushTlbMulti(d, arch, {
+      from: here,
+      cpumask: d.mms[mm]!.mm_cpumask,
+      scope: { kind: 'page', mm, vpage },
+      broadcast: false,
+    });
   }
   // migrc_cond2: a writable mapping rules the folio out if the check sees it. v3 sees only
   // one whose flush was deferred (nr_flush_required() moved).
@@ -194,8 +205,19 @@ export function batchedPendingFlush(
     // batch deferred by a task on this CPU completes; one on another CPU does not.
     for (const t of d.tasks)
       if (t.cpu === cpu && t.tlb_ubc.flush_required)
-        flushTlbMulti(d, cpu, t.tlb_ubc.cpumask, { kind: 'all' }, true);
-  } else flushTlbMulti(d, cpu, d.mms[mm]!.mm_cpumask, { kind: 'all', mm }, arch.tlbi === 'broadcast', arch);
+        flushTlbMulti(d, arch, {
+          from: cpu,
+          cpumask: t.tlb_ubc.cpumask,
+          scope: { kind: 'all' },
+          broadcast: true,
+        });
+  } else
+    flushTlbMulti(d, arch, {
+      from: cpu,
+      cpumask: d.mms[mm]!.mm_cpumask,
+      scope: { kind: 'all', mm },
+      broadcast: arch.tlbi === 'broadcast',
+    });
   if (task !== undefined) d.tasks[task]!.batched_clear = 1;
 }
 

@@ -38,11 +38,11 @@ export function inc_mm_tlb_gen(d: Draft<State>, mm: number): void {
  * already use the new mm's entries, and gets the IPI since fea4e317f9e7
  * (Arch.ipiSwitchingCpus); before it, 6db2526c1d69 (v6.14) skipped it.
  */
-export function should_flush_tlb(s: State, arch: Arch | undefined, cpu: number, mm: number | null): boolean {
+export function should_flush_tlb(s: State, arch: Arch, cpu: number, mm: number | null): boolean {
   const c = s.cpus[cpu]!;
   if (c.lazy) return false;
   if (mm === null) return true;
-  if (c.switching) return arch?.ipiSwitchingCpus !== false;
+  if (c.switching) return arch.ipiSwitchingCpus !== false;
   return (c.loaded_mm ?? c.mm) === mm;
 }
 
@@ -72,12 +72,12 @@ export function flush_tlb_func(
   cpu: number,
   mm: number | null,
   vpages: readonly number[] | null,
-  arch?: Arch,
+  arch: Arch,
 ): void {
   const c = d.cpus[cpu]!;
   // aa44284960d5: "if (f->new_tlb_gen <= local_tlb_gen) return", and the batched flush's
   // new_tlb_gen was 0 (8f1d56f64f8d made it TLB_GENERATION_INVALID).
-  if (mm === null && arch?.batchFlushTlbGenZero) return;
+  if (mm === null && arch.batchFlushTlbGenZero) return;
   // Lazy (the local CPU of a kernel thread): the kernel switches to init_mm, which leaves
   // this mm's entries behind its ASID exactly as staying lazy does.
   if (c.lazy) return;
@@ -105,7 +105,7 @@ export function flushTlbMultiPcid(
   cpumask: number,
   mm: number | null,
   vpages: readonly number[] | null,
-  arch: Arch | undefined,
+  arch: Arch,
 ): void {
   let mask = cpumask;
   if (mm !== null) {

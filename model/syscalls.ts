@@ -261,25 +261,40 @@ export function copy_present_pte(d: Draft<State>, task: number, folio: BatchFoli
 }
 
 /** flush_tlb_mm(oldmm) at the end of dup_mmap(): every CPU of the parent flushes it whole. */
-export function flush_tlb_mm(d: Draft<State>, task: number, arch?: Arch): void {
+export function flush_tlb_mm(d: Draft<State>, task: number, arch: Arch): void {
   const t = d.tasks[task]!;
   // A full flush of every CPU gathered, as a batch's; with PCID, of this mm's ASID only.
   if (t.tlb_ubc.flush_required)
-    flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'all', mm: t.folios[0]!.mm }, false, arch);
+    flushTlbMulti(d, arch, {
+      from: t.cpu,
+      cpumask: t.tlb_ubc.cpumask,
+      scope: { kind: 'all', mm: t.folios[0]!.mm },
+      broadcast: false,
+    });
   t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
 /** flush_tlb_range() at the end of change_protection(), when some PTE lost a permission. */
-export function flush_tlb_range(d: Draft<State>, task: number, arch?: Arch): void {
+export function flush_tlb_range(d: Draft<State>, task: number, arch: Arch): void {
   const t = d.tasks[task]!;
   // With PCID, one flush_tlb_mm_range() for the range, as the kernel makes: its one tlb_gen
   // bump decides whether a CPU flushes pages or its whole ASID.
   if (t.tlb_ubc.flush_required && pcid(d as State)) {
     const vpages = t.folios.map((f) => f.vpage);
-    flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'range', mm: t.folios[0]!.mm, vpages }, false, arch);
+    flushTlbMulti(d, arch, {
+      from: t.cpu,
+      cpumask: t.tlb_ubc.cpumask,
+      scope: { kind: 'range', mm: t.folios[0]!.mm, vpages },
+      broadcast: false,
+    });
   } else if (t.tlb_ubc.flush_required)
     for (const f of t.folios)
-      flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'page', mm: f.mm, vpage: f.vpage });
+      flushTlbMulti(d, arch, {
+        from: t.cpu,
+        cpumask: t.tlb_ubc.cpumask,
+        scope: { kind: 'page', mm: f.mm, vpage: f.vpage },
+        broadcast: false,
+      });
   t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
@@ -327,12 +342,17 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
  * the dirty folio is removed (tlb_flush_rmaps()), unless the zap removed it already
  * ('rmap-then-flush'). The folios stay in the gather until tlb_finish_mmu() frees them.
  */
-export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number): void {
+export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch): void {
   const t = d.tasks[task]!;
   const at = t.pc.folio;
   if (t.tlb_ubc.flush_required)
     for (const f of t.folios.slice(0, at + 1))
-      flushTlbMulti(d, t.cpu, t.tlb_ubc.cpumask, { kind: 'page', mm: f.mm, vpage: f.vpage });
+      flushTlbMulti(d, arch, {
+        from: t.cpu,
+        cpumask: t.tlb_ubc.cpumask,
+        scope: { kind: 'page', mm: f.mm, vpage: f.vpage },
+        broadcast: false,
+      });
   t.tlb_ubc = emptyTlbUbc;
   const folio = t.folios[at]!;
   delete folio.forceFlush;
@@ -340,7 +360,7 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number): void {
 }
 
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
-export function tlb_finish_mmu(d: Draft<State>, task: number, arch?: Arch): void {
+export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch): void {
   flush_tlb_range(d, task, arch);
   const t = d.tasks[task]!;
   // mm_tlb_flush_nested() (99baac21e458): another zap of the same mm, under a lock this one
@@ -354,7 +374,12 @@ export function tlb_finish_mmu(d: Draft<State>, task: number, arch?: Arch): void
         (o, i) => i !== task && zaps(o.job) && o.tlb_ubc.flush_required && o.folios.some((f) => f.mm === mm),
       )
     )
-      flushTlbMulti(d, t.cpu, d.mms[mm]!.mm_cpumask, { kind: 'all', mm }, false, arch);
+      flushTlbMulti(d, arch, {
+        from: t.cpu,
+        cpumask: d.mms[mm]!.mm_cpumask,
+        scope: { kind: 'all', mm },
+        broadcast: false,
+      });
   for (const f of t.folios) if (f.src >= 0) folio_put(d, f.src);
 }
 

@@ -215,16 +215,16 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
   const f = folio!; // per-folio steps always have one; `once` steps ignore it
   switch (step) {
     case 'try_to_unmap_one':
-      unmapOne(d, job, index, f, 'none', null, policy.arch);
+      unmapOne(d, { job, arch: policy.arch, migrc: null }, index, f, 'none');
       break;
     case 'try_to_migrate_one':
-      unmapOne(d, job, index, f, 'migration', policy.migrc, policy.arch);
+      unmapOne(d, { job, arch: policy.arch, migrc: policy.migrc }, index, f, 'migration');
       break;
     case 'try_to_unmap_flush':
-      try_to_unmap_flush(d, index, policy.arch.tlbi === 'broadcast', policy.arch);
+      try_to_unmap_flush(d, policy.arch, index);
       break;
     case 'try_to_unmap_flush_dirty':
-      try_to_unmap_flush_dirty(d, index, policy.arch.tlbi === 'broadcast', policy.arch);
+      try_to_unmap_flush_dirty(d, policy.arch, index);
       break;
     case 'pageout':
       pageout(d, f);
@@ -267,13 +267,13 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       migrc_req_end(d, policy.migrc, index);
       break;
     case 'can_migrc_system':
-      if (policy.migrc !== null) migrc_stop_in_batch(d, policy.migrc, index);
+      if (policy.migrc !== null) migrc_stop_in_batch(d, policy.arch, policy.migrc, index);
       break;
     case 'zap_pte_range':
       zap_pte_range(d, policy, index, f);
       break;
     case 'tlb_flush_mmu_tlbonly':
-      tlb_flush_mmu_tlbonly(d, index);
+      tlb_flush_mmu_tlbonly(d, index, policy.arch);
       break;
     case 'flush_tlb_range':
       flush_tlb_range(d, index, policy.arch);

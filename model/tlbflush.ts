@@ -15,20 +15,24 @@ export type FlushScope =
   /** Some pages of one mm in one flush_tlb_mm_range(). */
   | { readonly kind: 'range'; readonly mm: number; readonly vpages: readonly number[] };
 
+/** One flush: who issues it, which CPUs it reaches, what it empties, and how. */
+export interface Flush {
+  /** The CPU that issues it (-1: a kernel thread on none of the modelled CPUs). */
+  readonly from: number;
+  readonly cpumask: number;
+  readonly scope: FlushScope;
+  /** A broadcast TLBI (arm64) reaches the other CPUs without an IPI; false: one IPI each. */
+  readonly broadcast: boolean;
+}
+
 /**
- * Flush `cpumask` from `fromCpu`, waiting for all: the local CPU flushes itself and every
+ * Flush `cpumask` from `from`, waiting for all: the local CPU flushes itself and every
  * other CPU in the mask gets one IPI (flush_tlb_multi() / smp_call_function_many()). In a
  * world with PCID, x86's tlb_gen rules pick who flushes what (model/switch.ts), and `arch`
  * decides should_flush_tlb() for a flush of one mm.
  */
-export function flushTlbMulti(
-  d: Draft<State>,
-  fromCpu: number,
-  cpumask: number,
-  scope: FlushScope,
-  broadcast = false,
-  arch?: Arch,
-): void {
+export function flushTlbMulti(d: Draft<State>, arch: Arch, flush: Flush): void {
+  const { from: fromCpu, cpumask, scope, broadcast } = flush;
   if (pcid(d as State)) {
     const mm = scope.mm ?? null;
     const vpages = scope.kind === 'all' ? null : scope.kind === 'page' ? [scope.vpage] : scope.vpages;

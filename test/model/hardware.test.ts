@@ -275,25 +275,43 @@ describe('flushTlbMulti', () => {
   const filled = (s: State, cpu: number) => s.cpus[cpu]!.tlb.filter((e) => e !== null).length;
 
   it('a full flush sends one IPI per target CPU other than the sender and empties exactly those TLBs', () => {
-    const after = produce(full(), (d) => flushTlbMulti(d, 0, 0b1011, { kind: 'all' }));
+    const after = produce(full(), (d) =>
+      flushTlbMulti(d, X86, { from: 0, cpumask: 0b1011, scope: { kind: 'all' }, broadcast: false }),
+    );
     expect(after.cost).toEqual({ ipis: 2, fullFlushes: 3, pageFlushes: 0 });
     expect([0, 1, 2, 3].map((cpu) => filled(after, cpu))).toEqual([0, 0, 4, 0]);
   });
 
   it('a sender outside the mask flushes nothing locally and IPIs every CPU in the mask', () => {
-    const after = produce(full(), (d) => flushTlbMulti(d, 2, 0b0011, { kind: 'all' }));
+    const after = produce(full(), (d) =>
+      flushTlbMulti(d, X86, { from: 2, cpumask: 0b0011, scope: { kind: 'all' }, broadcast: false }),
+    );
     expect(after.cost).toEqual({ ipis: 2, fullFlushes: 2, pageFlushes: 0 });
     expect([0, 1, 2, 3].map((cpu) => filled(after, cpu))).toEqual([0, 0, 4, 4]);
   });
 
   it('a purely local flush sends no IPI', () => {
-    const after = produce(full(), (d) => flushTlbMulti(d, 3, 0b1000, { kind: 'page', mm: 0, vpage: 1 }));
+    const after = produce(full(), (d) =>
+      flushTlbMulti(d, X86, {
+        from: 3,
+        cpumask: 0b1000,
+        scope: { kind: 'page', mm: 0, vpage: 1 },
+        broadcast: false,
+      }),
+    );
     expect(after.cost).toEqual({ ipis: 0, fullFlushes: 0, pageFlushes: 1 });
   });
 
   it('a page flush clears only the (mm, vpage) slot on the CPUs in the mask', () => {
     const s = full();
-    const after = produce(s, (d) => flushTlbMulti(d, 1, 0b0110, { kind: 'page', mm: 1, vpage: 0 }));
+    const after = produce(s, (d) =>
+      flushTlbMulti(d, X86, {
+        from: 1,
+        cpumask: 0b0110,
+        scope: { kind: 'page', mm: 1, vpage: 0 },
+        broadcast: false,
+      }),
+    );
     expect(after.cost).toEqual({ ipis: 1, fullFlushes: 0, pageFlushes: 2 });
     for (const cpu of [0, 1, 2, 3])
       for (const mm of [0, 1])

@@ -16,6 +16,7 @@ import {
 } from '../../model/migrc-gen.js';
 import { initialState, type State } from '../../model/state.js';
 import type { MigrcPolicy } from '../../model/variant.js';
+import { X86 } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
@@ -125,8 +126,10 @@ describe('the counters step as their width says', () => {
       d.migrc.gen = 3;
       d.migrc.reqs = [{ cpumask: 0b01, gen: 3, srcs: [] }];
     });
-    expect(recipe(hung, (d) => migrc_try_flush_free_folios(d, v3, 1)).cpus[0]!.tlb[0]).toEqual(readOnly(0));
-    expect(recipe(hung, (d) => migrc_try_flush_free_folios(d, fixed, 1)).cpus[0]!.tlb[0]).toBeNull();
+    expect(recipe(hung, (d) => migrc_try_flush_free_folios(d, X86, v3, 1)).cpus[0]!.tlb[0]).toEqual(
+      readOnly(0),
+    );
+    expect(recipe(hung, (d) => migrc_try_flush_free_folios(d, X86, fixed, 1)).cpus[0]!.tlb[0]).toBeNull();
   });
 });
 

@@ -19,6 +19,7 @@ import { flush_tlb_local, normaliseGens } from '../../model/migrc-gen.js';
 import type { BatchFolio, Job, State, TlbUbc } from '../../model/state.js';
 import { initialState } from '../../model/state.js';
 import type { MigrcPolicy } from '../../model/variant.js';
+import { X86 } from '../../model/variant.js';
 import { readOnly, variant, withTlb } from '../support.js';
 
 const recipe = (s: State, f: (d: Draft<State>) => void): State => produce(s, f);
@@ -255,7 +256,7 @@ describe('migrc_try_flush_free_folios() and migrc_unpend_folio()', () => {
     readOnly(0),
   );
   const tryFlush = (s: State, p: MigrcPolicy = v3, cpu = 0) =>
-    recipe(s, (d) => migrc_try_flush_free_folios(d, p, cpu));
+    recipe(s, (d) => migrc_try_flush_free_folios(d, X86, p, cpu));
   const flushedSince = (cpu: number, done: number) =>
     recipe(held, (d) => {
       d.cpus[cpu]!.migrc_done = done;
@@ -338,7 +339,7 @@ describe('migrc_try_flush_free_folios() and migrc_unpend_folio()', () => {
   });
 
   it('migrc_unpend_folio() clears PG_migrc and flushes', () => {
-    const n = recipe(held, (d) => migrc_unpend_folio(d, v3, 1, 0));
+    const n = recipe(held, (d) => migrc_unpend_folio(d, X86, v3, 1, 0));
     expect(n.frames[0]!.migrc).toBe(false);
     expect(n.cpus[0]!.tlb[0]).toBeNull();
     expect(n.cost.ipis).toBe(1);

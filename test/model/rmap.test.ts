@@ -39,13 +39,19 @@ describe('try_to_unmap_one()', () => {
 
   it('leaves a PTE it no longer finds src behind untouched: zapped, or mapping another frame', () => {
     const zapped = withPte(tiny, 0, 0, { kind: 'none' });
-    expect(recipe(zapped, (d) => unmapOne(d, deferring, 0, folio, 'none'))).toEqual(zapped);
+    expect(
+      recipe(zapped, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none')),
+    ).toEqual(zapped);
     // a migration entry for src is not a mapping try_to_unmap() walks to (isolation keeps a
     // second batch off the folio; this is the walk's own rule)
     const entry = withPte(tiny, 0, 0, { kind: 'migration', frame: 0, writable: true, dirty: false });
-    expect(recipe(entry, (d) => unmapOne(d, deferring, 0, folio, 'none'))).toEqual(entry);
+    expect(
+      recipe(entry, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none')),
+    ).toEqual(entry);
     const other = withPte(tiny, 0, 0, present(2));
-    expect(recipe(other, (d) => unmapOne(d, deferring, 0, folio, 'migration'))).toEqual(other);
+    expect(
+      recipe(other, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'migration')),
+    ).toEqual(other);
   });
 
   it('keeps a folio lazily freed and written since swap-backed; a clean one stays lazy', () => {
@@ -54,17 +60,22 @@ describe('try_to_unmap_one()', () => {
     });
     const dirty = withPte(lazy, 0, 0, present(0, true, true));
     expect(
-      recipe(dirty, (d) => unmapOne(d, deferring, 0, folio, 'none')).frames[0]!.lazyfree,
+      recipe(dirty, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none'))
+        .frames[0]!.lazyfree,
     ).toBeUndefined();
     const cleanPte = withPte(lazy, 0, 0, present(0, true, false));
-    expect(recipe(cleanPte, (d) => unmapOne(d, deferring, 0, folio, 'none')).frames[0]!.lazyfree).toBe(true);
+    expect(
+      recipe(cleanPte, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none'))
+        .frames[0]!.lazyfree,
+    ).toBe(true);
   });
 
   describe('under migrc, the deferred flush goes apart (tlb_ubc_nowr) only for a migration of a read-only PTE', () => {
     const ro = withPte(tiny, 0, 0, present(0, false));
     const rw = withPte(tiny, 0, 0, present(0, true));
     const where = (s: State, leave: 'none' | 'migration') => {
-      const t = recipe(s, (d) => unmapOne(d, deferring, 0, folio, leave, migrc)).tasks[0]!;
+      const t = recipe(s, (d) => unmapOne(d, { job: deferring, arch: X86, migrc }, 0, folio, leave))
+        .tasks[0]!;
       return { ubc: t.tlb_ubc.flush_required, nowr: t.tlb_ubc_nowr.flush_required };
     };
 
@@ -90,14 +101,14 @@ describe('set_tlb_ubc_flush_pending()', () => {
     });
 
   it('invalidates a window open on the same mm, not one on another mm', () => {
-    const defer = (s: State) => recipe(s, (d) => set_tlb_ubc_flush_pending(d, 0, 0, false, false, true));
+    const defer = (s: State) => recipe(s, (d) => set_tlb_ubc_flush_pending(d, 0, 0, false, false, true, X86));
     expect(defer(inWindow(0)).tasks[1]!.batched_clear).toBe(2);
     expect(defer(inWindow(1)).tasks[1]!.batched_clear).toBe(1);
   });
 
   it('announces the flush in mm->tlb_flush_batched only when asked to', () => {
-    const marked = recipe(tiny, (d) => set_tlb_ubc_flush_pending(d, 0, 0, false, false, true));
-    const unmarked = recipe(tiny, (d) => set_tlb_ubc_flush_pending(d, 0, 0, false, false, false));
+    const marked = recipe(tiny, (d) => set_tlb_ubc_flush_pending(d, 0, 0, false, false, true, X86));
+    const unmarked = recipe(tiny, (d) => set_tlb_ubc_flush_pending(d, 0, 0, false, false, false, X86));
     expect(marked.mms[0]!.tlb_flush_batched).toBe(true);
     expect(unmarked.mms[0]!.tlb_flush_batched).toBe(false);
     expect(unmarked.tasks[0]!.tlb_ubc).toEqual(marked.tasks[0]!.tlb_ubc);
@@ -106,7 +117,7 @@ describe('set_tlb_ubc_flush_pending()', () => {
 
 describe('try_to_unmap_flush_dirty()', () => {
   it('does not flush when no deferred entry may be writable', () => {
-    const after = recipe(cached, (d) => try_to_unmap_flush_dirty(d, 0, false));
+    const after = recipe(cached, (d) => try_to_unmap_flush_dirty(d, X86, 0));
     expect(tlbLookup(after, 1, 0, 0)).toEqual(clean(0));
     expect(after.tasks[0]!.tlb_ubc.flush_required).toBe(true);
   });
@@ -115,7 +126,7 @@ describe('try_to_unmap_flush_dirty()', () => {
     const writable = recipe(cached, (d) => {
       d.tasks[0]!.tlb_ubc = { ...d.tasks[0]!.tlb_ubc, writable: true };
     });
-    const after = recipe(writable, (d) => try_to_unmap_flush_dirty(d, 0, false));
+    const after = recipe(writable, (d) => try_to_unmap_flush_dirty(d, X86, 0));
     expect(tlbLookup(after, 1, 0, 0)).toBeNull();
     expect(after.tasks[0]!.tlb_ubc).toEqual(emptyTlbUbc);
   });

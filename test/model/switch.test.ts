@@ -204,24 +204,24 @@ describe('flush_tlb_func() and tlb_gen', () => {
 
   it('does nothing when the CPU is current, or runs another mm, or is lazy', () => {
     const s = two();
-    expect(produce(s, (d) => flush_tlb_func(d, 0, 0, [0]))).toEqual(s);
+    expect(produce(s, (d) => flush_tlb_func(d, 0, 0, [0], X86))).toEqual(s);
     const behind = produce(s, (d) => inc_mm_tlb_gen(d, 0));
-    expect(produce(behind, (d) => flush_tlb_func(d, 0, 1, [0]))).toEqual(behind);
+    expect(produce(behind, (d) => flush_tlb_func(d, 0, 1, [0], X86))).toEqual(behind);
     const asleep = produce(behind, (d) => {
       d.cpus[0]!.lazy = true;
     });
-    expect(produce(asleep, (d) => flush_tlb_func(d, 0, 0, null))).toEqual(asleep);
+    expect(produce(asleep, (d) => flush_tlb_func(d, 0, 0, null, X86))).toEqual(asleep);
   });
 
   it('flushes the pages when one generation behind, the whole ASID when two', () => {
     const one = produce(two(), (d) => inc_mm_tlb_gen(d, 0));
-    const paged = produce(one, (d) => flush_tlb_func(d, 0, 0, [0]));
+    const paged = produce(one, (d) => flush_tlb_func(d, 0, 0, [0], X86));
     expect(tlbLookup(paged, 0, 0, 0)).toBeNull();
     expect(tlbLookup(paged, 0, 0, 1)).not.toBeNull();
     expect(lagOf(paged, 0, 0)).toBe(0);
     const twice = produce(one, (d) => inc_mm_tlb_gen(d, 0));
     expect(lagOf(twice, 0, 0)).toBe(2);
-    const whole = produce(twice, (d) => flush_tlb_func(d, 0, 0, [0]));
+    const whole = produce(twice, (d) => flush_tlb_func(d, 0, 0, [0], X86));
     expect(tlbLookup(whole, 0, 0, 1)).toBeNull();
     expect(whole.cost.fullFlushes).toBe(1);
   });
@@ -229,7 +229,14 @@ describe('flush_tlb_func() and tlb_gen', () => {
   it('a flush of one mm reads mm_cpumask when it is sent, not the mask gathered before', () => {
     const s = withTlb(world(), 0, 0, 0, entry0);
     // gathered when only CPU 1 was known to run the mm; CPU 0 has joined since
-    const after = produce(s, (d) => flushTlbMulti(d, 1, 0b10, { kind: 'page', mm: 0, vpage: 0 }));
+    const after = produce(s, (d) =>
+      flushTlbMulti(d, X86, {
+        from: 1,
+        cpumask: 0b10,
+        scope: { kind: 'page', mm: 0, vpage: 0 },
+        broadcast: false,
+      }),
+    );
     expect(tlbLookup(after, 0, 0, 0)).toBeNull();
     expect(after.cost.ipis).toBe(1);
   });
@@ -269,10 +276,10 @@ describe('flush_tlb_func() and tlb_gen', () => {
   it('a deferred flush bumps tlb_gen (arch_tlbbatch_add_pending()); the batch flush reaches only non-lazy CPUs', () => {
     const s = produce(finalState(pcid, world(), [lazy(0)]), (d) => {
       d.tasks[0]!.job = 'reclaim';
-      set_tlb_ubc_flush_pending(d, 0, 0, false, false, true);
+      set_tlb_ubc_flush_pending(d, 0, 0, false, false, true, X86);
     });
     expect(s.cpus.map((c) => c.tlb_gen_lag![0])).toEqual([1, 1]);
-    const flushed = produce(s, (d) => try_to_unmap_flush(d, 0));
+    const flushed = produce(s, (d) => try_to_unmap_flush(d, X86, 0));
     // CPU 1 (the local one) caught up; CPU 0 is lazy: no IPI, it catches up on return
     expect(flushed.cpus.map((c) => c.tlb_gen_lag![0])).toEqual([1, 0]);
     expect(flushed.cost.ipis).toBe(0);

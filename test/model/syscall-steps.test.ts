@@ -34,6 +34,7 @@ import {
   zap_pte_range,
 } from '../../model/syscalls.js';
 import type { Policy } from '../../model/variant.js';
+import { X86 } from '../../model/variant.js';
 import { clean, none, present, variant, withPte, withSwap, withTlb } from '../support.js';
 
 const recipe = (s: State, f: (d: Draft<State>) => void): State => produce(s, f);
@@ -298,7 +299,7 @@ describe('fork()', () => {
         1,
         clean(1),
       ),
-      (d) => flush_tlb_mm(d, 1),
+      (d) => flush_tlb_mm(d, 1, X86),
     );
     expect(s.cpus[0]!.tlb).toEqual([null, null]);
     expect(s.tasks[1]!.tlb_ubc).toEqual(nothing);
@@ -321,7 +322,7 @@ describe('flush_tlb_range()', () => {
       recipe(cached, (d) => {
         d.tasks[1]!.tlb_ubc = { cpumask: 0b01, flush_required: true, writable: false };
       }),
-      (d) => flush_tlb_range(d, 1),
+      (d) => flush_tlb_range(d, 1, X86),
     );
     expect(s.cpus[0]!.tlb).toEqual([null, clean(1)]);
     expect(s.cost).toEqual({ ipis: 1, fullFlushes: 0, pageFlushes: 1 });
@@ -329,7 +330,7 @@ describe('flush_tlb_range()', () => {
   });
 
   it('flushes nothing when no PTE lost a permission', () => {
-    const s = recipe(cached, (d) => flush_tlb_range(d, 1));
+    const s = recipe(cached, (d) => flush_tlb_range(d, 1, X86));
     expect(s.cpus[0]!.tlb).toEqual(cached.cpus[0]!.tlb);
     expect(s.cost).toEqual(cached.cost);
   });
@@ -375,7 +376,7 @@ describe('zap_pte_range() and tlb_finish_mmu()', () => {
 
   it('tlb_finish_mmu() flushes, then frees the gathered folios only', () => {
     const zapped = zap(calling('munmap', present(0), [p0, p1]));
-    const s = recipe(zapped, (d) => tlb_finish_mmu(d, 1));
+    const s = recipe(zapped, (d) => tlb_finish_mmu(d, 1, X86));
     expect(s.frames[0]!.owner).toEqual({ kind: 'free' });
     expect(s.frames[1]!.owner).toEqual({ kind: 'anon', mm: 0, vpage: 1 });
     expect(s.freeList).toEqual([0, 2, 3]);

@@ -1,0 +1,322 @@
+// `shootdown check`: protocols against every invariant, verdicts against expectations.
+
+import { existsSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { pcidPolicyProblem } from '../../model/switch.js';
+import {
+  type CheckDocument,
+  DEFAULT_RUNS,
+  disagreements,
+  documentOf,
+  type EngineName,
+  type InvariantVerdict,
+  type ProtocolVerdict,
+  worldOf,
+} from '../check/check.js';
+import { defaultThreads, type WorkerOptions } from '../check/check-pool.js';
+import { cpuClasses } from '../engine/symmetry.js';
+import { formatHtmlTimeline } from '../report/html.js';
+import { describeConfig, formatRaceReport, type RaceReportInput } from '../report/report.js';
+import { formatTraceDocument, traceDocument } from '../report/trace-file.js';
+import { UsageError } from '../usage-error.js';
+import { VERSION } from '../version.js';
+import { loadVariantFiles, pickConfig, pickInvariants, selectProtocols } from './args.js';
+import { checkWithProgress } from './check-run.js';
+import type { Io } from './io.js';
+import { checkOutputPath, writeOutput } from './output.js';
+
+function evidence(i: InvariantVerdict): string {
+  if (i.runs !== undefined)
+    return `${i.runs} runs, ${i.steps} steps${i.stoppedBy === 'interrupt' ? '; interrupted' : ''}`;
+  const cut =
+    i.stoppedBy === undefined
+      ? ''
+      : i.stoppedBy === 'interrupt'
+        ? '; search interrupted'
+        : `; search incomplete, stopped by ${i.stoppedBy}`;
+  return `${i.states} states, ${i.transitions} transitions, depth ${i.depth}${cut}`;
+}
+
+function formatVerdict(v: ProtocolVerdict): string {
+  const lines: string[] = [];
+  // a row Ctrl-C cut short is no verdict, so not an unexpected one
+  const cut = (i: InvariantVerdict) => i.stoppedBy === 'interrupt';
+  const unexpected = v.invariants.filter((i) => i.verdict !== i.expected && !cut(i)).length;
+  const missed = v.targets.filter((t) => !t.hit);
+  const how = v.interrupted ? 'INTERRUPTED, no verdict' : v.ok ? 'as expected' : 'NOT AS EXPECTED';
+  lines.push(`${v.protocol}: ${v.title}  [${v.config}; ${how}]`);
+  const w = Math.max(...v.invariants.map((i) => i.invariant.length));
+  for (const i of v.invariants) {
+    const c = i.counterexample;
+    const verdict =
+      i.verdict === 'holds'
+        ? `holds (${evidence(i)})`
+        : i.verdict === 'incomplete'
+          ? `no violation (${evidence(i)})`
+          : c?.shortest
+            ? `VIOLATED (shortest counterexample: ${c.length} steps, after ${i.states} states)`
+            : `VIOLATED (counterexample of ${c?.length} steps, found in run ${c?.run})`;
+    const note = i.verdict === i.expected || cut(i) ? '' : `  <-- expected ${i.expected}`;
+    lines.push(`  ${i.invariant.padEnd(w)}  ${verdict}${note}`);
+  }
+  if (v.targets.length > 0)
+    lines.push(
+      missed.length === 0
+        ? `  reached: ${v.targets.map((t) => t.target).join(', ')}`
+        : `  NOT REACHED: ${missed.map((t) => t.target).join(', ')} (the protocol may pass vacuously)`,
+    );
+  if (unexpected > 0) lines.push(`  ${unexpected} verdict${unexpected > 1 ? 's' : ''} not as expected`);
+  return lines.join('\n');
+}
+
+export interface CheckFlags {
+  protocol?: string[];
+  config?: string;
+  engine: 'random' | 'exhaustive' | 'both';
+  runs?: number;
+  seed: number;
+  invariant?: string[];
+  json?: boolean;
+  variantFile?: string[];
+  maxCommands: number;
+  maxStates?: number;
+  maxSeconds?: number;
+  maxMemory?: number;
+  symmetry?: boolean;
+  workers?: number;
+  jobs?: number;
+  reports: 'none' | 'first' | 'all';
+  trace?: string;
+  html?: string;
+}
+
+type Output = readonly [
+  path: string,
+  ext: string,
+  what: 'trace' | 'html',
+  render: (r: RaceReportInput) => string,
+];
+
+/** The files asked for: the trace document and the HTML timeline of each counterexample. */
+export function outputs(flags: { trace?: string; html?: string }): Output[] {
+  const out: Output[] = [];
+  if (flags.trace !== undefined)
+    out.push([flags.trace, '.json', 'trace', (r) => formatTraceDocument(traceDocument(r))]);
+  if (flags.html !== undefined) out.push([flags.html, '.html', 'html', formatHtmlTimeline]);
+  return out;
+}
+
+const engineTag = (engine: string): string => (engine.startsWith('random') ? 'random' : 'exhaustive');
+
+/**
+ * Where each of `names` goes: `path` itself for one file, or `path/<name><ext>` when
+ * `path` is a directory (existing, or written with a trailing slash) or there are several.
+ */
+function outputPaths(path: string, names: readonly string[], ext: string): string[] {
+  const isDir = path.endsWith('/') || (existsSync(path) && statSync(path).isDirectory());
+  if (!isDir && names.length <= 1) return [path];
+  if (isDir) return names.map((n) => join(path, `${n}${ext}`));
+  const stem = extname(path) === ext ? path.slice(0, -ext.length) : path;
+  return names.map((n) => `${stem}-${n}${ext}`);
+}
+
+export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
+  const engines: EngineName[] = flags.engine === 'both' ? ['random', 'exhaustive'] : [flags.engine];
+  // The explorer needs a world small enough to exhaust; random testing wants a bigger one.
+  // Without --config each protocol is checked in its own world, sized for the engine: the
+  // explorer needs one small enough to exhaust, random testing wants a bigger one.
+  const name = flags.config ?? (flags.symmetry ? 'tiny-lifo' : undefined);
+  const invariants = pickInvariants(flags.invariant);
+  const { fromFiles, fileOf, worlds } = await loadVariantFiles(flags.variantFile);
+  const config = name === undefined ? undefined : pickConfig(name, worlds);
+  if (flags.symmetry && flags.engine === 'random')
+    throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
+  if (flags.workers !== undefined && flags.engine === 'random')
+    throw new UsageError('--workers applies to the exhaustive engine (--engine exhaustive or both)');
+  if (
+    flags.symmetry &&
+    config !== undefined &&
+    config.allocator !== 'lifo' &&
+    cpuClasses(config).length === 0
+  )
+    throw new UsageError(
+      `--symmetry has nothing to reduce in ${config.name}: frames need a config whose allocator is 'lifo' (frame numbers matter to '${config.allocator ?? 'lowest-free'}'), such as tiny-lifo, and no two CPUs are interchangeable (the same mm, no kernel task), as in tiny-3cpu`,
+    );
+  let variants = selectProtocols(flags.protocol, fromFiles);
+  if (config?.pcid) {
+    const misfits = variants.filter((v) => pcidPolicyProblem(v.policy) !== null);
+    // Named on the command line: an error. Taken from the registry as a whole: left out, said so.
+    const named = misfits.find((v) => flags.protocol !== undefined || fileOf.has(v));
+    if (named !== undefined)
+      throw new UsageError(
+        `--config ${config.name} has PCID: ${named.id}: ${pcidPolicyProblem(named.policy)}`,
+      );
+    if (misfits.length > 0)
+      io.err(
+        `note: leaving out ${misfits.length} protocols PCID is not modelled for: ${misfits.map((v) => v.id).join(', ')}`,
+      );
+    variants = variants.filter((v) => !misfits.includes(v));
+  }
+  for (const [, , what] of outputs(flags))
+    if (flags.reports === 'none')
+      throw new UsageError(
+        `--${what} writes the reported counterexamples; use --reports first or all with it`,
+      );
+  // Every output is checked before the work starts, so a long check never ends unwritable.
+  for (const [path, , what] of outputs(flags)) checkOutputPath(path, `--${what}`, { folderOk: true });
+  const jobs = variants.map((v) => ({
+    variant: v,
+    ...(fileOf.has(v) ? { variantFile: fileOf.get(v)! } : {}),
+  }));
+  const threads = flags.jobs ?? defaultThreads(jobs.length, flags.workers ?? 1);
+  const documents: CheckDocument[] = [];
+  const results: ProtocolVerdict[][] = [];
+  const reports: RaceReportInput[] = [];
+  let interrupted = false;
+  for (const engine of engines) {
+    const options: WorkerOptions = {
+      ...(config === undefined ? {} : { config }),
+      engine,
+      ...(flags.runs === undefined ? {} : { runs: flags.runs }),
+      seed: flags.seed,
+      maxCommands: flags.maxCommands,
+      ...(flags.maxStates === undefined ? {} : { maxStates: flags.maxStates }),
+      ...(flags.maxSeconds === undefined ? {} : { maxSeconds: flags.maxSeconds }),
+      ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
+      ...(flags.symmetry ? { symmetry: true } : {}),
+      ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+      ...(Object.keys(worlds).length === 0 ? {} : { worlds }),
+    };
+    if (!flags.json) {
+      const on = threads > 1 ? `; ${threads} protocols at a time` : '';
+      io.out(
+        engine === 'random'
+          ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, seed ${flags.seed}${on}`
+          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})${on}`,
+      );
+      if (config !== undefined) io.out(`config ${describeConfig(config)}`);
+      else {
+        const own = [...new Set(variants.map((v) => worldOf(v, engine, worlds)))];
+        io.out(`each protocol in its own world: ${own.map((c) => c.name).join(', ')}`);
+        for (const c of own) io.out(`  ${describeConfig(c)}`);
+      }
+      io.out('');
+    }
+    const run = await checkWithProgress(jobs, options, invariants, threads, {
+      ...(flags.json ? {} : io.status === undefined ? {} : { status: io.status }),
+      ...(io.onInterrupt === undefined ? {} : { onInterrupt: io.onInterrupt }),
+      onVerdict: (v: ProtocolVerdict) => {
+        if (!flags.json) io.out(`${formatVerdict(v)}\n`);
+      },
+    });
+    interrupted = run.interrupted;
+    const verdicts = run.verdicts;
+    documents.push(documentOf(verdicts, options, interrupted));
+    results.push(verdicts);
+    if (flags.reports === 'none' || interrupted) {
+      if (interrupted) break;
+      continue;
+    }
+    for (const v of verdicts) {
+      const failures = [...v.failures].sort((a, b) => a.actions.length - b.actions.length);
+      for (const f of flags.reports === 'all' ? failures : failures.slice(0, 1)) {
+        const variant = variants.find((x) => x.id === v.protocol)!;
+        reports.push({
+          variant,
+          config: config ?? pickConfig(v.config, worlds),
+          invariant: f.invariant,
+          witness: f.witness,
+          trace: f.replay.trace,
+          engine: engine === 'random' ? 'random (fast-check)' : 'exhaustive (breadth-first)',
+          ...(engine === 'random' ? { seed: flags.seed } : {}),
+          provenance: f.provenance,
+          ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
+        });
+        if (!flags.json) {
+          io.out(formatRaceReport(reports.at(-1)!, { color: io.color ?? false }));
+          io.out('');
+        }
+      }
+    }
+  }
+  const say = flags.json ? io.err : io.out;
+  const names = reports.map(
+    (r) => `${r.variant.id}.${r.invariant.id}${engines.length > 1 ? `.${engineTag(r.engine)}` : ''}`,
+  );
+  for (const [path, ext, what, render] of outputs(flags)) {
+    const files = outputPaths(path, names, ext);
+    reports.forEach((r, i) => {
+      writeOutput(files[i]!, render(r));
+      say(`${what}: wrote ${files[i]}`);
+    });
+    if (reports.length === 0) say(`${what}: no counterexample to write`);
+  }
+  const differ = results.length === 2 && !interrupted ? disagreements(results[0]!, results[1]!) : [];
+  const ok = !interrupted && documents.every((d) => d.ok) && differ.length === 0;
+  const exit = interrupted ? INTERRUPTED_EXIT : ok ? 0 : 1;
+  if (flags.json) {
+    const doc =
+      documents.length === 1
+        ? documents[0]
+        : {
+            tool: 'shootdown',
+            version: VERSION,
+            engine: 'both',
+            documents,
+            disagreements: differ,
+            ok,
+            ...(interrupted ? { interrupted: true } : {}),
+          };
+    io.out(JSON.stringify(doc, null, 2));
+    return exit;
+  }
+  for (const d of differ) io.out(`engines disagree: ${d}`);
+  const all = results.flat();
+  if (interrupted) {
+    const whole = all.filter((v) => !v.interrupted);
+    const cut = all.filter((v) => v.interrupted);
+    io.out(
+      `INTERRUPTED: not a verdict. ${whole.length} of ${variants.length * engines.length} protocol checks finished (${whole.filter((v) => !v.ok).length} not as expected)${cut.length > 0 ? `; cut short: ${cut.map((v) => v.protocol).join(', ')}` : ''}; the rest not started`,
+    );
+    return exit;
+  }
+  const rows = all.flatMap((v) => v.invariants);
+  const bad = all
+    .filter((v) => !v.ok)
+    .map((v) => (engines.length > 1 ? `${v.protocol} (${v.engine})` : v.protocol));
+  const what = engines.length > 1 ? 'protocol checks' : 'protocols';
+  io.out(
+    bad.length === 0 && differ.length === 0
+      ? `${all.length} ${what}, ${rows.length} verdicts: every one as expected`
+      : `${bad.length} of ${all.length} ${what} not as expected${bad.length ? `: ${bad.join(', ')}` : ''}${differ.length ? `; ${differ.length} disagreements between engines` : ''}`,
+  );
+  return exit;
+}
+
+/** A run cut short by Ctrl-C exits as a shell reports SIGINT: 128 + 2. */
+export const INTERRUPTED_EXIT = 130;
+
+/** Flags only one engine reads: given for the other alone, they would be silently ignored. */
+const ENGINE_FLAGS = {
+  random: [
+    ['runs', '--runs'],
+    ['seed', '--seed'],
+    ['maxCommands', '--max-commands'],
+  ],
+  exhaustive: [
+    ['maxStates', '--max-states'],
+    ['maxSeconds', '--max-seconds'],
+    ['maxMemory', '--max-memory'],
+  ],
+} as const;
+
+export function refuseUnusedFlags(flags: CheckFlags, command: Command): void {
+  if (flags.engine === 'both') return;
+  const other = flags.engine === 'random' ? 'exhaustive' : 'random';
+  for (const [key, flag] of ENGINE_FLAGS[other])
+    if (command.getOptionValueSource(key) === 'cli')
+      throw new UsageError(
+        `${flag} applies to the ${other} engine (--engine ${other} or both), not the ${flags.engine} one`,
+      );
+}

@@ -1,6 +1,7 @@
 // Helpers shared by the model and property tests: variants by id, stepping the model,
 // action builders, small immer edits of a state, and PTE / TLB-entry builders.
 
+import { readFileSync } from 'node:fs';
 import { produce } from 'immer';
 import { expect } from 'vitest';
 import { type Action, enabled, next } from '../model/actions.js';
@@ -11,6 +12,7 @@ import type { Pte, State, TlbEntry } from '../model/state.js';
 import { defineVariant, type Variant, type VariantSpec } from '../model/variant.js';
 import { findInvariant, type Step } from '../properties/invariants.js';
 import { checkVariant } from '../src/check/check.js';
+import { type Manifest, parseManifest } from '../src/check/manifest.js';
 import { main } from '../src/cli/main.js';
 import { explore } from '../src/engine/explore.js';
 import { replay } from '../src/engine/trace.js';
@@ -296,3 +298,8 @@ export const migrcHoldsSource: readonly Action[] = [
   migrate(0, 0, [0]),
   ...Array.from({ length: 8 }, () => kstep(0)),
 ];
+
+/** expected/manifest.json, the expected results of every protocol and engine. */
+export function recordedManifest(): Manifest {
+  return parseManifest(readFileSync('expected/manifest.json', 'utf8'));
+}

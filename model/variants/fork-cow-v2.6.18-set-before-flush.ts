@@ -26,3 +26,6 @@ export const forkCowV2618 = defineVariant({
   fixedBy: 'fork-cow',
   violates: ['loadsSeeLastStore'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): fork-cow-three-cpus:
+// CPU 2 stores through the new PTE before the flush reaches CPU 0

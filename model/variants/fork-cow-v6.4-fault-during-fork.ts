@@ -30,3 +30,7 @@ export const forkCowV64 = defineVariant({
   fixedBy: 'fork-cow',
   violates: ['noLostWrite', 'loadsSeeLastStore'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): tiny-fork-cow: CPU 0's
+// store through the entry fork() has not flushed lands in the folio CPU 1's fault has
+// already copied

@@ -16,3 +16,6 @@ export const forkCowNoCowFlush = defineVariant({
   fixedBy: 'fork-cow',
   violates: ['loadsSeeLastStore', 'noAccessToFreedFrame'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): the installed copy
+// leaves CPU 0 reading the child's folio, then missing CPU 1's store

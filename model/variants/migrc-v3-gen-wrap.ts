@@ -30,3 +30,7 @@ export const migrcV3GenWrap = defineVariant({
   violates: ['noAccessToFreedFrame', 'loadsSeeLastStore'],
   reaches: ['pageMigrated', 'migrcSourceHeld', 'migrcFlushedOnDemand'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): migrc-gen-wrap: one
+// generation past the wrap, arch_migrc_adj() skips CPU 0, and the flush on the write fault
+// frees src under its entry

@@ -29,3 +29,7 @@ export const migrcV3LocalWritableUnseen = defineVariant({
   violates: ['loadsSeeLastStore'],
   reaches: ['pageMigrated', 'migrcSourceHeld'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): migrc-shared-file: mm
+// 1's writable mapping, flushed at once, goes uncounted; mm 0's read-only one is deferred
+// to the request, and mm 1 stores into dst with no fault

@@ -26,3 +26,7 @@ export const migrcV3MoveFailLeak = defineVariant({
   violates: ['noLeakedFrame'],
   reaches: ['pageMigrated', 'migrcSourceHeld', 'copyFailureUndone'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): migrc-move-fail:
+// munmap() zaps the migration entry, the move fails, and src keeps migrc's reference with
+// nothing left to drop it

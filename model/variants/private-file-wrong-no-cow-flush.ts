@@ -20,3 +20,8 @@ export const privateFileNoCowFlush = defineVariant({
   fixedBy: 'private-file',
   violates: ['loadsSeeLastStore', 'noAccessToFreedFrame'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): tiny-private-file:
+// write(2) changes the file between wp_page_copy()'s copy and its install, and CPU 1 reads
+// the file through its unflushed entry, not the copy; or, once written back, the page
+// cache drops the folio under that entry

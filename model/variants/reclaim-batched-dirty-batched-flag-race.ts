@@ -39,3 +39,6 @@ export const reclaimBatchedDirtyFlagRace = defineVariant({
   // (measured 2026-12-06); the explorer in 553,475 and 891,475 states on tiny-two-ptls.
   explorerOnly: ['loadsSeeLastStore', 'noLostWrite'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): after MADV_DONTNEED
+// returns, CPU 0 still reads the zapped page through its entry

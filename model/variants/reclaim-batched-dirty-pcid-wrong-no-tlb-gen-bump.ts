@@ -17,3 +17,6 @@ export const reclaimBatchedDirtyPcidNoBump = defineVariant({
   fixedBy: 'reclaim-batched-dirty-pcid',
   violates: ['noAccessToFreedFrame', 'loadsSeeLastStore'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): pcid-reclaim: the lazy
+// CPU returns and reads the freed frame, then the page's new contents elsewhere

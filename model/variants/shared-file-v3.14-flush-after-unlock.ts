@@ -32,3 +32,6 @@ export const sharedFileV314 = defineVariant({
   randomRuns: 20000,
   violates: ['noLostWrite', 'loadsSeeLastStore', 'dirtyNeverDroppedClean', 'noAccessAfterRevoke'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): and a hole punched by
+// one thread defers the flush of a PTE another thread's mprotect() finds gone

@@ -20,3 +20,8 @@ export const sharedFileNoMkcleanFlush = defineVariant({
   fixedBy: 'shared-file',
   violates: ['noLostWrite', 'loadsSeeLastStore', 'dirtyNeverDroppedClean', 'noAccessAfterRevoke'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): tiny-shared-file: the
+// flusher cleans the folio while CPU 0 still caches it writable and dirty, CPU 0 stores
+// through the entry, reclaim drops the folio; mapped and read again two steps later
+// mprotect(PROT_READ) finds the PTE read-only already and flushes nothing

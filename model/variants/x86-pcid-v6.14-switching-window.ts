@@ -29,3 +29,7 @@ export const x86PcidV614 = defineVariant({
   fixedBy: 'x86-pcid',
   violates: ['noAccessAfterRevoke', 'noAccessToFreedFrame'],
 });
+
+// Its shortest counterexamples (lengths in expected/manifest.json): CVE-2025-37964 (tiny-
+// pcid): the older order opens a window before LOADED_MM_SWITCHING is written, one step
+// sooner to reach than the one after it

@@ -14,6 +14,7 @@ import { type CheckFlags, refuseUnusedFlags, runCheck } from './check.js';
 import { type CostFlags, runCost } from './cost.js';
 import { type Io, printable, processIo } from './io.js';
 import { runList } from './list.js';
+import { MANIFEST_PATH, type ManifestFlags, runManifest } from './manifest.js';
 import { type ReplayFlags, runReplay } from './replay.js';
 import { type ReportFlags, runReport } from './report.js';
 
@@ -175,6 +176,23 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'print one JSON document with every row of the grid')
     .action(async (o: CostFlags) => {
       code = await runCost(o, io);
+    });
+
+  program
+    .command('manifest')
+    .description(
+      `recompute ${MANIFEST_PATH} (every protocol, both engines, in its own world) and name each difference; --update rewrites it`,
+    )
+    .option('--file <path>', 'the manifest', MANIFEST_PATH)
+    .option('--protocol <id>', "only this protocol's rows (repeatable)", collect)
+    .option('--update', 'rewrite the manifest with what the engines find now')
+    .option(
+      '--jobs <n>',
+      'protocols checked at once, on worker threads (default: one per core)',
+      wholeNumber('--jobs', 1, 256),
+    )
+    .action(async (o: ManifestFlags) => {
+      code = await runManifest(o, io);
     });
 
   program

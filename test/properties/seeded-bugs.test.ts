@@ -8,6 +8,7 @@ import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
 import { explore } from '../../src/engine/explore.js';
 import { runRandom } from '../../src/engine/random.js';
 import { replay } from '../../src/engine/trace.js';
+import { recordedManifest } from '../support.js';
 
 const SEED = 1;
 const RUNS = 3000;
@@ -15,117 +16,21 @@ const seeded = VARIANTS.filter((v) => v.violates.length > 0);
 
 /**
  * Shortest counterexample lengths, as the exhaustive explorer finds them in each variant's
- * world (`small` ones the same on `tiny`), each at most 16. A changed number is a signal to
- * investigate (the model changed), not one to update. The random engine's minimised
- * counterexamples must be no shorter, and at most 20.
+ * world: the explorer rows of expected/manifest.json (`shootdown manifest`), each at most
+ * 16. A changed number is a signal to investigate (the model changed), not one to update.
+ * The random engine's minimised counterexamples must be no shorter, and at most 20.
  */
-const SHORTEST: Record<string, Record<string, number>> = {
-  'migrate-batched-wrong-copy-before-flush': { noLostWrite: 7, loadsSeeLastStore: 7 },
-  'migrate-batched-wrong-remap-before-flush': {
-    noStaleWritableTlbAfterRemap: 5,
-    noLostWrite: 6,
-    loadsSeeLastStore: 6,
-  },
-  'reclaim-batched-wrong-free-before-flush': {
-    noAccessToFreedFrame: 4,
-    loadsSeeLastStore: 5,
-    noLostWrite: 7,
-  },
-  'reclaim-batched-dirty-wrong-no-flush-dirty': {
-    noLostWrite: 7,
-    loadsSeeLastStore: 7,
-    dirtyNeverDroppedClean: 7,
-  },
-  'reclaim-batched-wrong-no-dirty-trap': {
-    dirtyBitWriteThroughTrap: 4,
-    dirtyNeverDroppedClean: 6,
-    noLostWrite: 6,
-    loadsSeeLastStore: 6,
-  },
-  'reclaim-batched-dirty-v4.12-no-batched-pending': {
-    noAccessAfterRevoke: 7,
-    loadsSeeLastStore: 7,
-    noLostWrite: 8,
-  },
-  // after MADV_DONTNEED returns, CPU 0 still reads the zapped page through its entry
-  'reclaim-batched-dirty-batched-flag-race': {
-    noAccessAfterRevoke: 11,
-    loadsSeeLastStore: 11,
-    noLostWrite: 12,
-  },
-  'migrate-vma-v5.19-flush-after-unlock': {
-    noAccessAfterRevoke: 8,
-    loadsSeeLastStore: 7,
-    noLostWrite: 8,
-  },
-  'reclaim-batched-dirty-arm64-v6.6-dsb-batched-pending': {
-    noAccessAfterRevoke: 7,
-    loadsSeeLastStore: 7,
-    noLostWrite: 8,
-  },
-  migrc: {
-    noStaleWritableTlbAfterRemap: 9,
-    loadsSeeLastStore: 13,
-    noLostWrite: 15,
-    noLeakedFrame: 14,
-  },
-  'migrc-wrong-free-src-early': { noAccessToFreedFrame: 12, loadsSeeLastStore: 13 },
-  'migrc-wrong-defer-writable': { noStaleWritableTlbAfterRemap: 7, noLostWrite: 8, loadsSeeLastStore: 8 },
-  'migrc-wrong-no-wp-fault-flush': { loadsSeeLastStore: 13 },
-  'migrc-wrong-fork-write-protect': {
-    noStaleWritableTlbAfterRemap: 9,
-    noLostWrite: 10,
-    loadsSeeLastStore: 10,
-  },
-  'migrc-wrong-no-direct-write-flush': { loadsSeeLastStore: 15 },
-  // migrc-shared-file: mm 1's writable mapping, flushed at once, goes uncounted; mm 0's
-  // read-only one is deferred to the request, and mm 1 stores into dst with no fault
-  'migrc-v3-local-writable-unseen': { loadsSeeLastStore: 9 },
-  // migrc-gen-wrap: one generation past the wrap, arch_migrc_adj() skips CPU 0, and the
-  // flush on the write fault frees src under its entry
-  'migrc-v3-gen-wrap': { noAccessToFreedFrame: 11, loadsSeeLastStore: 12 },
-  // migrc-move-fail: munmap() zaps the migration entry, the move fails, and src keeps
-  // migrc's reference with nothing left to drop it
-  'migrc-v3-move-fail-leak': { noLeakedFrame: 12 },
-  'batch-copy': { noLostWrite: 10, loadsSeeLastStore: 10, dirtyNeverDroppedClean: 10 },
-  // CVE-2025-37964 (tiny-pcid): the older order opens a window before LOADED_MM_SWITCHING
-  // is written, one step sooner to reach than the one after it
-  'x86-pcid-v6.14-switching-window': { noAccessToFreedFrame: 8, noAccessAfterRevoke: 12 },
-  'x86-pcid-v6.15-rc5-switching-skipped': { noAccessToFreedFrame: 7, noAccessAfterRevoke: 10 },
-  'x86-pcid-stable-switching-after-tlb-gen': { noAccessToFreedFrame: 8, noAccessAfterRevoke: 12 },
-  // pcid-reclaim: the lazy CPU returns and reads the freed frame, then the page's new contents elsewhere
-  'reclaim-batched-dirty-pcid-wrong-no-tlb-gen-bump': { noAccessToFreedFrame: 5, loadsSeeLastStore: 6 },
-  'reclaim-batched-dirty-pcid-tip-2022-tlb-gen-zero': { noAccessToFreedFrame: 5, loadsSeeLastStore: 6 },
-  // tiny-fork-cow: CPU 0's store through the entry fork() has not flushed lands in the
-  // folio CPU 1's fault has already copied
-  'fork-cow-v6.4-fault-during-fork': { noLostWrite: 6, loadsSeeLastStore: 6 },
-  // the installed copy leaves CPU 0 reading the child's folio, then missing CPU 1's store
-  'fork-cow-wrong-no-cow-flush': { noAccessToFreedFrame: 7, loadsSeeLastStore: 8 },
-  // fork-cow-three-cpus: CPU 2 stores through the new PTE before the flush reaches CPU 0
-  'fork-cow-v2.6.18-set-before-flush': { loadsSeeLastStore: 8 },
-  // tiny-shared-file: the flusher cleans the folio while CPU 0 still caches it writable and
-  // dirty, CPU 0 stores through the entry, reclaim drops the folio; mapped and read again
-  // two steps later
-  'shared-file-wrong-no-mkclean-flush': {
-    noLostWrite: 8,
-    loadsSeeLastStore: 10,
-    dirtyNeverDroppedClean: 8,
-    // mprotect(PROT_READ) finds the PTE read-only already and flushes nothing
-    noAccessAfterRevoke: 7,
-  },
-  // tiny-private-file: write(2) changes the file between wp_page_copy()'s copy and its
-  // install, and CPU 1 reads the file through its unflushed entry, not the copy; or, once
-  // written back, the page cache drops the folio under that entry
-  'private-file-wrong-no-cow-flush': { loadsSeeLastStore: 4, noAccessToFreedFrame: 7 },
-  'shared-file-v6.1-rmap-before-flush': { noLostWrite: 9, loadsSeeLastStore: 11, dirtyNeverDroppedClean: 9 },
-  // and a hole punched by one thread defers the flush of a PTE another thread's mprotect() finds gone
-  'shared-file-v3.14-flush-after-unlock': {
-    noLostWrite: 8,
-    loadsSeeLastStore: 10,
-    dirtyNeverDroppedClean: 8,
-    noAccessAfterRevoke: 8,
-  },
-};
+const SHORTEST: Record<string, Record<string, number>> = Object.fromEntries(
+  recordedManifest()
+    .rows.filter((r) => r.engine === 'exhaustive')
+    .map((r) => [
+      r.protocol,
+      Object.fromEntries(
+        Object.entries(r.invariants).flatMap(([id, c]) => (c.verdict === 'violated' ? [[id, c.length]] : [])),
+      ),
+    ])
+    .filter(([, lengths]) => Object.keys(lengths as object).length > 0),
+);
 
 describe('seeded bugs', () => {
   it('each has a fixed twin that holds everything it breaks', () => {

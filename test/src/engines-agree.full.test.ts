@@ -12,21 +12,27 @@ import { VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
 import { INVARIANTS } from '../../properties/invariants.js';
 import { checkVariant, disagreements, type ProtocolVerdict } from '../../src/check/check.js';
+import { manifestDifferences, rowOf, rowOptions } from '../../src/check/manifest.js';
 import { decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { replay } from '../../src/engine/trace.js';
-import { variant } from '../support.js';
+import { recordedManifest, variant } from '../support.js';
 
 describe('the two engines agree in each variant’s exhaustive world (tiny, tiny-syscalls)', () => {
   const worldOf = (id: string) => worldConfig(variant(id).world, 'exhaustive');
-  // tiny-migrc has millions of states: bound it (an incomplete verdict never counts as a disagreement)
-  const BUDGET = 300_000;
+  // tiny-migrc has millions of states: bound it (an incomplete verdict never counts as a
+  // disagreement), by the budget each protocol's explorer row of the manifest names
+  const manifest = recordedManifest();
+  const explorerRow = (id: string) =>
+    manifest.rows.find((r) => r.protocol === id && r.engine === 'exhaustive');
   let random: ProtocolVerdict[] = [];
   let exhaustive: ProtocolVerdict[] = [];
   // Both engines on every protocol take minutes: run them once, when one of the tests below
   // runs, not while vitest collects the file (which a `-t` filter of other tests also pays).
   beforeAll(() => {
     random = VARIANTS.map((v) => checkVariant(v, { config: worldOf(v.id), engine: 'random', seed: 1 }));
-    exhaustive = VARIANTS.map((v) => checkVariant(v, { engine: 'exhaustive', maxStates: BUDGET }));
+    exhaustive = VARIANTS.map((v) =>
+      checkVariant(v, rowOptions(v, 'exhaustive', explorerRow(v.id)?.maxStates)),
+    );
   }, 1_200_000);
   const randomVerdict = (protocol: string, invariant: string) =>
     random.find((r) => r.protocol === protocol)?.invariants.find((i) => i.invariant === invariant)?.verdict;
@@ -47,6 +53,14 @@ describe('the two engines agree in each variant’s exhaustive world (tiny, tiny
                 variant(e.protocol).explorerOnly?.includes(i.invariant) === true)),
           `${e.protocol} ${i.invariant}`,
         ).toBe(true);
+  });
+
+  it('the explorer finds what expected/manifest.json records, state for state', () => {
+    const rows = exhaustive.map((e) =>
+      rowOf(e, rowOptions(variant(e.protocol), 'exhaustive', explorerRow(e.protocol)?.maxStates)),
+    );
+    const recorded = manifest.rows.filter((r) => r.engine === 'exhaustive');
+    expect(manifestDifferences({ ...manifest, rows: recorded }, { ...manifest, rows })).toEqual([]);
   });
 
   it('every invariant is checked: the explorer finds what each one catches', () => {

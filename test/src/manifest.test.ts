@@ -1,0 +1,100 @@
+// The manifest of expected results (expected/manifest.json): one row per protocol and
+// engine, each agreeing with what the protocol declares, and recomputed exactly for the
+// cheap rows here (the full tier recomputes every row: engines-agree.full.test.ts).
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { VARIANTS } from '../../model/registry.js';
+import { checkVariant } from '../../src/check/check.js';
+import {
+  expectationProblems,
+  formatManifest,
+  type Manifest,
+  manifestDifferences,
+  rowOf,
+  rowOptions,
+} from '../../src/check/manifest.js';
+import { main } from '../../src/cli/main.js';
+import { recordedManifest, variant } from '../support.js';
+
+const manifest = recordedManifest();
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out, err };
+}
+
+describe('the recorded manifest', () => {
+  it('has one row per protocol and engine, and none for a protocol that is gone', () => {
+    const keys = manifest.rows.map((r) => `${r.protocol} ${r.engine}`).sort();
+    expect(keys).toEqual(VARIANTS.flatMap((v) => [`${v.id} exhaustive`, `${v.id} random`]).sort());
+  });
+
+  it('agrees with every protocol’s expectations, for both engines', () => {
+    expect(expectationProblems(manifest)).toEqual([]);
+  });
+
+  it('is committed as formatManifest writes it: a row per line, sorted', () => {
+    const text = readFileSync('expected/manifest.json', 'utf8');
+    expect(formatManifest(manifest)).toBe(text);
+    expect(text.split('\n')).toHaveLength(manifest.rows.length + 7);
+  });
+
+  it('a violation the protocol does not declare is named', () => {
+    const row = manifest.rows.find((r) => r.protocol === 'sync' && r.engine === 'exhaustive')!;
+    const seeded: Manifest = {
+      ...manifest,
+      rows: [{ ...row, invariants: { ...row.invariants, noLostWrite: { verdict: 'violated', length: 9 } } }],
+    };
+    expect(expectationProblems(seeded)).toEqual([
+      'sync (exhaustive) noLostWrite: violated, but the protocol expects holds',
+    ]);
+  });
+});
+
+describe('recomputed', () => {
+  // both engines on two protocols whose rows are cheap: a correct one and a seeded bug
+  for (const id of ['sync', 'migrate-batched-wrong-copy-before-flush'])
+    for (const engine of ['random', 'exhaustive'] as const)
+      it(`${id} (${engine}) is as recorded`, () => {
+        const recorded = manifest.rows.find((r) => r.protocol === id && r.engine === engine)!;
+        const options = rowOptions(variant(id), engine, recorded.maxStates);
+        const row = rowOf(checkVariant(variant(id), options), options);
+        expect(manifestDifferences({ ...manifest, rows: [recorded] }, { ...manifest, rows: [row] })).toEqual(
+          [],
+        );
+      });
+
+  it('a changed count, a missing row and an extra one are each named', () => {
+    const [a, b] = manifest.rows;
+    const changed = {
+      ...a!,
+      invariants: { ...a!.invariants, noLostWrite: { verdict: 'holds' as const, runs: 1 } },
+    };
+    expect(manifestDifferences({ ...manifest, rows: [a!, b!] }, { ...manifest, rows: [changed] })).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${a!.protocol} \\(${a!.engine}\\) noLostWrite: .* recorded, .* now$`),
+      ),
+      `${b!.protocol} (${b!.engine}): recorded, not computed`,
+    ]);
+  });
+});
+
+describe('shootdown manifest', () => {
+  it('--check of one protocol recomputes its rows: exit 0, one line', async () => {
+    const r = await run(['manifest', '--protocol', 'sync', '--jobs', '1']);
+    expect(r.err).toEqual([]);
+    expect(r.out).toEqual([
+      'expected/manifest.json: 2 rows, every one as recorded and as its protocol expects',
+    ]);
+    expect(r.code).toBe(0);
+  });
+
+  it('refuses a file that is not a manifest in one line', async () => {
+    const r = await run(['manifest', '--file', 'package.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual(['shootdown: package.json: not a shootdown-manifest of version 1']);
+  });
+});

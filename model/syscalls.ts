@@ -17,22 +17,18 @@ import {
   sharedFile,
 } from './queries.js';
 import { batchedPendingReset, flush_tlb_batched_pending } from './rmap.js';
-import { type BatchFolio, emptyTlbUbc, type Job, type Prot, type State, type Syscall } from './state.js';
+import {
+  type BatchFolio,
+  emptyTlbUbc,
+  type Job,
+  type Prot,
+  type State,
+  SYSCALLS,
+  type Syscall,
+} from './state.js';
 import { pcid } from './switch.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, Phase, Policy, TaskProgram } from './variant.js';
-
-export const SYSCALLS: readonly Syscall[] = [
-  'mprotect_ro',
-  'mprotect_rw',
-  'munmap',
-  'madvise_dontneed',
-  'clear_refs',
-  'mmap_fixed',
-  'fork',
-  'madvise_free',
-  'punch_hole',
-];
 
 export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
 

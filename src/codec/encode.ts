@@ -9,7 +9,7 @@ import {
   type Cpu,
   FOREIGN_FILE,
   type Frame,
-  type Job,
+  JOBS,
   type MigrcReq,
   type Mm,
   type Prot,
@@ -26,20 +26,6 @@ export interface Layout {
   readonly size: number;
 }
 
-const JOBS: readonly Job[] = [
-  'idle',
-  'migrate',
-  'reclaim',
-  'mprotect_ro',
-  'mprotect_rw',
-  'munmap',
-  'madvise_dontneed',
-  'clear_refs',
-  'mmap_fixed',
-  'fork',
-  'madvise_free',
-  'punch_hole',
-];
 const PROTS: readonly Prot[] = ['none', 'ro', 'rw'];
 // Comparisons and a Map, not indexOf(): encode() runs on every successor the explorer makes.
 const JOB_BYTE = new Map(JOBS.map((j, k) => [j, k]));

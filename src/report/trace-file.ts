@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import type { Action } from '../../model/actions.js';
 import { type Config, configProblem, SYSCALL_OPS, type SyscallOp } from '../../model/config.js';
-import type { State, Syscall } from '../../model/state.js';
-import { SYSCALLS } from '../../model/syscalls.js';
+import { type State, SYSCALLS } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import type { Invariant } from '../../properties/invariants.js';
 import { type ReplayResult, replay } from '../engine/trace.js';
@@ -31,7 +30,7 @@ const actionSchema = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('syscall'),
     task: index,
-    call: z.enum(SYSCALLS as readonly Syscall[] as [Syscall, ...Syscall[]]),
+    call: z.enum(SYSCALLS),
     mm: index,
     vpages,
   }),

@@ -12,6 +12,7 @@ import {
   type Job,
   type Pte,
   type State,
+  SYSCALLS,
   type TlbUbc,
 } from '../../model/state.js';
 import {
@@ -25,7 +26,6 @@ import {
   mmapLockHeld,
   protAfter,
   SYSCALL_PROGRAMS,
-  SYSCALLS,
   startSyscall,
   syscall_return,
   syscallProgram,

@@ -3,7 +3,8 @@
 
 import { type Action, enabled } from './actions.js';
 import { type Config, copiesOnWrite } from './config.js';
-import type { State } from './state.js';
+import { type State, SYSCALLS } from './state.js';
+import { SYSCALL_TABLE, type SyscallDef } from './syscall-table.js';
 import type { Variant } from './variant.js';
 
 /** Non-empty subsets of 0..n-1 with at most `max` members, smallest first. */
@@ -48,40 +49,29 @@ export function allActions(variant: Variant, config: Config): Action[] {
         if (variant.policy.migrate !== null) out.push({ op: 'migrate_pages', task, mm, vpages });
         if (variant.policy.reclaim !== null) out.push({ op: 'shrink_folio_list', task, mm, vpages });
       }
+    // the calls the world allows, by what each is called on (model/syscall-table.ts); the
+    // order of the actions is the random engine's, so it stays: ranges, file pages, write(), mms
+    const allowed = (args: SyscallDef['args']) =>
+      caller
+        ? SYSCALLS.filter((c) => SYSCALL_TABLE[c].args === args && calls.includes(SYSCALL_TABLE[c].op))
+        : [];
     for (let mm = 0; mm < config.mms; mm++)
-      for (const vpages of caller ? sets : []) {
-        if (calls.includes('mprotect')) {
-          out.push({ op: 'syscall', task, call: 'mprotect_ro', mm, vpages });
-          out.push({ op: 'syscall', task, call: 'mprotect_rw', mm, vpages });
-        }
-        if (calls.includes('munmap')) out.push({ op: 'syscall', task, call: 'munmap', mm, vpages });
-        if (calls.includes('madvise'))
-          out.push({ op: 'syscall', task, call: 'madvise_dontneed', mm, vpages });
-        if (calls.includes('clear_refs')) out.push({ op: 'syscall', task, call: 'clear_refs', mm, vpages });
-        if (calls.includes('mmap_fixed')) out.push({ op: 'syscall', task, call: 'mmap_fixed', mm, vpages });
-        if (calls.includes('madvise_free'))
-          out.push({ op: 'syscall', task, call: 'madvise_free', mm, vpages });
-      }
+      for (const vpages of caller ? sets : [])
+        for (const call of allowed('pages')) out.push({ op: 'syscall', task, call, mm, vpages });
     // a hole in the file, one page at a time, from the thread of any mm
-    if (caller && calls.includes('punch_hole'))
+    for (const call of allowed('file-page'))
       for (let vpage = 0; vpage < config.pages; vpage++)
-        out.push({
-          op: 'syscall',
-          task,
-          call: 'punch_hole',
-          mm: config.cpuMm[config.taskCpus[task]!]!,
-          vpages: [vpage],
-        });
+        out.push({ op: 'syscall', task, call, mm: config.cpuMm[config.taskCpus[task]!]!, vpages: [vpage] });
     if (caller && calls.includes('write'))
       for (let vpage = 0; vpage < config.pages; vpage++)
         for (let value = 1; value <= config.values; value++) out.push({ op: 'write', task, vpage, value });
     // fork() copies the whole mm, not a range
     for (let mm = 0; mm < config.mms; mm++)
-      if (caller && calls.includes('fork'))
+      for (const call of allowed('mm'))
         out.push({
           op: 'syscall',
           task,
-          call: 'fork',
+          call,
           mm,
           vpages: Array.from({ length: config.pages }, (_, v) => v),
         });

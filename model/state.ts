@@ -3,6 +3,7 @@
 // compare and fingerprint it. Kernel names for kernel structures.
 
 import { type Allocator, type Config, mappedPages } from './config.js';
+import { SYSCALL_TABLE } from './syscall-table.js';
 
 /** A cached translation: what one CPU's TLB holds for (mm, vpage). */
 export interface TlbEntry {
@@ -186,29 +187,13 @@ export interface BatchFolio {
 }
 
 /** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */
-/** The system calls a world may run, declared once: the type and the explorer's job byte derive from it. */
-export const SYSCALLS = [
-  'mprotect_ro',
-  'mprotect_rw',
-  'munmap',
-  'madvise_dontneed',
-  'clear_refs',
-  // mmap(MAP_FIXED | MAP_ANONYMOUS) over a live range: unmap what is there, map fresh memory.
-  'mmap_fixed',
-  // fork(): dup_mmap() write-protects the parent's private writable PTEs, then flushes its TLBs.
-  'fork',
-  // madvise(MADV_FREE): the pages may be reclaimed without writeback until written again.
-  'madvise_free',
-  // fallocate(FALLOC_FL_PUNCH_HOLE) of a shared file's page (sharedFile worlds): every mm's
-  // mapping of it is zapped, then the folio leaves the page cache and the block the disk;
-  // the page reads zeroes after.
-  'punch_hole',
-] as const;
-export type Syscall = (typeof SYSCALLS)[number];
+/** The system calls a world may run, in the order of model/syscall-table.ts. */
+export type Syscall = keyof typeof SYSCALL_TABLE;
+export const SYSCALLS = Object.keys(SYSCALL_TABLE) as readonly Syscall[];
 
 /** What a kernel task is doing; its index is the task's job byte in the explorer's encoding. */
-export const JOBS = ['idle', 'migrate', 'reclaim', ...SYSCALLS] as const;
-export type Job = (typeof JOBS)[number];
+export type Job = 'idle' | 'migrate' | 'reclaim' | Syscall;
+export const JOBS: readonly Job[] = ['idle', 'migrate', 'reclaim', ...SYSCALLS];
 
 /** Where a kernel task is in its variant's program (see model/task.ts). */
 export interface Pc {

@@ -27,6 +27,7 @@ import {
   type Syscall,
 } from './state.js';
 import { pcid } from './switch.js';
+import { SYSCALL_TABLE } from './syscall-table.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, Phase, Policy, TaskProgram } from './variant.js';
 
@@ -34,12 +35,7 @@ export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly str
 
 /** mprotect and munmap hold mmap_lock for write, so page faults in the mm wait; madvise reads it. */
 export const takesMmapLockForWrite = (job: Job): boolean =>
-  job === 'mprotect_ro' ||
-  job === 'mprotect_rw' ||
-  job === 'munmap' ||
-  job === 'clear_refs' ||
-  job === 'mmap_fixed' ||
-  job === 'fork';
+  isSyscall(job) && SYSCALL_TABLE[job].mmapLockWrite;
 
 /** The kernel's code for each call, as programs the shared task machinery runs. */
 const mprotect: readonly Phase[] = [

@@ -11,9 +11,11 @@ import {
   type MigrcReq,
   type Pte,
   type State,
+  type Syscall,
   type TlbEntry,
   type TlbUbc,
 } from '../../model/state.js';
+import { SYSCALL_TABLE } from '../../model/syscall-table.js';
 import { currentFolio, currentStep } from '../../model/task.js';
 import { faultsDuringFork, type Variant } from '../../model/variant.js';
 
@@ -50,18 +52,8 @@ export function describeAction(a: Action): string {
 }
 
 /** The system call as the user wrote it. */
-const callText = (call: string, vpages: readonly number[]): string =>
-  match(call)
-    .with('mprotect_ro', () => `mprotect(${pages(vpages)}, PROT_READ)`)
-    .with('mprotect_rw', () => `mprotect(${pages(vpages)}, PROT_READ|PROT_WRITE)`)
-    .with('munmap', () => `munmap(${pages(vpages)})`)
-    .with('madvise_dontneed', () => `madvise(${pages(vpages)}, MADV_DONTNEED)`)
-    .with('clear_refs', () => `clear_refs(${pages(vpages)}) (soft-dirty)`)
-    .with('mmap_fixed', () => `mmap(${pages(vpages)}, MAP_FIXED|MAP_ANONYMOUS)`)
-    .with('fork', () => 'fork()')
-    .with('madvise_free', () => `madvise(${pages(vpages)}, MADV_FREE)`)
-    .with('punch_hole', () => `fallocate(fd, PUNCH_HOLE, ${pages(vpages.slice(0, 1))})`)
-    .otherwise(() => `${call}(${pages(vpages)})`);
+const callText = (call: Syscall, vpages: readonly number[]): string =>
+  SYSCALL_TABLE[call].text(pages(vpages));
 
 /** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */
 export function stepColumn(pre: State, a: Action): number | null {

@@ -13,6 +13,7 @@ const FLOORS: Record<string, number> = {
   state: 0,
   'variant-schema': 0,
   variant: 0,
+  'syscall-table': 0,
   exhaustive: 0,
   queries: 0,
   // 1. the CPU (TLB, walk, dirty-bit assist) and plain changes to shared kernel data

@@ -6,6 +6,7 @@
 import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
+import { allActions } from '../../model/enumerate.js';
 import {
   type BatchFolio,
   initialState,
@@ -15,6 +16,7 @@ import {
   SYSCALLS,
   type TlbUbc,
 } from '../../model/state.js';
+import { SYSCALL_TABLE } from '../../model/syscall-table.js';
 import {
   change_pte_range,
   copy_present_pte,
@@ -467,5 +469,29 @@ describe('the call starts and returns', () => {
     expect(s.mms[0]!.swap).toEqual([3, 0]);
     expect(s.ghost.memory[0]).toEqual([2, 0]);
     expect(s.ghost.promised[0]).toEqual(['none', 'rw']);
+  });
+});
+
+describe('the syscall table (model/syscall-table.ts)', () => {
+  it('every call whose op a world lists is enumerated, on what the table says it takes, and no other', () => {
+    for (const config of Object.values(CONFIGS).filter((c) => (c.syscalls ?? []).length > 0)) {
+      const v = variant(
+        config.sharedFile ? 'shared-file' : config.forkChild !== undefined ? 'fork-cow' : 'sync',
+      );
+      const calls = allActions(v, config).flatMap((a) => (a.op === 'syscall' ? [a] : []));
+      const expected = SYSCALLS.filter((c) => config.syscalls!.includes(SYSCALL_TABLE[c].op));
+      expect([...new Set(calls.map((a) => a.call))].sort(), config.name).toEqual([...expected].sort());
+      for (const a of calls) {
+        const args = SYSCALL_TABLE[a.call].args;
+        if (args === 'mm') expect(a.vpages).toHaveLength(config.pages);
+        if (args === 'file-page') expect(a.vpages).toHaveLength(1);
+      }
+    }
+  });
+
+  it('mmap_lock for write is what the table says', () => {
+    for (const call of SYSCALLS)
+      expect(takesMmapLockForWrite(call), call).toBe(SYSCALL_TABLE[call].mmapLockWrite);
+    expect(takesMmapLockForWrite('reclaim')).toBe(false);
   });
 });

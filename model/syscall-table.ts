@@ -1,0 +1,74 @@
+// The system calls a world may run, one entry each: what the config calls it, what it is
+// called on, how a report writes it, and the lock it takes. The Syscall type, the explorer's
+// job byte, the actions a world enumerates and the report's text derive from this table;
+// what each call does in the kernel is model/syscalls.ts (its program and its steps).
+
+import type { SyscallOp } from './config.js';
+
+export interface SyscallDef {
+  /** The name a config's `syscalls` list gives it. */
+  readonly op: SyscallOp;
+  /**
+   * What it is called on: 'pages', each batch of pages of each mm; 'mm', the whole of each
+   * mm; 'file-page', one page of the shared file, from the caller's mm.
+   */
+  readonly args: 'pages' | 'mm' | 'file-page';
+  /** As the user wrote it, given its pages as a report prints them. */
+  readonly text: (pages: string) => string;
+  /** It takes mmap_lock for write (a page fault of the same mm waits), else for read or not at all. */
+  readonly mmapLockWrite: boolean;
+}
+
+/** In the order of their job bytes (model/state.ts's JOBS), which the explorer's encoding keeps. */
+export const SYSCALL_TABLE = {
+  mprotect_ro: {
+    op: 'mprotect',
+    args: 'pages',
+    text: (p) => `mprotect(${p}, PROT_READ)`,
+    mmapLockWrite: true,
+  },
+  mprotect_rw: {
+    op: 'mprotect',
+    args: 'pages',
+    text: (p) => `mprotect(${p}, PROT_READ|PROT_WRITE)`,
+    mmapLockWrite: true,
+  },
+  munmap: { op: 'munmap', args: 'pages', text: (p) => `munmap(${p})`, mmapLockWrite: true },
+  madvise_dontneed: {
+    op: 'madvise',
+    args: 'pages',
+    text: (p) => `madvise(${p}, MADV_DONTNEED)`,
+    mmapLockWrite: false,
+  },
+  clear_refs: {
+    op: 'clear_refs',
+    args: 'pages',
+    text: (p) => `clear_refs(${p}) (soft-dirty)`,
+    mmapLockWrite: true,
+  },
+  // mmap(MAP_FIXED | MAP_ANONYMOUS) over a live range: unmap what is there, map fresh memory.
+  mmap_fixed: {
+    op: 'mmap_fixed',
+    args: 'pages',
+    text: (p) => `mmap(${p}, MAP_FIXED|MAP_ANONYMOUS)`,
+    mmapLockWrite: true,
+  },
+  // fork(): dup_mmap() write-protects the parent's private writable PTEs, then flushes its TLBs.
+  fork: { op: 'fork', args: 'mm', text: () => 'fork()', mmapLockWrite: true },
+  // madvise(MADV_FREE): the pages may be reclaimed without writeback until written again.
+  madvise_free: {
+    op: 'madvise_free',
+    args: 'pages',
+    text: (p) => `madvise(${p}, MADV_FREE)`,
+    mmapLockWrite: false,
+  },
+  // fallocate(FALLOC_FL_PUNCH_HOLE) of a shared file's page (sharedFile worlds): every mm's
+  // mapping of it is zapped, then the folio leaves the page cache and the block the disk;
+  // the page reads zeroes after.
+  punch_hole: {
+    op: 'punch_hole',
+    args: 'file-page',
+    text: (p) => `fallocate(fd, PUNCH_HOLE, ${p})`,
+    mmapLockWrite: false,
+  },
+} as const satisfies Record<string, SyscallDef>;

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { worldConfig } from '../../model/config.js';
 import { findVariant, VARIANTS } from '../../model/registry.js';
 import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
-import { explore } from '../../src/engine/explore.js';
 import { runRandom } from '../../src/engine/random.js';
 import { replay } from '../../src/engine/trace.js';
 import { recordedManifest } from '../support.js';
@@ -74,18 +73,6 @@ describe('seeded bugs', () => {
         expect(again.violation?.atStep).toBe(f.actions.length);
       });
     }
-});
-
-describe('shortest counterexamples (exhaustive engine)', () => {
-  for (const variant of seeded)
-    for (const id of variant.violates)
-      it(`${variant.id} breaks ${id} in ${SHORTEST[variant.id]![id]} steps at the fewest`, () => {
-        const config = worldConfig(variant.world, 'exhaustive');
-        const r = explore(variant, config, { invariants: [findInvariant(id)!] });
-        expect(r.violation?.invariant.id).toBe(id);
-        expect(r.violation?.actions.length).toBe(SHORTEST[variant.id]![id]);
-        expect(r.violation?.replay.violation?.atStep).toBe(SHORTEST[variant.id]![id]);
-      });
 });
 
 describe('pinned shortest counterexamples, one per invariant', () => {

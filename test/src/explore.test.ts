@@ -14,19 +14,33 @@ import { checkVariant } from '../../src/check/check.js';
 import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
 import { FingerprintSet, fingerprint, GROWTH, MAX_LOAD } from '../../src/engine/visited.js';
-import { variant } from '../support.js';
+import { recordedManifest, variant } from '../support.js';
 
 const tiny = CONFIGS.tiny;
 
 /**
- * Distinct states of each correct protocol on `tiny`, every interleaving explored.
- * A changed count is a signal to investigate (the model changed), not a number to update.
+ * The distinct states of a correct protocol's complete search in its own exhaustive world,
+ * as expected/manifest.json records them (`shootdown manifest`). A changed count is a signal
+ * to investigate (the model changed), not a number to update.
  */
-const DISTINCT_ON_TINY: Record<string, number> = {
-  sync: 5309,
-  'reclaim-batched': 10795,
-  'reclaim-batched-dirty': 7939,
-  'migrate-batched': 7192,
+function ownWorldStates(id: string): number {
+  const row = recordedManifest().rows.find((r) => r.protocol === id && r.engine === 'exhaustive');
+  const cell = Object.values(row?.invariants ?? {})[0];
+  if (cell?.verdict !== 'holds' || cell.states === undefined)
+    throw new Error(`${id}: no complete search in expected/manifest.json`);
+  return cell.states;
+}
+
+/** The correct protocols whose own exhaustive world is one the manifest proves them in. */
+const provedIn = (has: (c: ReturnType<typeof worldConfig>) => boolean) =>
+  VARIANTS.filter((v) => v.violates.length === 0 && has(worldConfig(v.world, 'exhaustive'))).map((v) => v.id);
+
+/**
+ * Distinct states on `tiny` of the correct protocols whose own world is another: the
+ * manifest holds the rest (their own exhaustive world is tiny). A changed count is a signal
+ * to investigate (the model changed), not a number to update.
+ */
+const DISTINCT_ON_TINY_ONLY: Record<string, number> = {
   // with no system calls arm64 reaches as many states as x86 (no IPIs, though)
   'reclaim-batched-dirty-arm64': 7939,
   // with no system call on tiny the window inside flush_tlb_batched_pending() never opens
@@ -35,8 +49,6 @@ const DISTINCT_ON_TINY: Record<string, number> = {
   'migrate-vma': 1033,
   // migrc's steps run, but with no read-only PTE on tiny nothing is deferred
   'migrc-fixed': 12841,
-  // copy and metadata as two steps, and a copy that may fail and be undone
-  'batch-copy-copy-first': 8144,
 };
 
 describe('bounded proofs on tiny', () => {
@@ -51,7 +63,7 @@ describe('bounded proofs on tiny', () => {
       expect(r.violation).toBeNull();
       expect(r.complete).toBe(true);
       expect(r.stoppedBy).toBeNull();
-      expect(r.distinct).toBe(DISTINCT_ON_TINY[v.id]);
+      expect(r.distinct).toBe(DISTINCT_ON_TINY_ONLY[v.id] ?? ownWorldStates(v.id));
       expect(r.generated).toBeGreaterThan(r.distinct);
       // the race window is opened, so the proof is not vacuous (migrc's opens only where
       // a PTE can be read-only: tiny-migrc, checked below)
@@ -79,61 +91,50 @@ describe('bounded proofs on tiny', () => {
     });
 });
 
-/**
- * Distinct states of the correct protocols of a world with PCID, in the world the explorer
- * checks each in: CPUs switch mm and run kernel threads lazily there.
- */
-const DISTINCT_WITH_PCID: Record<string, number> = {
-  'x86-pcid': 72828,
-  'reclaim-batched-dirty-pcid': 831,
-};
+/** The correct protocols of a world with PCID: CPUs switch mm and run kernel threads lazily there. */
+const WITH_PCID = provedIn((c) => c.pcid === true);
 
 describe('bounded proofs with PCID and lazy TLB', () => {
-  for (const [id, count] of Object.entries(DISTINCT_WITH_PCID))
+  for (const id of WITH_PCID)
     it(`${id}: no stale entry is used in every interleaving of its world`, () => {
       const v = variant(id);
       const world = worldConfig(v.world, 'exhaustive');
       const r = explore(v, world);
       expect(r.violation).toBeNull();
       expect(r.complete).toBe(true);
-      expect(r.distinct).toBe(count);
+      expect(r.distinct).toBe(ownWorldStates(id));
       for (const t of v.reaches) expect(r.targetsHit, t).toContain(t);
       // with one mm a CPU only goes lazy and comes back: no switch to another mm to finish
       const ops = ['switch_mm', 'enter_lazy_tlb', ...(world.mms > 1 ? ['set_loaded_mm'] : [])];
       for (const op of ops) expect(r.coverage[op], op).toBeGreaterThan(0);
     });
 
-  it('covers every correct protocol of a world with PCID', () => {
-    const withPcid = VARIANTS.filter(
-      (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').pcid,
-    );
-    expect(withPcid.map((v) => v.id).sort()).toEqual(Object.keys(DISTINCT_WITH_PCID).sort());
+  it('covers every correct protocol of a world with PCID: the manifest proves at least one', () => {
+    expect(WITH_PCID.length).toBeGreaterThan(0);
   });
 });
 
-/** Distinct states of the correct protocols of a world with fork()'s child, in their exhaustive world. */
-const DISTINCT_WITH_FORK_CHILD: Record<string, number> = {
-  'fork-cow': 666,
-};
+/** The correct protocols of a world with fork()'s child. */
+const WITH_FORK_CHILD = provedIn((c) => c.forkChild !== undefined);
 
 /**
  * Exhaust protocol `id` in its own exhaustive world: no violation, `count` distinct states,
  * its targets hit, and each of `fired` (actions and kernel steps) taken at least once.
  */
-function provedInOwnWorld(id: string, count: number, fired: readonly string[]): void {
+function provedInOwnWorld(id: string, fired: readonly string[]): void {
   const v = variant(id);
   const r = explore(v, worldConfig(v.world, 'exhaustive'));
   expect(r.violation).toBeNull();
   expect(r.complete).toBe(true);
-  expect(r.distinct).toBe(count);
+  expect(r.distinct).toBe(ownWorldStates(id));
   for (const t of v.reaches) expect(r.targetsHit, t).toContain(t);
   for (const what of fired) expect(r.coverage[what], what).toBeGreaterThan(0);
 }
 
 describe('bounded proofs with fork() and copy-on-write', () => {
-  for (const [id, count] of Object.entries(DISTINCT_WITH_FORK_CHILD))
+  for (const id of WITH_FORK_CHILD)
     it(`${id}: no write is lost and no stale entry is used in every interleaving of its world`, () =>
-      provedInOwnWorld(id, count, [
+      provedInOwnWorld(id, [
         ...['syscall', 'wp_page_copy', 'store', 'load'],
         ...['copy_present_pte', 'flush_tlb_mm', 'syscall_return'],
       ]));
@@ -146,20 +147,13 @@ describe('bounded proofs with fork() and copy-on-write', () => {
     expect(r.targetsHit).toContain('copyOnWriteWhileCached');
   });
 
-  it('covers every correct protocol of a world with a fork child', () => {
-    const withChild = VARIANTS.filter(
-      (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').forkChild !== undefined,
-    );
-    expect(withChild.map((v) => v.id).sort()).toEqual(Object.keys(DISTINCT_WITH_FORK_CHILD).sort());
+  it('covers every correct protocol of a world with a fork child: the manifest proves at least one', () => {
+    expect(WITH_FORK_CHILD.length).toBeGreaterThan(0);
   });
 });
 
-/** Distinct states of the correct protocols of a sharedFile world, in their exhaustive world. */
-const DISTINCT_WITH_SHARED_FILE: Record<string, number> = {
-  'shared-file': 9832,
-  // tiny-private-file: mm 1 maps the file MAP_PRIVATE and copies the page on a write fault
-  'private-file': 56840,
-};
+/** The correct protocols of a sharedFile world (tiny-private-file: mm 1 maps the file MAP_PRIVATE and copies the page on a write fault). */
+const WITH_SHARED_FILE = provedIn((c) => c.sharedFile === true);
 
 /** What each must have done in its world, beyond the flusher, reclaim, loads and stores. */
 const FIRED_WITH_SHARED_FILE: Record<string, readonly string[]> = {
@@ -168,18 +162,15 @@ const FIRED_WITH_SHARED_FILE: Record<string, readonly string[]> = {
 };
 
 describe('bounded proofs on a shared file', () => {
-  for (const [id, count] of Object.entries(DISTINCT_WITH_SHARED_FILE))
+  for (const id of WITH_SHARED_FILE)
     it(`${id}: no store is lost to a writeback in every interleaving of its world`, () =>
-      provedInOwnWorld(id, count, [
+      provedInOwnWorld(id, [
         ...['writeback', 'remove_mapping', 'store', 'load'],
-        ...FIRED_WITH_SHARED_FILE[id]!,
+        ...(FIRED_WITH_SHARED_FILE[id] ?? []),
       ]));
 
-  it('covers every correct protocol of a sharedFile world', () => {
-    const withFile = VARIANTS.filter(
-      (v) => v.violates.length === 0 && worldConfig(v.world, 'exhaustive').sharedFile,
-    );
-    expect(withFile.map((v) => v.id).sort()).toEqual(Object.keys(DISTINCT_WITH_SHARED_FILE).sort());
+  it('covers every correct protocol of a sharedFile world: the manifest proves at least one', () => {
+    expect(WITH_SHARED_FILE.length).toBeGreaterThan(0);
   });
 });
 

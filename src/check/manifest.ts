@@ -6,8 +6,10 @@
 // row's state budget. `shootdown manifest --check` recomputes it and names each difference;
 // `--update` rewrites it. A changed number is a signal to investigate (the model changed).
 
+import { z } from 'zod';
 import { findVariant } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
+import { schemaProblem } from '../../model/variant-schema.js';
 import {
   type CheckOptions,
   DEFAULT_SEED,
@@ -154,6 +156,40 @@ export function formatManifest(m: Manifest): string {
     .join(',\n')}\n  ]\n}\n`;
 }
 
+const count = z.number().int().nonnegative();
+const found = {
+  runs: count.optional(),
+  steps: count.optional(),
+  states: count.optional(),
+  transitions: count.optional(),
+  depth: count.optional(),
+};
+const cellSchema = z.discriminatedUnion('verdict', [
+  z.strictObject({
+    verdict: z.literal('violated'),
+    length: count,
+    run: count.optional(),
+    states: count.optional(),
+  }),
+  z.strictObject({ verdict: z.literal('holds'), ...found }),
+  z.strictObject({ verdict: z.literal('incomplete'), ...found }),
+]);
+const manifestSchema = z.strictObject({
+  format: z.literal(MANIFEST_FORMAT),
+  version: z.literal(1),
+  rows: z.array(
+    z.strictObject({
+      protocol: z.string(),
+      engine: z.enum(['random', 'exhaustive']),
+      world: z.string(),
+      runs: count.optional(),
+      seed: count.optional(),
+      maxStates: count.optional(),
+      invariants: z.record(z.string(), cellSchema),
+    }),
+  ),
+});
+
 /** A manifest read back; a one-line reason when it is not one. */
 export function parseManifest(text: string): Manifest {
   let doc: unknown;
@@ -165,6 +201,7 @@ export function parseManifest(text: string): Manifest {
   const m = doc as Partial<Manifest>;
   if (typeof doc !== 'object' || doc === null || m.format !== MANIFEST_FORMAT || m.version !== 1)
     throw new Error(`not a ${MANIFEST_FORMAT} of version 1`);
-  if (!Array.isArray(m.rows)) throw new Error('no rows');
-  return m as Manifest;
+  const problem = schemaProblem(manifestSchema, doc, '');
+  if (problem !== null) throw new Error(problem);
+  return doc as Manifest;
 }

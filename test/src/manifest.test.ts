@@ -2,7 +2,9 @@
 // engine, each agreeing with what the protocol declares, and recomputed exactly for the
 // cheap rows here (the full tier recomputes every row: engines-agree.full.test.ts).
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VARIANTS } from '../../model/registry.js';
 import { checkVariant } from '../../src/check/check.js';
@@ -90,6 +92,18 @@ describe('shootdown manifest', () => {
       'expected/manifest.json: 2 rows, every one as recorded and as its protocol expects',
     ]);
     expect(r.code).toBe(0);
+  });
+
+  it('refuses a manifest with a malformed row in one line, naming the row', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shootdown-manifest-'));
+    const file = join(dir, 'm.json');
+    const rows = [{ ...manifest.rows[0]!, invariants: { noLostWrite: { verdict: 'violated' } } }];
+    writeFileSync(file, JSON.stringify({ ...manifest, rows }));
+    const r = await run(['manifest', '--file', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([
+      `shootdown: ${file}: rows[0].invariants.noLostWrite.length: expected number, got nothing`,
+    ]);
   });
 
   it('refuses a file that is not a manifest in one line', async () => {

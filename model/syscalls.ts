@@ -31,7 +31,8 @@ import { SYSCALL_TABLE } from './syscall-table.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, Phase, Policy, TaskProgram } from './variant.js';
 
-export const isSyscall = (job: Job): job is Syscall => (SYSCALLS as readonly string[]).includes(job);
+// (a key lookup, not a scan of SYSCALLS: page faults ask it of every task, in the explorer's step)
+export const isSyscall = (job: Job): job is Syscall => Object.hasOwn(SYSCALL_TABLE, job);
 
 /** mprotect and munmap hold mmap_lock for write, so page faults in the mm wait; madvise reads it. */
 export const takesMmapLockForWrite = (job: Job): boolean =>

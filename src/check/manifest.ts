@@ -72,9 +72,10 @@ export function rowOptions(variant: Variant, engine: EngineName, maxStates?: num
 export function rowOf(v: ProtocolVerdict, options: CheckOptions): ManifestRow {
   const invariants: Record<string, ManifestCell> = {};
   for (const i of v.invariants) {
-    const cx = i.counterexample;
+    // (a violated verdict always carries its counterexample: checkVariant sets them together)
+    const cx = i.counterexample!;
     invariants[i.invariant] =
-      i.verdict === 'violated' && cx !== null
+      i.verdict === 'violated'
         ? {
             verdict: 'violated',
             length: cx.length,
@@ -82,7 +83,7 @@ export function rowOf(v: ProtocolVerdict, options: CheckOptions): ManifestRow {
             ...(i.states === undefined ? {} : { states: i.states }),
           }
         : {
-            verdict: i.verdict === 'violated' ? 'incomplete' : i.verdict,
+            verdict: i.verdict,
             ...(i.runs === undefined ? {} : { runs: i.runs, steps: i.steps! }),
             ...(i.states === undefined
               ? {}

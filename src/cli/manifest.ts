@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { VARIANTS } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
+import { DEFAULT_SEED } from '../check/check.js';
 import { checkOnThreads, defaultThreads } from '../check/check-pool.js';
 import {
   DEFAULT_MANIFEST_STATES,
@@ -50,10 +51,11 @@ export async function computeRows(
   const rows: ManifestRow[] = [];
   let done = 0;
   const run = async (group: readonly Variant[], engine: 'random' | 'exhaustive', maxStates?: number) => {
+    // (each random campaign takes its protocol's own runs: the worker's default)
     const options =
       engine === 'random'
-        ? { engine, seed: rowOptions(group[0]!, engine).seed! }
-        : rowOptions(group[0]!, engine, maxStates);
+        ? { engine, seed: DEFAULT_SEED }
+        : { engine, maxStates: maxStates ?? DEFAULT_MANIFEST_STATES };
     const result = await checkOnThreads(
       group.map((variant) => ({ variant })),
       options,

@@ -14,6 +14,8 @@ const FLOORS: Record<string, number> = {
   'variant-schema': 0,
   variant: 0,
   'syscall-table': 0,
+  schema: 0,
+  'state-schema': 0,
   exhaustive: 0,
   queries: 0,
   // 1. the CPU (TLB, walk, dirty-bit assist) and plain changes to shared kernel data

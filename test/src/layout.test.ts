@@ -11,7 +11,7 @@ import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS, type Config, defineConfig, worldConfig } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
 import { VARIANTS } from '../../model/registry.js';
-import { byte, type Field } from '../../model/schema.js';
+import { byte, type Field, record } from '../../model/schema.js';
 import { initialState, type State } from '../../model/state.js';
 import { STATE_SCHEMA } from '../../model/state-schema.js';
 import type { Variant } from '../../model/variant.js';
@@ -156,6 +156,12 @@ describe('the state layout compiled from its schema', () => {
         );
       });
     }
+
+  it('will not compile a record that leaves out a field of its type (npm run typecheck fails otherwise)', () => {
+    // @ts-expect-error: `b` has no field, and an optional key needs one too
+    const r = record<{ a: number; b?: number }>({ a: byte });
+    expect(r.kind).toBe('record');
+  });
 
   it('packs the state into fewer bytes than a byte a field would take', () => {
     // a byte per leaf in small would be over 100

@@ -5,6 +5,7 @@
 // match, which cost 40% of the time there.
 
 import { type Draft, Immer } from 'immer';
+import type { Action } from './action-table.js';
 import { unreachable } from './exhaustive.js';
 import { accessOutcome } from './fault.js';
 import { removable, remove_mapping, writeback, writebackReady } from './filemap.js';
@@ -34,7 +35,7 @@ import {
   sharedFile,
 } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
-import type { BatchFolio, Job, State, Syscall } from './state.js';
+import type { BatchFolio, Job, State } from './state.js';
 import {
   enter_lazy_tlb,
   inSwitch,
@@ -55,91 +56,8 @@ import {
 import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob } from './task.js';
 import { faultsDuringFork, type Policy, type Variant } from './variant.js';
 
-export type Action =
-  /** A user load by the thread on `cpu`, in the mm that CPU runs. */
-  | { readonly op: 'load'; readonly cpu: number; readonly vpage: number }
-  /** A user store of `value`. */
-  | { readonly op: 'store'; readonly cpu: number; readonly vpage: number; readonly value: number }
-  /** The TLB drops an entry on its own, as it may at any moment. */
-  | { readonly op: 'tlbEvict'; readonly cpu: number; readonly mm: number; readonly vpage: number }
-  /** The allocator hands a free frame to another user (a page-cache page), which fills it. */
-  | { readonly op: 'reuseFrame'; readonly frame: number }
-  /** Start migrating the folios that back `vpages` of `mm` (move_pages(2), migratepages). */
-  | {
-      readonly op: 'migrate_pages';
-      readonly task: number;
-      readonly mm: number;
-      readonly vpages: readonly number[];
-    }
-  /** Start reclaiming the folios that back `vpages` of `mm` (kswapd's batch off the LRU). */
-  | {
-      readonly op: 'shrink_folio_list';
-      readonly task: number;
-      readonly mm: number;
-      readonly vpages: readonly number[];
-    }
-  /** The thread on the task's CPU makes a system call on `vpages` of its mm; the task runs it. */
-  | {
-      readonly op: 'syscall';
-      readonly task: number;
-      readonly call: Syscall;
-      readonly mm: number;
-      readonly vpages: readonly number[];
-    }
-  /**
-   * The thread on the task's CPU has the kernel write `value` into the page's folio through
-   * the direct map, with no user TLB entry and no fault: write(2) to a shared file page in
-   * the page cache, or process_vm_writev(2) or an O_DIRECT read into the buffer (the folio
-   * found by a page-table walk). One step under the folio lock.
-   */
-  | { readonly op: 'write'; readonly task: number; readonly vpage: number; readonly value: number }
-  /** mmap() of anonymous memory over an unmapped range of `mm`, in one step under mmap_lock. */
-  | { readonly op: 'mmap'; readonly mm: number; readonly vpages: readonly number[] }
-  /** A context switch on `cpu` without PCID: flush_tlb_local() empties its TLB. */
-  | { readonly op: 'flush_tlb_local'; readonly cpu: number }
-  /**
-   * With PCID (Config.pcid): a thread of `mm` is scheduled on `cpu`, and switch_mm_irqs_off()
-   * runs up to load_new_mm_cr3(); or the CPU leaves lazy mode for the mm it kept loaded.
-   */
-  | { readonly op: 'switch_mm'; readonly cpu: number; readonly mm: number }
-  /**
-   * switch_mm_irqs_off() in the older order (Arch.switchingBeforeTlbGen false), after the
-   * tlb_gen read: loaded_mm = LOADED_MM_SWITCHING, then load_new_mm_cr3().
-   */
-  | { readonly op: 'load_new_mm_cr3'; readonly cpu: number }
-  /** The end of switch_mm_irqs_off(): this_cpu_write(cpu_tlbstate.loaded_mm, next). */
-  | { readonly op: 'set_loaded_mm'; readonly cpu: number }
-  /** With PCID: a kernel thread is scheduled on `cpu` and borrows the mm (enter_lazy_tlb()). */
-  | { readonly op: 'enter_lazy_tlb'; readonly cpu: number }
-  /**
-   * An allocation on some CPU runs out of memory in __alloc_pages_slowpath() and calls
-   * migrc_stop_pending(): no new batch defers a flush, and a batch in flight gives up its
-   * request at its next folio (the can_migrc_system() step).
-   */
-  | { readonly op: 'migrc_stop_pending' }
-  /** That allocation returns (got_pg: migrc_resume_pending()). */
-  | { readonly op: 'migrc_resume_pending' }
-  /** The kernel task runs the next step of its batch program. */
-  | { readonly op: 'kernelStep'; readonly task: number }
-  /**
-   * The thread on `cpu`, inside wp_page_copy() with its copy made, takes the PTL and
-   * installs the copy (Cpu.wp_copy), or finds the PTE changed and drops it.
-   */
-  | { readonly op: 'wp_page_copy'; readonly cpu: number }
-  /**
-   * sharedFile worlds: the flusher writes back the file's dirty page `index`
-   * (folio_clear_dirty_for_io(), which runs folio_mkclean(), then the write to disk).
-   */
-  | { readonly op: 'writeback'; readonly index: number }
-  /** sharedFile worlds: reclaim drops the file's clean, unmapped page `index` (__remove_mapping()). */
-  | { readonly op: 'remove_mapping'; readonly index: number }
-  /**
-   * The task's folio_mc_copy() fails instead (-EHWPOISON from a memory error, or a failed
-   * offload copy) and the batch undoes that folio.
-   */
-  | { readonly op: 'copyFails'; readonly task: number };
-
-export type Op = Action['op'];
+// The actions and their arguments are declared in ./action-table.ts.
+export type { Action, Op } from './action-table.js';
 
 const inRange = (i: number, n: number) => Number.isInteger(i) && i >= 0 && i < n;
 

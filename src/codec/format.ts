@@ -2,7 +2,7 @@
 // what a step changed. Pure functions of (pre, action, post).
 
 import { match } from 'ts-pattern';
-import type { Action } from '../../model/actions.js';
+import { type Action, type ArgKind, argsOf } from '../../model/action-table.js';
 import { type AccessOutcome, accessOutcome } from '../../model/fault.js';
 import { pagesPerMm } from '../../model/hardware.js';
 import {
@@ -21,74 +21,37 @@ import { faultsDuringFork, type Variant } from '../../model/variant.js';
 
 const pages = (vpages: readonly number[]) => vpages.map((v) => `p${v}`).join(',');
 
-/** The action alone, as fast-check prints a command. */
+/** How a report writes an argument of each kind. */
+const ARG_TEXT: { readonly [K in ArgKind]: (x: never) => string } = {
+  cpu: (x: number) => `cpu ${x}`,
+  mm: (x: number) => `mm ${x}`,
+  task: (x: number) => `task ${x}`,
+  vpage: (x: number) => `p${x}`,
+  index: (x: number) => `p${x}`,
+  frame: (x: number) => `f${x}`,
+  value: (x: number) => `${x}`,
+  vpages: (x: readonly number[]) => pages(x),
+  call: (x: Syscall) => x,
+};
+
+/** The action alone, as fast-check prints a command: `store(cpu 0, p1, 2)`. */
 export function describeAction(a: Action): string {
-  return match(a)
-    .with({ op: 'load' }, (x) => `load(cpu ${x.cpu}, p${x.vpage})`)
-    .with({ op: 'store' }, (x) => `store(cpu ${x.cpu}, p${x.vpage}, ${x.value})`)
-    .with({ op: 'tlbEvict' }, (x) => `tlbEvict(cpu ${x.cpu}, mm ${x.mm}, p${x.vpage})`)
-    .with({ op: 'reuseFrame' }, (x) => `reuseFrame(f${x.frame})`)
-    .with({ op: 'migrate_pages' }, (x) => `migrate_pages(task ${x.task}, mm ${x.mm}, ${pages(x.vpages)})`)
-    .with(
-      { op: 'shrink_folio_list' },
-      (x) => `shrink_folio_list(task ${x.task}, mm ${x.mm}, ${pages(x.vpages)})`,
-    )
-    .with({ op: 'syscall' }, (x) => `syscall(task ${x.task}, ${x.call}, mm ${x.mm}, ${pages(x.vpages)})`)
-    .with({ op: 'mmap' }, (x) => `mmap(mm ${x.mm}, ${pages(x.vpages)})`)
-    .with({ op: 'flush_tlb_local' }, (x) => `flush_tlb_local(cpu ${x.cpu})`)
-    .with({ op: 'switch_mm' }, (x) => `switch_mm(cpu ${x.cpu}, mm ${x.mm})`)
-    .with({ op: 'load_new_mm_cr3' }, (x) => `load_new_mm_cr3(cpu ${x.cpu})`)
-    .with({ op: 'set_loaded_mm' }, (x) => `set_loaded_mm(cpu ${x.cpu})`)
-    .with({ op: 'enter_lazy_tlb' }, (x) => `enter_lazy_tlb(cpu ${x.cpu})`)
-    .with({ op: 'migrc_stop_pending' }, () => 'migrc_stop_pending()')
-    .with({ op: 'migrc_resume_pending' }, () => 'migrc_resume_pending()')
-    .with({ op: 'kernelStep' }, (x) => `kernelStep(task ${x.task})`)
-    .with({ op: 'copyFails' }, (x) => `copyFails(task ${x.task})`)
-    .with({ op: 'write' }, (x) => `write(task ${x.task}, p${x.vpage}, ${x.value})`)
-    .with({ op: 'wp_page_copy' }, (x) => `wp_page_copy(cpu ${x.cpu})`)
-    .with({ op: 'writeback' }, (x) => `writeback(p${x.index})`)
-    .with({ op: 'remove_mapping' }, (x) => `remove_mapping(p${x.index})`)
-    .exhaustive();
+  const args = argsOf(a).map(([, kind, value]) => (ARG_TEXT[kind] as (x: unknown) => string)(value));
+  return `${a.op}(${args.join(', ')})`;
 }
 
 /** The system call as the user wrote it. */
 const callText = (call: Syscall, vpages: readonly number[]): string =>
   SYSCALL_TABLE[call].text(pages(vpages));
 
-/** Which report column a step belongs in: the CPU it runs on, or null for the kernel column. */
+/**
+ * Which report column a step belongs in: the CPU it runs on (its own, or its task's), or
+ * null for the kernel column (steps no CPU of the world takes).
+ */
 export function stepColumn(pre: State, a: Action): number | null {
-  return match(a)
-    .with(
-      { op: 'load' },
-      { op: 'store' },
-      { op: 'tlbEvict' },
-      { op: 'flush_tlb_local' },
-      { op: 'switch_mm' },
-      { op: 'load_new_mm_cr3' },
-      { op: 'set_loaded_mm' },
-      { op: 'enter_lazy_tlb' },
-      { op: 'wp_page_copy' },
-      (x) => x.cpu,
-    )
-    .with(
-      { op: 'reuseFrame' },
-      { op: 'mmap' },
-      { op: 'migrc_stop_pending' },
-      { op: 'migrc_resume_pending' },
-      { op: 'writeback' },
-      { op: 'remove_mapping' },
-      () => null,
-    )
-    .with(
-      { op: 'migrate_pages' },
-      { op: 'shrink_folio_list' },
-      { op: 'syscall' },
-      { op: 'kernelStep' },
-      { op: 'copyFails' },
-      { op: 'write' },
-      (x) => pre.tasks[x.task]!.cpu,
-    )
-    .exhaustive();
+  if ('cpu' in a) return a.cpu;
+  if ('task' in a) return pre.tasks[a.task]!.cpu;
+  return null;
 }
 
 function outcomeText(o: AccessOutcome): string {

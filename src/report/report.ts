@@ -59,14 +59,12 @@ export function replayCommand(
   return `npx shootdown check${file} --protocol ${input.variant.id} --config ${input.config.name} --invariant ${input.invariant.id}${how}`;
 }
 
-/** A step's cell: kernel-task steps carry their task, `[T0] try_to_unmap_flush`. */
+/**
+ * A step's cell: a kernel task's steps carry their task, `[T0] try_to_unmap_flush`; a
+ * system call reads as the user's call in its CPU's column, without one.
+ */
 export function stepText(variant: Variant, pre: State, action: Action): string {
-  const task =
-    action.op === 'kernelStep' ||
-    action.op === 'copyFails' ||
-    action.op === 'write' ||
-    action.op === 'migrate_pages' ||
-    action.op === 'shrink_folio_list';
+  const task = 'task' in action && action.op !== 'syscall';
   return (task ? `[T${action.task}] ` : '') + describeStep(variant, pre, action);
 }
 

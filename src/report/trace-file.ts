@@ -3,7 +3,7 @@
 // or hand-edited file is refused with one line naming the field.
 
 import { z } from 'zod';
-import type { Action } from '../../model/actions.js';
+import { ACTION_TABLE, type Action, type ArgKind, argsOf, OPS } from '../../model/action-table.js';
 import { type Config, configProblem, SYSCALL_OPS, type SyscallOp } from '../../model/config.js';
 import { type State, SYSCALLS } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
@@ -19,43 +19,28 @@ export const TRACE_VERSION = 1;
 const index = z.number().int().min(0);
 const vpages = z.array(index).min(1);
 
-// One schema per Action variant; `satisfies` below keeps it in step with the model's type.
-const actionSchema = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('load'), cpu: index, vpage: index }),
-  z.strictObject({ op: z.literal('store'), cpu: index, vpage: index, value: z.number().int().min(1) }),
-  z.strictObject({ op: z.literal('tlbEvict'), cpu: index, mm: index, vpage: index }),
-  z.strictObject({ op: z.literal('reuseFrame'), frame: index }),
-  z.strictObject({ op: z.literal('migrate_pages'), task: index, mm: index, vpages }),
-  z.strictObject({ op: z.literal('shrink_folio_list'), task: index, mm: index, vpages }),
+/** How a trace file's action argument of each kind is checked (the world checks the ranges). */
+const ARG_SCHEMA: { readonly [K in ArgKind]: z.ZodType } = {
+  cpu: index,
+  mm: index,
+  vpage: index,
+  index,
+  task: index,
+  frame: index,
+  value: z.number().int().min(1),
+  vpages,
+  call: z.enum(SYSCALLS),
+};
+
+// One schema per action, from the model's table of actions (model/action-table.ts).
+const [first, ...rest] = OPS.map((op) =>
   z.strictObject({
-    op: z.literal('syscall'),
-    task: index,
-    call: z.enum(SYSCALLS),
-    mm: index,
-    vpages,
+    op: z.literal(op),
+    ...Object.fromEntries(Object.entries(ACTION_TABLE[op]).map(([name, kind]) => [name, ARG_SCHEMA[kind]])),
   }),
-  z.strictObject({ op: z.literal('write'), task: index, vpage: index, value: z.number().int().min(1) }),
-  z.strictObject({ op: z.literal('mmap'), mm: index, vpages }),
-  z.strictObject({ op: z.literal('flush_tlb_local'), cpu: index }),
-  z.strictObject({ op: z.literal('switch_mm'), cpu: index, mm: index }),
-  z.strictObject({ op: z.literal('load_new_mm_cr3'), cpu: index }),
-  z.strictObject({ op: z.literal('set_loaded_mm'), cpu: index }),
-  z.strictObject({ op: z.literal('enter_lazy_tlb'), cpu: index }),
-  z.strictObject({ op: z.literal('migrc_stop_pending') }),
-  z.strictObject({ op: z.literal('migrc_resume_pending') }),
-  z.strictObject({ op: z.literal('kernelStep'), task: index }),
-  z.strictObject({ op: z.literal('copyFails'), task: index }),
-  z.strictObject({ op: z.literal('wp_page_copy'), cpu: index }),
-  z.strictObject({ op: z.literal('writeback'), index }),
-  z.strictObject({ op: z.literal('remove_mapping'), index }),
-]);
-// Fails to compile if the model gains an action the schema does not know, or the reverse.
-type SchemaAction = z.infer<typeof actionSchema>;
-type Frozen<T> = T extends unknown
-  ? { readonly [K in keyof T]: T[K] extends (infer U)[] ? readonly U[] : T[K] }
-  : never;
-const _sameActions: [SchemaAction, Action] extends [Action, Frozen<SchemaAction>] ? true : never = true;
-void _sameActions;
+);
+// Built from the table, so it is the Action type by construction; zod cannot infer that.
+const actionSchema = z.discriminatedUnion('op', [first!, ...rest]) as unknown as z.ZodType<Action>;
 
 const configSchema = z.strictObject({
   name: z.string().min(1),
@@ -115,7 +100,7 @@ export function traceDocument(input: RaceReportInput): TraceDocument {
     engine: input.engine,
     ...(input.seed === undefined ? {} : { seed: input.seed }),
     ...(input.provenance === undefined ? {} : { provenance: input.provenance }),
-    actions: input.trace.steps.map((s) => s.action) as SchemaAction[],
+    actions: input.trace.steps.map((s) => s.action),
     states: input.trace.steps.map((s) => s.state as unknown as Record<string, unknown>),
     violation: { atStep: input.trace.steps.length, message: input.witness.message },
   };
@@ -165,7 +150,7 @@ export function parseTraceDocument(text: string, name: string): TraceDocument {
   const problem = configProblem(config);
   if (problem !== null) throw new TraceFileError(`${name}: config: ${problem}`);
   doc.actions.forEach((a, i) => {
-    const bad = actionOutOfRange(config, a as Action);
+    const bad = actionOutOfRange(config, a);
     if (bad !== null) throw new TraceFileError(`${name}: actions[${i}].${bad}`);
   });
   // a counterexample needs a step: only the initial state could break an invariant otherwise,
@@ -184,21 +169,41 @@ export function parseTraceDocument(text: string, name: string): TraceDocument {
 
 /** The field of `a` that names a CPU, mm, page, task or frame the config does not have, with why. */
 function actionOutOfRange(c: Config, a: Action): string | null {
-  const over = (field: string, value: number, count: number, what: string) =>
-    value < count
-      ? null
-      : `${field}: ${what} ${value} does not exist in config ${c.name} (${count} ${what}s)`;
-  const fields: (string | null)[] = [];
-  if ('cpu' in a) fields.push(over('cpu', a.cpu, c.cpus, 'CPU'));
-  if ('task' in a) fields.push(over('task', a.task, c.taskCpus.length, 'task'));
-  if ('mm' in a) fields.push(over('mm', a.mm, c.mms, 'mm'));
-  if ('vpage' in a) fields.push(over('vpage', a.vpage, c.pages, 'page'));
-  if ('frame' in a) fields.push(over('frame', a.frame, c.frames, 'frame'));
-  if ('vpages' in a) for (const v of a.vpages) fields.push(over('vpages', v, c.pages, 'page'));
-  // a store or write(2) puts one of 1..values (0 is every page's initial contents)
-  if ('value' in a && (a.value < 1 || a.value > c.values))
-    fields.push(`value: ${a.value} is not a value config ${c.name} stores (1 to ${c.values})`);
-  return fields.find((f) => f !== null) ?? null;
+  for (const [name, kind, value] of argsOf(a)) {
+    const bad = argOutOfRange(c, name, kind, value);
+    if (bad !== null) return bad;
+  }
+  return null;
+}
+
+/** What is wrong with an action's argument in config `c`, by its kind, or null. */
+function argOutOfRange(c: Config, name: string, kind: ArgKind, value: unknown): string | null {
+  const over = (x: number, count: number, what: string) =>
+    x < count ? null : `${name}: ${what} ${x} does not exist in config ${c.name} (${count} ${what}s)`;
+  switch (kind) {
+    case 'cpu':
+      return over(value as number, c.cpus, 'CPU');
+    case 'task':
+      return over(value as number, c.taskCpus.length, 'task');
+    case 'mm':
+      return over(value as number, c.mms, 'mm');
+    case 'vpage':
+    case 'index':
+      return over(value as number, c.pages, 'page');
+    case 'frame':
+      return over(value as number, c.frames, 'frame');
+    case 'vpages':
+      return (
+        (value as readonly number[]).map((v) => over(v, c.pages, 'page')).find((f) => f !== null) ?? null
+      );
+    case 'value':
+      // a store or write(2) puts one of 1..values (0 is every page's initial contents)
+      return (value as number) < 1 || (value as number) > c.values
+        ? `${name}: ${value} is not a value config ${c.name} stores (1 to ${c.values})`
+        : null;
+    case 'call':
+      return null;
+  }
 }
 
 /** JSON with object keys sorted, so two states compare whatever order their keys were written in. */
@@ -228,7 +233,7 @@ export interface TraceReplay {
 
 /** Step a trace document's actions through `variant`, checking only `invariant`. */
 export function replayTraceDocument(doc: TraceDocument, variant: Variant, invariant: Invariant): TraceReplay {
-  const result = replay(variant, doc.config as Config, doc.actions as Action[], { invariants: [invariant] });
+  const result = replay(variant, doc.config as Config, doc.actions, { invariants: [invariant] });
   const outcome: ReplayOutcome =
     result.disabledAt !== null
       ? { kind: 'disabled', step: result.disabledAt + 1 }

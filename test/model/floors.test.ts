@@ -15,6 +15,7 @@ const FLOORS: Record<string, number> = {
   variant: 0,
   'syscall-table': 0,
   schema: 0,
+  'action-table': 0,
   'state-schema': 0,
   exhaustive: 0,
   queries: 0,

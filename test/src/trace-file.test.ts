@@ -118,6 +118,11 @@ describe('a malformed trace is refused in one line naming the field', () => {
       text.replace('"vpages":[0]', '"vpages":[0,9]'),
       /actions\[1\]\.vpages: page 9 does not exist/,
     ],
+    [
+      'a file page the config lacks',
+      edited((d) => (d.actions as unknown[]).unshift({ op: 'writeback', index: 7 })),
+      /actions\[0\]\.index: page 7 does not exist in config small/,
+    ],
     ['a missing field', edited((d) => delete d.invariant), /invariant: /],
     ['an unknown field', edited((d) => (d.colour = 'red')), /colour/],
     [

@@ -366,6 +366,21 @@ export const CONFIGS = {
     cpus: 3,
     cpuMm: [0, 0, 0],
   }),
+  'tiny-3cpu-lifo': defineConfig({
+    ...tiny,
+    name: 'tiny-3cpu-lifo',
+    why: 'tiny-3cpu with the lifo allocator: --symmetry reduces over frames and over CPUs 1 and 2 at once.',
+    cpus: 3,
+    cpuMm: [0, 0, 0],
+    allocator: 'lifo',
+  }),
+  'tiny-8cpu': defineConfig({
+    ...tiny,
+    name: 'tiny-8cpu',
+    why: "tiny with eight CPUs of one mm (the model's limit), seven of them alike: the world --symmetry over CPUs is measured on, which the full search does not finish.",
+    cpus: 8,
+    cpuMm: [0, 0, 0, 0, 0, 0, 0, 0],
+  }),
   'small-lifo': defineConfig({
     ...small,
     name: 'small-lifo',
@@ -410,6 +425,14 @@ export const CONFIGS = {
     name: 'tiny-two-ptls',
     why: 'syscalls-two-ptls with one spare frame, not two: the explorer finds the lost flush of a bool tlb_flush_batched in 553,207 states, and the random engine still finds it (seed 1, run 4,359).',
     frames: 3,
+  }),
+  'tiny-two-ptls-mprotect': defineConfig({
+    ...syscallsTwoPtls,
+    name: 'tiny-two-ptls-mprotect',
+    why: 'tiny-two-ptls with no spare frame, a batch of one and mprotect() only: small enough to exhaust (2.2 million states, about a minute) with a deferral inside the window of flush_tlb_batched_pending() reached; with a batch of two and munmap() too the generations hold in all 7,895,195 states.',
+    frames: 2,
+    batch: 1,
+    syscalls: ['mprotect'],
   }),
   'tiny-zap': withCaller(
     'tiny-zap',

@@ -12,7 +12,7 @@ import type { Pte, State, TlbEntry } from '../model/state.js';
 import { defineVariant, type Variant, type VariantSpec } from '../model/variant.js';
 import { findInvariant, type Step } from '../properties/invariants.js';
 import { checkVariant } from '../src/check/check.js';
-import { type Manifest, parseManifest } from '../src/check/manifest.js';
+import { isOwnRow, type Manifest, type ManifestRow, parseManifest } from '../src/check/manifest.js';
 import { main } from '../src/cli/main.js';
 import { explore } from '../src/engine/explore.js';
 import { replay } from '../src/engine/trace.js';
@@ -302,4 +302,35 @@ export const migrcHoldsSource: readonly Action[] = [
 /** expected/manifest.json, the expected results of every protocol and engine. */
 export function recordedManifest(): Manifest {
   return parseManifest(readFileSync('expected/manifest.json', 'utf8'));
+}
+
+/** The rows of each protocol's own world (both engines, no reduction): one per protocol and engine. */
+export function ownRows(): ManifestRow[] {
+  return recordedManifest().rows.filter(isOwnRow);
+}
+
+/**
+ * Distinct states of a complete search of `protocol` in `world` that found nothing, as
+ * expected/manifest.json records it (its own world's row, or one added with
+ * `shootdown manifest --update --protocol P --world W [--symmetry]`). A changed count is a
+ * signal to investigate (the model changed), not a number to update.
+ */
+export function recordedStates(protocol: string, world: string, symmetry = false): number {
+  const row = recordedManifest().rows.find(
+    (r) =>
+      r.protocol === protocol &&
+      r.engine === 'exhaustive' &&
+      r.world === world &&
+      (r.symmetry === true) === symmetry,
+  );
+  const how = `${protocol} in ${world}${symmetry ? ' with symmetry' : ''}`;
+  if (row === undefined)
+    throw new Error(
+      `no row for ${how} in expected/manifest.json (shootdown manifest --update --protocol ${protocol} --world ${world}${symmetry ? ' --symmetry' : ''})`,
+    );
+  const cells = Object.values(row.invariants);
+  const cell = cells[0];
+  if (cell?.verdict !== 'holds' || cell.states === undefined || cells.some((c) => c.verdict !== 'holds'))
+    throw new Error(`${how}: expected/manifest.json records no complete search that found nothing`);
+  return cell.states;
 }

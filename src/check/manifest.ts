@@ -1,5 +1,7 @@
 // One manifest of expected results (expected/manifest.json): for every protocol, in its own
-// world, what each engine finds for each invariant. The random engine's row records the run
+// world, what each engine finds for each invariant; and, for the worlds a test or a study
+// also searches a protocol in (another named world, or with symmetry reduction), what the
+// explorer finds there. The random engine's row records the run
 // that first broke an invariant and the minimised length, or the runs and steps that found
 // nothing; the explorer's row the shortest length and the states searched until then, or
 // the states, transitions and depth of a search that found nothing, complete or cut by the
@@ -7,6 +9,7 @@
 // `--update` rewrites it. A changed number is a signal to investigate (the model changed).
 
 import { z } from 'zod';
+import { type Config, worldConfig } from '../../model/config.js';
 import { findVariant } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
 import { schemaProblem } from '../../model/variant-schema.js';
@@ -45,8 +48,13 @@ export type ManifestCell =
 export interface ManifestRow {
   readonly protocol: string;
   readonly engine: EngineName;
-  /** The world the engine checks the protocol in (the protocol's own, sized for the engine). */
+  /**
+   * The named world the engine checks the protocol in: its own, sized for the engine, or
+   * (explorer only) another one a row was added for (`shootdown manifest --update --world`).
+   */
   readonly world: string;
+  /** Explorer: searched with symmetry reduction. */
+  readonly symmetry?: true;
   /** Random engine: runs per campaign and seed. */
   readonly runs?: number;
   readonly seed?: number;
@@ -61,11 +69,26 @@ export interface Manifest {
   readonly rows: readonly ManifestRow[];
 }
 
-/** The options a row is computed with. */
-export function rowOptions(variant: Variant, engine: EngineName, maxStates?: number): CheckOptions {
-  return engine === 'random'
-    ? { engine, runs: defaultRuns(variant), seed: DEFAULT_SEED }
-    : { engine, maxStates: maxStates ?? DEFAULT_MANIFEST_STATES };
+/** The options a row is computed with: in its own world unless `config` names another. */
+export function rowOptions(
+  variant: Variant,
+  engine: EngineName,
+  maxStates?: number,
+  elsewhere: { readonly config?: Config; readonly symmetry?: boolean } = {},
+): CheckOptions {
+  if (engine === 'random') return { engine, runs: defaultRuns(variant), seed: DEFAULT_SEED };
+  return {
+    engine,
+    maxStates: maxStates ?? DEFAULT_MANIFEST_STATES,
+    ...(elsewhere.config === undefined ? {} : { config: elsewhere.config }),
+    ...(elsewhere.symmetry === true ? { symmetry: true } : {}),
+  };
+}
+
+/** Is the row its protocol's own: the engine's own world, no reduction? */
+export function isOwnRow(r: ManifestRow): boolean {
+  const v = findVariant(r.protocol);
+  return v !== undefined && r.symmetry !== true && r.world === worldConfig(v.world, r.engine).name;
 }
 
 /** A verdict as a manifest row. */
@@ -94,6 +117,7 @@ export function rowOf(v: ProtocolVerdict, options: CheckOptions): ManifestRow {
     protocol: v.protocol,
     engine: v.engine,
     world: v.config,
+    ...(options.symmetry === true ? { symmetry: true as const } : {}),
     ...(v.engine === 'random'
       ? { runs: options.runs!, seed: options.seed! }
       : { maxStates: options.maxStates! }),
@@ -101,7 +125,10 @@ export function rowOf(v: ProtocolVerdict, options: CheckOptions): ManifestRow {
   };
 }
 
-const key = (r: Pick<ManifestRow, 'protocol' | 'engine'>) => `${r.protocol} (${r.engine})`;
+/** How a row is named: protocol, engine, world and reduction tell rows apart. */
+export const rowKey = (r: Pick<ManifestRow, 'protocol' | 'engine' | 'world' | 'symmetry'>): string =>
+  `${r.protocol} (${r.engine}, ${r.world}${r.symmetry === true ? ', symmetry' : ''})`;
+const key = rowKey;
 const show = (x: unknown) => JSON.stringify(x);
 
 /** Every difference between the recorded manifest and a recomputed one, one line each. */
@@ -115,7 +142,7 @@ export function manifestDifferences(recorded: Manifest, actual: Manifest): strin
       out.push(`${k}: recorded, not computed`);
       continue;
     }
-    for (const field of ['world', 'runs', 'seed', 'maxStates'] as const)
+    for (const field of ['runs', 'seed', 'maxStates'] as const)
       if (r[field] !== a[field]) out.push(`${k}: ${field} ${show(r[field])} recorded, ${show(a[field])} now`);
     for (const inv of new Set([...Object.keys(r.invariants), ...Object.keys(a.invariants)])) {
       const before = r.invariants[inv];
@@ -128,9 +155,11 @@ export function manifestDifferences(recorded: Manifest, actual: Manifest): strin
 }
 
 /**
- * Where a row disagrees with its protocol's declared expectations: a violation the protocol
- * does not expect, or an expected one that the search decided holds. (An incomplete search
- * contradicts nothing; an explorer-only bug is expected to hold for the random engine.)
+ * Where a row of a protocol's own world disagrees with its declared expectations: a
+ * violation the protocol does not expect, or an expected one that the search decided holds.
+ * (An incomplete search contradicts nothing; an explorer-only bug is expected to hold for
+ * the random engine. In another world a bug may not be reachable at all: those rows are
+ * their own expectation.)
  */
 export function expectationProblems(m: Manifest): string[] {
   const out: string[] = [];
@@ -140,6 +169,7 @@ export function expectationProblems(m: Manifest): string[] {
       out.push(`${key(r)}: no such protocol`);
       continue;
     }
+    if (!isOwnRow(r)) continue;
     for (const [inv, cell] of Object.entries(r.invariants)) {
       const expected = expectedVerdict(v, r.engine, inv);
       if (cell.verdict !== 'incomplete' && cell.verdict !== expected)
@@ -183,6 +213,7 @@ const manifestSchema = z.strictObject({
       protocol: z.string(),
       engine: z.enum(['random', 'exhaustive']),
       world: z.string(),
+      symmetry: z.literal(true).optional(),
       runs: count.optional(),
       seed: count.optional(),
       maxStates: count.optional(),
@@ -204,5 +235,10 @@ export function parseManifest(text: string): Manifest {
     throw new Error(`not a ${MANIFEST_FORMAT} of version 1`);
   const problem = schemaProblem(manifestSchema, doc, '');
   if (problem !== null) throw new Error(problem);
+  const seen = new Set<string>();
+  (doc as Manifest).rows.forEach((r, i) => {
+    if (seen.has(rowKey(r))) throw new Error(`rows[${i}]: a second row for ${rowKey(r)}`);
+    seen.add(rowKey(r));
+  });
   return doc as Manifest;
 }

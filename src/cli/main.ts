@@ -185,7 +185,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     )
     .option('--file <path>', 'the manifest', MANIFEST_PATH)
     .option('--protocol <id>', "only this protocol's rows (repeatable)", collect)
+    .option('--check', 'recompute the rows and name each difference (the default)')
     .option('--update', 'rewrite the manifest with what the engines find now')
+    .option(
+      '--world <name>',
+      'with --update: add an explorer row of each protocol in this named world (a test or study searches it there)',
+    )
+    .option('--symmetry', 'with --world: that row searches with symmetry reduction')
+    .option(
+      '--max-states <n>',
+      'with --world: that row’s state budget',
+      wholeNumber('--max-states', 1, 2 ** 31 - 1),
+    )
     .option(
       '--jobs <n>',
       'protocols checked at once, on worker threads (default: one per core)',

@@ -2,14 +2,17 @@
 // (--check, the default), or rewrite it (--update). Protocols run on worker threads.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { CONFIGS, type Config, worldConfig } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
+import { nearest } from '../../model/variant-schema.js';
 import { DEFAULT_SEED } from '../check/check.js';
 import { checkOnThreads, defaultThreads } from '../check/check-pool.js';
 import {
   DEFAULT_MANIFEST_STATES,
   expectationProblems,
   formatManifest,
+  isOwnRow,
   MANIFEST_FORMAT,
   type Manifest,
   type ManifestRow,
@@ -21,7 +24,7 @@ import {
 import { formatDuration, StatusLine } from '../progress.js';
 import { UsageError } from '../usage-error.js';
 import { selectProtocols } from './args.js';
-import type { Io } from './io.js';
+import { type Io, printable } from './io.js';
 import { checkOutputPath, writeOutput } from './output.js';
 
 export const MANIFEST_PATH = 'expected/manifest.json';
@@ -30,7 +33,12 @@ export interface ManifestFlags {
   file: string;
   protocol?: string[];
   update?: boolean;
+  check?: boolean;
   jobs?: number;
+  /** With --update: add (or recompute) an explorer row of each protocol in this named world. */
+  world?: string;
+  symmetry?: boolean;
+  maxStates?: number;
 }
 
 function readManifest(file: string): Manifest {
@@ -41,43 +49,99 @@ function readManifest(file: string): Manifest {
   }
 }
 
-/** Every row of `variants`, both engines; an explorer row with the budget `budgets` names. */
+/** A row to compute: a protocol, an engine, where and with what budget. */
+export interface RowSpec {
+  readonly variant: Variant;
+  readonly engine: 'random' | 'exhaustive';
+  /** Another named world than the protocol's own; absent: its own. */
+  readonly world?: string;
+  readonly maxStates?: number;
+  readonly symmetry?: boolean;
+}
+
+/** Each protocol's own rows (both engines, an explorer budget as recorded), then the rows recorded elsewhere. */
+export function rowSpecs(variants: readonly Variant[], recorded: readonly ManifestRow[]): RowSpec[] {
+  const ids = new Set(variants.map((v) => v.id));
+  const own = (v: Variant, engine: 'random' | 'exhaustive') =>
+    recorded.find((r) => r.protocol === v.id && r.engine === engine && isOwnRow(r));
+  return [
+    ...variants.flatMap((variant): RowSpec[] => [
+      { variant, engine: 'random' },
+      { variant, engine: 'exhaustive', ...maxStatesOf(own(variant, 'exhaustive')) },
+    ]),
+    ...recorded
+      .filter((r) => ids.has(r.protocol) && !isOwnRow(r))
+      .map(
+        (r): RowSpec => ({
+          variant: variants.find((v) => v.id === r.protocol)!,
+          engine: r.engine,
+          world: r.world,
+          ...maxStatesOf(r),
+          ...(r.symmetry === true ? { symmetry: true } : {}),
+        }),
+      ),
+  ];
+}
+
+const maxStatesOf = (r: { readonly maxStates?: number } | undefined) =>
+  r?.maxStates === undefined ? {} : { maxStates: r.maxStates };
+
+/** The rows `specs` ask for, computed on worker threads, protocols of one world and budget together. */
 export async function computeRows(
-  variants: readonly Variant[],
-  budgets: ReadonlyMap<string, number>,
+  specs: readonly RowSpec[],
   threads: number,
   onDone: (done: number) => void = () => {},
 ): Promise<ManifestRow[]> {
   const rows: ManifestRow[] = [];
   let done = 0;
-  const run = async (group: readonly Variant[], engine: 'random' | 'exhaustive', maxStates?: number) => {
+  const groups = new Map<string, RowSpec[]>();
+  for (const spec of specs) {
+    const k = JSON.stringify([spec.engine, spec.world, spec.maxStates, spec.symmetry]);
+    groups.set(k, [...(groups.get(k) ?? []), spec]);
+  }
+  for (const group of groups.values()) {
+    const { engine, world, maxStates, symmetry } = group[0]!;
+    const config = world === undefined ? undefined : namedConfig(world);
+    const elsewhere = { ...(config === undefined ? {} : { config }), ...(symmetry ? { symmetry } : {}) };
     // (each random campaign takes its protocol's own runs: the worker's default)
     const options =
       engine === 'random'
         ? { engine, seed: DEFAULT_SEED }
-        : { engine, maxStates: maxStates ?? DEFAULT_MANIFEST_STATES };
+        : { engine, maxStates: maxStates ?? DEFAULT_MANIFEST_STATES, ...elsewhere };
     const result = await checkOnThreads(
-      group.map((variant) => ({ variant })),
+      group.map(({ variant }) => ({ variant })),
       options,
       undefined,
       threads,
       { onVerdict: () => onDone(++done) },
     );
     result.verdicts.forEach((v, i) => {
-      rows.push(rowOf(v!, rowOptions(group[i]!, engine, maxStates)));
+      rows.push(rowOf(v!, rowOptions(group[i]!.variant, engine, maxStates, elsewhere)));
     });
-  };
-  await run(variants, 'random');
-  const byBudget = new Map<number, Variant[]>();
-  for (const v of variants) {
-    const b = budgets.get(v.id) ?? DEFAULT_MANIFEST_STATES;
-    byBudget.set(b, [...(byBudget.get(b) ?? []), v]);
   }
-  for (const [budget, group] of byBudget) await run(group, 'exhaustive', budget);
   return rows;
 }
 
+function namedConfig(world: string): Config {
+  const config = Object.hasOwn(CONFIGS, world) ? (CONFIGS as Record<string, Config>)[world] : undefined;
+  if (config === undefined)
+    throw new UsageError(
+      `unknown world '${printable(world)}' (one of ${Object.keys(CONFIGS).join(', ')})${didYouMean(world, Object.keys(CONFIGS))}`,
+    );
+  return config;
+}
+
+const didYouMean = (x: string, names: readonly string[]): string => {
+  const n = nearest(x, names);
+  return n === null ? '' : ` (did you mean '${n}'?)`;
+};
+
 export async function runManifest(flags: ManifestFlags, io: Io): Promise<number> {
+  if (flags.check && flags.update) throw new UsageError('--check and --update: give one');
+  if (!flags.update && (flags.world !== undefined || flags.symmetry || flags.maxStates !== undefined))
+    throw new UsageError('--world, --symmetry and --max-states add rows: use them with --update');
+  if (flags.world === undefined && (flags.symmetry || flags.maxStates !== undefined))
+    throw new UsageError('--symmetry and --max-states say how to search a --world: give one');
   const exists = existsSync(flags.file);
   if (!exists && !flags.update)
     throw new UsageError(`${flags.file}: no such file (write it with shootdown manifest --update)`);
@@ -87,12 +151,39 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<number>
     : { format: MANIFEST_FORMAT, version: 1, rows: [] };
   const variants = flags.protocol === undefined ? VARIANTS : selectProtocols(flags.protocol, []);
   const ids = new Set(variants.map((v) => v.id));
-  const budgets = new Map(
-    recorded.rows.filter((r) => r.engine === 'exhaustive').map((r) => [r.protocol, r.maxStates!]),
-  );
+  const specs = rowSpecs(variants, recorded.rows);
+  if (flags.world !== undefined) {
+    const world = namedConfig(flags.world).name;
+    for (const variant of variants) {
+      if (!flags.symmetry && worldConfig(variant.world, 'exhaustive').name === world) {
+        // its own world: the row it has, with the budget asked
+        const at = specs.findIndex(
+          (s) => s.variant === variant && s.engine === 'exhaustive' && s.world === undefined,
+        );
+        if (flags.maxStates !== undefined) specs[at] = { ...specs[at]!, maxStates: flags.maxStates };
+        continue;
+      }
+      const spec: RowSpec = {
+        variant,
+        engine: 'exhaustive',
+        world,
+        ...(flags.maxStates === undefined ? {} : { maxStates: flags.maxStates }),
+        ...(flags.symmetry ? { symmetry: true } : {}),
+      };
+      // the same row recorded before is computed once, with the budget asked now
+      const same = (s: RowSpec) =>
+        s.variant === variant &&
+        s.engine === 'exhaustive' &&
+        s.world === world &&
+        !s.symmetry === !flags.symmetry;
+      const at = specs.findIndex(same);
+      if (at >= 0) specs[at] = { ...spec, ...(flags.maxStates === undefined ? maxStatesOf(specs[at]) : {}) };
+      else specs.push(spec);
+    }
+  }
   const status = new StatusLine(io.status);
-  const total = variants.length * 2;
-  const rows = await computeRows(variants, budgets, flags.jobs ?? defaultThreads(total), (done) =>
+  const total = specs.length;
+  const rows = await computeRows(specs, flags.jobs ?? defaultThreads(total), (done) =>
     status.set(`manifest: ${done}/${total} rows, ${formatDuration(status.elapsedMs)}`),
   );
   status.clear();

@@ -8,7 +8,7 @@ import { worldConfig } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { explore } from '../../src/engine/explore.js';
-import { recordedManifest } from '../support.js';
+import { ownRows } from '../support.js';
 
 /**
  * Searches that reach their bug within this many states run here; longer ones (the flag
@@ -17,7 +17,7 @@ import { recordedManifest } from '../support.js';
  */
 const NPM_TEST_STATES = 300_000;
 
-const cells = recordedManifest().rows.filter((r) => r.engine === 'exhaustive');
+const cells = ownRows().filter((r) => r.engine === 'exhaustive');
 
 describe('shortest counterexamples (exhaustive engine)', () => {
   for (const variant of VARIANTS.filter((v) => v.violates.length > 0))

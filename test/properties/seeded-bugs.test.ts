@@ -7,7 +7,7 @@ import { findVariant, VARIANTS } from '../../model/registry.js';
 import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
 import { runRandom } from '../../src/engine/random.js';
 import { replay } from '../../src/engine/trace.js';
-import { recordedManifest } from '../support.js';
+import { ownRows } from '../support.js';
 
 const SEED = 1;
 const RUNS = 3000;
@@ -20,8 +20,8 @@ const seeded = VARIANTS.filter((v) => v.violates.length > 0);
  * The random engine's minimised counterexamples must be no shorter, and at most 20.
  */
 const SHORTEST: Record<string, Record<string, number>> = Object.fromEntries(
-  recordedManifest()
-    .rows.filter((r) => r.engine === 'exhaustive')
+  ownRows()
+    .filter((r) => r.engine === 'exhaustive')
     .map((r) => [
       r.protocol,
       Object.fromEntries(

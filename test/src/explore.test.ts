@@ -14,7 +14,7 @@ import { checkVariant } from '../../src/check/check.js';
 import { copyState, encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
 import { FingerprintSet, fingerprint, GROWTH, MAX_LOAD } from '../../src/engine/visited.js';
-import { recordedManifest, variant } from '../support.js';
+import { recordedStates, variant } from '../support.js';
 
 const tiny = CONFIGS.tiny;
 
@@ -24,32 +24,12 @@ const tiny = CONFIGS.tiny;
  * to investigate (the model changed), not a number to update.
  */
 function ownWorldStates(id: string): number {
-  const row = recordedManifest().rows.find((r) => r.protocol === id && r.engine === 'exhaustive');
-  const cell = Object.values(row?.invariants ?? {})[0];
-  if (cell?.verdict !== 'holds' || cell.states === undefined)
-    throw new Error(`${id}: no complete search in expected/manifest.json`);
-  return cell.states;
+  return recordedStates(id, worldConfig(variant(id).world, 'exhaustive').name);
 }
 
 /** The correct protocols whose own exhaustive world is one the manifest proves them in. */
 const provedIn = (has: (c: ReturnType<typeof worldConfig>) => boolean) =>
   VARIANTS.filter((v) => v.violates.length === 0 && has(worldConfig(v.world, 'exhaustive'))).map((v) => v.id);
-
-/**
- * Distinct states on `tiny` of the correct protocols whose own world is another: the
- * manifest holds the rest (their own exhaustive world is tiny). A changed count is a signal
- * to investigate (the model changed), not a number to update.
- */
-const DISTINCT_ON_TINY_ONLY: Record<string, number> = {
-  // with no system calls arm64 reaches as many states as x86 (no IPIs, though)
-  'reclaim-batched-dirty-arm64': 7939,
-  // with no system call on tiny the window inside flush_tlb_batched_pending() never opens
-  'reclaim-batched-dirty-batched-generations': 7939,
-  // migration alone, each PTE flushed as it is cleared: fewer states than sync, which also reclaims
-  'migrate-vma': 1033,
-  // migrc's steps run, but with no read-only PTE on tiny nothing is deferred
-  'migrc-fixed': 12841,
-};
 
 describe('bounded proofs on tiny', () => {
   // (the protocols of a world with PCID, fork()'s child or a shared file are proved in theirs, below)
@@ -63,7 +43,7 @@ describe('bounded proofs on tiny', () => {
       expect(r.violation).toBeNull();
       expect(r.complete).toBe(true);
       expect(r.stoppedBy).toBeNull();
-      expect(r.distinct).toBe(DISTINCT_ON_TINY_ONLY[v.id] ?? ownWorldStates(v.id));
+      expect(r.distinct).toBe(recordedStates(v.id, 'tiny'));
       expect(r.generated).toBeGreaterThan(r.distinct);
       // the race window is opened, so the proof is not vacuous (migrc's opens only where
       // a PTE can be read-only: tiny-migrc, checked below)
@@ -139,11 +119,11 @@ describe('bounded proofs with fork() and copy-on-write', () => {
         ...['copy_present_pte', 'flush_tlb_mm', 'syscall_return'],
       ]));
 
-  it('fork-cow holds in fork-cow-three-cpus too, where 2.6.18 loses a store (1,067 states)', () => {
+  it('fork-cow holds in fork-cow-three-cpus too, where 2.6.18 loses a store', () => {
     const r = explore(variant('fork-cow'), CONFIGS['fork-cow-three-cpus']);
     expect(r.violation).toBeNull();
     expect(r.complete).toBe(true);
-    expect(r.distinct).toBe(1067);
+    expect(r.distinct).toBe(recordedStates('fork-cow', 'fork-cow-three-cpus'));
     expect(r.targetsHit).toContain('copyOnWriteWhileCached');
   });
 
@@ -178,20 +158,13 @@ describe('bounded proofs on a shared file', () => {
 // the window inside flush_tlb_batched_pending() and the two engines' agreement over every
 // protocol are in explore.full.test.ts (npm run test:full).
 
-/** Distinct states on `tiny-madvise-free`: MADV_FREE on CPU 1 racing with reclaim and migration on CPU 0. */
-const DISTINCT_WITH_MADV_FREE: Record<string, number> = {
-  sync: 23142,
-  'reclaim-batched-dirty': 37857,
-  'migrate-batched': 45761,
-};
-
 describe('bounded proofs with MADV_FREE on tiny-madvise-free', () => {
-  for (const [id, count] of Object.entries(DISTINCT_WITH_MADV_FREE))
+  for (const id of ['sync', 'reclaim-batched-dirty', 'migrate-batched'])
     it(`${id}: a lazily freed page is discarded only unwritten, in every interleaving`, () => {
       const r = explore(variant(id), CONFIGS['tiny-madvise-free']);
       expect(r.violation).toBeNull();
       expect(r.complete).toBe(true);
-      expect(r.distinct).toBe(count);
+      expect(r.distinct).toBe(recordedStates(id, 'tiny-madvise-free'));
       for (const s of ['madvise_free_pte_range', 'flush_tlb_range', 'syscall_return', 'free_unref_folios'])
         expect(r.coverage[s], s).toBeGreaterThan(0);
     });

@@ -6,18 +6,22 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONFIGS } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import { checkVariant } from '../../src/check/check.js';
 import {
   expectationProblems,
   formatManifest,
+  isOwnRow,
   type Manifest,
   manifestDifferences,
+  parseManifest,
+  rowKey,
   rowOf,
   rowOptions,
 } from '../../src/check/manifest.js';
 import { main } from '../../src/cli/main.js';
-import { recordedManifest, variant } from '../support.js';
+import { ownRows, recordedManifest, variant } from '../support.js';
 
 const manifest = recordedManifest();
 
@@ -29,9 +33,21 @@ async function run(argv: string[]) {
 }
 
 describe('the recorded manifest', () => {
-  it('has one row per protocol and engine, and none for a protocol that is gone', () => {
-    const keys = manifest.rows.map((r) => `${r.protocol} ${r.engine}`).sort();
+  it('has one own-world row per protocol and engine, and none for a protocol that is gone', () => {
+    const keys = ownRows()
+      .map((r) => `${r.protocol} ${r.engine}`)
+      .sort();
     expect(keys).toEqual(VARIANTS.flatMap((v) => [`${v.id} exhaustive`, `${v.id} random`]).sort());
+  });
+
+  it('its other rows are the explorer’s, each in a named world', () => {
+    const others = manifest.rows.filter((r) => !isOwnRow(r));
+    expect(others.length).toBeGreaterThan(0);
+    for (const r of others) {
+      expect(r.engine, rowKey(r)).toBe('exhaustive');
+      expect(Object.keys(CONFIGS), rowKey(r)).toContain(r.world);
+      expect(VARIANTS.map((v) => v.id)).toContain(r.protocol);
+    }
   });
 
   it('agrees with every protocol’s expectations, for both engines', () => {
@@ -45,13 +61,13 @@ describe('the recorded manifest', () => {
   });
 
   it('a violation the protocol does not declare is named', () => {
-    const row = manifest.rows.find((r) => r.protocol === 'sync' && r.engine === 'exhaustive')!;
+    const row = ownRows().find((r) => r.protocol === 'sync' && r.engine === 'exhaustive')!;
     const seeded: Manifest = {
       ...manifest,
       rows: [{ ...row, invariants: { ...row.invariants, noLostWrite: { verdict: 'violated', length: 9 } } }],
     };
     expect(expectationProblems(seeded)).toEqual([
-      'sync (exhaustive) noLostWrite: violated, but the protocol expects holds',
+      'sync (exhaustive, tiny) noLostWrite: violated, but the protocol expects holds',
     ]);
   });
 });
@@ -61,7 +77,7 @@ describe('recomputed', () => {
   for (const id of ['sync', 'migrate-batched-wrong-copy-before-flush'])
     for (const engine of ['random', 'exhaustive'] as const)
       it(`${id} (${engine}) is as recorded`, () => {
-        const recorded = manifest.rows.find((r) => r.protocol === id && r.engine === engine)!;
+        const recorded = ownRows().find((r) => r.protocol === id && r.engine === engine)!;
         const options = rowOptions(variant(id), engine, recorded.maxStates);
         const row = rowOf(checkVariant(variant(id), options), options);
         expect(manifestDifferences({ ...manifest, rows: [recorded] }, { ...manifest, rows: [row] })).toEqual(
@@ -77,19 +93,21 @@ describe('recomputed', () => {
     };
     expect(manifestDifferences({ ...manifest, rows: [a!, b!] }, { ...manifest, rows: [changed] })).toEqual([
       expect.stringMatching(
-        new RegExp(`^${a!.protocol} \\(${a!.engine}\\) noLostWrite: .* recorded, .* now$`),
+        new RegExp(`^${a!.protocol} \\(${a!.engine}, ${a!.world}\\) noLostWrite: .* recorded, .* now$`),
       ),
-      `${b!.protocol} (${b!.engine}): recorded, not computed`,
+      `${rowKey(b!)}: recorded, not computed`,
     ]);
   });
 });
 
 describe('shootdown manifest', () => {
-  it('--check of one protocol recomputes its rows: exit 0, one line', async () => {
-    const r = await run(['manifest', '--protocol', 'sync', '--jobs', '1']);
+  it('--check of one protocol recomputes its rows, in other worlds too: exit 0, one line', async () => {
+    const rows = manifest.rows.filter((r) => r.protocol === 'sync').length;
+    expect(rows).toBeGreaterThan(2);
+    const r = await run(['manifest', '--check', '--protocol', 'sync', '--jobs', '1']);
     expect(r.err).toEqual([]);
     expect(r.out).toEqual([
-      'expected/manifest.json: 2 rows, every one as recorded and as its protocol expects',
+      `expected/manifest.json: ${rows} rows, every one as recorded and as its protocol expects`,
     ]);
     expect(r.code).toBe(0);
   });
@@ -104,6 +122,86 @@ describe('shootdown manifest', () => {
     expect(r.err).toEqual([
       `shootdown: ${file}: rows[0].invariants.noLostWrite.length: expected number, got nothing`,
     ]);
+  });
+
+  it('--update --world adds a row of the protocol in that world, and --check then recomputes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shootdown-manifest-'));
+    const file = join(dir, 'm.json');
+    const sync = manifest.rows.filter(
+      (r) => r.protocol === 'migrate-batched-wrong-copy-before-flush' && isOwnRow(r),
+    );
+    writeFileSync(file, formatManifest({ ...manifest, rows: sync }));
+    const added = await run([
+      'manifest',
+      '--file',
+      file,
+      '--protocol',
+      'migrate-batched-wrong-copy-before-flush',
+      '--update',
+      '--world',
+      'tiny-lifo',
+      '--symmetry',
+      '--max-states',
+      '5000',
+    ]);
+    expect(added.err).toEqual([]);
+    expect(added.out).toEqual([`wrote ${file}: 3 rows`]);
+    const rows = parseManifest(readFileSync(file, 'utf8')).rows;
+    const row = rows.find((r) => !isOwnRow(r))!;
+    expect([row.world, row.symmetry, row.maxStates]).toEqual(['tiny-lifo', true, 5000]);
+    // its own rows are as recorded; the new one is its own expectation
+    expect(rows.filter(isOwnRow)).toEqual(sync);
+    expect(Object.values(row.invariants).some((c) => c.verdict === 'violated')).toBe(true);
+    const checked = await run([
+      'manifest',
+      '--file',
+      file,
+      '--protocol',
+      'migrate-batched-wrong-copy-before-flush',
+      '--jobs',
+      '1',
+    ]);
+    expect(checked.out).toEqual([`${file}: 3 rows, every one as recorded and as its protocol expects`]);
+    expect(checked.code).toBe(0);
+  });
+
+  it('--world is for --update, and names a world it knows', async () => {
+    const both = await run(['manifest', '--check', '--update']);
+    expect([both.code, both.err]).toEqual([2, ['shootdown: --check and --update: give one']]);
+    const alone = await run(['manifest', '--world', 'tiny']);
+    expect([alone.code, alone.err]).toEqual([
+      2,
+      ['shootdown: --world, --symmetry and --max-states add rows: use them with --update'],
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'shootdown-manifest-'));
+    const file = join(dir, 'm.json');
+    writeFileSync(file, formatManifest(manifest));
+    const unknown = await run([
+      'manifest',
+      '--file',
+      file,
+      '--update',
+      '--protocol',
+      'sync',
+      '--world',
+      'tiny-lfo',
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toHaveLength(1);
+    expect(unknown.err[0]).toMatch(
+      /^shootdown: unknown world 'tiny-lfo' \(one of .*\) \(did you mean 'tiny-lifo'\?\)$/,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(formatManifest(manifest));
+  });
+
+  it('refuses a manifest with two rows for one protocol, engine and world', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shootdown-manifest-'));
+    const file = join(dir, 'm.json');
+    const rows = [manifest.rows[0]!, manifest.rows[0]!];
+    writeFileSync(file, JSON.stringify({ ...manifest, rows }));
+    const r = await run(['manifest', '--file', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`shootdown: ${file}: rows[1]: a second row for ${rowKey(rows[0]!)}`]);
   });
 
   it('refuses a file that is not a manifest in one line', async () => {

@@ -16,6 +16,7 @@ import { exploreParallel } from '../engine/explore-parallel.js';
 import { type RandomProgress, runRandom } from '../engine/random.js';
 import type { ReplayResult, Trace } from '../engine/trace.js';
 import { VERSION } from '../version.js';
+import { mergeVerdicts } from './merge.js';
 
 export type EngineName = 'random' | 'exhaustive';
 export type Verdict = 'holds' | 'violated';
@@ -43,6 +44,8 @@ export interface Counterexample {
   readonly foundLength?: number;
   /** Random engine: fast-check's replay path. */
   readonly path?: string;
+  /** Random engine, in a campaign of several seeds (`--seeds`, `--shard`): the seed of that run. */
+  readonly seed?: number;
   /** Exhaustive engine: breadth-first, so no shorter counterexample exists. */
   readonly shortest?: boolean;
 }
@@ -102,6 +105,11 @@ export interface CheckOptions {
   /** Random engine. */
   readonly runs?: number;
   readonly seed?: number;
+  /**
+   * Random engine: a campaign per seed, merged into one verdict (src/check/merge.ts);
+   * `seed` is then ignored.
+   */
+  readonly seeds?: readonly number[];
   readonly maxCommands?: number;
   /** Exhaustive engine budgets. */
   readonly maxStates?: number;
@@ -263,6 +271,25 @@ export function expectedVerdict(variant: Variant, engine: EngineName, id: string
 }
 
 export function checkVariant(variant: Variant, options: CheckOptions): ProtocolVerdict {
+  const { seeds, ...one } = options;
+  if (seeds === undefined || (options.engine ?? 'random') !== 'random') return checkOneSeed(variant, one);
+  if (seeds.length === 0) throw new Error('a campaign of no seeds');
+  return seeds
+    .map((seed) => withSeed(checkOneSeed(variant, { ...one, seed }), seed))
+    .reduce((a, b) => mergeVerdicts(a, b));
+}
+
+/** The verdict with each counterexample marked with the seed that found it. */
+function withSeed(v: ProtocolVerdict, seed: number): ProtocolVerdict {
+  return {
+    ...v,
+    invariants: v.invariants.map((i) =>
+      i.counterexample === null ? i : { ...i, counterexample: { ...i.counterexample, seed } },
+    ),
+  };
+}
+
+function checkOneSeed(variant: Variant, options: CheckOptions): ProtocolVerdict {
   const problem = variantProblem(variant);
   if (problem !== null) throw new Error(problem);
   const engine = options.engine ?? 'random';
@@ -340,6 +367,10 @@ export interface CheckDocument {
   readonly config?: Config;
   readonly runs?: number;
   readonly seed?: number;
+  /** A campaign of several seeds: seed, seed + 1, ... (`--seeds`). */
+  readonly seeds?: number;
+  /** This document is one shard of that campaign (`--shard index/count`), for `shootdown merge`. */
+  readonly shard?: { readonly index: number; readonly count: number };
   readonly protocols: readonly Omit<ProtocolVerdict, 'failures'>[];
   readonly ok: boolean;
   /** Cut short by Ctrl-C: `protocols` holds what was decided by then; not a verdict. */
@@ -365,6 +396,7 @@ export function documentOf(
   verdicts: readonly ProtocolVerdict[],
   options: Pick<CheckOptions, 'engine' | 'config' | 'runs' | 'seed'>,
   interrupted = false,
+  campaign: Pick<CheckDocument, 'seeds' | 'shard'> = {},
 ): CheckDocument {
   const engine = options.engine ?? 'random';
   return {
@@ -373,7 +405,7 @@ export function documentOf(
     engine,
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(engine === 'random'
-      ? { runs: options.runs ?? DEFAULT_RUNS, seed: options.seed ?? DEFAULT_SEED }
+      ? { runs: options.runs ?? DEFAULT_RUNS, seed: options.seed ?? DEFAULT_SEED, ...campaign }
       : {}),
     protocols: verdicts.map(({ failures: _, ...rest }) => rest),
     ok: !interrupted && verdicts.every((v) => v.ok),

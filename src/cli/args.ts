@@ -18,6 +18,18 @@ export function wholeNumber(name: string, min: number, max: number) {
   };
 }
 
+/** `--shard i/N`: shard i (1 to N) of N. */
+export function shardArg(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (m === null) throw new InvalidArgumentError('--shard must be i/N, for example 2/8');
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || count > 100_000) throw new InvalidArgumentError('--shard i/N: N must be from 1 to 100000');
+  if (index < 1 || index > count)
+    throw new InvalidArgumentError(`--shard i/N: i must be from 1 to N (${count})`);
+  return { index, count };
+}
+
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** A registered config, or a world a variant file exports. */

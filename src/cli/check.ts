@@ -15,6 +15,7 @@ import {
   worldOf,
 } from '../check/check.js';
 import { defaultThreads, type WorkerOptions } from '../check/check-pool.js';
+import { shardSeeds } from '../check/merge.js';
 import { cpuClasses } from '../engine/symmetry.js';
 import { formatHtmlTimeline } from '../report/html.js';
 import { describeConfig, formatRaceReport, type RaceReportInput } from '../report/report.js';
@@ -38,7 +39,7 @@ function evidence(i: InvariantVerdict): string {
   return `${i.states} states, ${i.transitions} transitions, depth ${i.depth}${cut}`;
 }
 
-function formatVerdict(v: ProtocolVerdict): string {
+export function formatVerdict(v: ProtocolVerdict): string {
   const lines: string[] = [];
   // a row Ctrl-C cut short is no verdict, so not an unexpected one
   const cut = (i: InvariantVerdict) => i.stoppedBy === 'interrupt';
@@ -76,6 +77,8 @@ export interface CheckFlags {
   engine: 'random' | 'exhaustive' | 'both';
   runs?: number;
   seed: number;
+  seeds?: number;
+  shard?: { index: number; count: number };
   invariant?: string[];
   json?: boolean;
   variantFile?: string[];
@@ -132,6 +135,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const config = name === undefined ? undefined : pickConfig(name, worlds);
   if (flags.symmetry && flags.engine === 'random')
     throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
+  const campaign = seedsOf(flags);
   if (flags.workers !== undefined && flags.engine === 'random')
     throw new UsageError('--workers applies to the exhaustive engine (--engine exhaustive or both)');
   if (
@@ -180,6 +184,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       engine,
       ...(flags.runs === undefined ? {} : { runs: flags.runs }),
       seed: flags.seed,
+      ...(campaign === null ? {} : { seeds: campaign.list }),
       maxCommands: flags.maxCommands,
       ...(flags.maxStates === undefined ? {} : { maxStates: flags.maxStates }),
       ...(flags.maxSeconds === undefined ? {} : { maxSeconds: flags.maxSeconds }),
@@ -192,7 +197,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       const on = threads > 1 ? `; ${threads} protocols at a time` : '';
       io.out(
         engine === 'random'
-          ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, seed ${flags.seed}${on}`
+          ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, ${campaign === null ? `seed ${flags.seed}` : campaign.text}${on}`
           : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})${on}`,
       );
       if (config !== undefined) io.out(`config ${describeConfig(config)}`);
@@ -212,7 +217,16 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
     });
     interrupted = run.interrupted;
     const verdicts = run.verdicts;
-    documents.push(documentOf(verdicts, options, interrupted));
+    documents.push(
+      documentOf(
+        verdicts,
+        options,
+        interrupted,
+        campaign === null || engine !== 'random'
+          ? {}
+          : { seeds: campaign.seeds, ...(flags.shard === undefined ? {} : { shard: flags.shard }) },
+      ),
+    );
     results.push(verdicts);
     if (flags.reports === 'none' || interrupted) {
       if (interrupted) break;
@@ -229,7 +243,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
           witness: f.witness,
           trace: f.replay.trace,
           engine: engine === 'random' ? 'random (fast-check)' : 'exhaustive (breadth-first)',
-          ...(engine === 'random' ? { seed: flags.seed } : {}),
+          ...(engine === 'random' ? { seed: seedOf(v, f.invariant.id) ?? flags.seed } : {}),
           provenance: f.provenance,
           ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
         });
@@ -294,6 +308,34 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   return exit;
 }
 
+/** The seed whose campaign found the protocol's counterexample of `invariant`, in a campaign of several. */
+const seedOf = (v: ProtocolVerdict, invariant: string): number | undefined =>
+  v.invariants.find((i) => i.invariant === invariant)?.counterexample?.seed;
+
+/** The seeds `--seeds` and `--shard` ask this run for; null for the one seed of --seed. */
+function seedsOf(flags: CheckFlags): { seeds: number; list: number[]; text: string } | null {
+  if (flags.seeds === undefined && flags.shard === undefined) return null;
+  if (flags.engine !== 'random')
+    throw new UsageError('--seeds and --shard split a random campaign: use them with --engine random');
+  const seeds = flags.seeds ?? flags.shard!.count;
+  const last = flags.seed + seeds - 1;
+  if (last > 2 ** 31 - 1)
+    throw new UsageError(`--seed ${flags.seed} and --seeds ${seeds}: the last seed passes ${2 ** 31 - 1}`);
+  const all = `seeds ${flags.seed} to ${last}`;
+  if (flags.shard === undefined) return { seeds, list: shardSeeds(flags.seed, seeds, 1, 1), text: all };
+  const { index, count } = flags.shard;
+  if (count > seeds)
+    throw new UsageError(
+      `--shard ${index}/${count} of a campaign of ${seeds} seeds: at most ${seeds} shards (raise --seeds)`,
+    );
+  const list = shardSeeds(flags.seed, seeds, index, count);
+  return {
+    seeds,
+    list,
+    text: `shard ${index}/${count} of ${all}: ${list.length} seeds (${list.slice(0, 4).join(', ')}${list.length > 4 ? ', ...' : ''})`,
+  };
+}
+
 /** A run cut short by Ctrl-C exits as a shell reports SIGINT: 128 + 2. */
 export const INTERRUPTED_EXIT = 130;
 
@@ -302,6 +344,8 @@ const ENGINE_FLAGS = {
   random: [
     ['runs', '--runs'],
     ['seed', '--seed'],
+    ['seeds', '--seeds'],
+    ['shard', '--shard'],
     ['maxCommands', '--max-commands'],
   ],
   exhaustive: [

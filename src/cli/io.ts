@@ -1,5 +1,7 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { StatusSink } from '../progress.js';
 import { wantsColor } from '../report/report.js';
+import { UsageError } from '../usage-error.js';
 import { INTERRUPTED_EXIT } from './check.js';
 
 export interface Io {
@@ -38,3 +40,28 @@ export const printable = (s: string): string =>
     const n = c.charCodeAt(0);
     return n < 0x20 || (n >= 0x7f && n <= 0x9f) ? `\\u${n.toString(16).padStart(4, '0')}` : c;
   }).join('');
+
+/** A file's text, refused in one line if it holds more than `max` bytes (a device such as /dev/zero never ends). */
+export function readBounded(file: string, max: number, what: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(Math.min(max + 1, 1 << 20));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > max)
+        throw new UsageError(`${file} holds more than ${max / 1048576} MB; ${what} is far smaller`);
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -9,12 +9,13 @@ import { DEFAULT_MAX_COMMANDS } from '../engine/random.js';
 import { TraceFileError } from '../report/trace-file.js';
 import { UsageError } from '../usage-error.js';
 import { VERSION } from '../version.js';
-import { collect, numberList, wholeNumber } from './args.js';
+import { collect, numberList, shardArg, wholeNumber } from './args.js';
 import { type CheckFlags, refuseUnusedFlags, runCheck } from './check.js';
 import { type CostFlags, runCost } from './cost.js';
 import { type Io, printable, processIo } from './io.js';
 import { runList } from './list.js';
 import { MANIFEST_PATH, type ManifestFlags, runManifest } from './manifest.js';
+import { type MergeFlags, runMerge } from './merge.js';
 import { type ReplayFlags, runReplay } from './replay.js';
 import { type ReportFlags, runReport } from './report.js';
 
@@ -63,6 +64,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       'random: fast-check seed',
       wholeNumber('--seed', -(2 ** 31), 2 ** 31 - 1),
       DEFAULT_SEED,
+    )
+    .option(
+      '--seeds <k>',
+      'random: a campaign of k seeds, --seed to --seed + k - 1, each of --runs runs, merged into one verdict',
+      wholeNumber('--seeds', 1, 100_000),
+    )
+    .option(
+      '--shard <i/N>',
+      'random: run shard i of N of the campaign (its seeds i-1, i-1+N, ... from --seed; --seeds defaults to N); merge the --json documents with shootdown merge',
+      shardArg,
     )
     .option(
       '--max-commands <n>',
@@ -140,6 +151,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     )
     .action(async (file: string, o: ReplayFlags) => {
       code = await runReplay(file, o, io);
+    });
+
+  program
+    .command('merge')
+    .description(
+      'merge the --json documents of a random campaign’s shards (shootdown check --shard i/N --json) into one verdict: exit 0 when every verdict is as expected and no shard is missing',
+    )
+    .argument('<files...>', 'the shards’ documents')
+    .option('--json', 'print the merged document')
+    .action((files: string[], o: MergeFlags) => {
+      code = runMerge(files, o, io);
     });
 
   program

@@ -1,6 +1,5 @@
 // `shootdown replay FILE`: a trace file replayed against this version's model.
 
-import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Action } from '../../model/actions.js';
 import { CONFIGS, type Config } from '../../model/config.js';
@@ -18,36 +17,11 @@ import {
 import { UsageError } from '../usage-error.js';
 import { loadVariantFiles } from './args.js';
 import { outputs } from './check.js';
-import { type Io, printable } from './io.js';
+import { type Io, printable, readBounded } from './io.js';
 import { writeOutput } from './output.js';
 
 /** The most a trace file may hold; one of the longest counterexamples is about 200 KB. */
 const MAX_TRACE_BYTES = 16 * 1024 * 1024;
-
-/** A file's text, refused in one line if it holds more than `max` bytes (a device such as /dev/zero never ends). */
-function readBounded(file: string, max: number, what: string): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const buf = Buffer.alloc(Math.min(max + 1, 1 << 20));
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      total += n;
-      if (total > max)
-        throw new UsageError(`${file} holds more than ${max / 1048576} MB; ${what} is far smaller`);
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 export interface ReplayFlags {
   protocol?: string;

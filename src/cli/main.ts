@@ -14,6 +14,7 @@ import { type CheckFlags, refuseUnusedFlags, runCheck } from './check.js';
 import { type CostFlags, runCost } from './cost.js';
 import { type Io, printable, processIo } from './io.js';
 import { runList } from './list.js';
+import { type LivenessFlags, runLiveness } from './liveness.js';
 import { MANIFEST_PATH, type ManifestFlags, runManifest } from './manifest.js';
 import { type MergeFlags, runMerge } from './merge.js';
 import { type ReplayFlags, runReplay } from './replay.js';
@@ -151,6 +152,24 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     )
     .action(async (file: string, o: ReplayFlags) => {
       code = await runReplay(file, o, io);
+    });
+
+  program
+    .command('liveness')
+    .description(
+      'deadlocks and leads-to properties (a deferred flush is done, a migration entry is removed) on each protocol’s whole graph, under weak fairness of kernel steps',
+    )
+    .option('--protocol <id>', 'a protocol to check (repeatable; default: all)', collect)
+    .option('--config <name>', 'the world (default: each protocol’s own exhaustive world)')
+    .option('--variant-file <path>', 'a file exporting variants (repeatable)', collect)
+    .option(
+      '--max-states <n>',
+      'give up (no verdict) past this many states; the whole graph is kept',
+      wholeNumber('--max-states', 1, 2 ** 31 - 1),
+    )
+    .option('--json', 'print one JSON document')
+    .action(async (o: LivenessFlags) => {
+      code = await runLiveness(o, io);
     });
 
   program

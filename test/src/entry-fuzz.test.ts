@@ -144,6 +144,7 @@ const command = fc.constantFrom(
   ['check', '--protocol', 'sync', '--runs', '20', '--shard', '1/2'],
   ['replay'],
   ['merge'],
+  ['liveness', '--protocol', 'sync', '--max-states', '2000'],
   ['report'],
   ['list'],
   ['frobnicate'],

@@ -1,0 +1,87 @@
+// `shootdown liveness`: deadlocks and leads-to properties on each protocol's whole graph
+// (src/engine/liveness.ts). Exit 0 when every protocol's graph was built whole with no
+// deadlock and every property holding, 1 otherwise (a budget that cut a graph short is no
+// verdict), 2 for bad input.
+
+import { LEADS_TO } from '../../properties/liveness.js';
+import { worldOf } from '../check/check.js';
+import { describeAction } from '../codec/format.js';
+import { checkLiveness, DEFAULT_LIVENESS_STATES, type LivenessResult } from '../engine/liveness.js';
+import { count } from '../progress.js';
+import { loadVariantFiles, pickConfig, selectProtocols } from './args.js';
+import type { Io } from './io.js';
+
+export interface LivenessFlags {
+  protocol?: string[];
+  config?: string;
+  variantFile?: string[];
+  maxStates?: number;
+  json?: boolean;
+}
+
+const numbered = (actions: readonly { op: string }[], from = 1): string[] =>
+  actions.map((a, k) => `    ${String(k + from).padStart(3)}. ${describeAction(a as never)}`);
+
+function formatResult(protocol: string, config: string, r: LivenessResult): string {
+  const lines = [
+    `${protocol} in ${config}: ${count(r.states)} states, ${count(r.edges)} transitions${r.complete ? '' : ', INCOMPLETE (the state budget ended the search: no verdict)'}`,
+  ];
+  if (r.deadlock !== null) {
+    lines.push(`  DEADLOCK: nothing can run while ${r.deadlock.waits}, after:`);
+    lines.push(...numbered(r.deadlock.path));
+  } else if (r.complete) lines.push('  no deadlock');
+  for (const p of r.properties) {
+    if (p.verdict !== 'violated') {
+      lines.push(`  ${p.property}: ${p.verdict === 'holds' ? 'holds' : 'no verdict'}`);
+      continue;
+    }
+    const l = p.lasso!;
+    lines.push(`  ${p.property}: VIOLATED: ${p.instance} never gets there`);
+    lines.push(`    (pending from step ${l.pendingAt}${l.pendingAt === 0 ? ', the initial state' : ''})`);
+    lines.push(...numbered(l.prefix));
+    if (l.loop.length === 0) lines.push('    then nothing can run (a deadlock)');
+    else {
+      lines.push('    then, for ever (a fair run: each step a fair run owes is taken in the loop):');
+      lines.push(...numbered(l.loop, l.prefix.length + 1));
+    }
+  }
+  return lines.join('\n');
+}
+
+export async function runLiveness(flags: LivenessFlags, io: Io): Promise<number> {
+  const { fromFiles, worlds } = await loadVariantFiles(flags.variantFile);
+  const variants = selectProtocols(flags.protocol, fromFiles);
+  const fixed = flags.config === undefined ? undefined : pickConfig(flags.config, worlds);
+  const maxStates = flags.maxStates ?? DEFAULT_LIVENESS_STATES;
+  const results = variants.map((v) => {
+    const config = fixed ?? worldOf(v, 'exhaustive', worlds);
+    const r = checkLiveness(v, config, { maxStates });
+    const ok = r.complete && r.deadlock === null && r.properties.every((p) => p.verdict === 'holds');
+    if (!flags.json) io.out(`${formatResult(v.id, config.name, r)}\n`);
+    return { protocol: v.id, config: config.name, ok, ...r };
+  });
+  const ok = results.every((r) => r.ok);
+  if (flags.json)
+    io.out(
+      JSON.stringify(
+        {
+          tool: 'shootdown',
+          properties: LEADS_TO.map((p) => ({ id: p.id, why: p.why })),
+          maxStates,
+          protocols: results,
+          ok,
+        },
+        null,
+        2,
+      ),
+    );
+  else {
+    const bad = results.filter((r) => !r.ok).map((r) => r.protocol);
+    io.out(
+      bad.length === 0
+        ? `${results.length} protocols: no deadlock, every leads-to property holds, every graph whole`
+        : `${bad.length} of ${results.length} protocols with a deadlock, a violation or no verdict: ${bad.join(', ')}`,
+    );
+  }
+  return ok ? 0 : 1;
+}

@@ -5,6 +5,13 @@
 // again, by comparing tlb_gen. switch_mm_irqs_off() marks loaded_mm LOADED_MM_SWITCHING
 // before it reads tlb_gen (be88a1dd6112), and should_flush_tlb() sends the IPI to a CPU so
 // marked (fea4e317f9e7), so a flush that bumps tlb_gen after the read reaches the CPU.
+// Versions, checked against the kernel's history (2026-12-06): be88a1dd6112 ("x86/mm:
+// Handle global ASID context switch and TLB flush", Rik van Riel, tip x86/core 2025-03-19)
+// moved the LOADED_MM_SWITCHING write above the atomic64_read() of next->context.tlb_gen
+// and was merged for v6.15-rc1; fea4e317f9e7 was merged after the modules-6.15-rc6 tag,
+// so both are in v6.15 and later. fea4e317f9e7 alone was backported to the stable series
+// (5.15.y and 6.6.y review patches; CVE-2025-37964), where the older order stays: that
+// kernel is x86-pcid-stable-switching-after-tlb-gen.
 // Abstracts: ASID reuse (every mm keeps its ASID), INVLPGB, the mm_cpumask trim, freed
 // page tables (freed_tables IPIs even lazy CPUs), memory ordering (each step is atomic,
 // as the barriers of 71b3c126e611 and 83b0177a6c48 make it).

@@ -104,6 +104,20 @@ const NOT_MODELLED = [
 ];
 
 /**
+ * Where the model is more synchronised or smaller than the kernel, so a race there is not
+ * looked for: what a "holds" above does not cover.
+ */
+const ASSUMES = [
+  "sequentially consistent memory: every kernel step is atomic and every store is seen by every CPU at once, so the orderings migrc adds (a CPU's migrc_done against a request's generation, arch_migrc_adj()'s read and stamp, PG_migrc tests against PTE writes) are judged as if each were fenced",
+  "the rmap walk over a folio's mappings is one step; the kernel takes each mapping's PTL in turn",
+  "reclaim's refault window is closed: a fault on a page reclaim is freeing waits until the folio is freed, where the kernel removes each clean folio from the swap or page cache and unlocks it before the batch's try_to_unmap_flush()",
+  'small folios only: batched flushing, and so migrc, applies to normal folios, not THP (7e12beb8ca2a: "TLB flushing is batched only for normal folios")',
+  "migrations start from move_pages()-like requests: NUMA-hinting faults (change_prot_numa(), PROT_NONE PTEs), migrc's main trigger, are not modelled, nor mremap() (move_ptes()), nor pinned folios (a migration the refcount refuses, a kernel write through a long-term pin; write() through the direct map is modelled)",
+  'a page is judged per page, not per call: the data invariants exempt a page while munmap(), MADV_DONTNEED or MADV_FREE on it still runs',
+  'one node, x86 (a store through a clean entry re-walks), full flushes, and worlds of two CPUs, one or two mms, one page (two under memory pressure) and two to four frames',
+];
+
+/**
  * The interleaving in which a batch loses a flush to migrc_stop_pending(), built step by
  * step for `variant` in migrc-pressure, or null if it cannot be taken. CPU 1 caches p0
  * read-only (clear_refs made it so); a batch of p0 and p1 starts; munmap() takes p1 out
@@ -359,6 +373,10 @@ export function migrcSafetyReport(progress?: ReportProgress): string {
     'Not modelled yet, so no verdict above covers them:',
     '',
     ...NOT_MODELLED.map((n) => `- ${n}`),
+    '',
+    'Every verdict above also assumes:',
+    '',
+    ...ASSUMES.map((n) => `- ${n}`),
     '',
   );
   return [...out, ...ownRules(fixed, progress), ...details].join('\n');

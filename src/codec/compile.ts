@@ -202,9 +202,11 @@ class Emitter {
   emit(line: string): void {
     this.lines.push(line);
   }
-  build<F>(params: string): F {
+  /** The function, named `name` in stack traces and profiles. */
+  build<F>(name: string, params: string): F {
     // new Function: the source is compiled from the schema, never from input
-    return new Function('env', `return function (${params}) {\n${this.lines.join('\n')}\n};`)(this.env) as F;
+    const body = `return function ${name}(${params}) {\n${this.lines.join('\n')}\n};\n//# sourceURL=shootdown-codec/${name}.js`;
+    return new Function('env', body)(this.env) as F;
   }
 }
 
@@ -788,8 +790,8 @@ export function compileCodec<T>(schema: Field, config: Config): Codec<T> {
   dec.emit(`return ${decodeField(dec, placed, 'at')};`);
   return {
     size,
-    encode: enc.build<EncodeFn<T>>('s, out, at, map, cpus'),
-    decode: dec.build<DecodeFn<T>>('b, at'),
+    encode: enc.build<EncodeFn<T>>('encode', 's, out, at, map, cpus'),
+    decode: dec.build<DecodeFn<T>>('decode', 'b, at'),
   };
 }
 
@@ -807,7 +809,7 @@ export function compileCpumaskBits<T>(
   const e = new Emitter();
   e.emit(`out.fill(0, at, at + ${maskCount(placed)});`);
   maskBits(e, placed, 's', 'at');
-  return e.build('s, cpu, out, at');
+  return e.build('cpumaskBits', 's, cpu, out, at');
 }
 
 /**
@@ -827,7 +829,7 @@ export function compileFrameWalk<T>(
     walkFrames(e, f, `s.${name}`, 's');
   }
   e.emit('return next;');
-  return e.build('s, map, next');
+  return e.build('walkFrames', 's, map, next');
 }
 
 /**
@@ -840,7 +842,7 @@ export function compileContentKey<T>(schema: Field): {
 } {
   const e = new Emitter();
   contentKey(e, schema, 'v', 'v', 'at');
-  return { width: keyWidth(schema), key: e.build('v, key, at') };
+  return { width: keyWidth(schema), key: e.build('contentKey', 'v, key, at') };
 }
 
 function meet(map: number[], f: number, next: number): number {
@@ -938,7 +940,7 @@ function copyFields(e: Emitter, fields: Readonly<Record<string, Field>>, r: stri
 export function compileCopy<T>(schema: Field): (s: T) => T {
   const e = new Emitter();
   e.emit(`return ${copyValue(e, schema, 's')};`);
-  return e.build('s');
+  return e.build('copy', 's');
 }
 
 type Renumber = {

@@ -128,6 +128,24 @@ describe('shootdown liveness', () => {
     expect(bugs.out).toMatch(/then, for ever/);
   });
 
+  it('--json: one document, a verdict per protocol and property', async () => {
+    const r = await runCli('liveness', '--protocol', 'sync', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.ok).toBe(true);
+    expect(doc.properties.map((p: { id: string }) => p.id)).toEqual([
+      'deferredFlushDone',
+      'migrationEntryRemoved',
+    ]);
+    expect(doc.protocols[0]).toMatchObject({
+      protocol: 'sync',
+      config: 'tiny',
+      complete: true,
+      deadlock: null,
+      ok: true,
+    });
+  });
+
   it('a budget that cuts the graph short is no verdict: exit 1', async () => {
     const r = await runCli('liveness', '--protocol', 'migrate-batched', '--max-states', '500');
     expect(r.code).toBe(1);

@@ -11,6 +11,10 @@
 // flush_tlb_batched_pending is exactly the cpu sending the deferred tlbi. so the solution
 // is unsafe", linux-mm, 2022-07-14). Fixed by Ryan Roberts, "arm64/mm: Close theoretical
 // race where stale TLB entry remains valid", commit 4b634918384c (2025): flush_tlb_mm().
+// Versions, checked against the kernel's history (2026-12-06): 43b3dfdd0455 ("arm64:
+// support batched/deferred tlb shootdown during page reclamation/migration") came in the
+// v6.6 merge window (August 2023); 4b634918384c went in through arm64's for-next/core for
+// v6.16-rc1 with "Cc: stable" and "Fixes: 43b3dfdd0455", and was taken into 6.15.y.
 
 import { ARM64, defineVariant } from '../variant.js';
 import { reclaimBatchedDirtyArm64 } from './reclaim-batched-dirty-arm64.js';

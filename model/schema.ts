@@ -49,7 +49,8 @@ export type Field =
   | { readonly kind: 'nullable'; readonly of: Field }
   /**
    * A record field that exists only in some configs (and, in an array's element, only at
-   * some indices of that array).
+   * some indices of that array). A predicate declared with two parameters reads the index:
+   * the compiler then lays that array's elements out one by one (it reads `present.length`).
    */
   | {
       readonly kind: 'when';

@@ -3,6 +3,7 @@
 // deadlock and every property holding, 1 otherwise (a budget that cut a graph short is no
 // verdict), 2 for bad input.
 
+import type { Action } from '../../model/actions.js';
 import { LEADS_TO } from '../../properties/liveness.js';
 import { worldOf } from '../check/check.js';
 import { describeAction } from '../codec/format.js';
@@ -19,8 +20,8 @@ export interface LivenessFlags {
   json?: boolean;
 }
 
-const numbered = (actions: readonly { op: string }[], from = 1): string[] =>
-  actions.map((a, k) => `    ${String(k + from).padStart(3)}. ${describeAction(a as never)}`);
+const numbered = (actions: readonly Action[], from = 1): string[] =>
+  actions.map((a, k) => `    ${String(k + from).padStart(3)}. ${describeAction(a)}`);
 
 function formatResult(protocol: string, config: string, r: LivenessResult): string {
   const lines = [

@@ -7,7 +7,7 @@
 import type { Config } from '../../model/config.js';
 import type { Cpu, State } from '../../model/state.js';
 import { CPU_SCHEMA, STATE_SCHEMA } from '../../model/state-schema.js';
-import { type Codec, compileCodec, compileCopy } from './compile.js';
+import { type Codec, compileCodec, compileCopy, compileCpumaskBits, cpumaskCount } from './compile.js';
 
 export { cm } from './compile.js';
 
@@ -18,6 +18,9 @@ export interface Layout {
   readonly state: Codec<State>;
   /** One CPU alone (symmetry over CPUs orders CPUs by these bytes). */
   readonly cpu: Codec<Cpu>;
+  /** How many cpumasks a state holds at most, and a CPU's bit of each, one byte apiece. */
+  readonly cpumasks: number;
+  readonly cpumaskBits: (s: State, cpu: number, out: Uint8Array, at: number) => void;
 }
 
 const layouts = new WeakMap<Config, Layout>();
@@ -26,7 +29,14 @@ export function layoutOf(config: Config): Layout {
   let layout = layouts.get(config);
   if (layout === undefined) {
     const state = compileCodec<State>(STATE_SCHEMA, config);
-    layout = { config, size: state.size, state, cpu: compileCodec<Cpu>(CPU_SCHEMA, config) };
+    layout = {
+      config,
+      size: state.size,
+      state,
+      cpu: compileCodec<Cpu>(CPU_SCHEMA, config),
+      cpumasks: cpumaskCount(STATE_SCHEMA, config),
+      cpumaskBits: compileCpumaskBits<State>(STATE_SCHEMA, config),
+    };
     layouts.set(config, layout);
   }
   return layout;

@@ -86,7 +86,6 @@ interface Graph {
   readonly act: Int32Array;
   readonly parent: Int32Array;
   readonly parentAct: Int32Array;
-  readonly bytes: Uint8Array[];
 }
 
 export function checkLiveness(
@@ -174,7 +173,6 @@ export function checkLiveness(
     act: Int32Array.from(act),
     parent: Int32Array.from(parent),
     parentAct: Int32Array.from(parentAct),
-    bytes,
   };
   const results = properties.map((p, k): LeadsToVerdict => {
     if (!complete) return { property: p.id, verdict: 'incomplete' };

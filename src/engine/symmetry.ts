@@ -8,14 +8,7 @@ import type { Action } from '../../model/actions.js';
 import type { Config } from '../../model/config.js';
 import type { Frame, State } from '../../model/state.js';
 import { FRAME_SCHEMA, FRAME_WALK, STATE_SCHEMA } from '../../model/state-schema.js';
-import {
-  compileContentKey,
-  compileCpumaskBits,
-  compileFrameWalk,
-  cpumaskCount,
-  relabelCpusOf,
-  relabelFramesOf,
-} from '../codec/compile.js';
+import { compileContentKey, compileFrameWalk, relabelCpusOf, relabelFramesOf } from '../codec/compile.js';
 import type { Layout } from '../codec/encode.js';
 
 // Compiled from the state's schema: every field that names a frame, in FRAME_WALK's order,
@@ -85,7 +78,6 @@ export class CpuSymmetry {
   private readonly keys: Uint8Array;
   private readonly order: number[];
   private readonly map: number[];
-  private readonly maskBits: (s: State, cpu: number, out: Uint8Array, at: number) => void;
 
   constructor(
     private readonly layout: Layout,
@@ -94,8 +86,7 @@ export class CpuSymmetry {
     const c = layout.config;
     // the CPU's bytes, then its bit in every cpumask of the state
     this.cpuBytes = layout.cpu.size;
-    this.width = this.cpuBytes + cpumaskCount(STATE_SCHEMA, c);
-    this.maskBits = compileCpumaskBits<State>(STATE_SCHEMA, c);
+    this.width = this.cpuBytes + layout.cpumasks;
     this.keys = new Uint8Array(this.width * c.cpus);
     this.order = new Array(c.cpus).fill(0);
     this.map = new Array(c.cpus).fill(0);
@@ -104,7 +95,7 @@ export class CpuSymmetry {
   private key(s: State, cpu: number, frames: readonly number[] | null): void {
     const at = cpu * this.width;
     this.layout.cpu.encode(s.cpus[cpu]!, this.keys, at, frames, null);
-    this.maskBits(s, cpu, this.keys, at + this.cpuBytes);
+    this.layout.cpumaskBits(s, cpu, this.keys, at + this.cpuBytes);
   }
 
   private compare(a: number, b: number): number {

@@ -9,15 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkVariant } from '../../src/check/check.js';
 import { mergeVerdicts, shardSeeds } from '../../src/check/merge.js';
-import { main } from '../../src/cli/main.js';
-import { variant } from '../support.js';
+import { runCli, variant } from '../support.js';
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err };
-}
+const run = (argv: string[]) => runCli(...argv);
 
 // a correct protocol and a seeded bug the random engine finds in some seeds' first runs
 const CAMPAIGN = [

@@ -620,7 +620,10 @@ export const CONFIGS = {
 
 export type ConfigName = keyof typeof CONFIGS;
 
-/** The world a variant's verdicts are judged in by each engine: the explorer needs one it can exhaust. */
+/**
+ * The world a variant's verdicts are judged in by each engine: the explorer needs one it can
+ * exhaust; the random and the deep searches (swarm, bitstate) take the variant's own.
+ */
 const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
   small: 'tiny',
   syscalls: 'tiny-syscalls',
@@ -632,7 +635,7 @@ const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
   'private-file': 'tiny-private-file',
 };
 
-export function worldConfig(world: string, engine: 'random' | 'exhaustive'): Config {
+export function worldConfig(world: string, engine: 'random' | 'exhaustive' | 'swarm' | 'bitstate'): Config {
   const own = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined =>
     Object.hasOwn(table, key) ? table[key] : undefined;
   const name = engine === 'exhaustive' ? (own(EXHAUSTIVE_WORLD, world) ?? world) : world;

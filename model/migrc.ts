@@ -111,10 +111,19 @@ export function migrc_unmap_done(d: Draft<State>, p: MigrcPolicy | null, task: n
   normaliseGens(d, p);
 }
 
-/** migrc_expand_req(): a marked source joins the request; it backs no page any more. */
+/**
+ * migrc_expand_req(): a marked source joins the request; it backs no page any more. With
+ * no request (migrc_stop_pending() ended it mid-batch) v3 returns and the marking stays;
+ * undoWithoutRequest undoes it, so src goes back to the allocator with the batch.
+ */
 export function migrc_expand_req(d: Draft<State>, p: MigrcPolicy, task: number, folio: BatchFolio): void {
   const t = d.tasks[task]!;
   const src = d.frames[folio.src]!;
+  if (t.mreq === null && p.undoWithoutRequest) {
+    migrc_undo_folios(d, p, folio);
+    if (p.rememberMarked) delete t.folios[t.pc.folio]!.marked;
+    return;
+  }
   if (t.mreq === null || !p.keepSrc || !migrcMarked(d as State, p, folio)) return;
   t.mreq.srcs.push(folio.src);
   src.owner = { kind: 'unmapped' };
@@ -134,7 +143,8 @@ export function migrc_req_end(d: Draft<State>, p: MigrcPolicy | null, task: numb
  * and frees what is hung on the node (migrc_try_flush_free_folios(NULL)). No folio has
  * joined the request yet (that happens after the copy), so migrc_req_end_if_started()
  * frees it, and with it the flush of every folio already marked: those stay PG_migrc with
- * their extra reference, their CPUs in no request and not in tlb_ubc.
+ * their extra reference (until migrc_expand_req(), undoWithoutRequest), their CPUs in no
+ * request and not in tlb_ubc (stopKeepsFlush).
  */
 export function migrc_stop_in_batch(d: Draft<State>, arch: Arch, p: MigrcPolicy, task: number): void {
   const t = d.tasks[task]!;

@@ -232,6 +232,14 @@ const migrcSchema = z
      * extra reference: it is never freed once unmapped.
      */
     undoOnMoveFailure: z.boolean(),
+    /**
+     * migrc_expand_req() with no request undoes the marking (migrc_undo_folios()). A batch
+     * that saw migrc_stop_pending() has freed its request (migrc_req_end_if_started()) after
+     * marking some folios; v3's migrc_expand_req() then returns at `if (!req)`, and the folio
+     * keeps PG_migrc and the extra reference migrc_mark_folios() took, on no request's list:
+     * it is never freed (found by the swarm engine in migrc-pressure, 21 steps).
+     */
+    undoWithoutRequest: z.boolean(),
   })
   .readonly();
 /** How migration defers read-only flushes (migrc, seed 001; model/migrc.ts). */

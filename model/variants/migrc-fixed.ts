@@ -1,4 +1,4 @@
-// migrc with the nine holes shootdown found closed (seven in v3's own rules, one in fork's
+// migrc with the ten holes shootdown found closed (eight in v3's own rules, one in fork's
 // interplay with it, one in kernel writes through the direct map), each a one-line policy
 // change:
 // - checkFlushPending: a PTE that reads read-only is not proof that no CPU caches it
@@ -32,6 +32,10 @@
 // - undoOnMoveFailure: when move_to_new_folio() fails for good, migrate_folio_move()
 //   undoes the folio but v3 leaves migrc's marking, and src its extra reference, for ever;
 //   undo the marking there too (world migrc-move-fail).
+// - undoWithoutRequest: a batch that sees migrc_stop_pending() frees its request after
+//   marking a folio; migrc_expand_req() then finds no request and returns, and src keeps
+//   PG_migrc and migrc's reference on no list: it is never freed. Undo the marking there
+//   (world migrc-pressure, 21 steps; found by the swarm engine, not by hand).
 // Each is checked by the migrc report (docs/migrc-safety.md) as the restriction that
 // makes its scenario hold.
 
@@ -41,7 +45,7 @@ import { migrc } from './migrc.js';
 export const migrcFixed = defineVariant({
   id: 'migrc-fixed',
   title: 'migrc v3 with the holes found here closed',
-  source: 'this project: migrc v3 (seed 001) plus nine restrictions',
+  source: 'this project: migrc v3 (seed 001) plus ten restrictions',
   base: migrc,
   notes: 'Not a posted patch: what the counterexamples against v3 ask for.',
   policy: {
@@ -55,6 +59,7 @@ export const migrcFixed = defineVariant({
       everyWritableMapping: true,
       wideGen: true,
       undoOnMoveFailure: true,
+      undoWithoutRequest: true,
     },
   },
 });

@@ -56,6 +56,7 @@ export const migrc = defineVariant({
       everyWritableMapping: false,
       wideGen: false,
       undoOnMoveFailure: false,
+      undoWithoutRequest: false,
     },
   },
   world: 'tiny-migrc',

@@ -57,9 +57,13 @@ export async function checkWithProgress(
             ? `${id}: minimising a counterexample`
             : `${id}: ${count(p.runs)}/${count(p.total)} runs${left === null ? '' : `, ~${formatDuration(left)} left`} (${p.undecided} undecided)`,
         );
-      } else
+      } else if (p.engine === 'exhaustive')
         parts.push(
           `${id}: ${count(p.distinct)} states, depth ${p.depth}, ${count(p.statesPerSecond)}/s (${p.undecided} undecided)`,
+        );
+      else
+        parts.push(
+          `${id}: ${p.members} ${p.engine === 'swarm' ? 'searches' : 'search'}, ${count(p.states)} states, depth ${p.depth}, ${count(p.statesPerSecond)}/s (${p.undecided} undecided)`,
         );
     }
     return parts.join(' | ');
@@ -131,7 +135,9 @@ function partialVerdict(
         : { states: 0, transitions: 0, depth: 0 }
       : p.engine === 'random'
         ? { runs: p.runs, steps: p.steps }
-        : { states: p.distinct, transitions: p.generated, depth: p.depth };
+        : p.engine === 'exhaustive'
+          ? { states: p.distinct, transitions: p.generated, depth: p.depth }
+          : { states: p.states, transitions: p.transitions, depth: p.depth, members: p.members };
   const rows = (invariants ?? INVARIANTS).map(
     ({ id }) =>
       decided.find((r) => r.invariant === id) ?? {

@@ -5,7 +5,9 @@ import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { pcidPolicyProblem } from '../../model/switch.js';
 import {
+  asExpected,
   type CheckDocument,
+  DEFAULT_DEEP_SECONDS,
   DEFAULT_RUNS,
   disagreements,
   documentOf,
@@ -16,6 +18,7 @@ import {
 } from '../check/check.js';
 import { defaultThreads, type WorkerOptions } from '../check/check-pool.js';
 import { shardSeeds } from '../check/merge.js';
+import { DEFAULT_HASH_BITS } from '../engine/swarm.js';
 import { cpuClasses } from '../engine/symmetry.js';
 import { formatHtmlTimeline } from '../report/html.js';
 import { describeConfig, formatRaceReport, type RaceReportInput } from '../report/report.js';
@@ -28,6 +31,13 @@ import type { Io } from './io.js';
 import { checkOutputPath, writeOutput } from './output.js';
 
 function evidence(i: InvariantVerdict): string {
+  if (i.members !== undefined) {
+    const stop = i.stoppedBy === 'interrupt' ? '; interrupted' : '';
+    const lost =
+      i.omission === undefined ? '' : `, about ${formatShare(i.omission)} of them lost to hash collisions`;
+    const cut = i.cutAtDepth === undefined ? '' : `; paths cut at depth ${i.cutAtDepth} (raise --max-depth)`;
+    return `${i.members} ${i.members === 1 ? 'search' : 'searches'}, ${i.states} states${lost}, depth ${i.depth}${cut}${stop}; not a proof`;
+  }
   if (i.runs !== undefined)
     return `${i.runs} runs, ${i.steps} steps${i.stoppedBy === 'interrupt' ? '; interrupted' : ''}`;
   const cut =
@@ -43,7 +53,7 @@ export function formatVerdict(v: ProtocolVerdict): string {
   const lines: string[] = [];
   // a row Ctrl-C cut short is no verdict, so not an unexpected one
   const cut = (i: InvariantVerdict) => i.stoppedBy === 'interrupt';
-  const unexpected = v.invariants.filter((i) => i.verdict !== i.expected && !cut(i)).length;
+  const unexpected = v.invariants.filter((i) => !asExpected(v.engine, i) && !cut(i)).length;
   const missed = v.targets.filter((t) => !t.hit);
   const how = v.interrupted ? 'INTERRUPTED, no verdict' : v.ok ? 'as expected' : 'NOT AS EXPECTED';
   lines.push(`${v.protocol}: ${v.title}  [${v.config}; ${how}]`);
@@ -57,8 +67,10 @@ export function formatVerdict(v: ProtocolVerdict): string {
           ? `no violation (${evidence(i)})`
           : c?.shortest
             ? `VIOLATED (shortest counterexample: ${c.length} steps, after ${i.states} states)`
-            : `VIOLATED (counterexample of ${c?.length} steps, found in run ${c?.run})`;
-    const note = i.verdict === i.expected || cut(i) ? '' : `  <-- expected ${i.expected}`;
+            : c?.run !== undefined
+              ? `VIOLATED (counterexample of ${c.length} steps, found in run ${c.run})`
+              : `VIOLATED (counterexample of ${c?.length} steps, found ${c?.foundLength} deep${c?.member === undefined ? '' : ` by search ${c.member}`}, after ${i.states} states)`;
+    const note = asExpected(v.engine, i) || cut(i) ? '' : `  <-- expected ${i.expected}`;
     lines.push(`  ${i.invariant.padEnd(w)}  ${verdict}${note}`);
   }
   if (v.targets.length > 0)
@@ -74,7 +86,7 @@ export function formatVerdict(v: ProtocolVerdict): string {
 export interface CheckFlags {
   protocol?: string[];
   config?: string;
-  engine: 'random' | 'exhaustive' | 'both';
+  engine: EngineName | 'both';
   runs?: number;
   seed: number;
   seeds?: number;
@@ -88,6 +100,8 @@ export interface CheckFlags {
   maxMemory?: number;
   symmetry?: boolean;
   workers?: number;
+  hashBits?: number;
+  maxDepth?: number;
   jobs?: number;
   reports: 'none' | 'first' | 'all';
   trace?: string;
@@ -110,7 +124,22 @@ export function outputs(flags: { trace?: string; html?: string }): Output[] {
   return out;
 }
 
-const engineTag = (engine: string): string => (engine.startsWith('random') ? 'random' : 'exhaustive');
+/** A small share as a reader takes it in: 'less than 1e-9', '0.02%'. */
+function formatShare(x: number): string {
+  if (x < 1e-9) return 'less than one in a billion';
+  if (x < 1e-4) return `${x.toExponential(1)}`;
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+/** How a report names the engine that found a counterexample. */
+const ENGINE_LABEL: Readonly<Record<EngineName, string>> = {
+  random: 'random (fast-check)',
+  exhaustive: 'exhaustive (breadth-first)',
+  swarm: 'swarm (depth-first searches, bitstate)',
+  bitstate: 'bitstate (depth-first)',
+};
+
+const engineTag = (label: string): string => label.split(' ')[0]!;
 
 /**
  * Where each of `names` goes: `path` itself for one file, or `path/<name><ext>` when
@@ -125,7 +154,7 @@ function outputPaths(path: string, names: readonly string[], ext: string): strin
 }
 
 export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
-  const engines: EngineName[] = flags.engine === 'both' ? ['random', 'exhaustive'] : [flags.engine];
+  const engines = enginesOf(flags.engine);
   // The explorer needs a world small enough to exhaust; random testing wants a bigger one.
   // Without --config each protocol is checked in its own world, sized for the engine: the
   // explorer needs one small enough to exhaust, random testing wants a bigger one.
@@ -136,7 +165,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   if (flags.symmetry && flags.engine === 'random')
     throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
   const campaign = seedsOf(flags);
-  if (flags.workers !== undefined && flags.engine === 'random')
+  if (flags.workers !== undefined && !engines.includes('exhaustive'))
     throw new UsageError('--workers applies to the exhaustive engine (--engine exhaustive or both)');
   if (
     flags.symmetry &&
@@ -191,15 +220,13 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
       ...(flags.symmetry ? { symmetry: true } : {}),
       ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+      ...(flags.hashBits === undefined ? {} : { hashBits: flags.hashBits }),
+      ...(flags.maxDepth === undefined ? {} : { maxDepth: flags.maxDepth }),
       ...(Object.keys(worlds).length === 0 ? {} : { worlds }),
     };
     if (!flags.json) {
       const on = threads > 1 ? `; ${threads} protocols at a time` : '';
-      io.out(
-        engine === 'random'
-          ? `shootdown ${VERSION}: random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, ${campaign === null ? `seed ${flags.seed}` : campaign.text}${on}`
-          : `shootdown ${VERSION}: exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})${on}`,
-      );
+      io.out(`shootdown ${VERSION}: ${banner(engine, flags, campaign)}${on}`);
       if (config !== undefined) io.out(`config ${describeConfig(config)}`);
       else {
         const own = [...new Set(variants.map((v) => worldOf(v, engine, worlds)))];
@@ -242,8 +269,10 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
           invariant: f.invariant,
           witness: f.witness,
           trace: f.replay.trace,
-          engine: engine === 'random' ? 'random (fast-check)' : 'exhaustive (breadth-first)',
-          ...(engine === 'random' ? { seed: seedOf(v, f.invariant.id) ?? flags.seed } : {}),
+          engine: ENGINE_LABEL[engine],
+          ...(engine === 'random' || engine === 'swarm'
+            ? { seed: seedOf(v, f.invariant.id) ?? flags.seed }
+            : {}),
           provenance: f.provenance,
           ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
         });
@@ -308,6 +337,21 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   return exit;
 }
 
+function banner(engine: EngineName, flags: CheckFlags, campaign: { text: string } | null): string {
+  const seconds = `${flags.maxSeconds ?? DEFAULT_DEEP_SECONDS} s a campaign`;
+  const bits = `2^${flags.hashBits ?? DEFAULT_HASH_BITS}-bit`;
+  switch (engine) {
+    case 'random':
+      return `random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, ${campaign === null ? `seed ${flags.seed}` : campaign.text}`;
+    case 'exhaustive':
+      return `exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})`;
+    case 'swarm':
+      return `swarm engine (diversified depth-first searches, ${bits} bitstate array; finds violations, proves nothing), ${seconds}, seed ${flags.seed}`;
+    case 'bitstate':
+      return `bitstate engine (one depth-first search, ${bits} bitstate array; finds violations, proves nothing), ${seconds}`;
+  }
+}
+
 /** The seed whose campaign found the protocol's counterexample of `invariant`, in a campaign of several. */
 const seedOf = (v: ProtocolVerdict, invariant: string): number | undefined =>
   v.invariants.find((i) => i.invariant === invariant)?.counterexample?.seed;
@@ -339,28 +383,32 @@ function seedsOf(flags: CheckFlags): { seeds: number; list: number[]; text: stri
 /** A run cut short by Ctrl-C exits as a shell reports SIGINT: 128 + 2. */
 export const INTERRUPTED_EXIT = 130;
 
-/** Flags only one engine reads: given for the other alone, they would be silently ignored. */
-const ENGINE_FLAGS = {
-  random: [
-    ['runs', '--runs'],
-    ['seed', '--seed'],
-    ['seeds', '--seeds'],
-    ['shard', '--shard'],
-    ['maxCommands', '--max-commands'],
-  ],
-  exhaustive: [
-    ['maxStates', '--max-states'],
-    ['maxSeconds', '--max-seconds'],
-    ['maxMemory', '--max-memory'],
-  ],
-} as const;
+/** Flags some engines read and the others would silently ignore: which read each. */
+const ENGINE_FLAGS: readonly (readonly [
+  key: keyof CheckFlags,
+  flag: string,
+  engines: readonly EngineName[],
+])[] = [
+  ['runs', '--runs', ['random']],
+  ['seed', '--seed', ['random', 'swarm']],
+  ['seeds', '--seeds', ['random']],
+  ['shard', '--shard', ['random']],
+  ['maxCommands', '--max-commands', ['random']],
+  ['maxStates', '--max-states', ['exhaustive', 'swarm', 'bitstate']],
+  ['maxSeconds', '--max-seconds', ['exhaustive', 'swarm', 'bitstate']],
+  ['maxMemory', '--max-memory', ['exhaustive']],
+  ['hashBits', '--hash-bits', ['swarm', 'bitstate']],
+  ['maxDepth', '--max-depth', ['swarm', 'bitstate']],
+];
+
+const enginesOf = (engine: CheckFlags['engine']): EngineName[] =>
+  engine === 'both' ? ['random', 'exhaustive'] : [engine];
 
 export function refuseUnusedFlags(flags: CheckFlags, command: Command): void {
-  if (flags.engine === 'both') return;
-  const other = flags.engine === 'random' ? 'exhaustive' : 'random';
-  for (const [key, flag] of ENGINE_FLAGS[other])
-    if (command.getOptionValueSource(key) === 'cli')
+  const used = enginesOf(flags.engine);
+  for (const [key, flag, engines] of ENGINE_FLAGS)
+    if (command.getOptionValueSource(key) === 'cli' && !used.some((e) => engines.includes(e)))
       throw new UsageError(
-        `${flag} applies to the ${other} engine (--engine ${other} or both), not the ${flags.engine} one`,
+        `${flag} applies to the ${engines.join(', ')} engine${engines.length > 1 ? 's' : ''}, not the ${flags.engine} one`,
       );
 }

@@ -3,9 +3,16 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIGS } from '../../model/config.js';
-import { DEFAULT_RUNS, DEFAULT_SEED } from '../check/check.js';
+import { DEFAULT_DEEP_SECONDS, DEFAULT_RUNS, DEFAULT_SEED } from '../check/check.js';
 import { COST_PAGE_LIMIT, CPU_COUNTS, MAX_COST_CPUS, PAGE_COUNTS, WORKLOADS } from '../cost/cost.js';
 import { DEFAULT_MAX_COMMANDS } from '../engine/random.js';
+import {
+  DEFAULT_BITSTATE_DEPTH,
+  DEFAULT_HASH_BITS,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MIN_DEPTH,
+  HASH_FUNCTIONS,
+} from '../engine/swarm.js';
 import { TraceFileError } from '../report/trace-file.js';
 import { UsageError } from '../usage-error.js';
 import { VERSION } from '../version.js';
@@ -51,8 +58,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       `the world to check in (${Object.keys(CONFIGS).join(', ')}; default: small, tiny when exhaustive)`,
     )
     .addOption(
-      new Option('--engine <engine>', 'random testing, exhaustive search, or both (compared)')
-        .choices(['random', 'exhaustive', 'both'])
+      new Option(
+        '--engine <engine>',
+        'random testing, exhaustive search, both (compared), or a deep search for worlds too large to exhaust: swarm (many diversified depth-first searches) or bitstate (one); deep searches find violations and prove nothing',
+      )
+        .choices(['random', 'exhaustive', 'both', 'swarm', 'bitstate'])
         .default('random'),
     )
     .option(
@@ -62,7 +72,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     )
     .option(
       '--seed <n>',
-      'random: fast-check seed',
+      'random: fast-check seed; swarm: the seed its searches are drawn from',
       wholeNumber('--seed', -(2 ** 31), 2 ** 31 - 1),
       DEFAULT_SEED,
     )
@@ -84,12 +94,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     )
     .option(
       '--max-states <n>',
-      'exhaustive: stop after this many distinct states',
+      'exhaustive, swarm, bitstate: stop after this many distinct states',
       wholeNumber('--max-states', 1, 2 ** 31 - 1),
     )
     .option(
       '--max-seconds <n>',
-      'exhaustive: stop a search after this many seconds',
+      `exhaustive, swarm, bitstate: stop a search after this many seconds (deep searches: default ${DEFAULT_DEEP_SECONDS})`,
       wholeNumber('--max-seconds', 1, 10 ** 6),
     )
     .option(
@@ -105,6 +115,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       '--workers <n>',
       'exhaustive: expand each breadth-first level on this many threads (default 1; at most one per core pays)',
       wholeNumber('--workers', 1, 64),
+    )
+    .option(
+      '--hash-bits <n>',
+      `swarm, bitstate: the bitstate array has 2^n bits (default ${DEFAULT_HASH_BITS}: ${2 ** (DEFAULT_HASH_BITS - 23)} MB); a state sets ${HASH_FUNCTIONS}`,
+      wholeNumber('--hash-bits', 10, 35),
+    )
+    .option(
+      '--max-depth <n>',
+      `swarm, bitstate: the longest path a search follows (swarm: its searches draw bounds from ${DEFAULT_MIN_DEPTH} up to this, default ${DEFAULT_MAX_DEPTH}; bitstate: default ${DEFAULT_BITSTATE_DEPTH})`,
+      wholeNumber('--max-depth', 1, 1_000_000),
     )
     .option(
       '--jobs <n>',

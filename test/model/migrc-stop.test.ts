@@ -192,3 +192,46 @@ describe('the flush v3 loses (21 steps: beyond the explorer’s reach in this wo
     expect(r.violation).toBeNull();
   });
 });
+
+describe('the source v3 leaks when the stop frees the request (found by the swarm engine, 21 steps)', () => {
+  /**
+   * CPU 1 write-protects p0 (clear_refs); a batch of p0 and p1 marks p0 (PG_migrc, an extra
+   * reference on src); the stop comes; at p1 the batch frees its request, which holds no
+   * folio yet; p0 moves, and migrc_expand_req() finds no request: src keeps PG_migrc and
+   * migrc's reference on no list. `shootdown check --engine swarm --config migrc-pressure`
+   * found it (v3's and migrc-fixed's noLeakedFrame) before any hand-built interleaving did.
+   */
+  const leak: Action[] = [
+    call('clear_refs', [0]),
+    kstep(1),
+    kstep(1),
+    migrate(0, 0, [0, 1]),
+    kstep(0),
+    stop,
+    ...Array.from({ length: 15 }, () => kstep(0)),
+  ];
+  const leaks = findInvariant('noLeakedFrame')!;
+  const withoutUndo = derived('migrc-fixed-no-undo-without-request', fixed, {
+    migrc: { undoWithoutRequest: false },
+  });
+
+  it.each([migrc, withoutUndo].map((v) => [v.id, v] as const))(
+    '%s leaks src: PG_migrc, one reference, held by nothing',
+    (_, v) => {
+      const r = replay(v, world, leak, { invariants: [leaks] });
+      expect(r.disabledAt).toBeNull();
+      expect(r.violation?.atStep).toBe(21);
+      expect(r.violation?.witness.message).toMatch(/frame 0 .*refcount 1.* held by nothing/);
+    },
+  );
+
+  it('undoWithoutRequest (migrc-fixed) undoes the marking at migrc_expand_req(): src is freed with the batch', () => {
+    const r = replay(fixed, world, leak);
+    expect(r.disabledAt).toBeNull();
+    expect(r.violation).toBeNull();
+    const s = r.trace.steps.at(-1)!.state;
+    expect(s.frames[0]!.refcount).toBe(0);
+    expect(s.frames[0]!.migrc).toBe(false);
+    expect(s.frames[2]!.migrc).toBe(false);
+  });
+});

@@ -249,7 +249,7 @@ describe('defineVariant merges and defaults', () => {
     expect(defineVariant({ id: 'c', ...meta, base: migrc, policy: { migrc: null } }).policy.migrc).toBeNull();
     expect(defineVariant({ id: 'c', ...meta, base: migrc }).policy.migrc).toEqual(m);
     expect(() => defineVariant({ id: 'root', ...meta, policy: { migrc: { keepSrc: true } } })).toThrow(
-      /^variant root: a migrc policy needs keepSrc, readOnlyOnly, wpFaultFlush, .*, directWriteFlush, stopKeepsFlush, everyWritableMapping, wideGen, undoOnMoveFailure \(or a base\)$/,
+      /^variant root: a migrc policy needs keepSrc, readOnlyOnly, wpFaultFlush, .*, directWriteFlush, stopKeepsFlush, everyWritableMapping, wideGen, undoOnMoveFailure, undoWithoutRequest \(or a base\)$/,
     );
     const { stopKeepsFlush: _, ...allButOne } = m;
     expect(() => defineVariant({ id: 'root', ...meta, policy: { migrc: allButOne } })).toThrow(

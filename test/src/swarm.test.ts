@@ -212,3 +212,15 @@ describe('shootdown check --engine swarm / bitstate', () => {
     expect(r.err.join('\n')).not.toMatch(/\n\s+at /);
   });
 });
+
+it('minimises a counterexample against its own invariant when another breaks at the same step', () => {
+  // reclaim without the dirty flush breaks a step invariant and a state invariant at once
+  const v = variant('reclaim-batched-dirty-wrong-no-flush-dirty');
+  const r = checkVariant(v, { engine: 'swarm', config: CONFIGS.tiny, maxStates: 50_000, seed: 1 });
+  expect(
+    r.invariants
+      .filter((i) => i.verdict === 'violated')
+      .map((i) => i.invariant)
+      .sort(),
+  ).toEqual([...v.violates].sort());
+});

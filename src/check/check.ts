@@ -331,7 +331,7 @@ function deepCampaign(variant: Variant, o: Resolved, invariants: readonly Invari
         ? null
         : {
             ...v,
-            provenance: `found by ${engine === 'swarm' ? `swarm search ${v.member} (seed ${o.seed ?? DEFAULT_SEED})` : 'the bitstate search'} after ${v.foundLength} steps, minimised to ${v.actions.length}`,
+            provenance: `found by ${engine === 'swarm' ? `swarm search ${v.member}` : 'the bitstate search'} after ${v.foundLength} steps, minimised to ${v.actions.length}`,
             extra: { foundLength: v.foundLength, ...(engine === 'swarm' ? { member: v.member } : {}) },
           },
   };

@@ -273,6 +273,9 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
           ...(engine === 'random' || engine === 'swarm'
             ? { seed: seedOf(v, f.invariant.id) ?? flags.seed }
             : {}),
+          ...(engine === 'swarm' || engine === 'bitstate'
+            ? { deep: { engine, states: statesOf(v, f.invariant.id) } }
+            : {}),
           provenance: f.provenance,
           ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
         });
@@ -351,6 +354,13 @@ function banner(engine: EngineName, flags: CheckFlags, campaign: { text: string 
       return `bitstate engine (one depth-first search, ${bits} bitstate array; finds violations, proves nothing), ${seconds}`;
   }
 }
+
+/**
+ * A state budget that lets a deep search find the counterexample of `invariant` again: one
+ * more than it had stored then (a step invariant breaks before the next state is stored).
+ */
+const statesOf = (v: ProtocolVerdict, invariant: string): number =>
+  (v.invariants.find((i) => i.invariant === invariant)?.states ?? 0) + 1;
 
 /** The seed whose campaign found the protocol's counterexample of `invariant`, in a campaign of several. */
 const seedOf = (v: ProtocolVerdict, invariant: string): number | undefined =>

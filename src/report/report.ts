@@ -25,6 +25,11 @@ export interface RaceReportInput {
   readonly variantFile?: string;
   /** The trace file this was replayed from: the replay line replays it. */
   readonly traceFile?: string;
+  /**
+   * A deep engine found it, after storing `states` states: the replay line runs the same
+   * search to that many states, so it finds it again on any machine.
+   */
+  readonly deep?: { readonly engine: 'swarm' | 'bitstate'; readonly states: number };
 }
 
 export function describeConfig(c: Config): string {
@@ -46,7 +51,10 @@ export function actionsAsCode(actions: readonly Action[], indent: string): strin
 }
 
 export function replayCommand(
-  input: Pick<RaceReportInput, 'variant' | 'config' | 'invariant' | 'seed' | 'variantFile' | 'traceFile'>,
+  input: Pick<
+    RaceReportInput,
+    'variant' | 'config' | 'invariant' | 'seed' | 'variantFile' | 'traceFile' | 'deep'
+  >,
   runs?: number,
 ): string {
   if (input.traceFile !== undefined) {
@@ -55,7 +63,12 @@ export function replayCommand(
   }
   const r = runs === undefined ? '' : ` --runs ${runs}`;
   const file = input.variantFile === undefined ? '' : ` --variant-file ${input.variantFile}`;
-  const how = input.seed === undefined ? ' --engine exhaustive' : ` --seed ${input.seed}${r}`;
+  const how =
+    input.deep !== undefined
+      ? ` --engine ${input.deep.engine}${input.deep.engine === 'swarm' ? ` --seed ${input.seed}` : ''} --max-states ${input.deep.states} --max-seconds ${10 ** 6}`
+      : input.seed === undefined
+        ? ' --engine exhaustive'
+        : ` --seed ${input.seed}${r}`;
   return `npx shootdown check${file} --protocol ${input.variant.id} --config ${input.config.name} --invariant ${input.invariant.id}${how}`;
 }
 

@@ -224,3 +224,14 @@ it('minimises a counterexample against its own invariant when another breaks at 
       .sort(),
   ).toEqual([...v.violates].sort());
 });
+
+it("the race report's replay line runs the same search to the same state count, and finds it again", async () => {
+  const argv = ['--protocol', 'migrate-batched-wrong-copy-before-flush', '--config', 'tiny', '--jobs', '1'];
+  const first = await runCli('check', '--engine', 'swarm', '--seed', '9', '--max-states', '40000', ...argv);
+  const line = first.out.split('\n').find((l) => l.startsWith('replay:'))!;
+  expect(line).toMatch(/--engine swarm --seed 9 --max-states \d+ --max-seconds 1000000$/);
+  const again = await runCli(...line.replace(/^replay:\s+npx shootdown /, '').split(' '));
+  expect(again.out).toMatch(/VIOLATED/);
+  const found = (out: string) => out.split('\n').find((l) => l.startsWith('  length:'));
+  expect(found(again.out)).toBe(found(first.out));
+});

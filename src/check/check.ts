@@ -347,7 +347,8 @@ export function expectedVerdict(variant: Variant, engine: EngineName, id: string
 
 export function checkVariant(variant: Variant, options: CheckOptions): ProtocolVerdict {
   const { seeds, ...one } = options;
-  if (seeds === undefined || (options.engine ?? 'random') !== 'random') return checkOneSeed(variant, one);
+  const engine = options.engine ?? 'random';
+  if (seeds === undefined || (engine !== 'random' && engine !== 'swarm')) return checkOneSeed(variant, one);
   if (seeds.length === 0) throw new Error('a campaign of no seeds');
   return seeds
     .map((seed) => withSeed(checkOneSeed(variant, { ...one, seed }), seed))
@@ -442,6 +443,9 @@ export interface CheckDocument {
   readonly config?: Config;
   readonly runs?: number;
   readonly seed?: number;
+  /** Swarm engine: the budget of each seed's campaign. */
+  readonly maxSeconds?: number;
+  readonly maxStates?: number;
   /** A campaign of several seeds: seed, seed + 1, ... (`--seeds`). */
   readonly seeds?: number;
   /** This document is one shard of that campaign (`--shard index/count`), for `shootdown merge`. */
@@ -469,7 +473,7 @@ export function checkDocument(
 /** The JSON document of verdicts already reached (an interrupted check's too). */
 export function documentOf(
   verdicts: readonly ProtocolVerdict[],
-  options: Pick<CheckOptions, 'engine' | 'config' | 'runs' | 'seed'>,
+  options: Pick<CheckOptions, 'engine' | 'config' | 'runs' | 'seed' | 'maxSeconds' | 'maxStates'>,
   interrupted = false,
   campaign: Pick<CheckDocument, 'seeds' | 'shard'> = {},
 ): CheckDocument {
@@ -481,7 +485,14 @@ export function documentOf(
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(engine === 'random'
       ? { runs: options.runs ?? DEFAULT_RUNS, seed: options.seed ?? DEFAULT_SEED, ...campaign }
-      : {}),
+      : engine === 'swarm'
+        ? {
+            seed: options.seed ?? DEFAULT_SEED,
+            maxSeconds: options.maxSeconds ?? DEFAULT_DEEP_SECONDS,
+            ...(options.maxStates === undefined ? {} : { maxStates: options.maxStates }),
+            ...campaign,
+          }
+        : {}),
     protocols: verdicts.map(({ failures: _, ...rest }) => rest),
     ok: !interrupted && verdicts.every((v) => v.ok),
     ...(interrupted ? { interrupted: true as const } : {}),

@@ -1,13 +1,14 @@
-// A random campaign of several seeds, split into shards that run anywhere (a core, a node
-// of a cluster) and merged back into one verdict. Each seed is a campaign of its own
-// (`--runs` fast-check runs); shard i of N takes the seeds S+j with j mod N = i-1. Merging
+// A random or swarm campaign of several seeds, split into shards that run anywhere (a core,
+// a node of a cluster) and merged back into one verdict. Each seed is a campaign of its own
+// (`--runs` fast-check runs, or a swarm of searches drawn from the seed); shard i of N takes
+// the seeds S+j with j mod N = i-1. Merging
 // is associative and commutative, so shards and seeds may come back in any order: a
 // violation found in any campaign wins, the shortest counterexample (then the lowest seed)
 // is kept, and an invariant holds only if it held in every campaign. The scheduler that
 // runs the shards (GNU parallel, a Slurm job array, a Kubernetes indexed Job) is the
 // distributed engine; nothing here talks to another machine.
 
-import type { Failure, InvariantVerdict, ProtocolVerdict } from './check.js';
+import { asExpected, type Failure, type InvariantVerdict, type ProtocolVerdict } from './check.js';
 
 /** A verdict as a document carries it: without the failures' replays, or with them. */
 export type MergeableVerdict = Omit<ProtocolVerdict, 'failures'> & { readonly failures?: readonly Failure[] };
@@ -33,11 +34,21 @@ function mergeRow(a: InvariantVerdict, b: InvariantVerdict): InvariantVerdict {
   if (b.verdict === 'violated') return b;
   const stoppedBy = a.stoppedBy ?? b.stoppedBy;
   const { counterexample: _, ...rest } = a;
+  const sum = (k: 'runs' | 'steps' | 'states' | 'transitions' | 'members') =>
+    a[k] === undefined && b[k] === undefined ? {} : { [k]: (a[k] ?? 0) + (b[k] ?? 0) };
+  const most = (k: 'depth' | 'omission') =>
+    a[k] === undefined && b[k] === undefined ? {} : { [k]: Math.max(a[k] ?? 0, b[k] ?? 0) };
   return {
     ...rest,
     verdict: a.verdict === 'holds' && b.verdict === 'holds' ? 'holds' : 'incomplete',
-    runs: (a.runs ?? 0) + (b.runs ?? 0),
-    steps: (a.steps ?? 0) + (b.steps ?? 0),
+    ...sum('runs'),
+    ...sum('steps'),
+    // a swarm's searches: every seed's count, the deepest and the worst estimate of loss
+    ...sum('states'),
+    ...sum('transitions'),
+    ...sum('members'),
+    ...most('depth'),
+    ...most('omission'),
     ...(stoppedBy === undefined ? {} : { stoppedBy }),
     counterexample: null,
   };
@@ -68,7 +79,7 @@ export function mergeVerdicts<T extends MergeableVerdict>(a: T, b: T): T {
             hit: t.hit || b.targets.some((u) => u.target === t.target && u.hit),
           }));
   const interrupted = a.interrupted === true || b.interrupted === true;
-  const ok = !interrupted && invariants.every((v) => v.verdict === v.expected) && targets.every((t) => t.hit);
+  const ok = !interrupted && invariants.every((v) => asExpected(a.engine, v)) && targets.every((t) => t.hit);
   const failures =
     a.failures === undefined || b.failures === undefined
       ? undefined

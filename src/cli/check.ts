@@ -249,7 +249,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
         verdicts,
         options,
         interrupted,
-        campaign === null || engine !== 'random'
+        campaign === null || (engine !== 'random' && engine !== 'swarm')
           ? {}
           : { seeds: campaign.seeds, ...(flags.shard === undefined ? {} : { shard: flags.shard }) },
       ),
@@ -349,7 +349,7 @@ function banner(engine: EngineName, flags: CheckFlags, campaign: { text: string 
     case 'exhaustive':
       return `exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})`;
     case 'swarm':
-      return `swarm engine (diversified depth-first searches, ${bits} bitstate array; finds violations, proves nothing), ${seconds}, seed ${flags.seed}`;
+      return `swarm engine (diversified depth-first searches, ${bits} bitstate array; finds violations, proves nothing), ${seconds}, ${campaign === null ? `seed ${flags.seed}` : campaign.text}`;
     case 'bitstate':
       return `bitstate engine (one depth-first search, ${bits} bitstate array; finds violations, proves nothing), ${seconds}`;
   }
@@ -369,8 +369,10 @@ const seedOf = (v: ProtocolVerdict, invariant: string): number | undefined =>
 /** The seeds `--seeds` and `--shard` ask this run for; null for the one seed of --seed. */
 function seedsOf(flags: CheckFlags): { seeds: number; list: number[]; text: string } | null {
   if (flags.seeds === undefined && flags.shard === undefined) return null;
-  if (flags.engine !== 'random')
-    throw new UsageError('--seeds and --shard split a random campaign: use them with --engine random');
+  if (flags.engine !== 'random' && flags.engine !== 'swarm')
+    throw new UsageError(
+      '--seeds and --shard split a random or swarm campaign: use them with --engine random or swarm',
+    );
   const seeds = flags.seeds ?? flags.shard!.count;
   const last = flags.seed + seeds - 1;
   if (last > 2 ** 31 - 1)
@@ -401,8 +403,8 @@ const ENGINE_FLAGS: readonly (readonly [
 ])[] = [
   ['runs', '--runs', ['random']],
   ['seed', '--seed', ['random', 'swarm']],
-  ['seeds', '--seeds', ['random']],
-  ['shard', '--shard', ['random']],
+  ['seeds', '--seeds', ['random', 'swarm']],
+  ['shard', '--shard', ['random', 'swarm']],
   ['maxCommands', '--max-commands', ['random']],
   ['maxStates', '--max-states', ['exhaustive', 'swarm', 'bitstate']],
   ['maxSeconds', '--max-seconds', ['exhaustive', 'swarm', 'bitstate']],

@@ -1,4 +1,4 @@
-// `shootdown merge FILE...`: the --json documents of a random campaign's shards
+// `shootdown merge FILE...`: the --json documents of a random or swarm campaign's shards
 // (`shootdown check --shard i/N --json`) as one verdict. Exit 0 when every verdict is as
 // expected and every shard is there, 1 otherwise (a shard missing leaves what it would
 // have decided incomplete), 2 for files that are not shards of one campaign.
@@ -24,12 +24,17 @@ const row = z.looseObject({
   verdict: z.enum(['holds', 'violated', 'incomplete']),
   runs: count.optional(),
   steps: count.optional(),
+  states: count.optional(),
+  transitions: count.optional(),
+  members: count.optional(),
   counterexample: z.looseObject({ length: count, seed: z.number().int().optional() }).nullable(),
 });
 const shardSchema = z.looseObject({
   tool: z.literal('shootdown'),
-  engine: z.literal('random'),
-  runs: count,
+  engine: z.enum(['random', 'swarm']),
+  runs: count.optional(),
+  maxSeconds: count.optional(),
+  maxStates: count.optional(),
   seed: z.number().int(),
   seeds: z.number().int().min(1),
   shard: z.strictObject({ index: z.number().int().min(1), count: z.number().int().min(1) }),
@@ -38,7 +43,7 @@ const shardSchema = z.looseObject({
     z.looseObject({
       protocol: z.string(),
       title: z.string(),
-      engine: z.literal('random'),
+      engine: z.enum(['random', 'swarm']),
       config: z.string(),
       invariants: z.array(row),
       targets: z.array(z.strictObject({ target: z.string(), hit: z.boolean() })),
@@ -68,16 +73,21 @@ function readShard(file: string): Shard {
         ? ' (not a shard: write it with shootdown check --shard i/N --json)'
         : '';
     throw new UsageError(
-      `${printable(file)}: not a shard of a random campaign${where}: ${issue.message.split('\n')[0]}${hint}`,
+      `${printable(file)}: not a shard of a random or swarm campaign${where}: ${issue.message.split('\n')[0]}${hint}`,
     );
   }
+  if (parsed.data.engine === 'random' && parsed.data.runs === undefined)
+    throw new UsageError(`${printable(file)}: not a shard of a random campaign: it names no runs`);
   return parsed.data;
 }
 
 /** What must be equal in every shard of one campaign. */
 const campaignOf = (d: Shard) =>
   JSON.stringify({
-    runs: d.runs,
+    engine: d.engine,
+    runs: d.runs ?? null,
+    maxSeconds: d.maxSeconds ?? null,
+    maxStates: d.maxStates ?? null,
     seed: d.seed,
     seeds: d.seeds,
     count: d.shard.count,
@@ -86,7 +96,11 @@ const campaignOf = (d: Shard) =>
   });
 
 const describeCampaign = (d: Shard) =>
-  `seeds ${d.seed} to ${d.seed + d.seeds - 1}, ${d.runs} runs each, ${d.shard.count} shards, ${d.protocols.length} protocols`;
+  `${d.engine} campaign of seeds ${d.seed} to ${d.seed + d.seeds - 1}, ${
+    d.engine === 'random'
+      ? `${d.runs} runs each`
+      : `${d.maxSeconds} s${d.maxStates === undefined ? '' : ` or ${d.maxStates} states`} each`
+  }, ${d.shard.count} shards, ${d.protocols.length} protocols`;
 
 export function runMerge(files: readonly string[], flags: MergeFlags, io: Io): number {
   if (files.length === 0) throw new UsageError('merge needs the shards’ --json documents');
@@ -120,9 +134,11 @@ export function runMerge(files: readonly string[], flags: MergeFlags, io: Io): n
     {
       tool: 'shootdown',
       version: VERSION,
-      engine: 'random',
+      engine: first.engine,
       ...(first.config === undefined ? {} : { config: first.config as NonNullable<CheckDocument['config']> }),
-      runs: first.runs,
+      ...(first.runs === undefined ? {} : { runs: first.runs }),
+      ...(first.maxSeconds === undefined ? {} : { maxSeconds: first.maxSeconds }),
+      ...(first.maxStates === undefined ? {} : { maxStates: first.maxStates }),
       seed: first.seed,
       seeds: first.seeds,
       shards: { merged: [...seen.keys()].sort((a, b) => a - b), count: n },

@@ -68,7 +68,7 @@ describe('a campaign in shards', () => {
     expect(sync.invariants[0].runs).toBe(200);
     const text = await run(['merge', a!, b!]);
     expect(text.out).toMatch(
-      /merged 2 of 2 shards \(seeds 5 to 9, 40 runs each, 2 shards, 2 protocols\): every verdict as expected$/,
+      /merged 2 of 2 shards \(random campaign of seeds 5 to 9, 40 runs each, 2 shards, 2 protocols\): every verdict as expected$/,
     );
   });
 

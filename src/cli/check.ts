@@ -413,6 +413,16 @@ const ENGINE_FLAGS: readonly (readonly [
   ['maxDepth', '--max-depth', ['swarm', 'bitstate']],
 ];
 
+/** 'a', 'a and b', 'a, b and c' (or 'or'). */
+const orList = (xs: readonly string[], word = 'and'): string =>
+  xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} ${word} ${xs.at(-1)}`;
+
+/** The --engine values that run any of `engines`: 'both' runs random and exhaustive. */
+const withBoth = (engines: readonly EngineName[]): string[] => {
+  const at = Math.max(engines.indexOf('random'), engines.indexOf('exhaustive'));
+  return at < 0 ? [...engines] : [...engines.slice(0, at + 1), 'both', ...engines.slice(at + 1)];
+};
+
 const enginesOf = (engine: CheckFlags['engine']): EngineName[] =>
   engine === 'both' ? ['random', 'exhaustive'] : [engine];
 
@@ -421,6 +431,6 @@ export function refuseUnusedFlags(flags: CheckFlags, command: Command): void {
   for (const [key, flag, engines] of ENGINE_FLAGS)
     if (command.getOptionValueSource(key) === 'cli' && !used.some((e) => engines.includes(e)))
       throw new UsageError(
-        `${flag} applies to the ${engines.join(', ')} engine${engines.length > 1 ? 's' : ''}, not the ${flags.engine} one`,
+        `${flag} applies to the ${orList(engines)} engine${engines.length > 1 ? 's' : ''} (--engine ${orList(withBoth(engines), 'or')}), not the ${flags.engine} one`,
       );
 }

@@ -327,7 +327,7 @@ describe('bad input: one line on stderr, exit 2', () => {
     [
       'an explorer flag with the random engine alone (it would be ignored)',
       ['check', '--max-seconds', '10'],
-      /--max-seconds applies to the exhaustive engine/,
+      /--max-seconds applies to the exhaustive, swarm and bitstate engines \(--engine exhaustive, both, swarm or bitstate\), not the random one/,
     ],
     [
       'a config named like an Object property',

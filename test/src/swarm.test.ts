@@ -196,15 +196,15 @@ describe('shootdown check --engine swarm / bitstate', () => {
   it.each([
     [
       ['--engine', 'random', '--hash-bits', '20'],
-      /--hash-bits applies to the swarm, bitstate engines, not the random one/,
+      /--hash-bits applies to the swarm and bitstate engines \(--engine swarm or bitstate\), not the random one/,
     ],
     [
       ['--engine', 'swarm', '--max-memory', '100'],
-      /--max-memory applies to the exhaustive engine, not the swarm one/,
+      /--max-memory applies to the exhaustive engine \(--engine exhaustive or both\), not the swarm one/,
     ],
     [
       ['--engine', 'bitstate', '--seed', '3'],
-      /--seed applies to the random, swarm engines, not the bitstate one/,
+      /--seed applies to the random and swarm engines \(--engine random, both or swarm\), not the bitstate one/,
     ],
     [['--engine', 'swarm', '--workers', '2'], /--workers applies to the exhaustive engine/],
     [['--engine', 'swarm', '--hash-bits', '40'], /--hash-bits/],

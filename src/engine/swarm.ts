@@ -26,7 +26,7 @@ import type { State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import type { Invariant } from '../../properties/invariants.js';
 import { TARGETS } from '../../properties/targets.js';
-import { copyState } from '../codec/encode.js';
+import { copyState, decode } from '../codec/encode.js';
 import { type ExploreViolation, type Search, searchOf } from './explore.js';
 import { minimise } from './random.js';
 import { fingerprint } from './visited.js';
@@ -143,7 +143,10 @@ export function rng(seed: number): () => number {
 }
 
 interface Frame {
-  readonly state: State;
+  /** The state's canonical bytes (its representative's, with symmetry). */
+  readonly bytes: Uint8Array;
+  /** The state, decoded from `bytes`; dropped for frames deeper than KEEP_DECODED. */
+  state: State | null;
   /** Universe indices of the actions still to try here, in order. */
   readonly order: readonly number[];
   next: number;
@@ -153,6 +156,13 @@ interface Frame {
   readonly preempted: number;
   readonly actor: number;
 }
+
+/**
+ * Frames this deep keep their state decoded; deeper ones keep only its bytes and decode
+ * them again when the search comes back. A decoded state of small is some kilobytes: a
+ * single search to depth 100,000 took 1.2 GB with every state decoded; bytes take 68.
+ */
+const KEEP_DECODED = 1000;
 
 /**
  * Who takes an action: a kernel task (its index) for its steps and its start; the user
@@ -177,7 +187,8 @@ export function searchMember(
   /** Called about every 4,096 transitions with the states stored and transitions taken so far. */
   tick?: (states: number, transitions: number, depth: number) => void,
 ): MemberResult {
-  const { variant, universe, size, words, stateInvariants, stepInvariants, represent } = search;
+  const { variant, universe, size, words, stateInvariants, stepInvariants, represent, layout, symmetry } =
+    search;
   const random = rng(member.seed);
   const salt = member.seed === 0 ? 0 : Math.floor(random() * 4294967296) | 1;
   const omitted = new Set(member.omit);
@@ -210,10 +221,17 @@ export function searchMember(
     return bits.add(fp[0]!, fp[1]!);
   };
   /** Preemptions after taking `ai` from frame `f`: one more if it leaves a task that could go on. */
-  const preemptedBy = (f: Frame, ai: number): number => {
+  const preemptedBy = (f: Frame, pre: State, ai: number): number => {
     if (bound === null || f.actor < 0 || f.actor >= TASK_ACTORS || actorOf(universe[ai]!) === f.actor)
       return f.preempted;
-    return enabled(variant, f.state, { op: 'kernelStep', task: f.actor }) ? f.preempted + 1 : f.preempted;
+    return enabled(variant, pre, { op: 'kernelStep', task: f.actor }) ? f.preempted + 1 : f.preempted;
+  };
+  // The search goes on from what it stored: with symmetry the representative, decoded, so
+  // a path is a path of representatives, as the explorer's is (search.caught() maps it back).
+  const frame = (s: State, via: number, preempted: number, actor: number): Frame => {
+    const bytes = scratch.slice();
+    const state = symmetry ? decode(layout, bytes) : s;
+    return { bytes, state, order: orderOf(state), next: 0, via, preempted, actor };
   };
 
   let transitions = 0;
@@ -225,21 +243,15 @@ export function searchMember(
   const stack: Frame[] = [];
   const pathWith = (ai: number): Action[] => [...stack.slice(1).map((f) => universe[f.via]!), universe[ai]!];
 
-  if (store(search.initial, 0, -1))
-    stack.push({
-      state: search.initial,
-      order: orderOf(search.initial),
-      next: 0,
-      via: -1,
-      preempted: 0,
-      actor: -1,
-    });
+  if (store(search.initial, 0, -1)) stack.push(frame(search.initial, -1, 0, -1));
   outer: while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     if (top.next === top.order.length) {
       stack.pop();
       continue;
     }
+    if (top.state === null) top.state = decode(layout, top.bytes);
+    const pre = top.state;
     if ((transitions & 4095) === 0 && transitions > 0) {
       if (performance.now() > deadline) {
         stoppedBy = 'deadline';
@@ -249,13 +261,13 @@ export function searchMember(
     }
     const ai = top.order[top.next++]!;
     const action = universe[ai]!;
-    const preempted = preemptedBy(top, ai);
+    const preempted = preemptedBy(top, pre, ai);
     if (bound !== null && preempted > bound) continue;
     const actor = actorOf(action) === -1 ? top.actor : actorOf(action);
-    const post = copyState(top.state);
+    const post = copyState(pre);
     apply(variant, post as Draft<State>, action);
     transitions += 1;
-    const taken = { pre: top.state, action };
+    const taken = { pre, action };
     for (let k = 0; k < unhit.length; k++)
       if (unhit[k]!.hit(post, taken)) {
         targetsHit.add(unhit[k]!.id);
@@ -281,7 +293,8 @@ export function searchMember(
       truncated = true;
       continue;
     }
-    stack.push({ state: post, order: orderOf(post), next: 0, via: ai, preempted, actor });
+    if (stack.length > KEEP_DECODED) top.state = null;
+    stack.push(frame(post, ai, preempted, actor));
   }
   return {
     member,
@@ -385,10 +398,11 @@ export const DEFAULT_HASH_BITS = 28;
 export const MAX_PREEMPTIONS = 4;
 /**
  * One bitstate search's depth bound. Depth first, paths grow long: in tiny-migrc a bound of
- * 10,000 (Spin's default) was reached and cut a fifth of the states off; a frame of the path
- * is a state object, so 100,000 of them take some hundreds of MB at most.
+ * 10,000 (Spin's default) was reached and cut a fifth of the states off, and on small one of
+ * 100,000 cut 4% off. A frame that deep keeps the state's bytes (about 200 bytes with its
+ * action list), so a million of them take some 200 MB.
  */
-export const DEFAULT_BITSTATE_DEPTH = 100_000;
+export const DEFAULT_BITSTATE_DEPTH = 1_000_000;
 
 export function swarm(variant: Variant, config: Config, options: SwarmOptions): SwarmResult {
   const search = searchOf(variant, config, options.invariants, options.symmetry ?? false);

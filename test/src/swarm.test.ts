@@ -312,3 +312,34 @@ describe('a swarm campaign split into shards (--seeds, --shard) and merged', () 
     expect(r.err.join('\n')).toMatch(/is a shard of another campaign/);
   });
 });
+
+it('with symmetry searches representatives, and its counterexample comes out in real numbers', () => {
+  const v = variant('migrate-batched-wrong-copy-before-flush');
+  for (const single of [true, false]) {
+    const r = swarm(v, CONFIGS['tiny-lifo'], {
+      invariants: INVARIANTS,
+      maxSeconds: 600,
+      maxStates: 50_000,
+      single,
+      symmetry: true,
+      seed: 2,
+    });
+    const found = r.violation!;
+    const again = replay(v, CONFIGS['tiny-lifo'], found.actions, { invariants: [found.invariant] });
+    expect(again.violation?.invariant.id).toBe(found.invariant.id);
+  }
+});
+
+it('a search deeper than the states it keeps decoded comes back to them from their bytes', () => {
+  // small has paths thousands of steps long; a search past KEEP_DECODED (1,000) drops the
+  // deeper frames' states and decodes them again on the way back
+  const r = swarm(variant('migrate-batched'), CONFIGS.small, {
+    invariants: INVARIANTS,
+    maxSeconds: 600,
+    maxStates: 100_000,
+    single: true,
+  });
+  expect(r.depth).toBeGreaterThan(1000);
+  expect(r.states).toBe(100_000);
+  expect(r.violation).toBeNull();
+});

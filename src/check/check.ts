@@ -31,6 +31,10 @@ export type Outcome = Verdict | 'incomplete';
 export const isDeep = (engine: EngineName): engine is 'swarm' | 'bitstate' =>
   engine === 'swarm' || engine === 'bitstate';
 
+/** The engines a seed draws (fast-check's runs, a swarm's searches): campaigns of several seeds split and merge. */
+export const takesSeeds = (engine: EngineName | 'both'): engine is 'random' | 'swarm' =>
+  engine === 'random' || engine === 'swarm';
+
 /**
  * Is the row what the variant expects? A deep search cannot prove that an invariant holds,
  * so for it 'no violation found' is the answer to an expected 'holds'.
@@ -348,7 +352,7 @@ export function expectedVerdict(variant: Variant, engine: EngineName, id: string
 export function checkVariant(variant: Variant, options: CheckOptions): ProtocolVerdict {
   const { seeds, ...one } = options;
   const engine = options.engine ?? 'random';
-  if (seeds === undefined || (engine !== 'random' && engine !== 'swarm')) return checkOneSeed(variant, one);
+  if (seeds === undefined || !takesSeeds(engine)) return checkOneSeed(variant, one);
   if (seeds.length === 0) throw new Error('a campaign of no seeds');
   return seeds
     .map((seed) => withSeed(checkOneSeed(variant, { ...one, seed }), seed))

@@ -13,7 +13,9 @@ import {
   documentOf,
   type EngineName,
   type InvariantVerdict,
+  isDeep,
   type ProtocolVerdict,
+  takesSeeds,
   worldOf,
 } from '../check/check.js';
 import { defaultThreads, type WorkerOptions } from '../check/check-pool.js';
@@ -249,7 +251,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
         verdicts,
         options,
         interrupted,
-        campaign === null || (engine !== 'random' && engine !== 'swarm')
+        campaign === null || !takesSeeds(engine)
           ? {}
           : { seeds: campaign.seeds, ...(flags.shard === undefined ? {} : { shard: flags.shard }) },
       ),
@@ -270,12 +272,8 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
           witness: f.witness,
           trace: f.replay.trace,
           engine: ENGINE_LABEL[engine],
-          ...(engine === 'random' || engine === 'swarm'
-            ? { seed: seedOf(v, f.invariant.id) ?? flags.seed }
-            : {}),
-          ...(engine === 'swarm' || engine === 'bitstate'
-            ? { deep: { engine, states: statesOf(v, f.invariant.id) } }
-            : {}),
+          ...(takesSeeds(engine) ? { seed: seedOf(v, f.invariant.id) ?? flags.seed } : {}),
+          ...(isDeep(engine) ? { deep: { engine, states: statesOf(v, f.invariant.id) } } : {}),
           provenance: f.provenance,
           ...(fileOf.has(variant) ? { variantFile: fileOf.get(variant)! } : {}),
         });
@@ -369,7 +367,7 @@ const seedOf = (v: ProtocolVerdict, invariant: string): number | undefined =>
 /** The seeds `--seeds` and `--shard` ask this run for; null for the one seed of --seed. */
 function seedsOf(flags: CheckFlags): { seeds: number; list: number[]; text: string } | null {
   if (flags.seeds === undefined && flags.shard === undefined) return null;
-  if (flags.engine !== 'random' && flags.engine !== 'swarm')
+  if (!takesSeeds(flags.engine))
     throw new UsageError(
       '--seeds and --shard split a random or swarm campaign: use them with --engine random or swarm',
     );

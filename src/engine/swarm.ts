@@ -13,10 +13,10 @@
 // expanded when reached later by a shorter path; diversification makes up for it.
 //
 // A swarm (Holzmann, Joshi, Groce, "Swarm verification", 2008) runs many small searches
-// that differ in the order they try actions (shuffled at every state), in which kinds of
-// action they leave out (swarm testing: a search without TLB evictions goes deeper into
-// the rest), in their depth bound and in their hash functions, so that each covers a
-// different part of a space none could cover alone.
+// that differ in the order they try actions (shuffled at every state), in which actions
+// they leave out (swarm testing: a search without half the accesses and evictions goes
+// deeper into the rest), in their depth bound, in a bound on preemptions and in their hash
+// functions, so that each covers a different part of a space none could cover alone.
 
 import type { Draft } from 'immer';
 import type { Action } from '../../model/action-table.js';
@@ -143,8 +143,11 @@ export function rng(seed: number): () => number {
 }
 
 interface Frame {
-  /** The state's canonical bytes (its representative's, with symmetry). */
-  readonly bytes: Uint8Array;
+  /**
+   * The state's canonical bytes (its representative's, with symmetry), kept only where the
+   * decoded state may be dropped (at KEEP_DECODED and deeper).
+   */
+  readonly bytes: Uint8Array | null;
   /** The state, decoded from `bytes`; dropped for frames deeper than KEEP_DECODED. */
   state: State | null;
   /** Universe indices of the actions still to try here, in order. */
@@ -220,17 +223,20 @@ export function searchMember(
     fingerprint(scratchWords, words, fp, salt ^ context);
     return bits.add(fp[0]!, fp[1]!);
   };
+  // Each task's kernelStep action, found once: asked on every transition under a bound.
+  const kernelStepOf: Action[] = [];
+  for (const a of universe) if (a.op === 'kernelStep') kernelStepOf[a.task] = a;
   /** Preemptions after taking `ai` from frame `f`: one more if it leaves a task that could go on. */
   const preemptedBy = (f: Frame, pre: State, ai: number): number => {
     if (bound === null || f.actor < 0 || f.actor >= TASK_ACTORS || actorOf(universe[ai]!) === f.actor)
       return f.preempted;
-    return enabled(variant, pre, { op: 'kernelStep', task: f.actor }) ? f.preempted + 1 : f.preempted;
+    return enabled(variant, pre, kernelStepOf[f.actor]!) ? f.preempted + 1 : f.preempted;
   };
   // The search goes on from what it stored: with symmetry the representative, decoded, so
   // a path is a path of representatives, as the explorer's is (search.caught() maps it back).
   const frame = (s: State, via: number, preempted: number, actor: number): Frame => {
-    const bytes = scratch.slice();
-    const state = symmetry ? decode(layout, bytes) : s;
+    const bytes = stack.length >= KEEP_DECODED ? scratch.slice() : null;
+    const state = symmetry ? decode(layout, scratch) : s;
     return { bytes, state, order: orderOf(state), next: 0, via, preempted, actor };
   };
 
@@ -250,7 +256,7 @@ export function searchMember(
       stack.pop();
       continue;
     }
-    if (top.state === null) top.state = decode(layout, top.bytes);
+    if (top.state === null) top.state = decode(layout, top.bytes!);
     const pre = top.state;
     if ((transitions & 4095) === 0 && transitions > 0) {
       if (performance.now() > deadline) {
@@ -320,8 +326,7 @@ export interface SwarmOptions {
   readonly hashBits?: number;
   /** States a member stores before the next member starts. */
   readonly memberStates?: number;
-  /** Depth bounds are drawn from [minDepth, maxDepth]. */
-  readonly minDepth?: number;
+  /** Depth bounds are drawn from [DEFAULT_MIN_DEPTH, maxDepth]. */
   readonly maxDepth?: number;
   readonly symmetry?: boolean;
   /** One search: no shuffling, nothing left out, the given depth bound (`--engine bitstate`). */
@@ -344,7 +349,6 @@ export interface SwarmResult {
   readonly transitions: number;
   readonly depth: number;
   readonly seconds: number;
-  readonly hashBits: number;
   /** Some search was cut at its depth bound (for a single search: it could not be complete). */
   readonly truncated: boolean;
   /** What ended a search that found nothing; null: the single search finished. */
@@ -367,7 +371,7 @@ export function memberOf(search: Search, options: SwarmOptions, index: number): 
       preemptions: null,
     };
   const random = rng(((options.seed ?? 1) * 0x9e3779b1 + index * 0x85ebca77) >>> 0);
-  const lo = options.minDepth ?? DEFAULT_MIN_DEPTH;
+  const lo = DEFAULT_MIN_DEPTH;
   const hi = Math.max(lo, options.maxDepth ?? DEFAULT_MAX_DEPTH);
   // Member 0 leaves nothing out; each later one leaves out each action but kernel steps with
   // chance OMIT_CHANCE.
@@ -386,8 +390,8 @@ export function memberOf(search: Search, options: SwarmOptions, index: number): 
 /**
  * States a swarm search stores before the next begins. Depth first, a search spends most of
  * its states below the first path it took; many small searches vary that path more. In
- * migrc-pressure 200,000 and 50,000 found the stop race in 76 s and 78 s (43rd and 133rd
- * search); searches of 1,000,000 found nothing in 4 minutes.
+ * migrc-pressure searches of 200,000 and of 50,000 found the 20-step stop race in 76 s and
+ * 78 s (43rd and 133rd search); see BENCHMARKS.md for the runs that led here.
  */
 export const DEFAULT_MEMBER_STATES = 200_000;
 /** The chance that a search (but the first) leaves out a given action. */
@@ -408,8 +412,7 @@ export function swarm(variant: Variant, config: Config, options: SwarmOptions): 
   const search = searchOf(variant, config, options.invariants, options.symmetry ?? false);
   const started = performance.now();
   const deadline = started + options.maxSeconds * 1000;
-  const hashBits = options.hashBits ?? DEFAULT_HASH_BITS;
-  const bits = new BitState(hashBits);
+  const bits = new BitState(options.hashBits ?? DEFAULT_HASH_BITS);
   const targetsHit = new Set<string>();
   const members: MemberResult[] = [];
   let states = 0;
@@ -425,7 +428,6 @@ export function swarm(variant: Variant, config: Config, options: SwarmOptions): 
     transitions,
     depth,
     seconds: seconds(),
-    hashBits,
     truncated: members.some((m) => m.truncated),
     stoppedBy,
     violation,

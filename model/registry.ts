@@ -34,6 +34,7 @@ import { reclaimBatchedDirtyGenerations } from './variants/reclaim-batched-dirty
 import { reclaimBatchedDirtyPcid } from './variants/reclaim-batched-dirty-pcid.js';
 import { reclaimBatchedDirtyPcidGenZero } from './variants/reclaim-batched-dirty-pcid-tip-2022-tlb-gen-zero.js';
 import { reclaimBatchedDirtyPcidNoBump } from './variants/reclaim-batched-dirty-pcid-wrong-no-tlb-gen-bump.js';
+import { reclaimBatchedDirtyRefaultWindow } from './variants/reclaim-batched-dirty-refault-window.js';
 import { reclaimBatchedDirtyV412 } from './variants/reclaim-batched-dirty-v4.12-no-batched-pending.js';
 import { reclaimBatchedDirtyWrongNoFlushDirty } from './variants/reclaim-batched-dirty-wrong-no-flush-dirty.js';
 import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-wrong-free-before-flush.js';
@@ -63,6 +64,7 @@ export const VARIANTS: readonly Variant[] = [
   reclaimBatchedDirtyArm64V66,
   reclaimBatchedDirtyGenerations,
   reclaimBatchedDirtyFlagRace,
+  reclaimBatchedDirtyRefaultWindow,
   migrateVma,
   migrateVmaV519,
   migrc,

@@ -8,6 +8,7 @@ import { inc_mm_tlb_gen, pcid } from './switch.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, TaskProgram } from './variant.js';
 import type { MigrcPolicy } from './variant-schema.js';
+import { leaveSwapCache, removesMapping } from './vmscan.js';
 
 /**
  * should_defer_flush(): defer only under TTU_BATCH_FLUSH and only when some CPU other
@@ -175,6 +176,11 @@ function unmapMapping(
   // page_remove_rmap() of a page-cache folio: this mm maps it no more.
   if (d.frames[src]!.owner.kind === 'file') dropMapping(d, src, mm);
   d.frames[src]!.refcount -= 1;
+  // A clean lazily freed folio is discarded here ("goto discard"): its PTE is left none,
+  // not a swap entry, so a fault maps a zero page at once, with no folio lock to wait on.
+  // Where the program keeps the folio findable until the free (no __remove_mapping step),
+  // so does the discard.
+  if (d.frames[src]!.lazyfree && leave === 'none' && removesMapping(job)) leaveSwapCache(d, folio);
   return refused;
 }
 

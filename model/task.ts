@@ -36,7 +36,7 @@ import {
   zap_pte_range,
 } from './syscalls.js';
 import type { Phase, Policy, StepName, TaskProgram } from './variant.js';
-import { free_unref_folios, pageout } from './vmscan.js';
+import { __remove_mapping, free_unref_folios, inSwapCache, pageout } from './vmscan.js';
 
 export function jobPolicy(policy: Policy, task: Task): TaskProgram | null {
   if (isSyscall(task.job)) return syscallProgram(policy, task.job);
@@ -70,6 +70,8 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
   switch (step) {
     case 'pageout': // per-folio: jobPolicyProblem() keeps it out of a once phase
       return s.frames[folio!.src]!.dirty;
+    case '__remove_mapping': // a lazily freed folio try_to_unmap_one() discarded is gone already
+      return inSwapCache(s, folio!);
     case 'try_to_unmap_flush_dirty':
       return task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty);
     case 'tlb_flush_mmu_tlbonly':
@@ -228,6 +230,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'pageout':
       pageout(d, f);
+      break;
+    case '__remove_mapping':
+      __remove_mapping(d, f);
       break;
     case 'free_unref_folios':
       free_unref_folios(d, f);

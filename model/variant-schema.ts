@@ -19,6 +19,8 @@ export const PER_FOLIO_STEPS = [
   'try_to_unmap_one',
   'try_to_migrate_one',
   'pageout',
+  // shrink_folio_list(): the folio leaves the swap cache and is unlocked, before the flush
+  '__remove_mapping',
   'free_unref_folios',
   'move_to_new_folio',
   // batch copy (seed 004): move_to_new_folio() split into its metadata and its copy

@@ -172,6 +172,24 @@ export const TARGETS: readonly Target[] = [
     why: 'Reclaim deferred a flush while a system call was between the flush and the reset of its flush_tlb_batched_pending(): the window a bool tlb_flush_batched loses a flush in.',
     hit: (s) => s.tasks.some((t) => t.batched_clear === 2),
   },
+  {
+    id: 'refaultWhileFlushDeferred',
+    why: "A fault maps a page into a new frame while a reclaim batch still owes the flush of another CPU's entry to its old one: the window between __remove_mapping() and try_to_unmap_flush().",
+    hit: (s, step) => {
+      if (step === undefined || (step.action.op !== 'load' && step.action.op !== 'store')) return false;
+      const { cpu, vpage } = step.action;
+      const mm = s.cpus[cpu]!.mm;
+      const was = step.pre.mms[mm]!.pte[vpage]!;
+      const now = s.mms[mm]!.pte[vpage]!;
+      if (was.kind !== 'none' || now.kind !== 'present') return false;
+      if (!s.tasks.some((t) => t.job === 'reclaim' && t.tlb_ubc.flush_required)) return false;
+      for (let other = 0; other < s.cpus.length; other++) {
+        const entry = tlbLookup(s, other, mm, vpage);
+        if (entry !== null && entry.frame !== now.frame) return true;
+      }
+      return false;
+    },
+  },
 ];
 
 export function findTarget(id: string): Target | undefined {

@@ -109,7 +109,7 @@ describe('jobPolicyProblem', () => {
     const steps = (jobPolicyProblem({ ...job, program: [{ each: ['x'] }] }) ?? '')
       .replace(/^.* is not one of /, '')
       .split(', ');
-    expect(steps.length).toBe(16);
+    expect(steps.length).toBe(17);
     expect(jobPolicyProblem({ ...job, program: [{ each: steps }] })).toBeNull();
   });
 });

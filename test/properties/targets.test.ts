@@ -48,7 +48,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the seventeen targets, each with a unique id and a reason', () => {
+  it('lists the eighteen targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -67,6 +67,7 @@ describe('TARGETS', () => {
       'writebackOfCachedFilePage',
       'privatePageDiverged',
       'deferralInsideBatchedPending',
+      'refaultWhileFlushDeferred',
     ]);
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);
     for (const t of TARGETS) expect(t.why.trim().length, t.id).toBeGreaterThan(0);

@@ -67,6 +67,32 @@ export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: nu
   for (let mm = 0; mm < d.mms.length; mm++) remove_migration_pte(d, folio, mm, to);
 }
 
+/** The first mm that still holds a migration entry for the folio's src, or -1. */
+function migrationLeft(s: State, folio: BatchFolio): number {
+  for (let mm = 0; mm < s.mms.length; mm++) {
+    const pte = s.mms[mm]!.pte[folio.vpage]!;
+    if (pte.kind === 'migration' && pte.frame === folio.src) return mm;
+  }
+  return -1;
+}
+
+/** The mm whose migration entry the walk replaces next (and whose PTL it needs); `folio.mm` if none is left. */
+export function nextMigrationEntry(s: State, folio: BatchFolio): number {
+  const mm = migrationLeft(s, folio);
+  return mm < 0 ? folio.mm : mm;
+}
+
+/**
+ * The batch's remove_migration_ptes() step: one mapping a step, each under its own PTL, as
+ * the kernel's rmap walk takes them. Says whether another entry is left to replace. (The
+ * undo of a failed copy, migrate_folio_undo(), still replaces them all in its one step.)
+ */
+export function removeNextMigrationPte(d: Draft<State>, folio: BatchFolio): boolean {
+  const mm = migrationLeft(d as State, folio);
+  if (mm >= 0) remove_migration_pte(d, folio, mm, folio.dst);
+  return migrationLeft(d as State, folio) >= 0;
+}
+
 /**
  * remove_migration_pte() in one mm: page_add_file_rmap() for a page-cache folio, and for
  * an anonymous one the mm joins its rmap if it is not in it yet (a child that fork() gave
@@ -88,6 +114,11 @@ function remove_migration_pte(d: Draft<State>, folio: BatchFolio, mm: number, to
   if (o.kind === 'file') f.owner = { ...o, mapped: (o.mapped ?? 0) | bit(mm) };
   else if (o.kind === 'anon' && o.mm !== mm && ((o.shared ?? 0) & bit(mm)) === 0)
     f.owner = { ...o, shared: (o.shared ?? 0) | bit(mm), cowed: true };
+  // fork() copied this migration entry into another mm (copy_nonpresent_pte() makes both
+  // readable, no longer exclusive), which the walk has not reached yet: the folio is mapped
+  // here without PageAnonExclusive, so a write fault must not reuse it in place.
+  else if (o.kind === 'anon' && o.cowed !== true && migrationLeft(d as State, folio) >= 0)
+    f.owner = { ...o, cowed: true };
 }
 
 /** migrate_folio_done(): drop the isolation references; src goes back to the allocator. */

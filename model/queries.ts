@@ -93,6 +93,16 @@ export function residentFrame(s: State, mm: number, vpage: number): number {
 
 /** Where the page's data lives now: its resident frame, else its swap copy (the file, on disk). */
 export function homeValue(s: State, mm: number, vpage: number): number {
+  const pte = s.mms[mm]!.pte[vpage]!;
+  if (pte.kind === 'migration' && !mapsFolio(s.frames[pte.frame]!.owner, mm, vpage)) {
+    // The rmap walk of remove_migration_ptes() has not reached this mm yet, but the page
+    // has moved: an access waits for the walk and then finds dst, which took src's place
+    // in the page cache or src's mapping of this mm (move_to_new_folio()).
+    const moved = readsFile(s, mm, vpage)
+      ? pageCacheFrame(s, vpage)
+      : s.frames.findIndex((f) => mapsFolio(f.owner, mm, vpage));
+    if (moved !== NO_FRAME) return s.frames[moved]!.data;
+  }
   const frame = residentFrame(s, mm, vpage);
   if (frame !== NO_FRAME) return s.frames[frame]!.data;
   return readsFile(s, mm, vpage) ? s.disk![vpage]! : s.mms[mm]!.swap[vpage]!;

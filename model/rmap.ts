@@ -83,11 +83,62 @@ export interface UnmapContext {
   readonly migrc: MigrcPolicy | null;
 }
 
+/** The mms whose mappings of the folio an rmap walk visits: its anon_vma's or its i_mmap's (0: only `folio.mm`). */
+function rmapMms(s: State, folio: BatchFolio): number {
+  const o = s.frames[folio.src]!.owner;
+  return o.kind === 'file'
+    ? (o.mapped ?? 0)
+    : o.kind === 'anon' && o.shared !== undefined
+      ? bit(o.mm) | o.shared
+      : 0;
+}
+
+/** The first mm the walk has still to visit: one that maps the folio with a present PTE, or -1. */
+function mappingLeft(s: State, folio: BatchFolio): number {
+  const mapped = rmapMms(s, folio);
+  for (let mm = 0; mm < s.mms.length; mm++) {
+    if ((mapped & bit(mm)) === 0) continue;
+    const pte = s.mms[mm]!.pte[folio.vpage]!;
+    if (pte.kind === 'present' && pte.frame === folio.src) return mm;
+  }
+  return -1;
+}
+
+/**
+ * The mms whose PTLs the walk's next step takes: the next mapping's, and before it every
+ * mm of the rmap it passes through, in order, where it has not left its own entry yet
+ * (page_vma_mapped_walk() locks a VMA's PTL before it finds the PTE gone, say zapped by a
+ * munmap() whose mmu_gather still holds the rmap).
+ */
+export function walkPtls(s: State, folio: BatchFolio): number[] {
+  const next = nextMapping(s, folio);
+  const mapped = rmapMms(s, folio);
+  const out: number[] = [];
+  for (let mm = 0; mm < next; mm++) {
+    if ((mapped & bit(mm)) === 0) continue;
+    const pte = s.mms[mm]!.pte[folio.vpage]!;
+    if (pte.kind !== 'migration' || pte.frame !== folio.src) out.push(mm);
+  }
+  out.push(next);
+  return out;
+}
+
+/** The mm whose mapping the walk takes next (and whose PTL it needs); `folio.mm` if none is left. */
+export function nextMapping(s: State, folio: BatchFolio): number {
+  const mm = mappingLeft(s, folio);
+  return mm < 0 ? folio.mm : mm;
+}
+
 /**
  * try_to_unmap() / try_to_migrate() of one folio: rmap_walk() over every mapping, each
- * under its own PTL (the model walks them in one step). An exclusive anonymous folio has
- * one mapping, `folio.mm`'s; one fork() shared, every mm of its anon_vma (the owner's mm
- * and `shared`); a shared file's folio, every mm its rmap names (i_mmap).
+ * under its own PTL and each a step of its own, as the kernel takes one PTL per mapping
+ * (page_vma_mapped_walk() in each VMA). An exclusive anonymous folio has one mapping,
+ * `folio.mm`'s; one fork() shared, every mm of its anon_vma (the owner's mm and
+ * `shared`); a shared file's folio, every mm its rmap names (i_mmap). Unmaps the next
+ * mapping and says whether another is left, so the task stays at this step until none
+ * is. A mapping cannot appear behind the walk: a fault on the page waits on the folio
+ * lock or the migration entry, and fork() copies the parent's PTE, which the walk meets
+ * first (the anon_vma chain keeps a parent's VMA before its child's).
  */
 export function unmapOne(
   d: Draft<State>,
@@ -95,22 +146,13 @@ export function unmapOne(
   task: number,
   folio: BatchFolio,
   leave: 'none' | 'migration',
-): void {
-  const o = d.frames[folio.src]!.owner;
-  const mapped =
-    o.kind === 'file'
-      ? (o.mapped ?? 0)
-      : o.kind === 'anon' && o.shared !== undefined
-        ? bit(o.mm) | o.shared
-        : 0;
-  if (mapped === 0) {
-    unmapMapping(d, ctx, task, folio, folio.mm, leave);
-    return;
-  }
-  let refused = false;
-  for (let mm = 0; mm < d.mms.length; mm++)
-    if ((mapped & bit(mm)) !== 0) refused = unmapMapping(d, ctx, task, folio, mm, leave) || refused;
-  if (refused) d.tasks[task]!.folios[d.tasks[task]!.pc.folio]!.migrcRefused = true;
+): boolean {
+  const several = rmapMms(d as State, folio) !== 0;
+  const mm = nextMapping(d as State, folio);
+  // (an exclusive folio's one mapping is judged by migrc_mark_folios() from tlb_ubc)
+  if (unmapMapping(d, ctx, task, folio, mm, leave) && several)
+    d.tasks[task]!.folios[d.tasks[task]!.pc.folio]!.migrcRefused = true;
+  return mappingLeft(d as State, folio) >= 0;
 }
 
 /**

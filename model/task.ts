@@ -9,7 +9,8 @@ import {
   migrate_folio_done,
   migrate_folio_undo,
   move_to_new_folio,
-  remove_migration_ptes,
+  nextMigrationEntry,
+  removeNextMigrationPte,
 } from './migrate.js';
 import {
   migrc_expand_req,
@@ -19,7 +20,13 @@ import {
   migrc_undo_folios,
   migrc_unmap_done,
 } from './migrc.js';
-import { batchedPendingFlush, try_to_unmap_flush, try_to_unmap_flush_dirty, unmapOne } from './rmap.js';
+import {
+  batchedPendingFlush,
+  try_to_unmap_flush,
+  try_to_unmap_flush_dirty,
+  unmapOne,
+  walkPtls,
+} from './rmap.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import {
   change_pte_range,
@@ -179,13 +186,12 @@ export function ptlFree(s: State, policy: Policy, index: number): boolean {
   const step = currentStep(policy, task);
   const folio = currentFolio(policy, task);
   if (step === null || folio === null || !TAKES_PTL.has(step)) return true;
-  // A migration's rmap walk of a shared file's folio takes the PTL in every mm it visits.
-  if (task.job === 'migrate' && s.disk !== undefined) {
-    for (let mm = 0; mm < s.mms.length; mm++)
-      if (!ptlFreeFor(s, policy, index, mm, folio.vpage)) return false;
-    return true;
-  }
-  return ptlFreeFor(s, policy, index, folio.mm, folio.vpage);
+  // An rmap walk takes the PTL of the mapping it visits next (a shared file's folio, or one
+  // fork() shared, has one in each mm).
+  if (step === 'try_to_unmap_one' || step === 'try_to_migrate_one')
+    return walkPtls(s, folio).every((mm) => ptlFreeFor(s, policy, index, mm, folio.vpage));
+  const mm = step === 'remove_migration_ptes' ? nextMigrationEntry(s, folio) : folio.mm;
+  return ptlFreeFor(s, policy, index, mm, folio.vpage);
 }
 
 /** Is the PTL of (mm, vpage) free, or held by task `index` itself? */
@@ -216,11 +222,12 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
   const folio = currentFolio(policy, task);
   const f = folio!; // per-folio steps always have one; `once` steps ignore it
   switch (step) {
+    // one mapping a step: the task stays here while the rmap walk has another to visit
     case 'try_to_unmap_one':
-      unmapOne(d, { job, arch: policy.arch, migrc: null }, index, f, 'none');
+      if (unmapOne(d, { job, arch: policy.arch, migrc: null }, index, f, 'none')) return;
       break;
     case 'try_to_migrate_one':
-      unmapOne(d, { job, arch: policy.arch, migrc: policy.migrc }, index, f, 'migration');
+      if (unmapOne(d, { job, arch: policy.arch, migrc: policy.migrc }, index, f, 'migration')) return;
       break;
     case 'try_to_unmap_flush':
       try_to_unmap_flush(d, policy.arch, index);
@@ -247,7 +254,7 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       folio_mc_copy(d, f);
       break;
     case 'remove_migration_ptes':
-      remove_migration_ptes(d, f);
+      if (removeNextMigrationPte(d, f)) return;
       break;
     case 'migrate_folio_done':
       migrate_folio_done(d, f);

@@ -22,7 +22,7 @@ export const migrcV3LocalWritableUnseen = defineVariant({
     'Byungchul Park, migrc v3 (linux-mm, 2023-10-30, seed 001): migrc_cond2 = nr_required == nr_flush_required() && ...',
   base: migrcFixed,
   notes:
-    "The rmap walk of a shared file's folio is one step in the model; its mappings are the mms' PTEs at the same page.",
+    "The rmap walk of a shared file's folio visits each mm in turn, one PTL a step; its mappings are the mms' PTEs at the same page.",
   policy: { migrc: { everyWritableMapping: false } },
   world: 'migrc-shared-file',
   fixedBy: 'migrc-fixed',

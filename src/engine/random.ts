@@ -183,7 +183,13 @@ export function minimise(
     changed = false;
     const current = best.trace.steps.map((s) => s.action);
     for (const candidate of simpler(current)) {
-      const r = breaks(candidate);
+      let r = breaks(candidate);
+      // Dropping the steps that moved a page also changes which frame ends up free, and a
+      // reuseFrame that named the old one no longer hits: try it on the others too.
+      for (const renamed of reframed(candidate, config.frames)) {
+        if (r !== null) break;
+        r = breaks(renamed);
+      }
       if (r !== null && size(r.trace.steps.map((s) => s.action)) < size(current)) {
         best = r;
         changed = true;
@@ -192,6 +198,17 @@ export function minimise(
     }
   }
   return best;
+}
+
+/** The list with one reuseFrame handing out another frame instead, each way there is. */
+function* reframed(actions: readonly Action[], frames: number): Generator<Action[]> {
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    if (a.op !== 'reuseFrame') continue;
+    for (let frame = 0; frame < frames; frame++)
+      if (frame !== a.frame)
+        yield [...actions.slice(0, i), { op: 'reuseFrame', frame }, ...actions.slice(i + 1)];
+  }
 }
 
 /** Steps first, then pages named by batch starts: what a reader has to follow. */

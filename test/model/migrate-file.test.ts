@@ -8,6 +8,7 @@ import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS, type Config } from '../../model/config.js';
 import { pageCacheFrame } from '../../model/queries.js';
 import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
+import { currentStep } from '../../model/task.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
@@ -25,9 +26,12 @@ const loads = findInvariant('loadsSeeLastStore')!;
 const migrate: Action = { op: 'migrate_pages', task: 0, mm: 0, vpages: [0] };
 /** CPU 0 caches mm 0's read-only entry; CPU 1 writes mm 1's (a write fault, no store yet). */
 const before: readonly Action[] = [load(0, 0), store(1, 0, 1)];
-/** try_to_migrate_one, migrc_mark_folios, migrc_unmap_done, move_to_new_folio, remove_migration_ptes. */
-const toRemap: readonly Action[] = [migrate, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)];
-/** The 9-step race: mm 1 stores into dst while CPU 0 still reads src. */
+/**
+ * try_to_migrate_one (a step per mm), migrc_mark_folios, migrc_unmap_done,
+ * move_to_new_folio, remove_migration_ptes (a step per mm).
+ */
+const toRemap: readonly Action[] = [migrate, ...Array.from({ length: 7 }, () => kstep(0))];
+/** The 11-step race: mm 1 stores into dst while CPU 0 still reads src. */
 const race: readonly Action[] = [...before, ...toRemap, store(1, 0, 1)];
 
 describe('migrating a folio two mms map', () => {
@@ -50,8 +54,15 @@ describe('migrating a folio two mms map', () => {
     expect(s.frames[0]!.refcount).toBe(4);
   });
 
-  it('try_to_migrate() replaces the mapping in every mm, and each leaves the rmap', () => {
-    const s = finalState(plain, s0, [...before, migrate, kstep(0)]);
+  it('try_to_migrate() replaces the mapping in every mm, one PTL a step, and each leaves the rmap', () => {
+    const half = finalState(plain, s0, [...before, migrate, kstep(0)]);
+    expect(half.mms[0]!.pte[0]).toEqual({ kind: 'migration', frame: 0, writable: false, dirty: false });
+    expect(half.mms[1]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: true });
+    expect(half.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0, mapped: 0b10 });
+    expect(currentStep(plain.policy, half.tasks[0]!)).toBe('try_to_migrate_one');
+    // between the two, CPU 1 still stores through mm 1's mapping
+    expect(enabled(plain, half, store(1, 0, 2))).toBe(true);
+    const s = next(plain, half, kstep(0));
     expect(s.mms[0]!.pte[0]).toEqual({ kind: 'migration', frame: 0, writable: false, dirty: false });
     expect(s.mms[1]!.pte[0]).toEqual({ kind: 'migration', frame: 0, writable: true, dirty: true });
     expect(s.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0 });
@@ -66,14 +77,18 @@ describe('migrating a folio two mms map', () => {
   });
 
   it('moves the page cache, its reference and PG_dirty to dst, then maps dst in both mms', () => {
-    const moved = finalState(plain, s0, [...before, migrate, kstep(0), kstep(0), kstep(0)]);
+    const moved = finalState(plain, s0, [...before, migrate, kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(pageCacheFrame(moved, 0)).toBe(1);
     expect(moved.frames[0]!.owner).toEqual({ kind: 'unmapped' });
     expect(moved.frames[0]!.dirty).toBe(false);
     expect(moved.frames[1]!.dirty).toBe(true);
     // src: its isolation reference; dst: its allocation and the page cache's
     expect([moved.frames[0]!.refcount, moved.frames[1]!.refcount]).toEqual([1, 2]);
-    const mapped = next(plain, moved, kstep(0));
+    // remove_migration_ptes(): mm 0 first, then mm 1, each under its PTL
+    const half = next(plain, moved, kstep(0));
+    expect(half.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 1 });
+    expect(half.mms[1]!.pte[0]).toMatchObject({ kind: 'migration', frame: 0 });
+    const mapped = next(plain, half, kstep(0));
     expect(mapped.frames[1]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0, mapped: 0b11 });
     expect(mapped.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 1, writable: false });
     expect(mapped.mms[1]!.pte[0]).toMatchObject({ kind: 'present', frame: 1, writable: true, dirty: true });
@@ -147,7 +162,7 @@ describe('what a migration of a file folio waits for', () => {
 describe("migrc's test of a folio's mappings", () => {
   it('v3 marks the folio although mm 1 mapped it writable, and the store into dst leaves CPU 0 reading src', () => {
     const steps = run(v3, s0, race);
-    const marked = steps[4]!.post;
+    const marked = steps[5]!.post;
     expect(marked.frames[0]!.migrc).toBe(true);
     expect(marked.tasks[0]!.mreq?.cpumask).toBe(0b01);
     // the flag lives only between the two steps
@@ -160,7 +175,7 @@ describe("migrc's test of a folio's mappings", () => {
   });
 
   it('everyWritableMapping refuses the folio: its read-only flush goes back to tlb_ubc and runs before the copy', () => {
-    const unmapped = finalState(fixed, s0, [...before, migrate, kstep(0)]);
+    const unmapped = finalState(fixed, s0, [...before, migrate, kstep(0), kstep(0)]);
     expect(unmapped.tasks[0]!.folios[0]!.migrcRefused).toBe(true);
     const refused = next(fixed, unmapped, kstep(0));
     expect(refused.frames[0]!.migrc).toBe(false);
@@ -176,7 +191,7 @@ describe("migrc's test of a folio's mappings", () => {
     const three: Config = { ...world, name: 'three', cpus: 3, cpuMm: [0, 1, 1] };
     const t0 = initialState(three);
     // CPU 2 has mm 1 in its mm_cpumask from the start, so should_defer_flush() is true
-    const s = finalState(v3, t0, [...before, migrate, kstep(0)]);
+    const s = finalState(v3, t0, [...before, migrate, kstep(0), kstep(0)]);
     expect(s.tasks[0]!.tlb_ubc.flush_required).toBe(true);
     expect(s.tasks[0]!.folios[0]!.migrcRefused).toBe(true);
     expect(next(v3, s, kstep(0)).frames[0]!.migrc).toBe(false);
@@ -190,6 +205,7 @@ describe("migrc's test of a folio's mappings", () => {
         ...before,
         migrate,
         kstep(0),
+        kstep(0),
       ]);
     // mm 1's dirty PTE was flushed at once, not put in tlb_ubc
     expect(at(fixed).tasks[0]!.tlb_ubc.cpumask).toBe(0);
@@ -200,7 +216,7 @@ describe("migrc's test of a folio's mappings", () => {
   it('a folio every mm maps read-only is marked by both, its flush covering each mm that deferred one', () => {
     const three: Config = { ...world, name: 'three', cpus: 3, cpuMm: [0, 1, 1] };
     const t0 = initialState(three);
-    const s = finalState(fixed, t0, [load(0, 0), load(2, 0), migrate, kstep(0), kstep(0)]);
+    const s = finalState(fixed, t0, [load(0, 0), load(2, 0), migrate, kstep(0), kstep(0), kstep(0)]);
     expect(s.frames[0]!.migrc).toBe(true);
     // mm 0 on CPU 0, mm 1 on CPUs 1 and 2
     expect(s.tasks[0]!.mreq?.cpumask).toBe(0b111);
@@ -230,11 +246,11 @@ describe("migrc's test of a folio's mappings", () => {
     ]);
     expect(s.mms[1]!.pte[0]).toMatchObject({ kind: 'present', writable: false });
     expect(s.tasks[1]!.tlb_ubc.flush_required).toBe(true);
-    const unmapped = next(fixed, s, kstep(0));
+    const unmapped = finalState(fixed, s, [kstep(0), kstep(0)]);
     // both read-only now, both deferred: v3's own test would mark it
     expect(unmapped.tasks[0]!.folios[0]!.migrcRefused).toBeUndefined();
-    expect(next(v3, s, kstep(0)).tasks[0]!.tlb_ubc_nowr.cpumask).toBe(0b111);
-    expect(next(v3, next(v3, s, kstep(0)), kstep(0)).frames[0]!.migrc).toBe(true);
+    expect(finalState(v3, s, [kstep(0), kstep(0)]).tasks[0]!.tlb_ubc_nowr.cpumask).toBe(0b111);
+    expect(finalState(v3, s, [kstep(0), kstep(0), kstep(0)]).frames[0]!.migrc).toBe(true);
     // mm 1's flush is still pending, so migrc-fixed does not
     expect(next(fixed, unmapped, kstep(0)).frames[0]!.migrc).toBe(false);
   });
@@ -261,7 +277,7 @@ describe("migrc's test of a folio's mappings", () => {
   });
 
   it('keeps the flag through the encoding', () => {
-    const s: State = finalState(fixed, s0, [...before, migrate, kstep(0)]);
+    const s: State = finalState(fixed, s0, [...before, migrate, kstep(0), kstep(0)]);
     const layout = layoutOf(world);
     const bytes = new Uint8Array(layout.size);
     encode(layout, s, bytes);
@@ -292,9 +308,9 @@ describe('bounded proofs on migrc-shared-file', () => {
     expect(r.targetsHit).toContain('migrcSourceHeld');
   });
 
-  it('migrc-v3-local-writable-unseen breaks loadsSeeLastStore in 9 steps, the race above', () => {
+  it('migrc-v3-local-writable-unseen breaks loadsSeeLastStore in 11 steps, the race above', () => {
     const r = explore(unseen, world, { invariants: [loads] });
     expect(r.violation?.invariant.id).toBe('loadsSeeLastStore');
-    expect(r.violation?.actions.length).toBe(9);
+    expect(r.violation?.actions.length).toBe(11);
   });
 });

@@ -11,6 +11,7 @@ import { tlbLookup } from '../../model/hardware.js';
 import { initialState } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
+import { replay } from '../../src/engine/trace.js';
 import { drain, finalState, kstep, load, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-fork-child'];
@@ -41,8 +42,10 @@ describe('a folio fork() shared, migrated', () => {
   });
 
   it('try_to_migrate() replaces the PTE in both mms; remove_migration_ptes() maps dst, with src rmap, in both', () => {
-    const steps = run(plain, shared, [migrate(1), kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
-    const unmapped = steps[1]!.post;
+    // the walks take a step per mm: try_to_migrate_one twice, remove_migration_ptes twice
+    const steps = run(plain, shared, [migrate(1), ...Array.from({ length: 7 }, () => kstep(0))]);
+    expect(steps[1]!.post.mms[1]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
+    const unmapped = steps[2]!.post;
     for (const mm of [0, 1])
       expect(unmapped.mms[mm]!.pte[0]).toEqual({ kind: 'migration', frame: 0, writable: false, dirty: true });
     // the isolation reference is left
@@ -94,9 +97,42 @@ describe('a folio fork() shared, migrated', () => {
   });
 });
 
+describe('remove_migration_ptes() one mm at a time, after fork() copied the entry', () => {
+  // The migration has moved the page; fork() copied the parent's migration entry into the
+  // child; the walk has mapped dst in the parent only when the parent writes the page.
+  const halfway: readonly Action[] = [
+    migrate(0),
+    ...Array.from({ length: 5 }, () => kstep(0)),
+    fork,
+    kstep(1),
+    kstep(0), // remove_migration_ptes: the parent's entry
+    kstep(1),
+    kstep(1),
+  ];
+
+  it('maps dst in the parent without PageAnonExclusive: its write fault copies, and the child keeps what fork() saw', () => {
+    const s = finalState(fixed, s0, halfway);
+    expect(s.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 1, writable: false });
+    expect(s.mms[1]!.pte[0]).toMatchObject({ kind: 'migration', frame: 0 });
+    expect(s.frames[1]!.owner).toEqual({ kind: 'anon', mm: 0, vpage: 0, cowed: true });
+    const fault = finalState(fixed, s, [store(0, 0, 1)]);
+    expect(fault.cpus[0]!.wp_copy).toBeDefined();
+    const r = replay(
+      fixed,
+      world,
+      [...halfway, store(0, 0, 1), { op: 'wp_page_copy', cpu: 0 }, store(0, 0, 1), kstep(0)],
+      {
+        invariants: [noLostWrite, loads],
+      },
+    );
+    expect([r.disabledAt, r.violation]).toEqual([null, null]);
+    expect(r.trace.steps.at(-1)!.state.ghost.memory).toEqual([[1], [0]]);
+  });
+});
+
 describe('a folio fork() shared after reclaim isolated it', () => {
   it('is unmapped from both mms and written to the swap of each; each reads it back', () => {
-    const steps = run(plain, s0, [store(0, 0, 1), shrink, ...forked.slice(0, 2), kstep(0)]);
+    const steps = run(plain, s0, [store(0, 0, 1), shrink, ...forked.slice(0, 2), kstep(0), kstep(0)]);
     const unmapped = steps.at(-1)!.post;
     for (const mm of [0, 1]) expect(unmapped.mms[mm]!.pte[0]).toEqual({ kind: 'none' });
     const reclaimed = finalState(plain, unmapped, [kstep(0), kstep(0), kstep(0), kstep(1), kstep(1)]);
@@ -112,7 +148,7 @@ describe('a folio fork() shared after reclaim isolated it', () => {
 describe('migrc on a folio fork() shared', () => {
   // CPU 0 caches the page writable and dirty; fork() write-protects it and has not flushed
   // when a migration through the child finds both PTEs read-only.
-  const race: readonly Action[] = [store(0, 0, 1), fork, kstep(1), migrate(1), kstep(0), kstep(0)];
+  const race: readonly Action[] = [store(0, 0, 1), fork, kstep(1), migrate(1), kstep(0), kstep(0), kstep(0)];
 
   it('v3 marks it, though the parent may still write src: mm_tlb_flush_pending() is asked of the child only', () => {
     const s = finalState(v3, s0, race);
@@ -127,10 +163,10 @@ describe('migrc on a folio fork() shared', () => {
 
   it("v3's do_wp_page() hook gives up deferring before a write fault copies a PG_migrc folio", () => {
     const shared = finalState(v3, s0, [load(0, 0), ...forked]);
-    const remapped = finalState(v3, shared, [migrate(1), kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const remapped = finalState(v3, shared, [migrate(1), ...Array.from({ length: 7 }, () => kstep(0))]);
     expect(remapped.frames[1]!.migrc).toBe(true);
     expect(remapped.migrc.reqs.length + remapped.tasks[0]!.folios.length).toBeGreaterThan(0);
-    const held = finalState(v3, remapped, [kstep(0), kstep(0), kstep(0)]);
+    const held = drain(v3, remapped, 0);
     expect(held.tasks[0]!.job).toBe('idle');
     expect(held.migrc.reqs).toHaveLength(1);
     const fault = finalState(v3, held, [store(1, 0, 2)]);

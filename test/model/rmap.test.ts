@@ -40,17 +40,20 @@ describe('try_to_unmap_one()', () => {
   it('leaves a PTE it no longer finds src behind untouched: zapped, or mapping another frame', () => {
     const zapped = withPte(tiny, 0, 0, { kind: 'none' });
     expect(
-      recipe(zapped, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none')),
+      recipe(zapped, (d) => void unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none')),
     ).toEqual(zapped);
     // a migration entry for src is not a mapping try_to_unmap() walks to (isolation keeps a
     // second batch off the folio; this is the walk's own rule)
     const entry = withPte(tiny, 0, 0, { kind: 'migration', frame: 0, writable: true, dirty: false });
     expect(
-      recipe(entry, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none')),
+      recipe(entry, (d) => void unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none')),
     ).toEqual(entry);
     const other = withPte(tiny, 0, 0, present(2));
     expect(
-      recipe(other, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'migration')),
+      recipe(
+        other,
+        (d) => void unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'migration'),
+      ),
     ).toEqual(other);
   });
 
@@ -60,12 +63,12 @@ describe('try_to_unmap_one()', () => {
     });
     const dirty = withPte(lazy, 0, 0, present(0, true, true));
     expect(
-      recipe(dirty, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none'))
+      recipe(dirty, (d) => void unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none'))
         .frames[0]!.lazyfree,
     ).toBeUndefined();
     const cleanPte = withPte(lazy, 0, 0, present(0, true, false));
     expect(
-      recipe(cleanPte, (d) => unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none'))
+      recipe(cleanPte, (d) => void unmapOne(d, { job: deferring, arch: X86, migrc: null }, 0, folio, 'none'))
         .frames[0]!.lazyfree,
     ).toBe(true);
   });
@@ -74,7 +77,7 @@ describe('try_to_unmap_one()', () => {
     const ro = withPte(tiny, 0, 0, present(0, false));
     const rw = withPte(tiny, 0, 0, present(0, true));
     const where = (s: State, leave: 'none' | 'migration') => {
-      const t = recipe(s, (d) => unmapOne(d, { job: deferring, arch: X86, migrc }, 0, folio, leave))
+      const t = recipe(s, (d) => void unmapOne(d, { job: deferring, arch: X86, migrc }, 0, folio, leave))
         .tasks[0]!;
       return { ubc: t.tlb_ubc.flush_required, nowr: t.tlb_ubc_nowr.flush_required };
     };

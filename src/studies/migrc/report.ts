@@ -109,7 +109,7 @@ const NOT_MODELLED = [
  */
 const ASSUMES = [
   "sequentially consistent memory: every kernel step is atomic and every store is seen by every CPU at once, so the orderings migrc adds (a CPU's migrc_done against a request's generation, arch_migrc_adj()'s read and stamp, PG_migrc tests against PTE writes) are judged as if each were fenced",
-  "the rmap walk over a folio's mappings is one step; the kernel takes each mapping's PTL in turn",
+  "the undo of a failed copy restores every mapping of the folio in one step (migrate_folio_undo()); the batch's own rmap walks, try_to_migrate() and remove_migration_ptes(), take one mapping's PTL a step, as the kernel does",
   "reclaim's refault window is closed: a fault on a page reclaim is freeing waits until the folio is freed, after the batch's flush, where the kernel removes each clean folio from the swap cache and unlocks it before the batch's try_to_unmap_flush(); the kernel's order breaks loadsSeeLastStore without any migration (reclaim-batched-dirty-refault-window, 6 steps), so the verdicts here are of migrc on reclaim without that race",
   'small folios only: batched flushing, and so migrc, applies to normal folios, not THP (7e12beb8ca2a: "TLB flushing is batched only for normal folios")',
   "migrations start from move_pages()-like requests: NUMA-hinting faults (change_prot_numa(), PROT_NONE PTEs), migrc's main trigger, are not modelled, nor mremap() (move_ptes()), nor pinned folios (a migration the refcount refuses, a kernel write through a long-term pin; write() through the direct map is modelled)",

@@ -41,6 +41,7 @@ import { reclaimBatchedWrongFreeBeforeFlush } from './variants/reclaim-batched-w
 import { reclaimBatchedWrongNoDirtyTrap } from './variants/reclaim-batched-wrong-no-dirty-trap.js';
 import { sharedFile } from './variants/shared-file.js';
 import { sharedFileV314 } from './variants/shared-file-v3.14-flush-after-unlock.js';
+import { sharedFileV412 } from './variants/shared-file-v4.12-nested-flush-miss.js';
 import { sharedFileV61 } from './variants/shared-file-v6.1-rmap-before-flush.js';
 import { sharedFileNoMkcleanFlush } from './variants/shared-file-wrong-no-mkclean-flush.js';
 import { sync } from './variants/sync.js';
@@ -93,6 +94,7 @@ export const VARIANTS: readonly Variant[] = [
   sharedFile,
   sharedFileNoMkcleanFlush,
   sharedFileV61,
+  sharedFileV412,
   sharedFileV314,
   privateFile,
   privateFileNoCowFlush,

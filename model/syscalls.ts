@@ -353,26 +353,28 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
 }
 
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
-export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch): void {
+export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch, nestedFlush = true): void {
   flush_tlb_range(d, task, arch);
   const t = d.tasks[task]!;
-  // mm_tlb_flush_nested() (99baac21e458): another zap of the same mm, under a lock this one
-  // does not exclude (madvise()'s mmap_lock for read, or a hole punched through the file's
-  // i_mmap), may have cleared a PTE this zap then found empty, its flush still to come; so
-  // the whole mm is flushed before this call can return.
-  for (let mm = 0; mm < d.mms.length; mm++)
-    if (
-      t.folios.some((f) => f.mm === mm) &&
-      d.tasks.some(
-        (o, i) => i !== task && zaps(o.job) && o.tlb_ubc.flush_required && o.folios.some((f) => f.mm === mm),
+  // mm_tlb_flush_nested() (99baac21e458, v4.13; Policy.nestedFlush): another zap of the same
+  // mm, under a lock this one does not exclude (madvise()'s mmap_lock for read, or a hole
+  // punched through the file's i_mmap), may have cleared a PTE this zap then found empty,
+  // its flush still to come; so the whole mm is flushed before this call can return.
+  if (nestedFlush)
+    for (let mm = 0; mm < d.mms.length; mm++)
+      if (
+        t.folios.some((f) => f.mm === mm) &&
+        d.tasks.some(
+          (o, i) =>
+            i !== task && zaps(o.job) && o.tlb_ubc.flush_required && o.folios.some((f) => f.mm === mm),
+        )
       )
-    )
-      flushTlbMulti(d, arch, {
-        from: t.cpu,
-        cpumask: d.mms[mm]!.mm_cpumask,
-        scope: { kind: 'all', mm },
-        broadcast: false,
-      });
+        flushTlbMulti(d, arch, {
+          from: t.cpu,
+          cpumask: d.mms[mm]!.mm_cpumask,
+          scope: { kind: 'all', mm },
+          broadcast: false,
+        });
   for (const f of t.folios) if (f.src >= 0) folio_put(d, f.src);
 }
 

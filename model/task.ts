@@ -300,7 +300,7 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       flush_tlb_mm(d, index, policy.arch);
       break;
     case 'tlb_finish_mmu':
-      tlb_finish_mmu(d, index, policy.arch);
+      tlb_finish_mmu(d, index, policy.arch, policy.nestedFlush !== false);
       break;
     case 'truncate_inode_folio':
       truncate_inode_folio(d, index);

@@ -297,6 +297,13 @@ const policyFields = {
    * seeded bug). Default true.
    */
   mkcleanFlush: z.boolean().optional(),
+  /**
+   * tlb_finish_mmu() flushes the whole mm when another zap of it still owes a flush
+   * (mm_tlb_flush_nested(), Minchan Kim, 99baac21e458, v4.13). false: only what this zap
+   * cleared, as through v4.12, so a call that found the PTE already cleared by a racing
+   * zap returns with the entry still cached. Default true.
+   */
+  nestedFlush: z.boolean().optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

@@ -85,7 +85,9 @@ export function policyProblem(policy: unknown): string | null {
 const batchedPendingWindow = (w: Policy['batchedPendingWindow']) =>
   w === undefined ? {} : { batchedPendingWindow: w };
 /** An optional boolean policy field, present only when the spec or its base sets it. */
-const optional = <K extends 'forkVmaStartWrite' | 'wpCopyFlush' | 'wpCopySetBeforeFlush' | 'mkcleanFlush'>(
+const optional = <
+  K extends 'forkVmaStartWrite' | 'wpCopyFlush' | 'wpCopySetBeforeFlush' | 'mkcleanFlush' | 'nestedFlush',
+>(
   key: K,
   value: boolean | undefined,
 ) => (value === undefined ? {} : ({ [key]: value } as Record<K, boolean>));
@@ -122,6 +124,7 @@ export function defineVariant(spec: VariantSpec): Variant {
         spec.policy?.wpCopySetBeforeFlush ?? base?.policy.wpCopySetBeforeFlush,
       ),
       ...optional('mkcleanFlush', spec.policy?.mkcleanFlush ?? base?.policy.mkcleanFlush),
+      ...optional('nestedFlush', spec.policy?.nestedFlush ?? base?.policy.nestedFlush),
       ...zapDirtyShared(spec.policy?.zapDirtyShared ?? base?.policy.zapDirtyShared),
     },
     violates: spec.violates ?? [],

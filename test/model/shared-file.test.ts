@@ -544,3 +544,39 @@ describe('encoding, symmetry and reports', () => {
     expect(frameText(after.frames[0]!)).toBe('file p0 (unmapped) =1 PG_dirty');
   });
 });
+
+describe("tlb_finish_mmu()'s nested flush (mm_tlb_flush_nested(), 99baac21e458)", () => {
+  const v412 = variant('shared-file-v4.12-nested-flush-miss');
+  const punch: Action = { op: 'syscall', task: 0, call: 'punch_hole', mm: 0, vpages: [0] };
+  const unmapByCpu0: Action = { ...munmap, task: 1 };
+  // CPU 0 caches the page; the hole punched from CPU 1 clears the PTE and owes its flush;
+  // munmap() from CPU 0 finds the PTE already none and gathers nothing.
+  const race: readonly Action[] = [load(0, 0), punch, kstep(0), unmapByCpu0, kstep(1), kstep(1), kstep(1)];
+
+  it('is a boolean policy, on unless a variant turns it off', () => {
+    expect(policyProblem({ ...fixed.policy, nestedFlush: 'yes' })).toBe(
+      'policy.nestedFlush: expected boolean, got "yes"',
+    );
+    expect(fixed.policy.nestedFlush).toBeUndefined();
+    expect(v412.policy.nestedFlush).toBe(false);
+  });
+
+  it("flushes the whole mm at munmap()'s end while the punch still owes its flush, so the returned call holds", () => {
+    const s = finalState(fixed, s0, race);
+    expect(s.tasks[1]!.job).toBe('idle');
+    expect(s.tasks[0]!.tlb_ubc.flush_required).toBe(true);
+    expect(tlbLookup(s, 0, 0, 0)).toBeNull();
+  });
+
+  it('without it munmap() returns with the entry cached, and the next load breaks its promise', () => {
+    const s = finalState(v412, s0, race);
+    expect(tlbLookup(s, 0, 0, 0)).not.toBeNull();
+    const revoke = findInvariant('noAccessAfterRevoke')!;
+    const steps = run(v412, s0, [...race, load(0, 0)]);
+    expect(revoke.check(steps.at(-1)!.post, steps.at(-1))?.message).toBe(
+      'CPU 0 loaded from page 0 through a stale TLB entry to frame 0 after munmap() returned',
+    );
+    // with it, the entry is gone and the load faults on the unmapped page (SIGSEGV)
+    expect(enabled(fixed, finalState(fixed, s0, race), load(0, 0))).toBe(false);
+  });
+});

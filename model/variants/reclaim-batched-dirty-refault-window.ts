@@ -12,7 +12,8 @@
 // No fault path calls flush_tlb_batched_pending(): it guards PTE changes under the PTL
 // (mprotect, zap, mremap), not a refault.
 // Versions: the order is in 72b252aed506 (v4.3, shrink_page_list(): __remove_mapping(),
-// unlock_page(), then try_to_unmap_flush() before free_hot_cold_page_list()) and in every
+// __ClearPageLocked() "because there are no references", and after the loop
+// try_to_unmap_flush() before free_hot_cold_page_list()) and in every
 // kernel since to v6.18, where free_folios is a folio_batch that, when full, flushes and
 // frees early: the flush still comes after __remove_mapping() of the folios it covers.
 // The twin, reclaim-batched-dirty, keeps the folio in the swap cache (locked) until its

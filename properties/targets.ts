@@ -1,16 +1,24 @@
 // Reachability targets ("sometimes" properties): states or steps a run must reach, so a
 // protocol cannot pass because its race window was never opened.
 
+import type { Config } from '../model/config.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
 import { cowShared, fileFolio, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
 import { inSwitch } from '../model/switch.js';
+import type { Variant } from '../model/variant.js';
+import { removesMapping } from '../model/vmscan.js';
 import type { Step } from './invariants.js';
 
 export interface Target {
   readonly id: string;
   readonly why: string;
   readonly hit: (s: State, step?: Step) => boolean;
+  /**
+   * Can a run of this protocol reach it in this world at all? Absent: yes. The engines
+   * evaluate a target on every transition until it is hit, so one that cannot be is left out.
+   */
+  readonly possible?: (variant: Variant, config: Config) => boolean;
 }
 
 /** Does `cpu` cache an entry for (its mm, or `mm`, vpage) that the page table no longer backs? */
@@ -86,11 +94,13 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'migrcSourceHeld',
     why: 'migrc skipped a flush: a source frame waits on a hung request while a CPU may still read it.',
+    possible: (v) => v.policy.migrc !== null,
     hit: (s) => s.migrc.reqs.length > 0,
   },
   {
     id: 'migrcFlushedOnDemand',
     why: 'A later flush freed what migrc held: allocation ran short or a write fault hit a PG_migrc folio.',
+    possible: (v) => v.policy.migrc !== null,
     hit: (s, step) => step !== undefined && step.pre.migrc.reqs.length > 0 && s.migrc.reqs.length === 0,
   },
   {
@@ -101,16 +111,19 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'staleEntryWhileSwitching',
     why: 'With PCID, a CPU inside switch_mm_irqs_off(), past its tlb_gen read, kept an entry of the mm it is loading that the page table no longer backs: the window a flush of that mm must not skip.',
+    possible: (_v, c) => c.pcid === true,
     hit: (s) => s.cpus.some((_, i) => inSwitch(s, i) && staleIn(s, i)),
   },
   {
     id: 'staleEntryWhileLazy',
     why: 'With PCID, a lazy CPU (a kernel thread borrowing the mm) was skipped by a flush and caches an entry the page table no longer backs; it must flush before user code runs there again.',
+    possible: (_v, c) => c.pcid === true,
     hit: (s) => s.cpus.some((c, i) => c.lazy === true && staleIn(s, i)),
   },
   {
     id: 'staleEntryInOtherAsid',
     why: 'With PCID, a CPU keeps an entry of an mm it does not run that the page table no longer backs; tlb_gen must make it flush when it switches back.',
+    possible: (_v, c) => c.pcid === true,
     hit: (s) =>
       s.cpus.some((c, i) => {
         for (let mm = 0; mm < s.mms.length; mm++) if (mm !== c.mm && staleIn(s, i, mm)) return true;
@@ -137,6 +150,7 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'dirtyFilePteZapped',
     why: 'munmap() or madvise() cleared a dirty PTE of a shared file page: its dirtiness passes to the folio, and folio_mkclean() must not clean the folio while a CPU can still write it through the entry.',
+    possible: (_v, c) => c.sharedFile === true,
     hit: (s) =>
       s.tasks.some((t) =>
         t.folios.some((f, i) => {
@@ -151,6 +165,7 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'writebackOfCachedFilePage',
     why: 'The flusher cleaned a shared file page some CPU caches writable: folio_mkclean() must take that entry away, or a store through it lands in a folio the kernel believes clean.',
+    possible: (_v, c) => c.sharedFile === true,
     hit: (_s, step) => {
       if (step?.action.op !== 'writeback') return false;
       const index = step.action.index;
@@ -164,17 +179,20 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'privatePageDiverged',
     why: 'A MAP_PRIVATE page has its own copy and holds other contents than the file: stores to the file must no longer reach it, nor its stores the file, while a CPU of the mm may still cache the page-cache folio.',
+    possible: (_v, c) => c.mapPrivate !== undefined,
     hit: (s) =>
       s.mms.some((mm, m) => mm.anonCopy?.some((own, v) => own && s.ghost.memory[m]![v] !== s.ghost.file![v])),
   },
   {
     id: 'deferralInsideBatchedPending',
     why: 'Reclaim deferred a flush while a system call was between the flush and the reset of its flush_tlb_batched_pending(): the window a bool tlb_flush_batched loses a flush in.',
+    possible: (v) => v.policy.batchedPendingWindow !== undefined,
     hit: (s) => s.tasks.some((t) => t.batched_clear === 2),
   },
   {
     id: 'refaultWhileFlushDeferred',
     why: "A fault maps a page into a new frame while a reclaim batch still owes the flush of another CPU's entry to its old one: the window between __remove_mapping() and try_to_unmap_flush().",
+    possible: (v) => v.policy.reclaim !== null && removesMapping(v.policy.reclaim),
     hit: (s, step) => {
       if (step === undefined || (step.action.op !== 'load' && step.action.op !== 'store')) return false;
       const { cpu, vpage } = step.action;
@@ -195,3 +213,7 @@ export const TARGETS: readonly Target[] = [
 export function findTarget(id: string): Target | undefined {
   return TARGETS.find((t) => t.id === id);
 }
+
+/** The targets a run of `variant` in `config` can reach (`Target.possible`), in TARGETS' order. */
+export const possibleTargets = (variant: Variant, config: Config): readonly Target[] =>
+  TARGETS.filter((t) => t.possible?.(variant, config) ?? true);

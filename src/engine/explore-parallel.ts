@@ -14,7 +14,7 @@ import type { Config } from '../../model/config.js';
 import { findVariant } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
 import { INVARIANTS } from '../../properties/invariants.js';
-import { TARGETS } from '../../properties/targets.js';
+import { possibleTargets, TARGETS } from '../../properties/targets.js';
 import {
   BfsTree,
   type Budget,
@@ -103,6 +103,11 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
   let slots = options.tableSlots ?? 1 << 16;
   let table: Int32Array = new Int32Array(new SharedArrayBuffer(slots * 8));
   const targets = new Int32Array(new SharedArrayBuffer(TARGETS.length * 4));
+  // 2: a target this protocol cannot reach here (Target.possible), which no worker evaluates
+  const possible = new Set(possibleTargets(variant, config));
+  TARGETS.forEach((t, k) => {
+    if (!possible.has(t)) targets[k] = 2;
+  });
   const byActionSab = new SharedArrayBuffer(n * universe.length * 8);
   const statsSab = new SharedArrayBuffer(n * 8);
   const outStates: Uint8Array[] = [];

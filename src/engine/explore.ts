@@ -13,7 +13,7 @@ import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import type { Variant } from '../../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../../properties/invariants.js';
-import { TARGETS } from '../../properties/targets.js';
+import { possibleTargets } from '../../properties/targets.js';
 import { copyState, decode, encode, type Layout, layoutOf } from '../codec/encode.js';
 import { CpuSymmetry, canonicalPermutation, cpuClasses } from './symmetry.js';
 import { type ReplayResult, replay } from './trace.js';
@@ -294,7 +294,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   const byStep = new Map<string, number>();
   const targetsHit = new Set<string>();
   // Only the targets not hit yet are evaluated; once hit, a target costs nothing more.
-  const unhit = [...TARGETS];
+  const unhit = [...possibleTargets(variant, config)];
   const scratch = new Uint8Array(size);
   const scratchWords = new Uint32Array(scratch.buffer);
   const fp = new Uint32Array(2);

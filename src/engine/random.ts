@@ -10,7 +10,7 @@ import { initialState, type State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import { type Pick, pickArbitrary, resolvePick } from '../../properties/arbitraries.js';
 import type { Invariant, Witness } from '../../properties/invariants.js';
-import { TARGETS } from '../../properties/targets.js';
+import { possibleTargets, type Target } from '../../properties/targets.js';
 import { describeAction } from '../codec/format.js';
 import { firstViolation, type ReplayResult, replay, step } from './trace.js';
 
@@ -92,6 +92,8 @@ interface Run {
   rejected: number;
   /** A run broke an invariant: fast-check stops there (endOnFailure). */
   failed: boolean;
+  /** The targets this protocol can reach in this world, evaluated until hit. */
+  readonly targets: readonly Target[];
   readonly targetsHit: Set<string>;
 }
 
@@ -131,7 +133,7 @@ class PickCommand implements fc.Command<Model, object> {
     const taken = { pre, action };
     if (!r.failed) {
       r.steps += 1;
-      for (const target of TARGETS)
+      for (const target of r.targets)
         if (!r.targetsHit.has(target.id) && target.hit(post, taken)) r.targetsHit.add(target.id);
     }
     const broken = firstViolation(r.invariants, post, taken);
@@ -254,6 +256,7 @@ export function runRandom(
     checked: 0,
     rejected: 0,
     failed: false,
+    targets: possibleTargets(variant, config),
     targetsHit: new Set(),
   };
   const initial = initialState(config);

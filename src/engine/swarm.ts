@@ -25,7 +25,7 @@ import type { Config } from '../../model/config.js';
 import type { State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import type { Invariant } from '../../properties/invariants.js';
-import { TARGETS } from '../../properties/targets.js';
+import { possibleTargets } from '../../properties/targets.js';
 import { copyState, decode } from '../codec/encode.js';
 import { type ExploreViolation, type Search, searchOf } from './explore.js';
 import { minimise } from './random.js';
@@ -199,7 +199,7 @@ export function searchMember(
   const scratch = new Uint8Array(size);
   const scratchWords = new Uint32Array(scratch.buffer);
   const fp = new Uint32Array(2);
-  const unhit = TARGETS.filter((t) => !targetsHit.has(t.id));
+  const unhit = possibleTargets(search.variant, search.config).filter((t) => !targetsHit.has(t.id));
 
   const orderOf = (s: State): number[] => {
     const out: number[] = [];

@@ -1,10 +1,11 @@
 import { produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model/actions.js';
-import { CONFIGS } from '../../model/config.js';
+import { CONFIGS, worldConfig } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
+import { findVariant, VARIANTS } from '../../model/registry.js';
 import { initialState, type State } from '../../model/state.js';
-import { findTarget, TARGETS, type Target } from '../../properties/targets.js';
+import { findTarget, possibleTargets, TARGETS, type Target } from '../../properties/targets.js';
 import {
   clean,
   dirtyEntry,
@@ -72,6 +73,26 @@ describe('TARGETS', () => {
     expect(new Set(TARGETS.map((t) => t.id)).size).toBe(TARGETS.length);
     for (const t of TARGETS) expect(t.why.trim().length, t.id).toBeGreaterThan(0);
     expect(findTarget('noSuchTarget')).toBeUndefined();
+  });
+
+  it('leaves out of a run what its protocol cannot reach in its world, never what it expects to reach', () => {
+    const ids = (id: string, world: string) =>
+      possibleTargets(findVariant(id)!, CONFIGS[world as keyof typeof CONFIGS]).map((t) => t.id);
+    const plain = ids('migrate-batched', 'small');
+    for (const gone of [
+      'staleEntryWhileSwitching',
+      'migrcSourceHeld',
+      'dirtyFilePteZapped',
+      'refaultWhileFlushDeferred',
+    ])
+      expect(plain).not.toContain(gone);
+    expect(ids('migrc', 'tiny-migrc')).toContain('migrcSourceHeld');
+    expect(ids('x86-pcid', 'pcid')).toContain('staleEntryWhileLazy');
+    expect(ids('reclaim-batched-dirty-refault-window', 'small')).toContain('refaultWhileFlushDeferred');
+    for (const v of VARIANTS) {
+      const possible = ids(v.id, worldConfig(v.world, 'random').name);
+      for (const t of v.reaches) expect(possible, `${v.id} ${t}`).toContain(t);
+    }
   });
 
   describe.each(Object.values(CONFIGS))('initial state of config $name', (config) => {

@@ -43,7 +43,7 @@ describe('the migrc safety report', () => {
     expect(text).toContain('VIOLATED noStaleWritableTlbAfterRemap in migrc');
     expect(text).toContain('npx shootdown check --protocol migrc --config tiny-migrc');
     // v3 on a file page two processes map: mm 1's writable mapping, flushed at once, is unseen
-    expect(text).toContain('| A file page two processes map | **fails**: loadsSeeLastStore (9 steps)');
+    expect(text).toContain('| A file page two processes map | **fails**: loadsSeeLastStore (11 steps)');
     expect(text).toContain('npx shootdown check --protocol migrc --config migrc-shared-file');
   });
 });

@@ -3,6 +3,7 @@
 import type { Draft } from 'immer';
 import { folio_put } from './folio.js';
 import { bit } from './hardware.js';
+import { firstEntry } from './queries.js';
 import type { BatchFolio, State } from './state.js';
 
 /** move_to_new_folio(): copy contents and flags (folio_migrate_flags()) from src to dst. */
@@ -68,13 +69,7 @@ export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: nu
 }
 
 /** The first mm that still holds a migration entry for the folio's src, or -1. */
-function migrationLeft(s: State, folio: BatchFolio): number {
-  for (let mm = 0; mm < s.mms.length; mm++) {
-    const pte = s.mms[mm]!.pte[folio.vpage]!;
-    if (pte.kind === 'migration' && pte.frame === folio.src) return mm;
-  }
-  return -1;
-}
+const migrationLeft = (s: State, folio: BatchFolio): number => firstEntry(s, folio, 'migration');
 
 /** The mm whose migration entry the walk replaces next (and whose PTL it needs); `folio.mm` if none is left. */
 export function nextMigrationEntry(s: State, folio: BatchFolio): number {

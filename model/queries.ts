@@ -1,6 +1,6 @@
 // Read-only questions about a state, shared by the kernel steps and the invariants.
 
-import { type Frame, MAPPED_FILE, NO_FRAME, type Owner, type State } from './state.js';
+import { type BatchFolio, type Frame, MAPPED_FILE, NO_FRAME, type Owner, type State } from './state.js';
 
 /**
  * Does a folio with this owner back page `vpage` of `mm` (alone, shared copy-on-write, or
@@ -89,6 +89,19 @@ export function residentFrame(s: State, mm: number, vpage: number): number {
   // A shared file's page stays in the page cache when no mm maps it.
   if (readsFile(s, mm, vpage)) return pageCacheFrame(s, vpage);
   return s.frames.findIndex((f) => mapsFolio(f.owner, mm, vpage));
+}
+
+/**
+ * The first mm (among the mask `among`, default every mm) whose PTE of the batch folio's
+ * page is of `kind` and names its src, or -1: where an rmap walk over the folio goes next.
+ */
+export function firstEntry(s: State, folio: BatchFolio, kind: 'present' | 'migration', among = -1): number {
+  for (let mm = 0; mm < s.mms.length; mm++) {
+    if ((among & (1 << mm)) === 0) continue;
+    const pte = s.mms[mm]!.pte[folio.vpage]!;
+    if (pte.kind === kind && pte.frame === folio.src) return mm;
+  }
+  return -1;
 }
 
 /** Where the page's data lives now: its resident frame, else its swap copy (the file, on disk). */

@@ -3,6 +3,7 @@
 import type { Draft } from 'immer';
 import { dropMapping } from './folio.js';
 import { bit } from './hardware.js';
+import { firstEntry } from './queries.js';
 import type { BatchFolio, State } from './state.js';
 import { inc_mm_tlb_gen, pcid } from './switch.js';
 import { flushTlbMulti } from './tlbflush.js';
@@ -94,33 +95,24 @@ function rmapMms(s: State, folio: BatchFolio): number {
 }
 
 /** The first mm the walk has still to visit: one that maps the folio with a present PTE, or -1. */
-function mappingLeft(s: State, folio: BatchFolio): number {
-  const mapped = rmapMms(s, folio);
-  for (let mm = 0; mm < s.mms.length; mm++) {
-    if ((mapped & bit(mm)) === 0) continue;
-    const pte = s.mms[mm]!.pte[folio.vpage]!;
-    if (pte.kind === 'present' && pte.frame === folio.src) return mm;
-  }
-  return -1;
-}
+const mappingLeft = (s: State, folio: BatchFolio): number =>
+  firstEntry(s, folio, 'present', rmapMms(s, folio));
 
 /**
- * The mms whose PTLs the walk's next step takes: the next mapping's, and before it every
- * mm of the rmap it passes through, in order, where it has not left its own entry yet
- * (page_vma_mapped_walk() locks a VMA's PTL before it finds the PTE gone, say zapped by a
- * munmap() whose mmu_gather still holds the rmap).
+ * Are the PTLs the walk's next step takes all free (`free(mm)`)? The next mapping's, and
+ * before it every mm of the rmap it passes through, in order, where it has not left its
+ * own entry yet (page_vma_mapped_walk() locks a VMA's PTL before it finds the PTE gone,
+ * say zapped by a munmap() whose mmu_gather still holds the rmap).
  */
-export function walkPtls(s: State, folio: BatchFolio): number[] {
+export function walkPtlsFree(s: State, folio: BatchFolio, free: (mm: number) => boolean): boolean {
   const next = nextMapping(s, folio);
   const mapped = rmapMms(s, folio);
-  const out: number[] = [];
   for (let mm = 0; mm < next; mm++) {
     if ((mapped & bit(mm)) === 0) continue;
     const pte = s.mms[mm]!.pte[folio.vpage]!;
-    if (pte.kind !== 'migration' || pte.frame !== folio.src) out.push(mm);
+    if ((pte.kind !== 'migration' || pte.frame !== folio.src) && !free(mm)) return false;
   }
-  out.push(next);
-  return out;
+  return free(next);
 }
 
 /** The mm whose mapping the walk takes next (and whose PTL it needs); `folio.mm` if none is left. */

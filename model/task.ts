@@ -25,7 +25,7 @@ import {
   try_to_unmap_flush,
   try_to_unmap_flush_dirty,
   unmapOne,
-  walkPtls,
+  walkPtlsFree,
 } from './rmap.js';
 import { type BatchFolio, idlePc, type Pc, type State, type Task } from './state.js';
 import {
@@ -189,7 +189,7 @@ export function ptlFree(s: State, policy: Policy, index: number): boolean {
   // An rmap walk takes the PTL of the mapping it visits next (a shared file's folio, or one
   // fork() shared, has one in each mm).
   if (step === 'try_to_unmap_one' || step === 'try_to_migrate_one')
-    return walkPtls(s, folio).every((mm) => ptlFreeFor(s, policy, index, mm, folio.vpage));
+    return walkPtlsFree(s, folio, (mm) => ptlFreeFor(s, policy, index, mm, folio.vpage));
   const mm = step === 'remove_migration_ptes' ? nextMigrationEntry(s, folio) : folio.mm;
   return ptlFreeFor(s, policy, index, mm, folio.vpage);
 }

@@ -26,6 +26,10 @@ export function pageout(d: Draft<State>, folio: BatchFolio): void {
   frame.dirty = false;
 }
 
+/** Is the batch's folio still in the swap cache, so that __remove_mapping() has work to do? */
+export const inSwapCache = (s: State, folio: BatchFolio): boolean =>
+  s.frames[folio.src]!.owner.kind === 'anon' && mapsFolio(s.frames[folio.src]!.owner, folio.mm, folio.vpage);
+
 /**
  * The folio leaves the swap cache (an anonymous folio reclaim holds isolated and nothing
  * maps): from here a fault on the page no longer finds it, so do_swap_page() reads the
@@ -35,8 +39,8 @@ export function pageout(d: Draft<State>, folio: BatchFolio): void {
  * which ends the time it could read either.
  */
 export function leaveSwapCache(d: Draft<State>, folio: BatchFolio): void {
+  if (!inSwapCache(d as State, folio)) return;
   const f = d.frames[folio.src]!;
-  if (!mapsFolio(f.owner, folio.mm, folio.vpage) || f.owner.kind !== 'anon') return;
   if (f.lazyfree && d.ghost.lazy[folio.mm]![folio.vpage]) {
     d.ghost.memory[folio.mm]![folio.vpage] = 0;
     d.ghost.lazy[folio.mm]![folio.vpage] = false;
@@ -48,10 +52,6 @@ export function leaveSwapCache(d: Draft<State>, folio: BatchFolio): void {
 /** Does the program take each folio out of the swap cache before the flush, as shrink_folio_list() does? */
 export const removesMapping = (job: TaskProgram): boolean =>
   job.program.some((phase) => 'each' in phase && phase.each.includes('__remove_mapping'));
-
-/** Is the batch's folio still in the swap cache, so that __remove_mapping() has work to do? */
-export const inSwapCache = (s: State, folio: BatchFolio): boolean =>
-  s.frames[folio.src]!.owner.kind === 'anon' && mapsFolio(s.frames[folio.src]!.owner, folio.mm, folio.vpage);
 
 /**
  * __remove_mapping() and folio_unlock(), per folio, in shrink_folio_list() before the

@@ -64,6 +64,8 @@ export const ACTION_TABLE = {
   set_loaded_mm: { cpu: 'cpu' },
   /** With PCID: a kernel thread is scheduled on `cpu` and borrows the mm (enter_lazy_tlb()). */
   enter_lazy_tlb: { cpu: 'cpu' },
+  /** With a store buffer (Config.tso): the oldest store `cpu` buffered becomes visible. */
+  drain_store_buffer: { cpu: 'cpu' },
   /**
    * An allocation on some CPU runs out of memory in __alloc_pages_slowpath() and calls
    * migrc_stop_pending(): no new batch defers a flush, and a batch in flight gives up its

@@ -36,6 +36,7 @@ import {
 } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
 import type { BatchFolio, Job, State } from './state.js';
+import { drainOldestStore, storesBuffered } from './store-buffer.js';
 import {
   enter_lazy_tlb,
   inSwitch,
@@ -247,6 +248,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return s.cpus[action.cpu]?.switching === true;
     case 'enter_lazy_tlb':
       return switchable(s, action.cpu) && s.cpus[action.cpu]!.lazy !== true;
+    case 'drain_store_buffer':
+      return storesBuffered(s, action.cpu);
     // One allocator in the slow path at a time: the atomic count migrc_stop is then 0 or 1.
     case 'migrc_stop_pending':
       return policy.migrc !== null && s.migrc.stopped !== true;
@@ -448,6 +451,9 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'enter_lazy_tlb':
       enter_lazy_tlb(d, action.cpu);
+      return;
+    case 'drain_store_buffer':
+      drainOldestStore(d, action.cpu);
       return;
     case 'migrc_stop_pending':
       d.migrc.stopped = true;

@@ -48,6 +48,14 @@ export interface Config {
    */
   readonly pcid?: boolean;
   /**
+   * x86's memory order (TSO) for the kernel variables the PCID switch races on: each CPU's
+   * stores to its cpu_tlbstate (loaded_mm, is_lazy) wait in a store buffer, and other CPUs
+   * read the values before them, until a drain step, a locked instruction, smp_mb() or a
+   * serialising one (a CR3 write) empties it (model/store-buffer.ts). Needs pcid. Absent:
+   * every store is seen at once, as in every other world.
+   */
+  readonly tso?: boolean;
+  /**
    * The mm fork() creates (the last one): it starts with nothing mapped, and fork() of
    * another mm copies that mm's page table into it, sharing each folio copy-on-write, so
    * a write fault in either mm copies the page (wp_page_copy()). Absent: the child is not
@@ -163,6 +171,8 @@ export function configProblem(c: Config): string | null {
   if (c.pcid !== undefined && typeof c.pcid !== 'boolean') return 'pcid must be true or false';
   if (c.pcid && c.contextSwitches)
     return 'pcid and contextSwitches are two ways to switch context: choose one';
+  if (c.tso !== undefined && typeof c.tso !== 'boolean') return 'tso must be true or false';
+  if (c.tso && !c.pcid) return "tso buffers the PCID switch's stores (loaded_mm, is_lazy): it needs pcid";
   if (c.forkChild !== undefined && !c.syscalls?.includes('fork'))
     return "forkChild needs 'fork' among the syscalls";
   if (c.forkChild !== undefined && c.pcid) return 'forkChild is not modelled with pcid';
@@ -516,6 +526,23 @@ export const CONFIGS = {
     syscallTasks: [1],
     pcid: true,
   }),
+  'migrc-pcid-tso': defineConfig({
+    name: 'migrc-pcid-tso',
+    why: "migrc-pcid with x86's store buffer for the switch's stores (tso); migrc's own variables are not buffered (model/store-buffer.ts).",
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 2,
+    pages: 1,
+    frames: 4,
+    values: 1,
+    taskCpus: [0, 1],
+    batch: 1,
+    ptesPerTable: 1,
+    syscalls: ['clear_refs'],
+    syscallTasks: [1],
+    pcid: true,
+    tso: true,
+  }),
   'migrc-private-file': defineConfig({
     ...migrcSharedFile,
     name: 'migrc-private-file',
@@ -589,6 +616,19 @@ export const CONFIGS = {
     why: 'pcid with munmap() alone, small enough to exhaust (72,828 states for x86-pcid): the page is unmapped once, while CPU 0 may be anywhere in a switch.',
     syscalls: ['munmap'],
   }),
+  'pcid-tso': defineConfig({
+    ...pcid,
+    name: 'pcid-tso',
+    why: "pcid with x86's store buffer for the switch's stores (tso): a flush may read a CPU's loaded_mm and is_lazy from before a switch that has already read tlb_gen, so either side may miss the other's update unless a barrier comes between (83b0177a6c48).",
+    tso: true,
+  }),
+  'tiny-pcid-tso': defineConfig({
+    ...pcid,
+    name: 'tiny-pcid-tso',
+    why: 'pcid-tso with munmap() alone, small enough to exhaust: tiny-pcid with the store buffer.',
+    syscalls: ['munmap'],
+    tso: true,
+  }),
   'pcid-reclaim': defineConfig({
     ...pcid,
     name: 'pcid-reclaim',
@@ -598,6 +638,17 @@ export const CONFIGS = {
     taskCpus: [0],
     syscalls: [],
     syscallTasks: [],
+  }),
+  'pcid-reclaim-tso': defineConfig({
+    ...pcid,
+    name: 'pcid-reclaim-tso',
+    why: "pcid-reclaim with x86's store buffer for the switch's stores (tso): the batched flush reads is_lazy from another CPU.",
+    mms: 1,
+    frames: 1,
+    taskCpus: [0],
+    syscalls: [],
+    syscallTasks: [],
+    tso: true,
   }),
   migrc: defineConfig({
     name: 'migrc',
@@ -630,6 +681,7 @@ const EXHAUSTIVE_WORLD: Readonly<Record<string, ConfigName>> = {
   'syscalls-two-ptls': 'tiny-two-ptls',
   migrc: 'tiny-migrc',
   pcid: 'tiny-pcid',
+  'pcid-tso': 'tiny-pcid-tso',
   'fork-cow': 'tiny-fork-cow',
   'shared-file': 'tiny-shared-file',
   'private-file': 'tiny-private-file',

@@ -84,6 +84,7 @@ export function allActions(variant: Variant, config: Config): Action[] {
     for (let cpu = 0; cpu < config.cpus; cpu++) {
       for (let mm = 0; mm < config.mms; mm++) out.push({ op: 'switch_mm', cpu, mm });
       out.push({ op: 'load_new_mm_cr3', cpu }, { op: 'set_loaded_mm', cpu }, { op: 'enter_lazy_tlb', cpu });
+      if (config.tso) out.push({ op: 'drain_store_buffer', cpu });
     }
   if (copiesOnWrite(config))
     for (let cpu = 0; cpu < config.cpus; cpu++) out.push({ op: 'wp_page_copy', cpu });

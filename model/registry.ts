@@ -48,6 +48,7 @@ import { sync } from './variants/sync.js';
 import { x86Pcid } from './variants/x86-pcid.js';
 import { x86PcidStable } from './variants/x86-pcid-stable-switching-after-tlb-gen.js';
 import { x86PcidV614 } from './variants/x86-pcid-v6.14-switching-window.js';
+import { x86PcidNoSwitchBarrier } from './variants/x86-pcid-v6.15-no-switch-barrier.js';
 import { x86PcidV615rc5 } from './variants/x86-pcid-v6.15-rc5-switching-skipped.js';
 
 export const VARIANTS: readonly Variant[] = [
@@ -83,6 +84,7 @@ export const VARIANTS: readonly Variant[] = [
   x86Pcid,
   x86PcidV614,
   x86PcidV615rc5,
+  x86PcidNoSwitchBarrier,
   x86PcidStable,
   reclaimBatchedDirtyPcid,
   reclaimBatchedDirtyPcidNoBump,

@@ -29,6 +29,7 @@ import {
 } from './schema.js';
 import {
   type BatchFolio,
+  type BufferedStore,
   type Cost,
   type Cpu,
   FOREIGN_FILE,
@@ -72,6 +73,14 @@ export const CPU_SCHEMA = record<Cpu>({
   lazy: when((c) => c.pcid === true, flag),
   switching: when((c) => c.pcid === true, flag),
   loaded_mm: when((c) => c.pcid === true, optional(mm)),
+  // at most two: is_lazy and LOADED_MM_SWITCHING in one switch (model/store-buffer.ts)
+  sb: when(
+    (c) => c.tso === true,
+    list(
+      () => 2,
+      union<BufferedStore>({ is_lazy: { was: bool }, loaded_mm: { was: optional(mm) } }, { replaced: true }),
+    ),
+  ),
   wp_copy: when(
     copiesOnWrite,
     optional(

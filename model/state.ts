@@ -115,6 +115,12 @@ export interface Cpu {
    */
   readonly loaded_mm?: number;
   /**
+   * The CPU's store buffer (Config.tso only, absent elsewhere), oldest store first: stores
+   * to its cpu_tlbstate that other CPUs cannot see yet (model/store-buffer.ts). The fields
+   * above are what the CPU itself reads (store forwarding); others read what `was` says.
+   */
+  readonly sb?: readonly BufferedStore[];
+  /**
    * The thread on this CPU is inside wp_page_copy() for a write fault on `vpage` of its
    * mm: it has copied the shared folio `src` into the new folio `dst` (outside the PTL)
    * and has yet to take the PTL and install dst. Absent otherwise.
@@ -127,6 +133,16 @@ export interface Cpu {
     readonly set?: true;
   };
 }
+
+/**
+ * A store in a CPU's store buffer, with the value other CPUs read until it drains: the
+ * variable's value just before the store.
+ */
+export type BufferedStore =
+  /** this_cpu_write(cpu_tlbstate_shared.is_lazy, ...). */
+  | { readonly kind: 'is_lazy'; readonly was: boolean }
+  /** this_cpu_write(cpu_tlbstate.loaded_mm, ...); `was` absent: LOADED_MM_SWITCHING. */
+  | { readonly kind: 'loaded_mm'; readonly was?: number };
 
 /** What a VMA allows at a page: the user's contract, which PTEs and TLB entries must honour. */
 export type Prot = 'none' | 'ro' | 'rw';
@@ -337,6 +353,7 @@ export function initialState(config: Config): State {
       migrc_done: 0,
       tlb: Array.from({ length: nPages }, () => null),
       ...(config.pcid ? { tlb_gen_lag: Array.from({ length: config.mms }, () => 0) } : {}),
+      ...(config.tso ? { sb: [] } : {}),
     })),
     mms: Array.from({ length: config.mms }, (_, mm) => ({
       pte: Array.from(

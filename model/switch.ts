@@ -9,6 +9,7 @@
 import type { Draft } from 'immer';
 import { migrc_tlb_local_end } from './migrc-gen.js';
 import type { State } from './state.js';
+import { bufferStore, drainStores, ownTlbState, seenTlbState } from './store-buffer.js';
 import type { Arch, Policy } from './variant.js';
 
 /** Why a protocol cannot run in a world with PCID, as one line, or null. */
@@ -36,14 +37,15 @@ export function inc_mm_tlb_gen(d: Draft<State>, mm: number): void {
  * it checks tlb_gen when it leaves lazy mode. Not to one whose loaded_mm is another mm:
  * it checks when it loads this one. A CPU whose loaded_mm is LOADED_MM_SWITCHING may
  * already use the new mm's entries, and gets the IPI since fea4e317f9e7
- * (Arch.ipiSwitchingCpus); before it, 6db2526c1d69 (v6.14) skipped it.
+ * (Arch.ipiSwitchingCpus); before it, 6db2526c1d69 (v6.14) skipped it. It reads them from
+ * another CPU: with a store buffer (Config.tso), what that CPU has not drained is not seen.
  */
 export function should_flush_tlb(s: State, arch: Arch, cpu: number, mm: number | null): boolean {
-  const c = s.cpus[cpu]!;
-  if (c.lazy) return false;
+  const seen = seenTlbState(s, cpu);
+  if (seen.lazy) return false;
   if (mm === null) return true;
-  if (c.switching) return arch.ipiSwitchingCpus !== false;
-  return (c.loaded_mm ?? c.mm) === mm;
+  if (seen.loadedMm === undefined) return arch.ipiSwitchingCpus !== false;
+  return seen.loadedMm === mm;
 }
 
 /** Empty `cpu`'s TLB of the entries of `mm` (one ASID); `vpages` null: all of them. */
@@ -109,6 +111,8 @@ export function flushTlbMultiPcid(
 ): void {
   let mask = cpumask;
   if (mm !== null) {
+    // atomic64_inc_return() is a locked instruction: the flusher's own stores drain first
+    if (fromCpu >= 0) drainStores(d, fromCpu);
     inc_mm_tlb_gen(d, mm);
     mask = d.mms[mm]!.mm_cpumask;
   }
@@ -132,16 +136,38 @@ export function flushTlbMultiPcid(
  * next) is one step: read tlb_gen, flush if behind; loaded_mm never changes, so no window.
  * Interrupts are off throughout and no user access runs, so when CR3 changes within the
  * switch is not observable, and the model loads it at the tlb_gen read.
+ * With a store buffer (Config.tso), the is_lazy and LOADED_MM_SWITCHING stores may still
+ * be buffered at the tlb_gen read unless a full barrier comes between (Arch.switchMmBarrier):
+ * then a flush that bumps tlb_gen after the read may read the old loaded_mm and skip this
+ * CPU (83b0177a6c48). The CR3 write drains them, at set_loaded_mm() at the latest.
  */
 export function switch_mm_irqs_off(d: Draft<State>, arch: Arch, cpu: number, next: number): void {
   const c = d.cpus[cpu]!;
+  // context_switch() runs under the rq lock, taken by a locked instruction followed by
+  // smp_mb__after_spinlock() in __schedule(): nothing from before the switch is buffered.
+  drainStores(d, cpu);
+  const before = ownTlbState(c);
   const prev = c.mm;
   const returning = c.lazy === true && prev === next;
   delete c.lazy;
-  if (!returning) {
+  if (before.lazy) bufferStore(d, cpu, { kind: 'is_lazy', was: true });
+  if (returning) {
+    // "The barrier synchronizes with the tlb_gen increment in the TLB shootdown code."
+    drainStores(d, cpu); // smp_mb()
+  } else {
+    const joins = (d.mms[next]!.mm_cpumask & (1 << cpu)) === 0;
     d.mms[next]!.mm_cpumask |= 1 << cpu;
     if (arch.switchingBeforeTlbGen === false) c.loaded_mm = prev;
-    else c.switching = true;
+    else {
+      c.switching = true;
+      bufferStore(d, cpu, {
+        kind: 'loaded_mm',
+        ...(before.loadedMm === undefined ? {} : { was: before.loadedMm }),
+      });
+    }
+    // cpumask_set_cpu() runs only when the CPU joins mm_cpumask (209954cbc7d0), and is a
+    // locked instruction; since 83b0177a6c48 an smp_mb() stands in when it does not run.
+    if (joins || arch.switchMmBarrier !== false) drainStores(d, cpu);
   }
   c.mm = next;
   if (c.tlb_gen_lag![next]! > 0) {
@@ -155,15 +181,25 @@ export function load_new_mm_cr3(d: Draft<State>, cpu: number): void {
   const c = d.cpus[cpu]!;
   delete c.loaded_mm;
   c.switching = true;
+  // the CR3 write is serialising: the store of LOADED_MM_SWITCHING before it drains
+  drainStores(d, cpu);
 }
 
-/** this_cpu_write(cpu_tlbstate.loaded_mm, next): the switch is done. */
+/**
+ * this_cpu_write(cpu_tlbstate.loaded_mm, next): the switch is done. The CR3 write before
+ * it drained the buffer; this store may wait in it (seen as LOADED_MM_SWITCHING, which
+ * gets an IPI since fea4e317f9e7).
+ */
 export function set_loaded_mm(d: Draft<State>, cpu: number): void {
+  drainStores(d, cpu);
+  bufferStore(d, cpu, { kind: 'loaded_mm' });
   delete d.cpus[cpu]!.switching;
 }
 
 /** enter_lazy_tlb(): a kernel thread runs here and keeps the user mm loaded. */
 export function enter_lazy_tlb(d: Draft<State>, cpu: number): void {
+  drainStores(d, cpu); // the rq lock, as in switch_mm_irqs_off()
+  bufferStore(d, cpu, { kind: 'is_lazy', was: false });
   d.cpus[cpu]!.lazy = true;
 }
 

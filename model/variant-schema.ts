@@ -146,6 +146,15 @@ const archSchema = z
      */
     switchingBeforeTlbGen: z.boolean().optional(),
     /**
+     * x86 with PCID, seen only where stores wait in a store buffer (Config.tso):
+     * switch_mm_irqs_off() has a full barrier between its LOADED_MM_SWITCHING store and its
+     * read of the next mm's tlb_gen in every switch: cpumask_set_cpu()'s locked instruction,
+     * or, when the CPU is already in mm_cpumask, an smp_mb() (83b0177a6c48, v6.18-rc2,
+     * CVE-2025-40174). false: only when cpumask_set_cpu() runs, as from 209954cbc7d0
+     * ("x86/mm/tlb: Update mm_cpumask lazily") until that fix. Default true.
+     */
+    switchMmBarrier: z.boolean().optional(),
+    /**
      * x86 with PCID: arch_tlbbatch_add_pending() bumps the mm's tlb_gen, so a CPU the batched
      * flush skips (lazy) flushes when it returns to the mm (f39681ed0f48, v4.14). false: it
      * does not (a seeded bug). Default true.

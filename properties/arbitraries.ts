@@ -30,6 +30,7 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   load_new_mm_cr3: 1,
   set_loaded_mm: 1,
   enter_lazy_tlb: 1,
+  drain_store_buffer: 2,
   migrc_stop_pending: 1,
   migrc_resume_pending: 1,
   // Kernel tasks must make progress for a batch to open and close its race window.

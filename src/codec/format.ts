@@ -15,6 +15,7 @@ import {
   type TlbEntry,
   type TlbUbc,
 } from '../../model/state.js';
+import { oldestStoreText, seenTlbState } from '../../model/store-buffer.js';
 import { SYSCALL_TABLE } from '../../model/syscall-table.js';
 import { currentFolio, currentStep } from '../../model/task.js';
 import { faultsDuringFork, type Variant } from '../../model/variant.js';
@@ -112,6 +113,7 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'load_new_mm_cr3' }, () => 'loaded_mm = LOADED_MM_SWITCHING; load_new_mm_cr3()')
     .with({ op: 'set_loaded_mm' }, (x) => `loaded_mm = mm ${pre.cpus[x.cpu]!.mm}`)
     .with({ op: 'enter_lazy_tlb' }, () => 'kernel thread: enter_lazy_tlb()')
+    .with({ op: 'drain_store_buffer' }, (x) => `store buffer drains: ${oldestStoreText(pre, x.cpu)}`)
     .with({ op: 'migrc_stop_pending' }, () => '__alloc_pages_slowpath(): migrc_stop_pending()')
     .with({ op: 'migrc_resume_pending' }, () => 'got_pg: migrc_resume_pending()')
     .with({ op: 'kernelStep' }, (x) => {
@@ -210,6 +212,14 @@ const reqs = (rs: readonly MigrcReq[]): string =>
 const loadedText = (c: State['cpus'][number]): string =>
   c.switching ? 'LOADED_MM_SWITCHING' : `mm ${c.loaded_mm ?? c.mm}${c.lazy ? ' (lazy)' : ''}`;
 
+/** The same as other CPUs read it while stores wait in the CPU's store buffer (Config.tso). */
+function seenText(s: State, cpu: number): string {
+  const seen = seenTlbState(s, cpu);
+  return seen.loadedMm === undefined
+    ? 'LOADED_MM_SWITCHING'
+    : `mm ${seen.loadedMm}${seen.lazy ? ' (lazy)' : ''}`;
+}
+
 /** What changed from pre to post, one short phrase per changed piece of state. */
 export function describeChanges(pre: State, post: State): string[] {
   const out: string[] = [];
@@ -245,6 +255,10 @@ export function describeChanges(pre: State, post: State): string[] {
       out.push(`cpu${c} in wp_page_copy: f${cpu.wp_copy.src} copied to f${cpu.wp_copy.dst}`);
     const loaded = loadedText(cpu);
     if (loaded !== loadedText(was)) out.push(`loaded_mm${c}: ${loaded}`);
+    if (cpu.sb !== undefined && (cpu.sb.length !== was.sb!.length || loaded !== loadedText(was))) {
+      const seen = seenText(post, c);
+      if (seen !== loaded) out.push(`others still read loaded_mm${c}: ${seen} (store buffer)`);
+    }
     cpu.tlb_gen_lag?.forEach((lag, m) => {
       if (lag !== was.tlb_gen_lag![m])
         out.push(

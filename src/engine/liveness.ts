@@ -32,6 +32,8 @@ export const FAIR_OPS: ReadonlySet<Action['op']> = new Set([
   'wp_page_copy',
   'load_new_mm_cr3',
   'set_loaded_mm',
+  // x86 drains a store buffer in bounded time
+  'drain_store_buffer',
   'migrc_resume_pending',
   'flush_tlb_local',
 ]);

@@ -60,6 +60,7 @@ const configSchema = z.strictObject({
   contextSwitches: z.boolean().optional(),
   memoryPressure: z.boolean().optional(),
   pcid: z.boolean().optional(),
+  tso: z.boolean().optional(),
   forkChild: z.number().int().optional(),
   sharedFile: z.boolean().optional(),
   mapPrivate: z.array(z.number().int()).optional(),

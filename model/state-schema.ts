@@ -70,10 +70,8 @@ export const CPU_SCHEMA = record<Cpu>({
       uint(() => 2),
     ),
   ),
-  lazy: when((c) => c.pcid === true, flag),
-  switching: when((c) => c.pcid === true, flag),
-  loaded_mm: when((c) => c.pcid === true, optional(mm)),
-  // at most two: is_lazy and LOADED_MM_SWITCHING in one switch (model/store-buffer.ts)
+  // at most two: is_lazy and LOADED_MM_SWITCHING in one switch (model/store-buffer.ts).
+  // Before the optional fields the recipes add, so a copy keeps immer's key order.
   sb: when(
     (c) => c.tso === true,
     list(
@@ -81,6 +79,9 @@ export const CPU_SCHEMA = record<Cpu>({
       union<BufferedStore>({ is_lazy: { was: bool }, loaded_mm: { was: optional(mm) } }, { replaced: true }),
     ),
   ),
+  lazy: when((c) => c.pcid === true, flag),
+  switching: when((c) => c.pcid === true, flag),
+  loaded_mm: when((c) => c.pcid === true, optional(mm)),
   wp_copy: when(
     copiesOnWrite,
     optional(

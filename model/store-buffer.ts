@@ -61,20 +61,19 @@ export function seenTlbState(s: State, cpu: number): TlbStateView {
  * Call it with the value before the store, then make the store in the CPU's fields.
  */
 export function bufferStore(d: Draft<State>, cpu: number, store: BufferedStore): void {
-  const c = d.cpus[cpu]!;
-  if (c.sb !== undefined) c.sb = [...c.sb, store];
+  // edited in place, never replaced: a copy of the state keeps the field where it was
+  d.cpus[cpu]!.sb?.push(store);
 }
 
 /** A locked instruction, smp_mb() or a serialising instruction on `cpu`: its stores drain. */
 export function drainStores(d: Draft<State>, cpu: number): void {
-  const c = d.cpus[cpu];
-  if (c?.sb !== undefined && c.sb.length > 0) c.sb = [];
+  const sb = d.cpus[cpu]?.sb;
+  if (sb !== undefined && sb.length > 0) sb.splice(0, sb.length);
 }
 
 /** The oldest store in `cpu`'s buffer becomes visible to every CPU. */
 export function drainOldestStore(d: Draft<State>, cpu: number): void {
-  const c = d.cpus[cpu]!;
-  c.sb = c.sb!.slice(1);
+  d.cpus[cpu]!.sb!.splice(0, 1);
 }
 
 /** Does `cpu` have a store other CPUs cannot see yet? */

@@ -12,9 +12,14 @@
 // so both are in v6.15 and later. fea4e317f9e7 alone was backported to the stable series
 // (5.15.y and 6.6.y review patches; CVE-2025-37964), where the older order stays: that
 // kernel is x86-pcid-stable-switching-after-tlb-gen.
+// In a world with a store buffer (pcid-tso) it has 83b0177a6c48's smp_mb() between the
+// LOADED_MM_SWITCHING store and the tlb_gen read (policy.arch.switchMmBarrier, default),
+// so there it is v6.18-rc2 on (stable 6.17.5 on); without that barrier it is
+// x86-pcid-v6.15-no-switch-barrier. Where stores are seen at once (pcid) it stands for
+// every kernel since v6.15.
 // Abstracts: ASID reuse (every mm keeps its ASID), INVLPGB, the mm_cpumask trim, freed
-// page tables (freed_tables IPIs even lazy CPUs), memory ordering (each step is atomic,
-// as the barriers of 71b3c126e611 and 83b0177a6c48 make it).
+// page tables (freed_tables IPIs even lazy CPUs), and any store buffer but the switch's
+// (model/store-buffer.ts).
 
 import { defineVariant } from '../variant.js';
 

@@ -23,6 +23,7 @@ const FLOORS: Record<string, number> = {
   hardware: 1,
   folio: 1,
   'migrc-gen': 1,
+  'store-buffer': 1,
   // 2. flushes that reach other CPUs (arch/x86/mm/tlb.c, arm64's broadcast TLBI)
   switch: 2,
   tlbflush: 2,

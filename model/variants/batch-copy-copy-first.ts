@@ -2,6 +2,8 @@
 // happens while nothing is yet moved to dst, so migrate_folio_undo_src() restores src
 // exactly, dirty bit and all. The order the single-folio path has had since 060913999d7a
 // (v6.11), applied to the batch.
+// Versions: none: batch-copy (an unmerged 2025 patch) with the batch copied first; the
+// single-folio path has copied before the metadata since 060913999d7a (v6.11).
 
 import { defineVariant } from '../variant.js';
 import { batchCopy } from './batch-copy.js';

@@ -13,6 +13,8 @@
 // v6.11).
 // Not modelled, and worse: the swap cache (or page cache) now points at dst, which the undo
 // frees; the model's swap is a store per page with no cache to look up.
+// Versions: none merged; Zi Yan's MIGRATE_NO_COPY patch as posted to linux-mm (2025-01-03),
+// on the mm tree of its day (the base is not verified against the history).
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';

@@ -9,6 +9,8 @@
 // Fixed by "mm: fix a race condition under SMC + COW" (Suresh Siddha, September 2006, in
 // 2.6.19 and the 2.6.18 stable series): ptep_clear_flush() first, then set_pte_at(); the
 // comment it left is still in wp_page_copy(). The twin, fork-cow, has that order.
+// Versions: 2.6.18 and earlier (the start not verified against the history); fixed in 2.6.19
+// and in the 2.6.18 stable series (review patch on 2.6.18.1, 2006-10-31).
 
 import { defineVariant } from '../variant.js';
 import { forkCow } from './fork-cow.js';

@@ -14,6 +14,8 @@
 // that runs anon_vma_prepare() on the parent's VMA mid-copy, which the model does not
 // have); the lost store is the TLB side of it, which the model finds. The twin, fork-cow,
 // makes the fault wait for fork().
+// Versions: v6.4 only; fb49c455323f (committed 2023-07-08, in v6.5-rc1) fixed it, and was
+// sent for 6.4.y.
 
 import { defineVariant } from '../variant.js';
 import { forkCow } from './fork-cow.js';

@@ -3,6 +3,7 @@
 // folio, now the child's alone, through its read-only entry, while the faulting thread's
 // stores go to the copy.
 // Caught by loadsSeeLastStore and noAccessToFreedFrame.
+// Versions: none (a seeded bug on fork-cow's kernel, v6.5 to v6.18).
 
 import { defineVariant } from '../variant.js';
 import { forkCow } from './fork-cow.js';

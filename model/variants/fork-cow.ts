@@ -13,6 +13,7 @@
 // same step as the parent's write-protect; reclaim and migration do not take a folio fork()
 // shared (the model's batches unmap one mapping per folio); GUP and the kernel's direct-map
 // writes do not touch a shared folio (FOLL_UNSHARE would copy it first); no KSM, no THP.
+// Versions: v6.5 to v6.18 (fb49c455323f, committed 2023-07-08, in v6.5-rc1).
 
 import { defineVariant } from '../variant.js';
 

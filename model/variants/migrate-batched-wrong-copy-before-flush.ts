@@ -4,6 +4,7 @@
 // sees it. Breaks noLostWrite and loadsSeeLastStore at remove_migration_ptes().
 // The ordering RFC 0/6 of seed 002 is careful to avoid: "for each page: flush TLB" comes
 // before "for each page: copy".
+// Versions: none (a seeded bug on migrate-batched's kernel, v6.3 to v6.18).
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';

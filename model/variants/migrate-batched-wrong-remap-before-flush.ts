@@ -5,6 +5,7 @@
 // noStaleWritableTlbAfterRemap (and with it loadsSeeLastStore and noLostWrite).
 // This is the window migrc (seed 001) opens on purpose, and why it restricts itself to
 // folios whose every mapping is read-only.
+// Versions: none (a seeded bug on migrate-batched's kernel, v6.3 to v6.18).
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';

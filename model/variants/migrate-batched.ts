@@ -4,6 +4,8 @@
 // copy must come after it.
 // Huang Ying, "migrate_pages: batch flushing TLB", commit 7e12beb8ca2a (2023);
 // seeds 000 and 002. Reclaim is as in reclaim-batched-dirty.
+// Versions: migration of v6.3 to v6.18 (7e12beb8ca2a, in mainline for the v6.3 merge window,
+// February 2023); its reclaim is reclaim-batched-dirty's.
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

@@ -10,6 +10,8 @@
 // flush TLB while holding PTL", commit 60bae7370896 (v6.0, 2022; thread
 // <3b01af093515ce2960ac39bb16ff77473150d179.1661309831.git-series.apopple@nvidia.com>).
 // The twin, migrate-vma, flushes before the unlock.
+// Versions: v4.14 to v5.19 (8c3328f1f36a to 60bae7370896, v6.0), and stable trees before
+// their backport of the fix (5.15.y had it in October 2022).
 
 import { defineVariant } from '../variant.js';
 import { migrateVma } from './migrate-vma.js';

@@ -7,6 +7,8 @@
 // The model flushes each PTE as it clears it (ptep_clear_flush()): to every other holder
 // of the PTL that is the same as one flush of the range before the unlock.
 // Only migration runs: reclaim has its own flush, which this fix does not touch.
+// Versions: v6.0 to v6.18 (60bae7370896), and stable trees with its backport (5.15.y,
+// October 2022).
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';

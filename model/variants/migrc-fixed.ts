@@ -38,6 +38,8 @@
 //   (world migrc-pressure, 21 steps; found by the swarm engine, not by hand).
 // Each is checked by the migrc report (docs/migrc-safety.md) as the restriction that
 // makes its scenario hold.
+// Versions: none: migrc v3 (posted 2023-10-30, based on v6.6-rc5) with the ten changes above,
+// which no posted version has as a whole.
 
 import { defineVariant } from '../variant.js';
 import { migrc } from './migrc.js';

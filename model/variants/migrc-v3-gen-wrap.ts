@@ -12,6 +12,8 @@
 // when before(done, gen)). Nadav Amit asked in his review (seed 001): "Any concern about
 // overflow?" The model shrinks the counters to two bits and starts the world at the wrap
 // (Config.migrcGenBits, world migrc-gen-wrap). migrc-fixed keeps 64-bit counters (wideGen).
+// Versions: none merged; migrc v3's generations as posted (linux-mm, 2023-10-30, based on
+// v6.6-rc5), its other holes closed as in migrc-fixed.
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

@@ -11,6 +11,8 @@
 // Byungchul Park's later series checks every mapping instead (can_migrc_fail() on a
 // writable or dirty PTE in the rmap walk: linux-mm, 2024-04-18,
 // 20240418061536.11645-9-byungchul@sk.com); migrc-fixed does that (everyWritableMapping).
+// Versions: none merged; migrc v3's migrc_cond2 as posted (linux-mm, 2023-10-30, based on
+// v6.6-rc5), its other holes closed as in migrc-fixed.
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

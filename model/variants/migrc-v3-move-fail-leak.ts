@@ -9,6 +9,8 @@
 // migrate_folio_move()'s failure path too (undoOnMoveFailure). v3 was posted on v6.6, where
 // an anonymous folio's move fails only with -EAGAIN; the leak needs a filesystem's failure
 // there, or a rebase onto v6.12.
+// Versions: none merged; migrc v3's undo as posted (linux-mm, 2023-10-30, based on v6.6-rc5),
+// its other holes closed as in migrc-fixed.
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

@@ -4,6 +4,8 @@
 // migrc v3 keeps only folios with no writable mapping (migrc_cond2: "There's no writable
 // mapping at all", seed 001); the flush of a writable entry cannot wait. Caught by
 // noStaleWritableTlbAfterRemap, noLostWrite and loadsSeeLastStore.
+// Versions: none (a seeded bug on migrc-fixed, itself unmerged: migrc v3, posted 2023-10-30
+// on v6.6-rc5, with this project's ten changes).
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

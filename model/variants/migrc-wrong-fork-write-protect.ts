@@ -7,6 +7,8 @@
 // lost at the remap (noStaleWritableTlbAfterRemap 9 steps; noLostWrite and
 // loadsSeeLastStore 10). migrc-fixed closes it by having dup_mmap() raise
 // mm_tlb_flush_pending() until its flush (forkFlushPending).
+// Versions: none (migrc-fixed without forkFlushPending: a hole migrc v3, posted 2023-10-30
+// on v6.6-rc5, has too; fork() as dup_mmap() has it in v6.x).
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

@@ -5,6 +5,8 @@
 // what makes skipping the flush possible at all ("keeping both src and dst folios",
 // seed 001). Caught by noAccessToFreedFrame, and by loadsSeeLastStore once the
 // frame is reused.
+// Versions: none (a seeded bug on migrc-fixed, itself unmerged: migrc v3, posted 2023-10-30
+// on v6.6-rc5, with this project's ten changes).
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

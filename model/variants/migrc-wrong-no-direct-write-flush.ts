@@ -5,6 +5,8 @@
 // reads the source through the read-only entry migrc kept and sees the old contents after
 // the write returned (loadsSeeLastStore). migrc-fixed flushes the pending requests before
 // such a write into a PG_migrc folio (directWriteFlush).
+// Versions: none (migrc-fixed without directWriteFlush: a hole migrc v3, posted 2023-10-30
+// on v6.6-rc5, has too).
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

@@ -4,6 +4,8 @@
 // in src. v3 gives up deferring there ("the problem might arise if it's going to become
 // writable", migrc_try_flush_free_folios() in do_wp_page(), seed 001). Caught by
 // loadsSeeLastStore.
+// Versions: none (a seeded bug on migrc-fixed, itself unmerged: migrc v3, posted 2023-10-30
+// on v6.6-rc5, with this project's ten changes).
 
 import { defineVariant } from '../variant.js';
 import { migrcFixed } from './migrc-fixed.js';

@@ -22,6 +22,8 @@
 // generations wrap (world migrc-gen-wrap, migrc-v3-gen-wrap).
 // A move that fails for good leaves a marked src with PG_migrc and its extra reference
 // (world migrc-move-fail, migrc-v3-move-fail-leak). Not modelled: THP, the -EAGAIN retry.
+// Versions: none merged; migrc v3 as posted ("[v3 0/3] Reduce TLB flushes under some specific
+// conditions", linux-mm, 2023-10-30), based on v6.6-rc5 as its cover letter says.
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';

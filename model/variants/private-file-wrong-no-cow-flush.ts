@@ -5,6 +5,7 @@
 // Caught by loadsSeeLastStore, and by noAccessToFreedFrame once the page cache drops the
 // folio (written back and clean, no mm maps it) while the entry still names it. The twin
 // is private-file.
+// Versions: none (a seeded bug on private-file's kernel, v6.2 to v6.18).
 
 import { defineVariant } from '../variant.js';
 import { privateFile } from './private-file.js';

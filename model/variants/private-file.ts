@@ -10,6 +10,8 @@
 // reach it, and MADV_DONTNEED drops it, so the page reads the file again.
 // Abstracts: do_cow_fault() (a write to a private page not yet mapped) as a read fault
 // followed by the write fault that copies; one page; no reclaim or migration batches.
+// Versions: v6.2 to v6.18 as a whole (the shared mapping is shared-file's, 5df397dec7c4); the
+// COW order it checks, flush before set_pte_at(), is in every kernel since 2.6.19.
 
 import { defineVariant } from '../variant.js';
 

@@ -15,6 +15,7 @@
 // support batched/deferred tlb shootdown during page reclamation/migration") came in the
 // v6.6 merge window (August 2023); 4b634918384c went in through arm64's for-next/core for
 // v6.16-rc1 with "Cc: stable" and "Fixes: 43b3dfdd0455", and was taken into 6.15.y.
+// Versions: arm64, v6.6 to v6.15 (43b3dfdd0455 to 4b634918384c, v6.16-rc1; 6.15.y has it).
 
 import { ARM64, defineVariant } from '../variant.js';
 import { reclaimBatchedDirtyArm64 } from './reclaim-batched-dirty-arm64.js';

@@ -7,6 +7,8 @@
 // completes the TLBIs in flight; the model applies it before that thread's access.
 // Barry Song and Yicong Yang, "arm64: support batched/deferred tlb shootdown during page
 // reclamation/migration", commit 43b3dfdd0455 (v6.6).
+// Versions: arm64, v6.16 to v6.18 and 6.15.y (4b634918384c on 43b3dfdd0455, v6.6); reclaim's
+// order as in reclaim-batched-dirty.
 
 import { ARM64, defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

@@ -8,8 +8,10 @@
 // Caught by noAccessAfterRevoke, and after MADV_DONTNEED by the data invariants. The fix keeps pending and flushed generations and resets
 // with a cmpxchg that fails if a deferral came in meanwhile ("If the new TLB flushing is
 // pending during flushing, leave mm->tlb_flush_batched as is, to avoid losing flushing",
-// mm/rmap.c); its twin is reclaim-batched-dirty-batched-generations. The commit that made
-// the change is not named here: the sources searched for this model did not show it.
+// mm/rmap.c); its twin is reclaim-batched-dirty-batched-generations. The change is
+// 5ee2fa2f0636 (below).
+// Versions: v4.13 to v5.16: 3ea277194daa to 5ee2fa2f0636 (Huang Ying, "mm/rmap: fix
+// potential batched TLB flush race", posted 2021-12-01, in mainline for v5.17, January 2022).
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

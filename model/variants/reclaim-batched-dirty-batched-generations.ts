@@ -4,6 +4,8 @@
 // pending; flush_tlb_batched_pending() flushes if pending != flushed, then sets flushed
 // to the pending it read with a cmpxchg, which fails, leaving the flush owed, if a
 // deferral came in since (mm/rmap.c). The twin of reclaim-batched-dirty-batched-flag-race.
+// Versions: v5.17 to v6.18 (5ee2fa2f0636, Huang Ying, "mm/rmap: fix potential batched TLB
+// flush race", in mainline for v5.17, January 2022); reclaim as in reclaim-batched-dirty.
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

@@ -8,6 +8,8 @@
 // zero", commit 8f1d56f64f8d (tip x86/mm, 2022-07-19), which names 0
 // TLB_GENERATION_INVALID and skips only a valid generation. The twin is
 // reclaim-batched-dirty-pcid.
+// Versions: none released: tip x86/mm from aa44284960d5 to 8f1d56f64f8d (July 2022, before
+// v6.0-rc1).
 
 import { defineVariant, X86 } from '../variant.js';
 import { reclaimBatchedDirtyPcid } from './reclaim-batched-dirty-pcid.js';

@@ -4,6 +4,7 @@
 // user code on an entry to the frame reclaim has freed. Why f39681ed0f48 put
 // inc_mm_tlb_gen() there.
 // Caught by noAccessToFreedFrame and loadsSeeLastStore.
+// Versions: none (a seeded bug on reclaim-batched-dirty-pcid's kernel; its versions there).
 
 import { defineVariant, X86 } from '../variant.js';
 import { reclaimBatchedDirtyPcid } from './reclaim-batched-dirty-pcid.js';

@@ -7,6 +7,8 @@
 // behind the mm's ASID and flushes it when it loads the mm again, because its tlb_gen for
 // the mm is behind.
 // Only reclaim runs, in pcid-reclaim, whose CPUs run kernel threads lazily.
+// Versions: the tlb_gen bump since f39681ed0f48 (v4.14) to v6.18; since which release the
+// batched flush skips lazy CPUs is not verified against the history.
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

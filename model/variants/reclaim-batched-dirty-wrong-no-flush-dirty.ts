@@ -4,6 +4,7 @@
 // snapshot; no PTE exists to carry the dirty bit, so the folio is freed as clean and the
 // write is lost. Breaks noLostWrite and dirtyNeverDroppedClean. The reason
 // d950c9477d51 added tlb_ubc->writable and try_to_unmap_flush_dirty().
+// Versions: none (a seeded bug on reclaim-batched-dirty's kernel; its versions there).
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

@@ -3,6 +3,7 @@
 // it; once the allocator hands it to someone else, that CPU reads (and could write)
 // another user's page. Breaks noAccessToFreedFrame. The comment above try_to_unmap_flush()
 // names exactly this: "it must be flushed before freeing to prevent data leakage".
+// Versions: none (a seeded bug on reclaim-batched's kernel; its versions there).
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatched } from './reclaim-batched.js';

@@ -4,6 +4,7 @@
 // sets D in the TLB only, reclaim sees a clean page, discards it, and the write is lost.
 // Breaks dirtyBitWriteThroughTrap, dirtyNeverDroppedClean and noLostWrite. The guarantee
 // 72b252aed506 asks of every architecture that selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH.
+// Versions: none (a seeded bug on reclaim-batched's kernel, on hardware without the trap).
 
 import { defineVariant, NO_DIRTY_TRAP } from '../variant.js';
 import { reclaimBatched } from './reclaim-batched.js';

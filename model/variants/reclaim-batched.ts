@@ -4,6 +4,9 @@
 // Safe only where a store through a clean cached entry traps once the PTE is gone.
 // Mel Gorman, "mm: send one IPI per CPU to TLB flush all entries after unmapping
 // pages", commit 72b252aed506 (v4.3, Sep 2015); seed 003.
+// Versions: none released: 72b252aed506 alone. d950c9477d51, the next patch of the series
+// (both committed 2015-09-04), is in v4.3 too: v4.3 to v4.12 are
+// reclaim-batched-dirty-v4.12-no-batched-pending.
 
 import { defineVariant } from '../variant.js';
 import { sync } from './sync.js';

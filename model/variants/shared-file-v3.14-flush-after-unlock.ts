@@ -13,6 +13,8 @@
 // before dropping the PTL so page_mkclean() would wait for it. That fix was itself
 // incomplete (shared-file-v6.1-rmap-before-flush); the twin is the protocol as it stands
 // since 5df397dec7c4, shared-file.
+// Versions: v3.14 and earlier (the start not verified against the history); fixed by
+// 1cf35d47712d (v3.15). The model keeps 99baac21e458's nested flush, which came later.
 
 import { defineVariant } from '../variant.js';
 import { sharedFile } from './shared-file.js';

@@ -11,6 +11,7 @@
 // (1cf35d47712d to 5df397dec7c4), so this variant is built on
 // shared-file-v6.1-rmap-before-flush and breaks what that one breaks too; the twin that
 // holds everything is shared-file, which has both fixes.
+// Versions: v3.15 to v4.12 (1cf35d47712d's zap; 99baac21e458, v4.13, fixed it).
 
 import { defineVariant } from '../variant.js';
 import { sharedFileV61 } from './shared-file-v6.1-rmap-before-flush.js';

@@ -11,6 +11,8 @@
 // flushed", Linus Torvalds, November 2022): the rmap of a dirty file folio is removed
 // only after the flush (delay_rmap, the encoded page pointer in the mmu_gather). The twin
 // is shared-file.
+// Versions: v3.15 to v6.1 (1cf35d47712d to 5df397dec7c4, v6.2); with 99baac21e458's nested
+// flush, as modelled, v4.13 to v6.1.
 
 import { defineVariant } from '../variant.js';
 import { sharedFile } from './shared-file.js';

@@ -5,6 +5,7 @@
 // Caught by noLostWrite, dirtyNeverDroppedClean and loadsSeeLastStore, and by
 // noAccessAfterRevoke: mprotect(PROT_READ) finds the PTE read-only already and flushes
 // nothing, so the entry mkclean left outlives the call. The twin is shared-file.
+// Versions: none (a seeded bug on shared-file's kernel, v6.2 to v6.18).
 
 import { defineVariant } from '../variant.js';
 import { sharedFile } from './shared-file.js';

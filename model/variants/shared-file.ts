@@ -12,6 +12,7 @@
 // folio lock and takes the contents when PG_dirty is cleared; reclaim takes only a clean
 // folio no mm maps (no try_to_unmap() of file folios, so no batched flush for them);
 // no truncation, no private file mappings, no large folios.
+// Versions: v6.2 to v6.18 (5df397dec7c4, in the mm tree in December 2022, merged for v6.2).
 
 import { defineVariant } from '../variant.js';
 

@@ -3,6 +3,8 @@
 // so no CPU ever holds a stale entry. The baseline every batching protocol is costed
 // and checked against.
 // Abstracts: THP, rmap walks over several VMAs, writeback completion (pageout() is at once).
+// Versions: kernels before v4.3 (72b252aed506 batched reclaim's flush; migration's stayed
+// synchronous until 7e12beb8ca2a, v6.3); the start not verified against the history.
 
 import { defineVariant } from '../variant.js';
 

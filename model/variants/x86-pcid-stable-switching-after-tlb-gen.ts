@@ -8,6 +8,9 @@
 // switch_mm_irqs_off()", that moves the write before the read, as mainline has it (the
 // twin, x86-pcid).
 // Caught by noAccessAfterRevoke and noAccessToFreedFrame.
+// Versions: stable 6.1.y, 6.6.y and 6.12.y from their fea4e317f9e7 backports (6.1.139,
+// 6.6.91, 6.12.29, as x86-pcid-v6.14-switching-window gives them) until Stephen Dolan's
+// stable-only fix (October 2025; the releases with it not verified against the history).
 
 import { defineVariant, X86 } from '../variant.js';
 import { x86Pcid } from './x86-pcid.js';

@@ -14,6 +14,8 @@
 // flushes may be inadvertently skipped", commit fea4e317f9e7 (Reported-by: Stephen Dolan),
 // sends the IPI to a CPU so marked. The twin, x86-pcid, has both; each alone is a variant
 // of its own (x86-pcid-v6.15-rc5-switching-skipped, x86-pcid-stable-switching-after-tlb-gen).
+// Versions: v6.14 (6db2526c1d69) and stables with 6db2526c1d69 alone, before 5.15.183,
+// 6.1.139, 6.6.91, 6.12.29, 6.14.7; fixed in v6.15 (be88a1dd6112, fea4e317f9e7).
 
 import { defineVariant, X86 } from '../variant.js';
 import { x86Pcid } from './x86-pcid.js';

@@ -19,6 +19,8 @@
 // when cpumask_set_cpu() does not run. The twin is x86-pcid.
 // Caught by noAccessAfterRevoke and noAccessToFreedFrame, in pcid-tso only: with every
 // store seen at once (pcid) this kernel holds, which is why the race took a store buffer.
+// Versions: v6.15 to v6.18-rc1 and stable 6.17.y before 6.17.5; fixed by 83b0177a6c48
+// (v6.18-rc2).
 
 import { defineVariant, X86 } from '../variant.js';
 import { x86Pcid } from './x86-pcid.js';

@@ -11,6 +11,7 @@
 // Fixed by Dave Hansen, "x86/mm: Eliminate window where TLB flushes may be inadvertently
 // skipped", commit fea4e317f9e7 (v6.15-rc6, May 2025; Reported-by: Stephen Dolan): a CPU
 // whose loaded_mm is LOADED_MM_SWITCHING gets the IPI. The twin is x86-pcid.
+// Versions: v6.15-rc1 to v6.15-rc5 (be88a1dd6112 without fea4e317f9e7, v6.15-rc6).
 
 import { defineVariant, X86 } from '../variant.js';
 import { x86Pcid } from './x86-pcid.js';

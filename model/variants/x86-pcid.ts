@@ -20,6 +20,8 @@
 // Abstracts: ASID reuse (every mm keeps its ASID), INVLPGB, the mm_cpumask trim, freed
 // page tables (freed_tables IPIs even lazy CPUs), and any store buffer but the switch's
 // (model/store-buffer.ts).
+// Versions: v6.15 and later (be88a1dd6112, fea4e317f9e7); in pcid-tso, v6.18-rc2 and later
+// and stable 6.17.5 on (83b0177a6c48).
 
 import { defineVariant } from '../variant.js';
 

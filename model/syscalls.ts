@@ -67,12 +67,15 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
   // dup_mmap(), under mmap_lock of the parent for write: copy_page_range() write-protects
   // each private writable PTE (copy_present_pte(), under the PTL), and one flush_tlb_mm()
   // of the parent comes at the very end (kernel/fork.c, mm/mmap.c since v6.15).
-  // madvise_free_pte_range() under each PTL, then the mmu_gather's flush; madvise takes
-  // mmap_lock for read and frees nothing.
+  // madvise_free_single_vma(): tlb_gather_mmu(), madvise_free_pte_range() under each PTL,
+  // then tlb_finish_mmu(), as since MADV_FREE came (854e9ed09ded, v4.5). Its gather
+  // raises mm->tlb_flush_pending like a zap's, so a zap of the mm finishing meanwhile
+  // flushes the whole mm (mm_tlb_flush_nested()), and so does this call if one is still
+  // running. madvise takes mmap_lock for read and frees nothing.
   madvise_free: {
     batchFlush: false,
     deferDirty: false,
-    program: [{ each: ['madvise_free_pte_range'] }, { once: 'flush_tlb_range' }, { once: 'syscall_return' }],
+    program: [{ each: ['madvise_free_pte_range'] }, { once: 'tlb_finish_mmu' }, { once: 'syscall_return' }],
   },
   // truncate_pagecache_range(): unmap_mapping_range() zaps the page in every mm that maps
   // the file (the model gathers them in one mmu_gather, where the kernel has one per VMA),
@@ -378,9 +381,13 @@ export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch, nested
   for (const f of t.folios) if (f.src >= 0) folio_put(d, f.src);
 }
 
-/** Does this job zap PTEs through an mmu_gather (tlb_gather_mmu() ... tlb_finish_mmu())? */
+/** Does this job change PTEs through an mmu_gather (tlb_gather_mmu() ... tlb_finish_mmu())? */
 const zaps = (job: Job): boolean =>
-  job === 'munmap' || job === 'madvise_dontneed' || job === 'mmap_fixed' || job === 'punch_hole';
+  job === 'munmap' ||
+  job === 'madvise_dontneed' ||
+  job === 'mmap_fixed' ||
+  job === 'punch_hole' ||
+  job === 'madvise_free';
 
 /** The call returns to the user: from now on its promise must hold on every CPU. */
 export function syscall_return(d: Draft<State>, task: number): void {

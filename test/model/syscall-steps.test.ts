@@ -97,7 +97,7 @@ describe('the programs', () => {
       ]);
     expect(steps(policy, 'madvise_free')).toEqual([
       'madvise_free_pte_range',
-      'flush_tlb_range',
+      'tlb_finish_mmu',
       'syscall_return',
     ]);
     expect(steps(policy, 'fork')).toEqual(['copy_present_pte', 'flush_tlb_mm', 'syscall_return']);

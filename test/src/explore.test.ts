@@ -165,7 +165,7 @@ describe('bounded proofs with MADV_FREE on tiny-madvise-free', () => {
       expect(r.violation).toBeNull();
       expect(r.complete).toBe(true);
       expect(r.distinct).toBe(recordedStates(id, 'tiny-madvise-free'));
-      for (const s of ['madvise_free_pte_range', 'flush_tlb_range', 'syscall_return', 'free_unref_folios'])
+      for (const s of ['madvise_free_pte_range', 'tlb_finish_mmu', 'syscall_return', 'free_unref_folios'])
         expect(r.coverage[s], s).toBeGreaterThan(0);
     });
 });

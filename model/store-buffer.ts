@@ -13,8 +13,13 @@
 // are locked read-modify-writes on SMP x86 (ptep_get_and_clear() is an xchg,
 // ptep_set_wrprotect() a locked clear_bit); tlb_gen, bumped by atomic64_inc_return();
 // mm_cpumask, set by a locked cpumask_set_cpu(); user data, which no kernel protocol
-// here orders; and the variables of reclaim and migrc (tlb_flush_batched, migrc's
-// generations, PG_migrc), not yet looked at.
+// here orders. Read, not modelled: reclaim's mm->tlb_flush_batched is an atomic_inc()
+// made under the PTL that flush_tlb_batched_pending() also takes (mm/rmap.c since
+// 5ee2fa2f0636); migrc v3 (seed 001) bumps migrc_gen with atomic_inc_return() after the
+// PTEs are cleared, sets PG_migrc with a locked bit operation, and its one plain store,
+// migrc_done, comes after an smp_mb() behind the flush: a CPU that reads it stale keeps
+// the other CPU in the mask, an IPI more, never one less. So on x86 neither has a
+// store-buffer race the switch's would not show; arm64's weaker order is another matter.
 //
 // Where the model drains more than the kernel would, it says so; where less (a later
 // spinlock on the CPU does not drain here), only the switch's last store is still

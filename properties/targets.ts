@@ -5,6 +5,7 @@ import type { Config } from '../model/config.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
 import { cowShared, fileFolio, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
+import { ownTlbState, seenTlbState } from '../model/store-buffer.js';
 import { inSwitch } from '../model/switch.js';
 import type { Variant } from '../model/variant.js';
 import { removesMapping } from '../model/vmscan.js';
@@ -188,6 +189,25 @@ export const TARGETS: readonly Target[] = [
     why: 'Reclaim deferred a flush while a system call was between the flush and the reset of its flush_tlb_batched_pending(): the window a bool tlb_flush_batched loses a flush in.',
     possible: (v) => v.policy.batchedPendingWindow !== undefined,
     hit: (s) => s.tasks.some((t) => t.batched_clear === 2),
+  },
+  {
+    id: 'flushWhileSwitchStoreBuffered',
+    why: "With x86's store buffer (tso), a flush ran while another CPU's store to its loaded_mm or is_lazy was still buffered, so should_flush_tlb() read the value from before it: the moment CVE-2025-40174's race needs, which 83b0177a6c48's barrier must make harmless.",
+    possible: (_v, c) => c.tso === true,
+    hit: (s, step) => {
+      if (step === undefined || step.action.op !== 'kernelStep') return false;
+      const { task } = step.action;
+      // the step flushed: it emptied the task's record of the flush it owed
+      if (!step.pre.tasks[task]!.tlb_ubc.flush_required || s.tasks[task]!.tlb_ubc.flush_required)
+        return false;
+      const cpu = step.pre.tasks[task]!.cpu;
+      return step.pre.cpus.some((c, i) => {
+        if (i === cpu || c.sb === undefined || c.sb.length === 0) return false;
+        const seen = seenTlbState(step.pre, i);
+        const own = ownTlbState(c);
+        return seen.lazy !== own.lazy || seen.loadedMm !== own.loadedMm;
+      });
+    },
   },
   {
     id: 'refaultWhileFlushDeferred',

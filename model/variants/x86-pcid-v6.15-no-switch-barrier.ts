@@ -35,6 +35,7 @@ export const x86PcidNoSwitchBarrier = defineVariant({
     "The store buffer holds the switch's cpu_tlbstate stores only (model/store-buffer.ts); the CR3 write, serialising, drains it before loaded_mm = next.",
   policy: { arch: { ...X86, switchMmBarrier: false } },
   world: 'pcid-tso',
+  reaches: [...x86Pcid.reaches, 'flushWhileSwitchStoreBuffered'],
   fixedBy: 'x86-pcid',
   violates: ['noAccessAfterRevoke', 'noAccessToFreedFrame'],
 });

@@ -54,7 +54,7 @@ import {
   startSyscall,
   takesMmapLockForWrite,
 } from './syscalls.js';
-import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob } from './task.js';
+import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob, undoPtlFree } from './task.js';
 import { faultsDuringFork, type Policy, type Variant } from './variant.js';
 
 // The actions and their arguments are declared in ./action-table.ts.
@@ -282,7 +282,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return (
         s.tasks[action.task] !== undefined &&
         !inSwitch(s, s.tasks[action.task]!.cpu) &&
-        copyMayFail(s, policy, s.tasks[action.task]!)
+        copyMayFail(s, policy, s.tasks[action.task]!) &&
+        undoPtlFree(s, policy, action.task)
       );
     case 'wp_page_copy': {
       const copy = s.cpus[action.cpu]?.wp_copy;

@@ -550,6 +550,12 @@ export const CONFIGS = {
     mapPrivate: [0],
     frames: 3,
   }),
+  'migrc-shared-file-move-fail': defineConfig({
+    ...migrcSharedFile,
+    name: 'migrc-shared-file-move-fail',
+    why: "migrc-shared-file where the move may fail for good (moveFailures): the undo's rmap walk (migrate_folio_undo_src(): remove_migration_ptes(src, src)) maps src again in one mm and then the other, each under its PTL, while the other mm's thread may fault on its migration entry.",
+    moveFailures: true,
+  }),
   'migrc-gen-wrap': defineConfig({
     ...migrcSharedFile,
     name: 'migrc-gen-wrap',

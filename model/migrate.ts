@@ -52,7 +52,7 @@ export function _move_to_new_folio_prep(d: Draft<State>, folio: BatchFolio): voi
   migrateMapping(d, folio);
 }
 
-/** folio_mc_copy(): copy the contents, src to dst; it may fail (see migrate_folio_undo()). */
+/** folio_mc_copy(): copy the contents, src to dst; it may fail (see undoNextMigrationPte()). */
 export function folio_mc_copy(d: Draft<State>, folio: BatchFolio): void {
   d.frames[folio.dst]!.data = d.frames[folio.src]!.data;
 }
@@ -69,7 +69,7 @@ export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: nu
 }
 
 /** The first mm that still holds a migration entry for the folio's src, or -1. */
-const migrationLeft = (s: State, folio: BatchFolio): number => firstEntry(s, folio, 'migration');
+export const migrationLeft = (s: State, folio: BatchFolio): number => firstEntry(s, folio, 'migration');
 
 /** The mm whose migration entry the walk replaces next (and whose PTL it needs); `folio.mm` if none is left. */
 export function nextMigrationEntry(s: State, folio: BatchFolio): number {
@@ -79,8 +79,7 @@ export function nextMigrationEntry(s: State, folio: BatchFolio): number {
 
 /**
  * The batch's remove_migration_ptes() step: one mapping a step, each under its own PTL, as
- * the kernel's rmap walk takes them. Says whether another entry is left to replace. (The
- * undo of a failed copy, migrate_folio_undo(), still replaces them all in its one step.)
+ * the kernel's rmap walk takes them. Says whether another entry is left to replace.
  */
 export function removeNextMigrationPte(d: Draft<State>, folio: BatchFolio): boolean {
   const mm = migrationLeft(d as State, folio);
@@ -125,13 +124,23 @@ export function migrate_folio_done(d: Draft<State>, folio: BatchFolio): void {
 }
 
 /**
- * migrate_folio_undo_src() and migrate_folio_undo_dst() after a failed copy: map src again
- * where the migration entry stands, put src back (putback_movable_pages() at the end of
- * migrate_pages(); the model does it at once) and free dst. Undoes the PTE, not the
- * metadata: whatever _move_to_new_folio_prep() already moved stays moved.
+ * migrate_folio_undo_src() after a failed copy or move: its remove_migration_ptes(src, src)
+ * maps src again where a migration entry stands, one mapping a step under that mapping's
+ * PTL, as the batch's own walk does. Says whether another entry is left to restore.
+ * Undoes the PTE, not the metadata: whatever _move_to_new_folio_prep() already moved
+ * stays moved.
  */
-export function migrate_folio_undo(d: Draft<State>, folio: BatchFolio): void {
-  remove_migration_ptes(d, folio, folio.src);
+export function undoNextMigrationPte(d: Draft<State>, folio: BatchFolio): boolean {
+  const mm = migrationLeft(d as State, folio);
+  if (mm >= 0) remove_migration_pte(d, folio, mm, folio.src);
+  return migrationLeft(d as State, folio) >= 0;
+}
+
+/**
+ * The end of the undo: src is put back (putback_movable_pages() at the end of
+ * migrate_pages(); the model does it at once) and dst freed (migrate_folio_undo_dst()).
+ */
+export function migrate_folio_undo_end(d: Draft<State>, folio: BatchFolio): void {
   folio_put(d, folio.src);
   folio_put(d, folio.dst);
 }

@@ -104,9 +104,15 @@ export function firstEntry(s: State, folio: BatchFolio, kind: 'present' | 'migra
   return -1;
 }
 
+/** Is a failed migration of `src` restoring its mappings (migrate_folio_undo_src())? */
+const undoing = (s: State, src: number): boolean =>
+  s.tasks.some((t) => t.folios.some((f) => f.undoing === true && f.src === src));
+
 /** Where the page's data lives now: its resident frame, else its swap copy (the file, on disk). */
 export function homeValue(s: State, mm: number, vpage: number): number {
   const pte = s.mms[mm]!.pte[vpage]!;
+  // A failed migration's undo has not reached this mm yet: the page is src again.
+  if (pte.kind === 'migration' && undoing(s, pte.frame)) return s.frames[pte.frame]!.data;
   if (pte.kind === 'migration' && !mapsFolio(s.frames[pte.frame]!.owner, mm, vpage)) {
     // The rmap walk of remove_migration_ptes() has not reached this mm yet, but the page
     // has moved: an access waits for the walk and then finds dst, which took src's place

@@ -146,6 +146,7 @@ const folio = record<BatchFolio>({
   failed: flag,
   forceFlush: flag,
   migrcRefused: flag,
+  undoing: flag,
 });
 
 const task = record<Task>({

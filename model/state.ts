@@ -189,6 +189,12 @@ export interface BatchFolio {
   /** Its copy failed and was undone: src is mapped again, dst freed; later steps skip it. */
   readonly failed?: boolean;
   /**
+   * Its copy or move failed, and migrate_folio_undo_src()'s rmap walk
+   * (remove_migration_ptes(src, src)) still has a mapping to restore: the task stays at
+   * the failed step, visiting one mapping a step. Absent otherwise.
+   */
+  readonly undoing?: true;
+  /**
    * zap_pte_range() cleared a dirty PTE of a shared file folio: force_flush, so the TLB is
    * flushed before the PTL is dropped (tlb_flush_mmu_tlbonly()), the PTL held until then.
    */

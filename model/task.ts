@@ -7,10 +7,12 @@ import {
   _move_to_new_folio_prep,
   folio_mc_copy,
   migrate_folio_done,
-  migrate_folio_undo,
+  migrate_folio_undo_end,
+  migrationLeft,
   move_to_new_folio,
   nextMigrationEntry,
   removeNextMigrationPte,
+  undoNextMigrationPte,
 } from './migrate.js';
 import {
   migrc_expand_req,
@@ -185,6 +187,7 @@ export function ptlFree(s: State, policy: Policy, index: number): boolean {
   const task = s.tasks[index]!;
   const step = currentStep(policy, task);
   const folio = currentFolio(policy, task);
+  if (folio?.undoing) return undoPtlFree(s, policy, index);
   if (step === null || folio === null || !TAKES_PTL.has(step)) return true;
   // An rmap walk takes the PTL of the mapping it visits next (a shared file's folio, or one
   // fork() shared, has one in each mm).
@@ -221,6 +224,11 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
   const step = currentStep(policy, task)!;
   const folio = currentFolio(policy, task);
   const f = folio!; // per-folio steps always have one; `once` steps ignore it
+  // the undo of a failed copy or move, one mapping a step, at the step that failed
+  if (folio?.undoing) {
+    if (!undoNextMigrationPte(d, f)) undoDone(d, policy, index);
+    return;
+  }
   switch (step) {
     // one mapping a step: the task stays here while the rmap walk has another to visit
     case 'try_to_unmap_one':
@@ -319,22 +327,43 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
  * where moving may fail, move_to_new_folio() (its copy, since v6.12).
  */
 export function copyMayFail(s: State, policy: Policy, task: Task): boolean {
-  if (task.job !== 'migrate') return false;
+  if (task.job !== 'migrate' || currentFolio(policy, task)?.undoing) return false;
   const step = currentStep(policy, task);
   return step === 'folio_mc_copy' || (step === 'move_to_new_folio' && s.moveMayFail === true);
 }
 
 /**
  * The task's folio_mc_copy() or move_to_new_folio() fails instead of running: the batch
- * undoes that folio (migrate_folio_undo()) and moves on to its next step. migrc: with
+ * undoes that folio (migrate_folio_undo_src(), one mapping a step) and moves on. migrc: with
  * undoOnMoveFailure, migrc's marking is undone too (migrc_undo_folios()).
  */
 export function copyFails(d: Draft<State>, policy: Policy, index: number): void {
   const task = d.tasks[index]!;
   const folio = task.folios[task.pc.folio]!;
   if (policy.migrc?.undoOnMoveFailure) migrc_undo_folios(d, policy.migrc, folio as BatchFolio);
-  migrate_folio_undo(d, folio as BatchFolio);
+  // migrate_folio_undo_src(): the first mapping now, any other in a step of its own
+  if (undoNextMigrationPte(d, folio as BatchFolio)) folio.undoing = true;
+  else undoDone(d, policy, index);
+}
+
+/** The undo's walk is over: src back, dst freed, and the batch goes on without the folio. */
+function undoDone(d: Draft<State>, policy: Policy, index: number): void {
+  const task = d.tasks[index]!;
+  const folio = task.folios[task.pc.folio]!;
+  migrate_folio_undo_end(d, folio as BatchFolio);
+  delete folio.undoing;
   folio.failed = true;
   const job = jobPolicy(policy, task as Task)!;
   settle(d, policy, index, successor(job.program, task.pc, task.folios.length));
+}
+
+/**
+ * May the undo of task `index`'s failed folio restore its next mapping now? It takes that
+ * mapping's PTL. (copyFails restores the first one, a kernel step each of the others.)
+ */
+export function undoPtlFree(s: State, policy: Policy, index: number): boolean {
+  const folio = currentFolio(policy, s.tasks[index]!);
+  const mm = folio === null ? -1 : migrationLeft(s, folio);
+  // (a walk that finds no entry of the folio takes no PTL)
+  return mm < 0 || ptlFreeFor(s, policy, index, mm, folio!.vpage);
 }

@@ -120,6 +120,7 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
       const task = pre.tasks[x.task]!;
       const step = currentStep(variant.policy, task) ?? '(idle)';
       const folio = currentFolio(variant.policy, task);
+      if (folio?.undoing) return `migrate_folio_undo_src(p${folio.vpage}): remove_migration_ptes(src, src)`;
       return folio === null ? step : `${step}(p${folio.vpage})`;
     })
     .with({ op: 'write' }, (x) => {

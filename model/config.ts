@@ -85,7 +85,7 @@ export interface Config {
    */
   readonly migrcGenBits?: number;
   /**
-   * move_to_new_folio() may fail for good, not only with -EAGAIN: since v6.12
+   * move_to_new_folio() may fail for good, not only with -EAGAIN: since v6.11 (060913999d7a)
    * __migrate_folio() copies with folio_mc_copy(), which returns -EHWPOISON when the source
    * is poisoned, and a filesystem's ->migrate_folio() may fail. migrate_folio_move() then
    * maps src again and frees dst (migrate_folio_undo_src(), migrate_folio_undo_dst()).
@@ -565,7 +565,7 @@ export const CONFIGS = {
   }),
   'migrc-move-fail': withCaller(
     'migrc-move-fail',
-    'migrc when moving a marked folio fails for good (a poisoned source, since v6.12): the thread on CPU 1 write-protects the page (clear_refs) so the migration marks it, the move fails and the page is mapped at its source again, and the thread may then unmap it (munmap), after which nothing but migrc holds the source.',
+    'migrc when moving a marked folio fails for good (a poisoned source, since v6.11): the thread on CPU 1 write-protects the page (clear_refs) so the migration marks it, the move fails and the page is mapped at its source again, and the thread may then unmap it (munmap), after which nothing but migrc holds the source.',
     ['clear_refs', 'munmap'],
     { moveFailures: true },
   ),

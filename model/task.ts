@@ -324,7 +324,7 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
 
 /**
  * Can the task's current step fail now? A copy can (folio_mc_copy()), and, in a world
- * where moving may fail, move_to_new_folio() (its copy, since v6.12).
+ * where moving may fail, move_to_new_folio() (its copy, since v6.11).
  */
 export function copyMayFail(s: State, policy: Policy, task: Task): boolean {
   if (task.job !== 'migrate' || currentFolio(policy, task)?.undoing) return false;

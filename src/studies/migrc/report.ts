@@ -93,7 +93,7 @@ const FAMILIES: readonly Family[] = [
     name: 'A move that fails for good',
     config: CONFIGS['migrc-move-fail'],
     covers:
-      "move_to_new_folio() failing with something other than -EAGAIN (folio_mc_copy()'s -EHWPOISON since v6.12, a filesystem's ->migrate_folio()): migrate_folio_move() maps src again and frees dst (migrate_folio_undo_src(), migrate_folio_undo_dst()) after migrc has marked the folio, while the thread on CPU 1 may munmap() the page",
+      "move_to_new_folio() failing with something other than -EAGAIN (folio_mc_copy()'s -EHWPOISON since v6.11, a filesystem's ->migrate_folio()): migrate_folio_move() maps src again and frees dst (migrate_folio_undo_src(), migrate_folio_undo_dst()) after migrc has marked the folio, while the thread on CPU 1 may munmap() the page",
   },
 ];
 

@@ -28,6 +28,7 @@ import {
   anonExclusive,
   fileFolio,
   fileFolioLocked,
+  flusherHolds,
   isolatingTask,
   pageCacheFrame,
   pageLive,
@@ -54,7 +55,16 @@ import {
   startSyscall,
   takesMmapLockForWrite,
 } from './syscalls.js';
-import { copyFails, copyMayFail, kernelStep, ptlFree, ptlHolder, startJob, undoPtlFree } from './task.js';
+import {
+  copyFails,
+  copyMayFail,
+  kernelStep,
+  ptlFree,
+  ptlHolder,
+  startJob,
+  undoPtlFree,
+  waitsForFlusher,
+} from './task.js';
 import { faultsDuringFork, type Policy, type Variant } from './variant.js';
 
 // The actions and their arguments are declared in ./action-table.ts.
@@ -82,12 +92,13 @@ function batchStartable(
     // isolate_lru_folio() fails on a folio another batch holds. A folio fork() shared, or
     // a shared file's, is migrated (its rmap walked in every mm that maps it) but not
     // reclaimed (the model's reclaim unmaps one mapping), and a file's not while a hole is
-    // punched in its page.
+    // punched in its page nor while the flusher holds its folio lock (migrate_folio_unmap()
+    // locks it first).
     if (!inRange(v, pages.length) || pte?.kind !== 'present' || isolatingTask(s, pte.frame) >= 0)
       return false;
     const owner = s.frames[pte.frame]!.owner;
     if (job === 'reclaim') return anonExclusive(owner);
-    return owner.kind === 'anon' || (fileFolio(owner, v) && !punching(s, v));
+    return owner.kind === 'anon' || (fileFolio(owner, v) && !punching(s, v) && !flusherHolds(s, pte.frame));
   });
   if (!ok) return false;
   // Migration needs a destination frame for every folio; migrc counts what it holds as free
@@ -270,7 +281,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
         s.tasks[action.task]!.job !== 'idle' &&
         // Interrupts are off while the task's CPU switches mm.
         !inSwitch(s, s.tasks[action.task]!.cpu) &&
-        ptlFree(s, policy, action.task)
+        ptlFree(s, policy, action.task) &&
+        !waitsForFlusher(s, policy, action.task)
       );
     case 'write':
       // The walk that finds the folio takes the PTL (follow_page_pte()).

@@ -6,6 +6,7 @@ import { allocatableFrame } from './folio.js';
 import { type Translation, translate } from './hardware.js';
 import { migrcPending } from './migrc.js';
 import {
+  flusherHolds,
   lockedByMigration,
   mapsPrivate,
   pageCacheFrame,
@@ -86,8 +87,12 @@ function faultOutcome(
       // is copied into a new one (wp_page_copy()), which needs a free frame, and so is the
       // page-cache folio a MAP_PRIVATE mapping reads (do_wp_page() finds no anon folio).
       const owner = s.frames[pte.frame]!.owner;
-      if (!wpCopies(s.frames[pte.frame]!) && !(mapsPrivate(s, mm) && owner.kind === 'file'))
+      if (!wpCopies(s.frames[pte.frame]!) && !(mapsPrivate(s, mm) && owner.kind === 'file')) {
+        // A shared file page: wp_page_shared() -> do_page_mkwrite() locks the folio, so it
+        // waits for the flusher's walk. (A migration's lock is not waited for here yet.)
+        if (owner.kind === 'file' && flusherHolds(s, pte.frame)) return { kind: 'wait', on: 'folio_lock' };
         return { kind: 'fault', handler: 'do_wp_page', dropTlb, frame: pte.frame };
+      }
       const frame = allocatableFrame(s);
       if (frame < 0) return { kind: 'wait', on: 'out of memory' };
       return { kind: 'fault', handler: 'wp_page_copy', dropTlb, frame };
@@ -98,8 +103,9 @@ function faultOutcome(
         // hold off a fault on a cached page too, so truncation need not unmap it again).
         if (punching(s, vpage)) return { kind: 'wait', on: 'invalidate_lock' };
         const cached = pageCacheFrame(s, vpage);
-        // filemap_fault() locks the folio: it waits while a migration holds it.
-        if (cached >= 0 && lockedByMigration(s, cached)) return { kind: 'wait', on: 'folio_lock' };
+        // filemap_fault() locks the folio: it waits while a migration or the flusher holds it.
+        if (cached >= 0 && (lockedByMigration(s, cached) || flusherHolds(s, cached)))
+          return { kind: 'wait', on: 'folio_lock' };
         const frame = cached >= 0 ? cached : allocatableFrame(s);
         if (frame < 0) return { kind: 'wait', on: 'out of memory' };
         return { kind: 'fault', handler: 'filemap_fault', dropTlb, frame };

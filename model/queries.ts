@@ -48,13 +48,17 @@ export function fileValue(s: State, index: number): number {
 
 /**
  * Is the shared file's page `index` locked by a migration batch (folio_lock() from
- * migrate_folio_unmap() to the end of the batch)? write(2), fallocate() and the flusher
- * lock the folio, so they wait.
+ * migrate_folio_unmap() to the end of the batch) or by the flusher in the middle of its
+ * walk? write(2), fallocate() and a migration lock the folio, so they wait.
  */
 export function fileFolioLocked(s: State, index: number): boolean {
   const frame = pageCacheFrame(s, index);
-  return frame >= 0 && lockedByMigration(s, frame);
+  return frame >= 0 && (lockedByMigration(s, frame) || flusherHolds(s, frame));
 }
+
+/** Is the flusher in the middle of writing `frame` back (State.flusher), its folio locked? */
+export const flusherHolds = (s: State, frame: number): boolean =>
+  s.flusher !== undefined && pageCacheFrame(s, s.flusher.index) === frame;
 
 /** Does a migration batch hold `frame` (as src or dst), and with it the folio lock? */
 export const lockedByMigration = (s: State, frame: number): boolean =>

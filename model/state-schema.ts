@@ -194,6 +194,11 @@ export const STATE_SCHEMA: Field = record<State>({
   moveMayFail: fromConfig((c) => (c.moveFailures === true ? true : undefined)),
   ghost,
   cost: record<Cost>({ ipis: counter, fullFlushes: counter, pageFlushes: counter }),
+  // last: a recipe adds it, so a copy keeps immer's key order
+  flusher: when(
+    (c) => c.sharedFile === true,
+    optional(record<NonNullable<State['flusher']>>({ index: vpage, left: mms }, { replaced: true })),
+  ),
 });
 
 /**

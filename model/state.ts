@@ -330,6 +330,12 @@ export interface State {
   readonly moveMayFail?: true;
   readonly ghost: Ghost;
   readonly cost: Cost;
+  /**
+   * Config.sharedFile worlds: the flusher is in the middle of writing back the file's page
+   * `index`. It holds the folio lock, and folio_mkclean()'s rmap walk has still to visit the
+   * mms in `left` (a bit per mm), one mapping a step under its PTL. Absent otherwise.
+   */
+  readonly flusher?: { readonly index: number; readonly left: number };
 }
 
 export const NO_FRAME = -1;

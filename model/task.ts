@@ -197,6 +197,16 @@ export function ptlFree(s: State, policy: Policy, index: number): boolean {
   return ptlFreeFor(s, policy, index, mm, folio.vpage);
 }
 
+/**
+ * Does task `index` wait for the flusher's folio lock? truncate_inode_folio() locks the
+ * punched page's folio, which the flusher holds through its walk.
+ */
+export function waitsForFlusher(s: State, policy: Policy, index: number): boolean {
+  const task = s.tasks[index]!;
+  if (s.flusher === undefined || currentStep(policy, task) !== 'truncate_inode_folio') return false;
+  return task.folios[0]?.vpage === s.flusher.index;
+}
+
 /** Is the PTL of (mm, vpage) free, or held by task `index` itself? */
 function ptlFreeFor(s: State, policy: Policy, index: number, mm: number, vpage: number): boolean {
   const holder = ptlHolder(s, policy, mm, vpage);

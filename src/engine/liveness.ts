@@ -34,6 +34,8 @@ export const FAIR_OPS: ReadonlySet<Action['op']> = new Set([
   'set_loaded_mm',
   // x86 drains a store buffer in bounded time
   'drain_store_buffer',
+  // the flusher goes on with its walk (it holds the folio lock), and writes back what is dirty
+  'writeback',
   'migrc_resume_pending',
   'flush_tlb_local',
 ]);

@@ -89,8 +89,10 @@ function faultOutcome(
       const owner = s.frames[pte.frame]!.owner;
       if (!wpCopies(s.frames[pte.frame]!) && !(mapsPrivate(s, mm) && owner.kind === 'file')) {
         // A shared file page: wp_page_shared() -> do_page_mkwrite() locks the folio, so it
-        // waits for the flusher's walk. (A migration's lock is not waited for here yet.)
-        if (owner.kind === 'file' && flusherHolds(s, pte.frame)) return { kind: 'wait', on: 'folio_lock' };
+        // waits for the flusher's walk, and for a migration batch that holds the folio
+        // (from migrate_folio_unmap() on, before try_to_migrate() reaches this mm).
+        if (owner.kind === 'file' && (flusherHolds(s, pte.frame) || lockedByMigration(s, pte.frame)))
+          return { kind: 'wait', on: 'folio_lock' };
         return { kind: 'fault', handler: 'do_wp_page', dropTlb, frame: pte.frame };
       }
       const frame = allocatableFrame(s);

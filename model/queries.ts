@@ -115,9 +115,10 @@ const undoing = (s: State, src: number): boolean =>
 /** Where the page's data lives now: its resident frame, else its swap copy (the file, on disk). */
 export function homeValue(s: State, mm: number, vpage: number): number {
   const pte = s.mms[mm]!.pte[vpage]!;
-  // A failed migration's undo has not reached this mm yet: the page is src again.
-  if (pte.kind === 'migration' && undoing(s, pte.frame)) return s.frames[pte.frame]!.data;
   if (pte.kind === 'migration' && !mapsFolio(s.frames[pte.frame]!.owner, mm, vpage)) {
+    // A failed migration's undo has not reached this mm yet: the page is src again,
+    // whatever _move_to_new_folio_prep() already moved to dst.
+    if (undoing(s, pte.frame)) return s.frames[pte.frame]!.data;
     // The rmap walk of remove_migration_ptes() has not reached this mm yet, but the page
     // has moved: an access waits for the walk and then finds dst, which took src's place
     // in the page cache or src's mapping of this mm (move_to_new_folio()).

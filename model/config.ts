@@ -293,6 +293,42 @@ const pcid = defineConfig({
   pcid: true,
 });
 
+const tinyPcid = defineConfig({
+  ...pcid,
+  name: 'tiny-pcid',
+  why: 'pcid with munmap() alone, small enough to exhaust (72,828 states for x86-pcid): the page is unmapped once, while CPU 0 may be anywhere in a switch.',
+  syscalls: ['munmap'],
+});
+
+const pcidReclaim = defineConfig({
+  ...pcid,
+  name: 'pcid-reclaim',
+  why: 'x86 with PCID and lazy TLB against batched reclaim: kswapd on CPU 0 defers the flush of a page CPU 1 caches, while CPU 1 may run a kernel thread lazily, so the batched flush skips it and tlb_gen must make it catch up when it returns. One mm and no spare frame (the page comes back in the frame it left) keep it small (831 states for reclaim-batched-dirty-pcid) and its bugs short: a second reclaim through a recycled frame took the random engine over 20,000 runs.',
+  mms: 1,
+  frames: 1,
+  taskCpus: [0],
+  syscalls: [],
+  syscallTasks: [],
+});
+
+const migrcPcid = defineConfig({
+  name: 'migrc-pcid',
+  why: "migrc on x86 with PCID and lazy TLB: CPU 1 may switch between two mms, keeping each one's entries under its ASID, or run a kernel thread lazily, while a migration on CPU 0 defers the flush of mm 0's read-only page (clear_refs on CPU 1 write-protects it). migrc_done records a flush_tlb_local() that empties only the ASID loaded then; the entries other ASIDs keep are left to tlb_gen.",
+  cpus: 2,
+  cpuMm: [0, 0],
+  mms: 2,
+  pages: 1,
+  // mm 0's page, mm 1's, and one free for each of two migrations in a row
+  frames: 4,
+  values: 1,
+  taskCpus: [0, 1],
+  batch: 1,
+  ptesPerTable: 1,
+  syscalls: ['clear_refs'],
+  syscallTasks: [1],
+  pcid: true,
+});
+
 const forkCow = defineConfig({
   name: 'fork-cow',
   why: 'fork() with the child modelled: the parent on CPUs 0 and 1 (a thread on CPU 0 forks, munmap()s and mprotect()s), and the child on CPU 2 once fork() has returned, whose thread munmap()s and mprotect()s too. Each folio is shared copy-on-write until a write fault in either mm copies it (wp_page_copy()), while another CPU may still cache the old one.',
@@ -509,38 +545,11 @@ export const CONFIGS = {
     syscallTasks: [1],
     forkChild: 1,
   }),
-  'migrc-pcid': defineConfig({
-    name: 'migrc-pcid',
-    why: "migrc on x86 with PCID and lazy TLB: CPU 1 may switch between two mms, keeping each one's entries under its ASID, or run a kernel thread lazily, while a migration on CPU 0 defers the flush of mm 0's read-only page (clear_refs on CPU 1 write-protects it). migrc_done records a flush_tlb_local() that empties only the ASID loaded then; the entries other ASIDs keep are left to tlb_gen.",
-    cpus: 2,
-    cpuMm: [0, 0],
-    mms: 2,
-    pages: 1,
-    // mm 0's page, mm 1's, and one free for each of two migrations in a row
-    frames: 4,
-    values: 1,
-    taskCpus: [0, 1],
-    batch: 1,
-    ptesPerTable: 1,
-    syscalls: ['clear_refs'],
-    syscallTasks: [1],
-    pcid: true,
-  }),
+  'migrc-pcid': migrcPcid,
   'migrc-pcid-tso': defineConfig({
+    ...migrcPcid,
     name: 'migrc-pcid-tso',
     why: "migrc-pcid with x86's store buffer for the switch's stores (tso); migrc's own variables are not buffered (model/store-buffer.ts).",
-    cpus: 2,
-    cpuMm: [0, 0],
-    mms: 2,
-    pages: 1,
-    frames: 4,
-    values: 1,
-    taskCpus: [0, 1],
-    batch: 1,
-    ptesPerTable: 1,
-    syscalls: ['clear_refs'],
-    syscallTasks: [1],
-    pcid: true,
     tso: true,
   }),
   'migrc-private-file': defineConfig({
@@ -616,12 +625,7 @@ export const CONFIGS = {
     syscallTasks: [0, 1],
   }),
   pcid,
-  'tiny-pcid': defineConfig({
-    ...pcid,
-    name: 'tiny-pcid',
-    why: 'pcid with munmap() alone, small enough to exhaust (72,828 states for x86-pcid): the page is unmapped once, while CPU 0 may be anywhere in a switch.',
-    syscalls: ['munmap'],
-  }),
+  'tiny-pcid': tinyPcid,
   'pcid-tso': defineConfig({
     ...pcid,
     name: 'pcid-tso',
@@ -629,31 +633,16 @@ export const CONFIGS = {
     tso: true,
   }),
   'tiny-pcid-tso': defineConfig({
-    ...pcid,
+    ...tinyPcid,
     name: 'tiny-pcid-tso',
     why: 'pcid-tso with munmap() alone, small enough to exhaust: tiny-pcid with the store buffer.',
-    syscalls: ['munmap'],
     tso: true,
   }),
-  'pcid-reclaim': defineConfig({
-    ...pcid,
-    name: 'pcid-reclaim',
-    why: 'x86 with PCID and lazy TLB against batched reclaim: kswapd on CPU 0 defers the flush of a page CPU 1 caches, while CPU 1 may run a kernel thread lazily, so the batched flush skips it and tlb_gen must make it catch up when it returns. One mm and no spare frame (the page comes back in the frame it left) keep it small (831 states for reclaim-batched-dirty-pcid) and its bugs short: a second reclaim through a recycled frame took the random engine over 20,000 runs.',
-    mms: 1,
-    frames: 1,
-    taskCpus: [0],
-    syscalls: [],
-    syscallTasks: [],
-  }),
+  'pcid-reclaim': pcidReclaim,
   'pcid-reclaim-tso': defineConfig({
-    ...pcid,
+    ...pcidReclaim,
     name: 'pcid-reclaim-tso',
     why: "pcid-reclaim with x86's store buffer for the switch's stores (tso): the batched flush reads is_lazy from another CPU.",
-    mms: 1,
-    frames: 1,
-    taskCpus: [0],
-    syscalls: [],
-    syscallTasks: [],
     tso: true,
   }),
   migrc: defineConfig({

@@ -6,8 +6,7 @@ import { allocatableFrame } from './folio.js';
 import { type Translation, translate } from './hardware.js';
 import { migrcPending } from './migrc.js';
 import {
-  flusherHolds,
-  lockedByMigration,
+  folioLocked,
   mapsPrivate,
   pageCacheFrame,
   punching,
@@ -91,8 +90,7 @@ function faultOutcome(
         // A shared file page: wp_page_shared() -> do_page_mkwrite() locks the folio, so it
         // waits for the flusher's walk, and for a migration batch that holds the folio
         // (from migrate_folio_unmap() on, before try_to_migrate() reaches this mm).
-        if (owner.kind === 'file' && (flusherHolds(s, pte.frame) || lockedByMigration(s, pte.frame)))
-          return { kind: 'wait', on: 'folio_lock' };
+        if (owner.kind === 'file' && folioLocked(s, pte.frame)) return { kind: 'wait', on: 'folio_lock' };
         return { kind: 'fault', handler: 'do_wp_page', dropTlb, frame: pte.frame };
       }
       const frame = allocatableFrame(s);
@@ -106,8 +104,7 @@ function faultOutcome(
         if (punching(s, vpage)) return { kind: 'wait', on: 'invalidate_lock' };
         const cached = pageCacheFrame(s, vpage);
         // filemap_fault() locks the folio: it waits while a migration or the flusher holds it.
-        if (cached >= 0 && (lockedByMigration(s, cached) || flusherHolds(s, cached)))
-          return { kind: 'wait', on: 'folio_lock' };
+        if (cached >= 0 && folioLocked(s, cached)) return { kind: 'wait', on: 'folio_lock' };
         const frame = cached >= 0 ? cached : allocatableFrame(s);
         if (frame < 0) return { kind: 'wait', on: 'out of memory' };
         return { kind: 'fault', handler: 'filemap_fault', dropTlb, frame };

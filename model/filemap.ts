@@ -4,7 +4,7 @@
 
 import type { Draft } from 'immer';
 import { folio_put } from './folio.js';
-import { bit } from './hardware.js';
+import { bit, lowestBit } from './hardware.js';
 import { flusherHolds, lockedByMigration, pageCacheFrame } from './queries.js';
 import type { State } from './state.js';
 import { flushTlbMulti } from './tlbflush.js';
@@ -18,9 +18,6 @@ function cachedFolio(s: State, index: number): { frame: number; mapped: number }
   return { frame, mapped: o.kind === 'file' ? (o.mapped ?? 0) : 0 };
 }
 
-/** The lowest mm in a set of mms (a bit per mm), or -1 for none. */
-const lowestMm = (mms: number): number => (mms === 0 ? -1 : 31 - Math.clz32(mms & -mms));
-
 /**
  * May the flusher take its next step of writing back page `index`? To start, the folio
  * must be cached and PG_dirty and not locked by a migration; then folio_clear_dirty_for_io()
@@ -31,12 +28,12 @@ const lowestMm = (mms: number): number => (mms === 0 ? -1 : 31 - Math.clz32(mms 
  * until its page tables are gone, so the rmap is the folio's `mapped`, not the VMAs.)
  */
 export function writebackReady(s: State, index: number, ptlHeld: (mm: number) => boolean): boolean {
-  if (s.flusher !== undefined) return s.flusher.index === index && !ptlHeld(lowestMm(s.flusher.left));
+  if (s.flusher !== undefined) return s.flusher.index === index && !ptlHeld(lowestBit(s.flusher.left));
   const folio = cachedFolio(s, index);
   if (folio === null || !s.frames[folio.frame]!.dirty) return false;
   // folio_clear_dirty_for_io() runs under the folio lock: not while a migration holds it
   if (lockedByMigration(s, folio.frame)) return false;
-  return folio.mapped === 0 || !ptlHeld(lowestMm(folio.mapped));
+  return folio.mapped === 0 || !ptlHeld(lowestBit(folio.mapped));
 }
 
 /**
@@ -53,7 +50,7 @@ export function writebackReady(s: State, index: number, ptlHeld: (mm: number) =>
 export function writeback(d: Draft<State>, arch: Arch, index: number, mkcleanFlush: boolean): void {
   const folio = cachedFolio(d as State, index)!;
   const left = d.flusher?.left ?? folio.mapped;
-  const mm = lowestMm(left);
+  const mm = lowestBit(left);
   if (mm >= 0) page_mkclean_one(d, arch, folio.frame, mm, index, mkcleanFlush);
   const rest = left & ~(mm >= 0 ? bit(mm) : 0);
   if (rest !== 0) {

@@ -3,6 +3,7 @@
 // kernel path shares, below any code that flushes or faults.
 
 import type { Draft } from 'immer';
+import { lowestBit } from './hardware.js';
 import { FOREIGN_DATA, FOREIGN_FILE, MAPPED_FILE, type State } from './state.js';
 
 /** The frame the allocator hands out next (the head of the free list), or -1. */
@@ -69,7 +70,7 @@ export function dropMapping(d: Draft<State>, frame: number, mm: number): void {
     f.owner = { kind: 'unmapped' };
     return;
   }
-  const first = 31 - Math.clz32(rest & -rest);
+  const first = lowestBit(rest);
   const shared = rest & ~(1 << first);
   f.owner = {
     kind: 'anon',

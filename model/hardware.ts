@@ -10,6 +10,9 @@ export const pagesPerMm = (s: State): number => s.mms[0]!.pte.length;
 export const tlbSlot = (s: State, mm: number, vpage: number): number => mm * pagesPerMm(s) + vpage;
 export const bit = (cpu: number): number => 1 << cpu;
 
+/** The lowest set bit's index in a mask (a CPU, an mm), or -1 for an empty mask. */
+export const lowestBit = (mask: number): number => (mask === 0 ? -1 : 31 - Math.clz32(mask & -mask));
+
 export function tlbLookup(s: State, cpu: number, mm: number, vpage: number): TlbEntry | null {
   return s.cpus[cpu]!.tlb[tlbSlot(s, mm, vpage)] ?? null;
 }

@@ -57,17 +57,6 @@ export function folio_mc_copy(d: Draft<State>, folio: BatchFolio): void {
   d.frames[folio.dst]!.data = d.frames[folio.src]!.data;
 }
 
-/**
- * remove_migration_ptes(): the migration entry for `from` becomes a present PTE to `to`
- * (dst, or src itself when a failed migration is undone). The PTE is dirty only if the
- * entry was and the folio still is (folio_test_dirty() && is_migration_entry_dirty()).
- */
-export function remove_migration_ptes(d: Draft<State>, folio: BatchFolio, to: number = folio.dst): void {
-  // rmap_walk() of src: a folio fork() shared, or a shared file's, may have a migration
-  // entry in every mm (and fork() copies a migration entry into the child).
-  for (let mm = 0; mm < d.mms.length; mm++) remove_migration_pte(d, folio, mm, to);
-}
-
 /** The first mm that still holds a migration entry for the folio's src, or -1. */
 export const migrationLeft = (s: State, folio: BatchFolio): number => firstEntry(s, folio, 'migration');
 
@@ -88,9 +77,12 @@ export function removeNextMigrationPte(d: Draft<State>, folio: BatchFolio): bool
 }
 
 /**
- * remove_migration_pte() in one mm: page_add_file_rmap() for a page-cache folio, and for
- * an anonymous one the mm joins its rmap if it is not in it yet (a child that fork() gave
- * the migration entry shares the parent's anon_vma).
+ * remove_migration_pte() in one mm: the migration entry for src becomes a present PTE to
+ * `to` (dst, or src itself when a failed migration is undone), dirty only if the entry was
+ * and the folio still is (folio_test_dirty() && is_migration_entry_dirty());
+ * page_add_file_rmap() for a page-cache folio, and for an anonymous one the mm joins its
+ * rmap if it is not in it yet (a child that fork() gave the migration entry shares the
+ * parent's anon_vma).
  */
 function remove_migration_pte(d: Draft<State>, folio: BatchFolio, mm: number, to: number): void {
   const pte = d.mms[mm]!.pte[folio.vpage]!;

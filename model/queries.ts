@@ -53,8 +53,12 @@ export function fileValue(s: State, index: number): number {
  */
 export function fileFolioLocked(s: State, index: number): boolean {
   const frame = pageCacheFrame(s, index);
-  return frame >= 0 && (lockedByMigration(s, frame) || flusherHolds(s, frame));
+  return frame >= 0 && folioLocked(s, frame);
 }
+
+/** Is `frame`'s folio locked, by a migration batch or by the flusher in the middle of its walk? */
+export const folioLocked = (s: State, frame: number): boolean =>
+  lockedByMigration(s, frame) || flusherHolds(s, frame);
 
 /** Is the flusher in the middle of writing `frame` back (State.flusher), its folio locked? */
 export const flusherHolds = (s: State, frame: number): boolean =>

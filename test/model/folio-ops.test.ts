@@ -5,7 +5,7 @@
 import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
-import { _move_to_new_folio_prep, move_to_new_folio, remove_migration_ptes } from '../../model/migrate.js';
+import { _move_to_new_folio_prep, move_to_new_folio, removeNextMigrationPte } from '../../model/migrate.js';
 import { type BatchFolio, initialState, type Pte, type State } from '../../model/state.js';
 import { free_unref_folios, pageout } from '../../model/vmscan.js';
 import { none, ownFrame, present } from '../support.js';
@@ -54,7 +54,9 @@ describe('remove_migration_ptes()', () => {
   });
 
   it('maps dst where the migration entry for src stands, dirty only if the entry and dst both are', () => {
-    const s = apply(withPte0(migration(0, true)), (d) => remove_migration_ptes(d, folio));
+    const s = apply(withPte0(migration(0, true)), (d) => {
+      removeNextMigrationPte(d, folio);
+    });
     expect(s.mms[0]!.pte[0]).toEqual({
       kind: 'present',
       frame: 2,
@@ -69,7 +71,9 @@ describe('remove_migration_ptes()', () => {
     for (const pte of [none, present(0), migration(1, false)]) {
       const s = withPte0(pte);
       expect(
-        apply(s, (d) => remove_migration_ptes(d, folio)),
+        apply(s, (d) => {
+          removeNextMigrationPte(d, folio);
+        }),
         pte.kind,
       ).toEqual(s);
     }

@@ -139,6 +139,19 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
       !punching(s, a.vpages[0]!) &&
       !fileFolioLocked(s, a.vpages[0]!)
     );
+  // mremap() of a mapped page onto an unmapped one (the model offers no MREMAP_FIXED over a
+  // mapping, whose do_munmap() would be a munmap() first)
+  if (a.call === 'mremap') {
+    const [from, to] = a.vpages;
+    return (
+      a.vpages.length === 2 &&
+      inRange(from!, vma.length) &&
+      inRange(to!, vma.length) &&
+      vma[from!] !== 'none' &&
+      vma[to!] === 'none' &&
+      s.ghost.promised[a.mm]![to!] === 'none'
+    );
+  }
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
   // fork() copies whatever the mm has mapped; the other calls need a mapped range.
   return a.vpages.every(

@@ -31,6 +31,11 @@ export interface Config {
    * the operations that race with a deferred flush (3ea277194daa).
    */
   readonly syscalls?: readonly SyscallOp[];
+  /**
+   * Pages no mm has mapped at the start (VMA and PTE none), so a call can move a page onto
+   * one without a munmap() first; anonymous worlds only. Default: none.
+   */
+  readonly holes?: readonly number[];
   /** The tasks whose threads make those calls (default: all); they take no reclaim or migration batch. */
   readonly syscallTasks?: readonly number[];
   /** CPUs switch context and flush their whole TLB (flush_tlb_local(), no PCID). */
@@ -107,7 +112,9 @@ export type SyscallOp =
   | 'write'
   | 'madvise_free'
   /** fallocate(FALLOC_FL_PUNCH_HOLE) of one page of the shared file (sharedFile worlds). */
-  | 'punch_hole';
+  | 'punch_hole'
+  /** mremap(old, 1 page, MREMAP_MAYMOVE|MREMAP_FIXED, new) onto an unmapped page (anonymous memory). */
+  | 'mremap';
 export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mprotect',
   'munmap',
@@ -119,6 +126,7 @@ export const SYSCALL_OPS: readonly SyscallOp[] = [
   'write',
   'madvise_free',
   'punch_hole',
+  'mremap',
 ];
 
 export type Allocator = 'lowest-free' | 'lifo';
@@ -136,7 +144,9 @@ export function defineConfig(config: Config): Config {
  * sharedFile world one per page of the file, which every mm maps.
  */
 export const mappedPages = (c: Config): number =>
-  c.sharedFile ? c.pages : (c.forkChild === undefined ? c.mms : c.mms - 1) * c.pages;
+  c.sharedFile
+    ? c.pages
+    : (c.forkChild === undefined ? c.mms : c.mms - 1) * (c.pages - (c.holes?.length ?? 0));
 
 /** null when the config is usable, else one line naming what is wrong. */
 export function configProblem(c: Config): string | null {
@@ -144,6 +154,13 @@ export function configProblem(c: Config): string | null {
   if (!whole(c.cpus, 1, LIMITS.cpus)) return `cpus must be a whole number from 1 to ${LIMITS.cpus}`;
   if (!whole(c.mms, 1, LIMITS.mms)) return `mms must be a whole number from 1 to ${LIMITS.mms}`;
   if (!whole(c.pages, 1, LIMITS.pages)) return `pages must be a whole number from 1 to ${LIMITS.pages}`;
+  if (c.holes !== undefined) {
+    if (!Array.isArray(c.holes) || !c.holes.every((v) => whole(v, 0, c.pages - 1)))
+      return `holes must be a list of pages from 0 to ${c.pages - 1}`;
+    if (new Set(c.holes).size !== c.holes.length || c.holes.length >= c.pages)
+      return 'holes must name each page once and leave one mapped';
+    if (c.sharedFile || c.forkChild !== undefined) return 'holes are for anonymous worlds without forkChild';
+  }
   if (c.forkChild !== undefined && (c.mms < 2 || c.forkChild !== c.mms - 1))
     return `forkChild must be the last mm (${c.mms - 1}), with at least one mm before it`;
   const mapped = mappedPages(c);
@@ -183,6 +200,10 @@ export function configProblem(c: Config): string | null {
   if (c.sharedFile && (c.syscalls?.includes('fork') || c.syscalls?.includes('madvise_free')))
     return 'sharedFile worlds have no fork or madvise_free (MADV_FREE is for anonymous memory)';
   if (c.syscalls?.includes('punch_hole') && !c.sharedFile) return 'punch_hole needs a sharedFile world';
+  // A moved anonymous folio's rmap is (mm, new vpage); a file page's index and a folio a fork
+  // child shares at the old address would need a vpage apart from the index: not modelled.
+  if (c.syscalls?.includes('mremap') && (c.sharedFile || c.forkChild !== undefined))
+    return 'mremap is modelled for anonymous memory only: not with sharedFile or forkChild';
   if (c.mapPrivate !== undefined) {
     if (!c.sharedFile) return 'mapPrivate needs a sharedFile world (the file the mms map)';
     if (!Array.isArray(c.mapPrivate) || !c.mapPrivate.every((mm) => whole(mm, 0, c.mms - 1)))
@@ -485,6 +506,12 @@ export const CONFIGS = {
     'tiny-syscalls without mprotect: only the calls that zap a PTE (munmap, madvise(MADV_DONTNEED)) race with the migration; before v6.0 mprotect() flushed whenever it changed any PTE, a migration entry included, so it did not race with migrate_vma.',
     ['munmap', 'madvise', 'mmap'],
   ),
+  mremap: withCaller(
+    'mremap',
+    'mremap() against migration and reclaim: two pages under one PTL, the second unmapped at the start; a thread on CPU 1 moves the page from one to the other, while CPU 0 reclaims or migrates the folio wherever it is mapped now and flushes only that address (ptep_clear_flush() before v6.3). Two store values, so a store lost after a first one still shows; one spare frame.',
+    ['mremap'],
+    { pages: 2, frames: 2, ptesPerTable: 2, values: 2, holes: [1] },
+  ),
   'tiny-migrc': withCaller(
     'tiny-migrc',
     'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',
@@ -658,7 +685,7 @@ export const CONFIGS = {
     batch: 2,
     ptesPerTable: 2,
     // (punch_hole is for a shared file's page, not anonymous memory)
-    syscalls: SYSCALL_OPS.filter((op) => op !== 'punch_hole'),
+    syscalls: SYSCALL_OPS.filter((op) => op !== 'punch_hole' && op !== 'mremap'),
     syscallTasks: [1],
     contextSwitches: true,
   }),

@@ -62,6 +62,18 @@ export function allActions(variant: Variant, config: Config): Action[] {
     for (const call of allowed('file-page'))
       for (let vpage = 0; vpage < config.pages; vpage++)
         out.push({ op: 'syscall', task, call, mm: config.cpuMm[config.taskCpus[task]!]!, vpages: [vpage] });
+    // mremap() of one page onto another of the caller's mm, every ordered pair
+    for (const call of allowed('move'))
+      for (let from = 0; from < config.pages; from++)
+        for (let to = 0; to < config.pages; to++)
+          if (from !== to)
+            out.push({
+              op: 'syscall',
+              task,
+              call,
+              mm: config.cpuMm[config.taskCpus[task]!]!,
+              vpages: [from, to],
+            });
     if (caller && calls.includes('write'))
       for (let vpage = 0; vpage < config.pages; vpage++)
         for (let value = 1; value <= config.values; value++) out.push({ op: 'write', task, vpage, value });

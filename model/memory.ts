@@ -3,7 +3,7 @@
 import type { Draft } from 'immer';
 import { allocAnon, dropMapping, folio_put, takeFree } from './folio.js';
 import { migrc_unpend_folio } from './migrc.js';
-import { readsFile } from './queries.js';
+import { mremapTarget, readsFile } from './queries.js';
 import { MAPPED_FILE, type State } from './state.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Policy } from './variant.js';
@@ -188,6 +188,13 @@ export function recordStore(d: Draft<State>, mm: number, vpage: number, value: n
   if (d.disk === undefined || d.mms[mm]!.anonCopy !== undefined) d.ghost.memory[mm]![vpage] = value;
   else recordFileStore(d, vpage, value);
   d.ghost.lazy[mm]![vpage] = false;
+  // A store to a page mremap() is moving, through an entry not yet flushed, is the page's:
+  // the user finds it at the new address.
+  const to = mremapTarget(d as State, mm, vpage);
+  if (to >= 0) {
+    d.ghost.memory[mm]![to] = value;
+    d.ghost.lazy[mm]![to] = false;
+  }
 }
 
 /**

@@ -156,6 +156,14 @@ export const popcount = (mask: number): number => {
 export const punching = (s: State, index: number): boolean =>
   s.tasks.some((t) => t.job === 'punch_hole' && t.folios[0]?.vpage === index);
 
+/** The page an mremap() in flight moves (mm, vpage) to, or -1. */
+export function mremapTarget(s: State, mm: number, vpage: number): number {
+  for (const t of s.tasks)
+    if (t.job === 'mremap' && t.folios[0]!.mm === mm && t.folios[0]!.vpage === vpage)
+      return t.folios[1]!.vpage;
+  return -1;
+}
+
 export function pageLive(s: State, mm: number, vpage: number): boolean {
   if (s.mms[mm]!.vma[vpage] === 'none' || s.ghost.promised[mm]![vpage] === 'none') return false;
   // after MADV_FREE and before the next write, old contents and zeroes are both right
@@ -166,7 +174,9 @@ export function pageLive(s: State, mm: number, vpage: number): boolean {
         t.job === 'madvise_dontneed' ||
         t.job === 'mmap_fixed' ||
         t.job === 'madvise_free' ||
-        t.job === 'punch_hole') &&
+        t.job === 'punch_hole' ||
+        // (both ends of a move: the new one reads swap until move_ptes(), the old is going)
+        t.job === 'mremap') &&
       t.folios.some((f) => f.mm === mm && f.vpage === vpage),
   );
 }

@@ -23,6 +23,9 @@ import { migrcWrongForkWriteProtect } from './variants/migrc-wrong-fork-write-pr
 import { migrcWrongFreeSrcEarly } from './variants/migrc-wrong-free-src-early.js';
 import { migrcWrongNoDirectWriteFlush } from './variants/migrc-wrong-no-direct-write-flush.js';
 import { migrcWrongNoWpFaultFlush } from './variants/migrc-wrong-no-wp-fault-flush.js';
+import { mremap } from './variants/mremap.js';
+import { mremapV48 } from './variants/mremap-v4.8-flush-after-unlock.js';
+import { mremapV418 } from './variants/mremap-v4.18-clean-flush-after-unlock.js';
 import { privateFile } from './variants/private-file.js';
 import { privateFileNoCowFlush } from './variants/private-file-wrong-no-cow-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
@@ -100,6 +103,9 @@ export const VARIANTS: readonly Variant[] = [
   sharedFileV314,
   privateFile,
   privateFileNoCowFlush,
+  mremap,
+  mremapV418,
+  mremapV48,
 ];
 
 export function findVariant(id: string): Variant | undefined {

@@ -152,7 +152,8 @@ const folio = record<BatchFolio>({
 const task = record<Task>({
   cpu,
   job: oneOf(JOBS),
-  folios: list((c) => c.batch, folio),
+  // (an mremap() job holds two pages, the old and the new, whatever the batch)
+  folios: list((c) => Math.max(c.batch, c.syscalls?.includes('mremap') ? 2 : 0), folio),
   pc: record<Pc>({ phase: byte, folio: byte, step: byte }, { replaced: true }),
   tlb_ubc: ubc,
   tlb_ubc_nowr: ubc,

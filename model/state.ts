@@ -356,6 +356,13 @@ export function initialState(config: Config): State {
   const nPages = config.mms * config.pages;
   // The fork child is the last mm: it has no pages until fork() copies the parent's.
   const mapped = (mm: number) => mm !== config.forkChild;
+  // (mm, vpage) mapped at the start, in order: the i-th is backed by frame i
+  const holes = new Set(config.holes ?? []);
+  const backed: { mm: number; vpage: number }[] = [];
+  for (let mm = 0; mm < config.mms; mm++)
+    for (let vpage = 0; vpage < config.pages; vpage++)
+      if (mapped(mm) && !holes.has(vpage)) backed.push({ mm, vpage });
+  const frameOf = (mm: number, vpage: number) => backed.findIndex((b) => b.mm === mm && b.vpage === vpage);
   const nMapped = mappedPages(config);
   const file = config.sharedFile === true;
   const everyMm = (1 << config.mms) - 1;
@@ -371,20 +378,23 @@ export function initialState(config: Config): State {
       pte: Array.from(
         { length: config.pages },
         (_, vpage): Pte =>
-          mapped(mm)
+          mapped(mm) && !holes.has(vpage)
             ? {
                 kind: 'present',
                 // A shared file page is one folio in every mm, mapped read-only by a read
                 // fault: the first store takes a write fault (write-notify) that dirties it,
                 // or, in a MAP_PRIVATE mm, copies it.
-                frame: file ? vpage : mm * config.pages + vpage,
+                frame: file ? vpage : frameOf(mm, vpage),
                 writable: !file,
                 dirty: false,
                 accessed: false,
               }
             : { kind: 'none' },
       ),
-      vma: Array.from({ length: config.pages }, (): Prot => (mapped(mm) ? 'rw' : 'none')),
+      vma: Array.from(
+        { length: config.pages },
+        (_, v): Prot => (mapped(mm) && !holes.has(v) ? 'rw' : 'none'),
+      ),
       mm_cpumask: config.cpuMm.reduce((mask, runs, cpu) => (runs === mm ? mask | (1 << cpu) : mask), 0),
       tlb_flush_batched: false,
       swap: Array.from({ length: config.pages }, () => 0),
@@ -405,7 +415,7 @@ export function initialState(config: Config): State {
           migrc: false,
         };
       return {
-        owner: { kind: 'anon', mm: Math.floor(frame / config.pages), vpage: frame % config.pages },
+        owner: { kind: 'anon', ...backed[frame]! },
         data: 0,
         refcount: 1,
         dirty: false,
@@ -435,7 +445,7 @@ export function initialState(config: Config): State {
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
       promised: Array.from({ length: config.mms }, (_, mm) =>
-        Array.from({ length: config.pages }, (): Prot => (mapped(mm) ? 'rw' : 'none')),
+        Array.from({ length: config.pages }, (_, v): Prot => (mapped(mm) && !holes.has(v) ? 'rw' : 'none')),
       ),
       lazy: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => false)),
       ...(config.mapPrivate === undefined ? {} : { file: Array.from({ length: config.pages }, () => 0) }),

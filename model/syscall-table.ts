@@ -10,9 +10,10 @@ export interface SyscallDef {
   readonly op: SyscallOp;
   /**
    * What it is called on: 'pages', each batch of pages of each mm; 'mm', the whole of each
-   * mm; 'file-page', one page of the shared file, from the caller's mm.
+   * mm; 'file-page', one page of the shared file, from the caller's mm; 'move', a page of
+   * the caller's mm and the page it moves to, in that order.
    */
-  readonly args: 'pages' | 'mm' | 'file-page';
+  readonly args: 'pages' | 'mm' | 'file-page' | 'move';
   /** As the user wrote it, given its pages as a report prints them. */
   readonly text: (pages: string) => string;
   /** It takes mmap_lock for write (a page fault of the same mm waits), else for read or not at all. */
@@ -70,5 +71,16 @@ export const SYSCALL_TABLE = {
     args: 'file-page',
     text: (p) => `fallocate(fd, PUNCH_HOLE, ${p})`,
     mmapLockWrite: false,
+  },
+  // mremap(old, PAGE_SIZE, MREMAP_MAYMOVE|MREMAP_FIXED, new) onto an unmapped page: the
+  // VMA moves, then move_page_tables() moves the PTE (mm/mremap.c), under mmap_lock for write.
+  mremap: {
+    op: 'mremap',
+    args: 'move',
+    text: (p) => {
+      const [from, to] = p.split(',');
+      return `mremap(${from}, 1 page, MREMAP_MAYMOVE|MREMAP_FIXED, ${to})`;
+    },
+    mmapLockWrite: true,
   },
 } as const satisfies Record<string, SyscallDef>;

@@ -96,6 +96,14 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
     deferDirty: false,
     program: [{ each: ['copy_present_pte'] }, { once: 'flush_tlb_mm' }, { once: 'syscall_return' }],
   },
+  // move_vma(): the new VMA, then move_page_tables(): move_ptes() under both PTLs, with its
+  // flush of the old address there or (Policy.mremapFlush) after they are dropped; then the
+  // old VMA goes (do_vmi_munmap(), which finds no PTE left). folios: [old page, new page].
+  mremap: {
+    batchFlush: false,
+    deferDirty: false,
+    program: [{ once: 'move_ptes' }, { once: 'flush_tlb_range' }, { once: 'syscall_return' }],
+  },
 };
 
 // Where a policy models the window inside flush_tlb_batched_pending(), its flush is a step
@@ -109,7 +117,8 @@ const withBatchedPendingStep = (job: TaskProgram): TaskProgram => ({
 const WINDOWED: Readonly<Record<Syscall, TaskProgram>> = Object.fromEntries(
   SYSCALLS.map((call) => [
     call,
-    call === 'clear_refs' || call === 'fork' || call === 'punch_hole'
+    // (mremap's move_ptes() calls it whole: its once step has no folio to pair a step with)
+    call === 'clear_refs' || call === 'fork' || call === 'punch_hole' || call === 'mremap'
       ? SYSCALL_PROGRAMS[call]
       : withBatchedPendingStep(SYSCALL_PROGRAMS[call]),
   ]),
@@ -132,6 +141,7 @@ export function protAfter(job: Syscall, before: Prot): Prot {
       return 'none';
     case 'mmap_fixed':
       return 'rw';
+    case 'mremap': // (startSyscall() moves the VMA)
     case 'fork':
     case 'punch_hole':
     case 'madvise_free':
@@ -270,13 +280,17 @@ export function flush_tlb_mm(d: Draft<State>, task: number, arch: Arch): void {
   t.tlb_ubc = { cpumask: 0, flush_required: false, writable: false };
 }
 
-/** flush_tlb_range() at the end of change_protection(), when some PTE lost a permission. */
+/**
+ * flush_tlb_range() at the end of change_protection(), when some PTE lost a permission; and
+ * mremap()'s, of the old address only (folios[0]), in move_ptes() or after it.
+ */
 export function flush_tlb_range(d: Draft<State>, task: number, arch: Arch): void {
   const t = d.tasks[task]!;
+  const range = t.job === 'mremap' ? t.folios.slice(0, 1) : t.folios;
   // With PCID, one flush_tlb_mm_range() for the range, as the kernel makes: its one tlb_gen
   // bump decides whether a CPU flushes pages or its whole ASID.
   if (t.tlb_ubc.flush_required && pcid(d as State)) {
-    const vpages = t.folios.map((f) => f.vpage);
+    const vpages = range.map((f) => f.vpage);
     flushTlbMulti(d, arch, {
       from: t.cpu,
       cpumask: t.tlb_ubc.cpumask,
@@ -284,7 +298,7 @@ export function flush_tlb_range(d: Draft<State>, task: number, arch: Arch): void
       broadcast: false,
     });
   } else if (t.tlb_ubc.flush_required)
-    for (const f of t.folios)
+    for (const f of range)
       flushTlbMulti(d, arch, {
         from: t.cpu,
         cpumask: t.tlb_ubc.cpumask,
@@ -419,6 +433,47 @@ export function syscall_return(d: Draft<State>, task: number): void {
   }
 }
 
+/**
+ * move_ptes(): under the old and the new PTL (mm/mremap.c), after flush_tlb_batched_pending(),
+ * ptep_get_and_clear() the old PTE (or swap or migration entry) and set it at the new
+ * address. Policy.mremapFlush: 'under-ptl' (eb66ae030829) flushes a present PTE's old
+ * address before either PTL is dropped. 'dirty-under-ptl' (5d1904204c99) flushes a dirty
+ * one's only after the new PTL is dropped, under the old one alone, so in this step only
+ * where both addresses share one PTL; a clean one's, and with 'after-unlock' every one's,
+ * after both are dropped (need_flush). A flush not made here is the next step; the old PTL
+ * it may still hold guards only other pages of that table, and the model lets it go.
+ * One step: the PTLs exclude every other PTE writer, and a user access in between goes
+ * through an entry to the same frame, or walks a cleared PTE and faults, to wait for the
+ * mmap_lock this call holds for write.
+ * The model's rmap is (mm, vpage): the folio, and any reclaim or migration batch holding
+ * it, now names the new page, where the kernel's rmap walk finds it (vma_address()).
+ */
+export function move_ptes(d: Draft<State>, policy: Policy, task: number): void {
+  const t = d.tasks[task]!;
+  const { mm, vpage: from } = t.folios[0]!;
+  const to = t.folios[1]!.vpage;
+  // since 3ea277194daa (v4.13): a flush reclaim deferred for this mm comes first
+  if (policy.flushBatchedPending) flush_tlb_batched_pending(d, policy.arch, t.cpu, mm);
+  const m = d.mms[mm]!;
+  const pte = m.pte[from]!;
+  m.pte[to] = pte;
+  m.pte[from] = { kind: 'none' };
+  m.swap[to] = m.swap[from]!;
+  m.swap[from] = 0;
+  for (const f of d.frames)
+    if (f.owner.kind === 'anon' && f.owner.mm === mm && f.owner.vpage === from)
+      f.owner = { ...f.owner, vpage: to };
+  for (const other of d.tasks)
+    if (!isSyscall(other.job))
+      for (const f of other.folios) if (f.mm === mm && f.vpage === from) f.vpage = to;
+  if (pte.kind !== 'present') return;
+  gatherFlush(d, task, mm);
+  const flush = policy.mremapFlush ?? 'under-ptl';
+  const onePtl = Math.floor(from / d.ptesPerTable) === Math.floor(to / d.ptesPerTable);
+  if (flush === 'under-ptl' || (flush === 'dirty-under-ptl' && pte.dirty && onePtl))
+    flush_tlb_range(d, task, policy.arch);
+}
+
 /** The call starts: the VMA changes under mmap_lock before any PTE does. */
 export function startSyscall(
   d: Draft<State>,
@@ -426,6 +481,19 @@ export function startSyscall(
   mm: number,
   vpages: readonly number[],
 ): BatchFolio[] {
+  // mremap(): the VMA moves (the page is inaccessible at both ends until the PTE moves: a
+  // fault on either waits for mmap_lock), and what the user sees of the page with it.
+  if (job === 'mremap') {
+    const [from, to] = vpages as [number, number];
+    const m = d.mms[mm]!;
+    m.vma[to] = m.vma[from]!;
+    m.vma[from] = 'none';
+    d.ghost.promised[mm]![to] = m.vma[to]!;
+    d.ghost.memory[mm]![to] = d.ghost.memory[mm]![from]!;
+    d.ghost.lazy[mm]![to] = d.ghost.lazy[mm]![from]!;
+    d.ghost.lazy[mm]![from] = false;
+    return vpages.map((vpage) => ({ mm, vpage, src: -1, dst: -1 }));
+  }
   for (const v of vpages) {
     d.mms[mm]!.vma[v] = protAfter(job, d.mms[mm]!.vma[v]!);
     // A permission granted may be used at once (a racing store may land); one revoked

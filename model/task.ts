@@ -37,6 +37,7 @@ import {
   flush_tlb_range,
   isSyscall,
   madvise_free_pte_range,
+  move_ptes,
   syscall_return,
   syscallProgram,
   tlb_finish_mmu,
@@ -98,6 +99,7 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'zap_pte_range':
     case 'tlb_finish_mmu':
     case 'truncate_inode_folio':
+    case 'move_ptes':
     case 'syscall_return':
     case 'migrc_mark_folios':
     case 'migrc_unmap_done':
@@ -322,6 +324,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'truncate_inode_folio':
       truncate_inode_folio(d, index);
+      break;
+    case 'move_ptes':
+      move_ptes(d, policy, index);
       break;
     case 'syscall_return':
       syscall_return(d, index);

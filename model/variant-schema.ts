@@ -55,6 +55,8 @@ export const SYSCALL_STEPS = [
   'tlb_finish_mmu',
   // fallocate(PUNCH_HOLE): the folio leaves the page cache after every mapping is zapped
   'truncate_inode_folio',
+  // mremap(): move the PTE to its new address under both PTLs (and flush there, or not)
+  'move_ptes',
   'syscall_return',
 ] as const;
 
@@ -313,6 +315,14 @@ const policyFields = {
    * zap returns with the entry still cached. Default true.
    */
   nestedFlush: z.boolean().optional(),
+  /**
+   * When mremap()'s move_ptes() flushes the old address of a PTE it moved. 'under-ptl' (the
+   * default, eb66ae030829, v4.19, CVE-2018-18281): for every present PTE, before the PTLs
+   * are dropped. 'dirty-under-ptl' (5d1904204c99, v4.9, to v4.18): under the PTLs only if
+   * a moved PTE was dirty; a clean one's flush comes after they are dropped. 'after-unlock'
+   * (through v4.8): every flush after the PTLs are dropped (move_page_tables()).
+   */
+  mremapFlush: z.enum(['under-ptl', 'dirty-under-ptl', 'after-unlock']).optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

@@ -93,6 +93,7 @@ const optional = <
 ) => (value === undefined ? {} : ({ [key]: value } as Record<K, boolean>));
 
 const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : { zapDirtyShared: z });
+const mremapFlush = (m: Policy['mremapFlush']) => (m === undefined ? {} : { mremapFlush: m });
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */
 export function defineVariant(spec: VariantSpec): Variant {
@@ -126,6 +127,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       ...optional('mkcleanFlush', spec.policy?.mkcleanFlush ?? base?.policy.mkcleanFlush),
       ...optional('nestedFlush', spec.policy?.nestedFlush ?? base?.policy.nestedFlush),
       ...zapDirtyShared(spec.policy?.zapDirtyShared ?? base?.policy.zapDirtyShared),
+      ...mremapFlush(spec.policy?.mremapFlush ?? base?.policy.mremapFlush),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

@@ -9,6 +9,7 @@ import {
   fileValue,
   homeValue,
   mapsFolio,
+  mremapTarget,
   pageCacheFrame,
   pageLive,
   punching,
@@ -241,6 +242,9 @@ export const noAccessToFreedFrame: Invariant = {
       // Still allocated, waiting for the flush munmap() owes: noAccessAfterRevoke's business.
       // (A folio fork() shared stays with the other mm, but the gather still holds it.)
       if (owner.kind === 'unmapped' || heldForFlush(s, mm, vpage, entry.frame)) continue;
+      // The page itself, which an mremap() in flight has moved and has yet to flush here.
+      const to = mremapTarget(s, mm, vpage);
+      if (to >= 0 && mapsFolio(owner, mm, to)) continue;
       const now =
         owner.kind === 'free'
           ? 'free'

@@ -210,6 +210,20 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    id: 'cachedPageMoved',
+    why: "mremap()'s move_ptes() moved a present PTE while a CPU cached an entry for the old address: that entry must be flushed before reclaim or migration, finding the folio at its new address, can free it.",
+    possible: (_v, c) => c.syscalls?.includes('mremap') === true,
+    hit: (s, step) => {
+      if (step === undefined || step.action.op !== 'kernelStep') return false;
+      const t = step.pre.tasks[step.action.task]!;
+      if (t.job !== 'mremap') return false;
+      const { mm, vpage } = t.folios[0]!;
+      if (step.pre.mms[mm]!.pte[vpage]!.kind !== 'present' || s.mms[mm]!.pte[vpage]!.kind !== 'none')
+        return false;
+      return step.pre.cpus.some((_, cpu) => tlbLookup(step.pre, cpu, mm, vpage) !== null);
+    },
+  },
+  {
     id: 'refaultWhileFlushDeferred',
     why: "A fault maps a page into a new frame while a reclaim batch still owes the flush of another CPU's entry to its old one: the window between __remove_mapping() and try_to_unmap_flush().",
     possible: (v) => v.policy.reclaim !== null && removesMapping(v.policy.reclaim),

@@ -23,5 +23,7 @@ export const mremapV418 = defineVariant({
     'A dirty PTE is flushed under the old PTL once the new one is dropped, so in this step only where both share one PTL (the world puts both pages under one); a clean one after both.',
   policy: { mremapFlush: 'dirty-under-ptl' },
   fixedBy: 'mremap',
+  // Runs to the first noAccessToFreedFrame, seeds 1 to 6: 1,245, 1,788, 5,136, 1,162, 1,893, 1,315.
+  randomRuns: 8000,
   violates: ['noAccessToFreedFrame'],
 });

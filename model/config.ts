@@ -512,6 +512,12 @@ export const CONFIGS = {
     ['mremap'],
     { pages: 2, frames: 2, ptesPerTable: 2, values: 2, holes: [1] },
   ),
+  'migrc-mremap': withCaller(
+    'migrc-mremap',
+    'migrc against mremap(): a thread on CPU 1 write-protects the page (clear_refs) so a migration defers its flush and keeps src, and moves the page onto the hole beside it; CPUs switch context. move_ptes() carries the PTE to dst, or the migration entry, to the new address while a CPU may still read src through the old one.',
+    ['clear_refs', 'mremap'],
+    { contextSwitches: true, pages: 2, frames: 2, ptesPerTable: 2, holes: [1] },
+  ),
   'tiny-migrc': withCaller(
     'tiny-migrc',
     'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',

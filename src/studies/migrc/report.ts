@@ -90,6 +90,12 @@ const FAMILIES: readonly Family[] = [
       "x86 with PCID: CPU 1 may switch between two mms, keeping each one's entries under its ASID, or run a kernel thread lazily, while a migration defers the flush of mm 0's page; a full flush in flush_tlb_func() is the flush_tlb_local() that migrc hooks to record migrc_done, though it empties only the ASID loaded then, and tlb_gen (bumped by arch_tlbbatch_add_pending()) makes a CPU flush another ASID before it runs that mm again",
   },
   {
+    name: 'mremap() of a page migrc holds the source of',
+    config: CONFIGS['migrc-mremap'],
+    covers:
+      'mremap() moving the page onto the hole beside it (move_ptes() under both PTLs, the old address flushed there, as since eb66ae030829) before, during or after a migration that defers the flush of its read-only PTE: the PTE to dst, or the migration entry, moves, and the rmap walks of the batch find the folio at its new address, while a CPU may still read src through the old one',
+  },
+  {
     name: 'A move that fails for good',
     config: CONFIGS['migrc-move-fail'],
     covers:
@@ -111,7 +117,7 @@ const ASSUMES = [
   "sequentially consistent memory for migrc's own variables: every store is seen by every CPU at once. On x86 that is argued, not searched: migrc_gen is bumped by a locked atomic_inc_return() after the PTEs are cleared, PG_migrc set by a locked bit operation, and migrc_done, its one plain store, read stale only keeps a CPU in the mask (model/store-buffer.ts). The x86 store buffer the model has, for the PCID switch's loaded_mm and is_lazy (world migrc-pcid-tso), finds nothing against migrc-fixed in a 60 s swarm (105 searches, 8,470,844 states), which is no proof; arm64's weaker order is not modelled",
   "reclaim's refault window is closed: a fault on a page reclaim is freeing waits until the folio is freed, after the batch's flush, where the kernel removes each clean folio from the swap cache and unlocks it before the batch's try_to_unmap_flush(); the kernel's order breaks loadsSeeLastStore without any migration (reclaim-batched-dirty-refault-window, 6 steps), so the verdicts here are of migrc on reclaim without that race",
   'small folios only: batched flushing, and so migrc, applies to normal folios, not THP (7e12beb8ca2a: "TLB flushing is batched only for normal folios")',
-  "migrations start from move_pages()-like requests: NUMA-hinting faults (change_prot_numa(), PROT_NONE PTEs), migrc's main trigger, are not modelled, nor mremap() (move_ptes()), nor pinned folios (a migration the refcount refuses, a kernel write through a long-term pin; write() through the direct map is modelled)",
+  "migrations start from move_pages()-like requests: NUMA-hinting faults (change_prot_numa(), PROT_NONE PTEs), migrc's main trigger, are not modelled, nor pinned folios (a migration the refcount refuses, a kernel write through a long-term pin; write() through the direct map is modelled)",
   'a page is judged per page, not per call: the data invariants exempt a page while munmap(), MADV_DONTNEED or MADV_FREE on it still runs',
   'one node, x86 (a store through a clean entry re-walks), full flushes, and worlds of two CPUs, one or two mms, one page (two under memory pressure) and two to four frames',
 ];

@@ -1,0 +1,33 @@
+// migrc re-checked with mremap() (issue 25 item 3): a migration defers the flush of a
+// read-only page and keeps its source while a thread moves the page to the hole beside it.
+// About a million states for migrc-fixed: the full tier.
+
+import { describe, expect, it } from 'vitest';
+import { CONFIGS } from '../../model/config.js';
+import { findInvariant } from '../../properties/invariants.js';
+import { explore } from '../../src/engine/explore.js';
+import { recordedStates, variant } from '../support.js';
+
+const world = CONFIGS['migrc-mremap'];
+
+describe('migrc in the migrc-mremap world', () => {
+  it('migrc-fixed holds in every state, with a source held and a cached page moved', () => {
+    const r = explore(variant('migrc-fixed'), world);
+    expect([r.complete, r.violation]).toEqual([true, null]);
+    expect(r.distinct).toBe(recordedStates('migrc-fixed', 'migrc-mremap'));
+    expect(r.targetsHit).toEqual(
+      expect.arrayContaining(['migrcSourceHeld', 'migrcFlushedOnDemand', 'cachedPageMoved', 'pageMigrated']),
+    );
+    expect(r.coverage.move_ptes).toBeGreaterThan(0);
+  });
+
+  it('migrc v3 shows the holes it shows in its own world, no new one, at the same lengths', () => {
+    const lengths = (config: typeof world) =>
+      ['noStaleWritableTlbAfterRemap', 'loadsSeeLastStore', 'noLeakedFrame', 'noLostWrite'].map(
+        (id) =>
+          explore(variant('migrc'), config, { invariants: [findInvariant(id)!] }).violation?.actions.length,
+      );
+    expect(lengths(world)).toEqual([9, 13, 14, 15]);
+    expect(lengths(world)).toEqual(lengths(CONFIGS['tiny-migrc']));
+  });
+});

@@ -6,7 +6,8 @@
 // Caught by noAccessAfterRevoke, loadsSeeLastStore and noLostWrite.
 // Fixed by Mel Gorman, "mm, mprotect: flush TLB if potentially racing with a parallel
 // reclaim leaving stale TLB entries", commit 3ea277194daa (v4.13, 2017): the twin,
-// reclaim-batched-dirty, calls flush_tlb_batched_pending() under the PTL first.
+// reclaim-batched-dirty, calls flush_tlb_batched_pending() under the PTL first. The same
+// commit put it in mremap()'s move_ptes() too, whose race test/model/mremap.test.ts shows.
 // Versions: v4.3 to v4.12 (d950c9477d51 to 3ea277194daa, v4.13).
 
 import { defineVariant } from '../variant.js';

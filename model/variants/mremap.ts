@@ -11,7 +11,8 @@
 // Versions: mm/mremap.c of v4.19 to v6.18 (eb66ae030829, v4.19; stable 4.9.135, 4.14.78,
 // 4.18.16, per Jann Horn's oss-security post of 2018-10-29), with the migration of v4.13 to
 // v6.2 (per page; batched since 7e12beb8ca2a, v6.3, whose full flush also empties the old
-// address on x86). flush_tlb_batched_pending() in move_ptes() since 3ea277194daa (v4.13).
+// address on x86, so neither mremap bug shows with it: test/model/mremap.test.ts).
+// flush_tlb_batched_pending() in move_ptes() since 3ea277194daa (v4.13).
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

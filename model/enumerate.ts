@@ -44,6 +44,8 @@ export function allActions(variant: Variant, config: Config): Action[] {
     const calls = config.syscalls ?? [];
     const caller = calls.length > 0 && (config.syscallTasks ?? [task]).includes(task);
     const batcher = !caller || config.syscallTasks === undefined;
+    // the mm the thread on the task's CPU runs
+    const ownMm = config.cpuMm[config.taskCpus[task]!]!;
     for (let mm = 0; mm < config.mms; mm++)
       for (const vpages of batcher ? sets : []) {
         if (variant.policy.migrate !== null) out.push({ op: 'migrate_pages', task, mm, vpages });
@@ -61,19 +63,12 @@ export function allActions(variant: Variant, config: Config): Action[] {
     // a hole in the file, one page at a time, from the thread of any mm
     for (const call of allowed('file-page'))
       for (let vpage = 0; vpage < config.pages; vpage++)
-        out.push({ op: 'syscall', task, call, mm: config.cpuMm[config.taskCpus[task]!]!, vpages: [vpage] });
+        out.push({ op: 'syscall', task, call, mm: ownMm, vpages: [vpage] });
     // mremap() of one page onto another of the caller's mm, every ordered pair
     for (const call of allowed('move'))
       for (let from = 0; from < config.pages; from++)
         for (let to = 0; to < config.pages; to++)
-          if (from !== to)
-            out.push({
-              op: 'syscall',
-              task,
-              call,
-              mm: config.cpuMm[config.taskCpus[task]!]!,
-              vpages: [from, to],
-            });
+          if (from !== to) out.push({ op: 'syscall', task, call, mm: ownMm, vpages: [from, to] });
     if (caller && calls.includes('write'))
       for (let vpage = 0; vpage < config.pages; vpage++)
         for (let value = 1; value <= config.values; value++) out.push({ op: 'write', task, vpage, value });

@@ -358,10 +358,11 @@ export function initialState(config: Config): State {
   const mapped = (mm: number) => mm !== config.forkChild;
   // (mm, vpage) mapped at the start, in order: the i-th is backed by frame i
   const holes = new Set(config.holes ?? []);
+  const startsMapped = (mm: number, vpage: number) => mapped(mm) && !holes.has(vpage);
   const backed: { mm: number; vpage: number }[] = [];
   for (let mm = 0; mm < config.mms; mm++)
     for (let vpage = 0; vpage < config.pages; vpage++)
-      if (mapped(mm) && !holes.has(vpage)) backed.push({ mm, vpage });
+      if (startsMapped(mm, vpage)) backed.push({ mm, vpage });
   const frameOf = (mm: number, vpage: number) => backed.findIndex((b) => b.mm === mm && b.vpage === vpage);
   const nMapped = mappedPages(config);
   const file = config.sharedFile === true;
@@ -378,7 +379,7 @@ export function initialState(config: Config): State {
       pte: Array.from(
         { length: config.pages },
         (_, vpage): Pte =>
-          mapped(mm) && !holes.has(vpage)
+          startsMapped(mm, vpage)
             ? {
                 kind: 'present',
                 // A shared file page is one folio in every mm, mapped read-only by a read
@@ -391,10 +392,7 @@ export function initialState(config: Config): State {
               }
             : { kind: 'none' },
       ),
-      vma: Array.from(
-        { length: config.pages },
-        (_, v): Prot => (mapped(mm) && !holes.has(v) ? 'rw' : 'none'),
-      ),
+      vma: Array.from({ length: config.pages }, (_, v): Prot => (startsMapped(mm, v) ? 'rw' : 'none')),
       mm_cpumask: config.cpuMm.reduce((mask, runs, cpu) => (runs === mm ? mask | (1 << cpu) : mask), 0),
       tlb_flush_batched: false,
       swap: Array.from({ length: config.pages }, () => 0),
@@ -445,7 +443,7 @@ export function initialState(config: Config): State {
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
       promised: Array.from({ length: config.mms }, (_, mm) =>
-        Array.from({ length: config.pages }, (_, v): Prot => (mapped(mm) && !holes.has(v) ? 'rw' : 'none')),
+        Array.from({ length: config.pages }, (_, v): Prot => (startsMapped(mm, v) ? 'rw' : 'none')),
       ),
       lazy: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => false)),
       ...(config.mapPrivate === undefined ? {} : { file: Array.from({ length: config.pages }, () => 0) }),

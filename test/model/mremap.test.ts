@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled } from '../../model/actions.js';
 import { CONFIGS, type Config, configProblem, defineConfig } from '../../model/config.js';
+import { tlbLookup } from '../../model/hardware.js';
 import { homeValue, pageLive } from '../../model/queries.js';
-import { initialState } from '../../model/state.js';
+import { initialState, type State } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { describeStep } from '../../src/codec/format.js';
 import { explore } from '../../src/engine/explore.js';
@@ -35,8 +36,8 @@ const move = (from: number, to: number): Action => ({
   vpages: [from, to],
 });
 const only = (id: string) => [findInvariant(id)!];
-const entry = (s: ReturnType<typeof initialState>, cpu: number, vpage: number) =>
-  s.cpus[cpu]!.tlb[vpage] ?? null;
+// (the world's one mm)
+const entry = (s: State, cpu: number, vpage: number) => tlbLookup(s, cpu, 0, vpage);
 
 describe('the mremap world', () => {
   it('starts with page 1 a hole: no VMA, no PTE, no frame', () => {

@@ -35,6 +35,13 @@ export const ACTION_TABLE = {
   reuseFrame: { frame: 'frame' },
   /** Start migrating the folios that back `vpages` of `mm` (move_pages(2), migratepages). */
   migrate_pages: { task: 'task', mm: 'mm', vpages: 'vpages' },
+  /**
+   * The thread on the task's CPU takes a NUMA hinting fault on `vpage` (a PROT_NONE PTE,
+   * Config.syscalls 'numa') and do_numa_page() finds the folio on the wrong node:
+   * migrate_misplaced_folio() migrates it, a batch of one the task runs. (A hinting fault
+   * that leaves the folio where it is maps it again: that is a load or store.)
+   */
+  migrate_misplaced_folio: { task: 'task', vpage: 'vpage' },
   /** Start reclaiming the folios that back `vpages` of `mm` (kswapd's batch off the LRU). */
   shrink_folio_list: { task: 'task', mm: 'mm', vpages: 'vpages' },
   /** The thread on the task's CPU makes a system call on `vpages` of its mm; the task runs it. */

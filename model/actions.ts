@@ -12,6 +12,7 @@ import { removable, remove_mapping, writeback, writebackReady } from './filemap.
 import { allocAnon, allocatableFrame, allocUnmapped, freeFrameCount, reuseFrame } from './folio.js';
 import { tlbSlot } from './hardware.js';
 import {
+  do_numa_page,
   do_swap_page,
   do_wp_page,
   filemap_fault,
@@ -105,6 +106,30 @@ function batchStartable(
   // (zone_watermark_fast() adds migrc_pending_nr_in_zone()) and frees it on demand.
   const held = policy.migrc === null ? 0 : migrcPending(s);
   return job === 'reclaim' || freeFrameCount(s) + held >= vpages.length;
+}
+
+/**
+ * Can the thread on the task's CPU take a NUMA hinting fault on the page and migrate its
+ * folio? Where its access would fault into do_numa_page() (its PTL free), and where
+ * numamigrate_isolate_folio() can isolate the folio and a destination is free. The thread
+ * waits in the fault while the task migrates; the model lets its CPU run user code
+ * meanwhile, as it would run another thread of the mm.
+ */
+function numaMigratable(variant: Variant, s: State, a: Extract<Action, { op: 'migrate_misplaced_folio' }>) {
+  const { policy } = variant;
+  const t = s.tasks[a.task];
+  if (policy.migrate === null || t === undefined || t.job !== 'idle') return false;
+  if (
+    !inRange(a.vpage, s.mms[0]!.pte.length) ||
+    !userRunning(s, t.cpu) ||
+    s.cpus[t.cpu]!.wp_copy !== undefined
+  )
+    return false;
+  const mm = s.cpus[t.cpu]!.mm;
+  const out = accessOutcome(policy.arch, s, t.cpu, a.vpage, false, faultsDuringFork(policy));
+  if (out.kind !== 'fault' || out.handler !== 'do_numa_page' || ptlHolder(s, policy, mm, a.vpage) >= 0)
+    return false;
+  return batchStartable(s, policy, 'migrate', a.task, mm, [a.vpage]);
 }
 
 /** Can the thread on the task's CPU make this call now? */
@@ -255,6 +280,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return (
         policy.migrate !== null && batchStartable(s, policy, 'migrate', action.task, action.mm, action.vpages)
       );
+    case 'migrate_misplaced_folio':
+      return numaMigratable(variant, s, action);
     case 'shrink_folio_list':
       return (
         policy.reclaim !== null && batchStartable(s, policy, 'reclaim', action.task, action.mm, action.vpages)
@@ -382,6 +409,8 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
           frame = allocatableFrame(s);
         }
         do_swap_page(d, mm, vpage, frame);
+      } else if (out.handler === 'do_numa_page') {
+        do_numa_page(d, mm, vpage);
       } else if (out.handler === 'filemap_fault') {
         filemap_fault(d, mm, vpage, out.frame, value !== null);
       } else if (out.handler === 'wp_page_copy') {
@@ -453,6 +482,9 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'migrate_pages':
       startBatch(d, policy, 'migrate', action.task, action.mm, action.vpages);
+      return;
+    case 'migrate_misplaced_folio':
+      startBatch(d, policy, 'migrate', action.task, d.cpus[d.tasks[action.task]!.cpu]!.mm, [action.vpage]);
       return;
     case 'shrink_folio_list':
       startBatch(d, policy, 'reclaim', action.task, action.mm, action.vpages);

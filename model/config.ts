@@ -114,7 +114,13 @@ export type SyscallOp =
   /** fallocate(FALLOC_FL_PUNCH_HOLE) of one page of the shared file (sharedFile worlds). */
   | 'punch_hole'
   /** mremap(old, 1 page, MREMAP_MAYMOVE|MREMAP_FIXED, new) onto an unmapped page (anonymous memory). */
-  | 'mremap';
+  | 'mremap'
+  /**
+   * NUMA balancing: task_numa_work() makes pages PROT_NONE (change_prot_numa()) from a
+   * thread of the mm, and a thread's access then takes the hinting fault (do_numa_page()),
+   * which maps the page again or migrates it (anonymous memory).
+   */
+  | 'numa';
 export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mprotect',
   'munmap',
@@ -127,6 +133,7 @@ export const SYSCALL_OPS: readonly SyscallOp[] = [
   'madvise_free',
   'punch_hole',
   'mremap',
+  'numa',
 ];
 
 export type Allocator = 'lowest-free' | 'lifo';
@@ -204,6 +211,16 @@ export function configProblem(c: Config): string | null {
   // child shares at the old address would need a vpage apart from the index: not modelled.
   if (c.syscalls?.includes('mremap') && (c.sharedFile || c.forkChild !== undefined))
     return 'mremap is modelled for anonymous memory only: not with sharedFile or forkChild';
+  // do_numa_page() restores a PTE writable by PageAnonExclusive and the soft-dirty bit
+  // (can_change_pte_writable()), which fork and clear_refs change and the model does not keep.
+  if (
+    c.syscalls?.includes('numa') &&
+    (c.sharedFile ||
+      c.forkChild !== undefined ||
+      c.syscalls.includes('fork') ||
+      c.syscalls.includes('clear_refs'))
+  )
+    return 'numa is modelled for anonymous memory without fork or clear_refs';
   if (c.mapPrivate !== undefined) {
     if (!c.sharedFile) return 'mapPrivate needs a sharedFile world (the file the mms map)';
     if (!Array.isArray(c.mapPrivate) || !c.mapPrivate.every((mm) => whole(mm, 0, c.mms - 1)))
@@ -518,6 +535,18 @@ export const CONFIGS = {
     ['clear_refs', 'mremap'],
     { contextSwitches: true, pages: 2, frames: 2, ptesPerTable: 2, holes: [1] },
   ),
+  numa: defineConfig({
+    ...tiny,
+    name: 'numa',
+    why: 'NUMA balancing: the thread on CPU 0 runs task_numa_work(), which makes the page PROT_NONE (change_prot_numa()) and flushes it only at the end, while CPU 1 may still cache the page and the thread on CPU 2 takes the hinting fault, which maps the page again or migrates it (migrate_misplaced_folio()). Either thread may do either. The one migration there is comes from the hinting fault; it must flush what change_prot_numa() has not flushed yet (pte_accessible()). Two store values, one spare frame.',
+    cpus: 3,
+    cpuMm: [0, 0, 0],
+    frames: 2,
+    values: 2,
+    taskCpus: [0, 2],
+    syscalls: ['numa'],
+    syscallTasks: [0, 1],
+  }),
   'tiny-migrc': withCaller(
     'tiny-migrc',
     'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',
@@ -691,7 +720,8 @@ export const CONFIGS = {
     batch: 2,
     ptesPerTable: 2,
     // (punch_hole is for a shared file's page, not anonymous memory)
-    syscalls: SYSCALL_OPS.filter((op) => op !== 'punch_hole' && op !== 'mremap'),
+    // (NUMA balancing has worlds of its own: its restore reads what clear_refs and fork change)
+    syscalls: SYSCALL_OPS.filter((op) => op !== 'punch_hole' && op !== 'mremap' && op !== 'numa'),
     syscallTasks: [1],
     contextSwitches: true,
   }),

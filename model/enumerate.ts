@@ -69,6 +69,10 @@ export function allActions(variant: Variant, config: Config): Action[] {
       for (let from = 0; from < config.pages; from++)
         for (let to = 0; to < config.pages; to++)
           if (from !== to) out.push({ op: 'syscall', task, call, mm: ownMm, vpages: [from, to] });
+    // a NUMA hinting fault by the thread on the task's CPU that migrates the folio
+    if (caller && calls.includes('numa') && variant.policy.migrate !== null)
+      for (let vpage = 0; vpage < config.pages; vpage++)
+        out.push({ op: 'migrate_misplaced_folio', task, vpage });
     if (caller && calls.includes('write'))
       for (let vpage = 0; vpage < config.pages; vpage++)
         for (let value = 1; value <= config.values; value++) out.push({ op: 'write', task, vpage, value });

@@ -23,8 +23,10 @@ import type { Arch } from './variant.js';
  * filemap_fault: a shared file's page, from the page cache or read from disk into a new
  * folio, then mapped (do_read_fault() read-only, do_shared_fault() writable and dirty; in
  * a MAP_PRIVATE mm read-only either way, see filemap_fault()).
+ * do_numa_page: a NUMA hinting fault on a PROT_NONE PTE that leaves the folio where it is
+ * and maps it again; one that migrates it is the migrate_misplaced_folio action.
  */
-export type FaultHandler = 'do_swap_page' | 'do_wp_page' | 'wp_page_copy' | 'filemap_fault';
+export type FaultHandler = 'do_swap_page' | 'do_wp_page' | 'wp_page_copy' | 'filemap_fault' | 'do_numa_page';
 export type WaitReason =
   | 'migration_entry_wait'
   | 'folio_lock'
@@ -82,6 +84,8 @@ function faultOutcome(
     case 'migration':
       return { kind: 'wait', on: 'migration_entry_wait' };
     case 'present': {
+      // Any access faults on a PROT_NONE PTE, in a VMA that allows it (vma_is_accessible()).
+      if (pte.protnone) return { kind: 'fault', handler: 'do_numa_page', dropTlb, frame: pte.frame };
       // Only a write faults on a present PTE: a write-protect fault. A folio fork() shared
       // is copied into a new one (wp_page_copy()), which needs a free frame, and so is the
       // page-cache folio a MAP_PRIVATE mapping reads (do_wp_page() finds no anon folio).

@@ -41,11 +41,14 @@ export function translate(arch: Arch, s: State, cpu: number, vpage: number, writ
       // Setting D is a locked walk: it sees the PTE as it is now, not as cached. If the PTE
       // is writable again but names another frame, the SDM does not say which frame the
       // store reaches; the model takes the pessimistic reading, the cached one.
-      if (pte.kind === 'present' && pte.writable) return { kind: 'setDirty', frame: entry.frame };
+      if (pte.kind === 'present' && pte.writable && pte.protnone !== true)
+        return { kind: 'setDirty', frame: entry.frame };
       if (!arch.dirtyBitTrap) return { kind: 'noTrapWrite', frame: entry.frame };
     }
     return { kind: 'fault', dropTlb: true };
   }
-  if (pte.kind === 'present' && (pte.writable || !write)) return { kind: 'walk', frame: pte.frame };
+  // (a PROT_NONE PTE is not present to the CPU: _PAGE_PRESENT is clear)
+  if (pte.kind === 'present' && pte.protnone !== true && (pte.writable || !write))
+    return { kind: 'walk', frame: pte.frame };
   return { kind: 'fault', dropTlb: false };
 }

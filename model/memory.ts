@@ -3,7 +3,7 @@
 import type { Draft } from 'immer';
 import { allocAnon, dropMapping, folio_put, takeFree } from './folio.js';
 import { migrc_unpend_folio } from './migrc.js';
-import { mremapTarget, readsFile } from './queries.js';
+import { anonExclusive, mremapTarget, readsFile } from './queries.js';
 import { MAPPED_FILE, type State } from './state.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Policy } from './variant.js';
@@ -14,6 +14,21 @@ export function do_swap_page(d: Draft<State>, mm: number, vpage: number, frame: 
   // The new PTE is writable only if the VMA is (an exclusive anonymous page).
   const writable = d.mms[mm]!.vma[vpage] === 'rw';
   d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: false, accessed: true };
+}
+
+/**
+ * do_numa_page() when the folio stays (numa_migrate_check() finds it on a good node, or
+ * its isolation fails): under the PTL, the PTE gets the VMA's protection back, young, and
+ * writable where can_change_pte_writable() allows it, for an exclusive anonymous folio in
+ * a writable VMA (6a56ccbcf6c6, v6.2; the model keeps no soft-dirty bit, so worlds with
+ * clear_refs have no NUMA balancing). An upgrade: no flush.
+ */
+export function do_numa_page(d: Draft<State>, mm: number, vpage: number): void {
+  const pte = d.mms[mm]!.pte[vpage]!;
+  if (pte.kind !== 'present' || !pte.protnone) return;
+  delete pte.protnone;
+  pte.accessed = true;
+  pte.writable = d.mms[mm]!.vma[vpage] === 'rw' && anonExclusive(d.frames[pte.frame]!.owner);
 }
 
 /**

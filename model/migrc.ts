@@ -9,26 +9,11 @@ import type { Draft } from 'immer';
 import { folio_put } from './folio.js';
 import { bit } from './hardware.js';
 import { before, migrc_gen_inc, normaliseGens } from './migrc-gen.js';
+import { mm_tlb_flush_pending } from './queries.js';
 import type { BatchFolio, State, TlbUbc } from './state.js';
 import { emptyTlbUbc } from './state.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, MigrcPolicy } from './variant-schema.js';
-
-/**
- * mm_tlb_flush_pending(): a system call changed a PTE of `mm` and has not flushed yet
- * (tlb_gather_mmu() and clear_refs raise it; fork() only if `fork` says so).
- */
-export function mm_tlb_flush_pending(s: State, mm: number, fork = false): boolean {
-  return s.tasks.some(
-    (t) =>
-      t.job !== 'idle' &&
-      t.job !== 'migrate' &&
-      t.job !== 'reclaim' &&
-      (fork || t.job !== 'fork') &&
-      t.folios[0]?.mm === mm &&
-      t.tlb_ubc.flush_required,
-  );
-}
 
 /**
  * mm_tlb_flush_pending() of every mm whose mapping of the folio try_to_migrate() just

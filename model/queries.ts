@@ -180,3 +180,21 @@ export function pageLive(s: State, mm: number, vpage: number): boolean {
       t.folios.some((f) => f.mm === mm && f.vpage === vpage),
   );
 }
+
+/**
+ * mm_tlb_flush_pending(): a system call changed a PTE of `mm` and has not flushed yet
+ * (tlb_gather_mmu(), change_protection() and clear_refs raise it; fork() only if `fork`
+ * says so). The kernel raises it before the first PTE changes; the model when the first
+ * does, which no other CPU can tell apart.
+ */
+export function mm_tlb_flush_pending(s: State, mm: number, fork = false): boolean {
+  return s.tasks.some(
+    (t) =>
+      t.job !== 'idle' &&
+      t.job !== 'migrate' &&
+      t.job !== 'reclaim' &&
+      (fork || t.job !== 'fork') &&
+      t.folios[0]?.mm === mm &&
+      t.tlb_ubc.flush_required,
+  );
+}

@@ -26,6 +26,8 @@ import { migrcWrongNoWpFaultFlush } from './variants/migrc-wrong-no-wp-fault-flu
 import { mremap } from './variants/mremap.js';
 import { mremapV48 } from './variants/mremap-v4.8-flush-after-unlock.js';
 import { mremapV418 } from './variants/mremap-v4.18-clean-flush-after-unlock.js';
+import { numaHinting } from './variants/numa-hinting.js';
+import { numaV312 } from './variants/numa-v3.12-protnone-not-accessible.js';
 import { privateFile } from './variants/private-file.js';
 import { privateFileNoCowFlush } from './variants/private-file-wrong-no-cow-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
@@ -106,6 +108,8 @@ export const VARIANTS: readonly Variant[] = [
   mremap,
   mremapV418,
   mremapV48,
+  numaHinting,
+  numaV312,
 ];
 
 export function findVariant(id: string): Variant | undefined {

@@ -3,8 +3,8 @@
 import type { Draft } from 'immer';
 import { dropMapping } from './folio.js';
 import { bit } from './hardware.js';
-import { firstEntry } from './queries.js';
-import type { BatchFolio, State } from './state.js';
+import { firstEntry, mm_tlb_flush_pending } from './queries.js';
+import type { BatchFolio, Pte, State } from './state.js';
 import { inc_mm_tlb_gen, pcid } from './switch.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Arch, TaskProgram } from './variant.js';
@@ -148,6 +148,17 @@ export function unmapOne(
 }
 
 /**
+ * pte_accessible(mm, pte) (x86 and arm64 alike): a present PTE may be cached; a PROT_NONE
+ * one only while mm_tlb_flush_pending(mm), since the flush that followed its change may
+ * not have run yet (20841405940e, v3.13). Arch.protnoneAccessible 'never': never, as
+ * before that fix.
+ */
+export function pte_accessible(s: State, arch: Arch, mm: number, pte: Pte & { kind: 'present' }): boolean {
+  if (pte.protnone !== true) return true;
+  return arch.protnoneAccessible !== 'never' && mm_tlb_flush_pending(s, mm);
+}
+
+/**
  * The body shared by try_to_unmap_one() and try_to_migrate_one(): under the PTL, clear
  * `mm`'s PTE (or replace it with a migration entry), then flush now or defer the flush.
  * True when, for migrc, this mapping rules the folio out (MigrcPolicy.everyWritableMapping).
@@ -164,11 +175,16 @@ function unmapMapping(
   const pteval = d.mms[mm]!.pte[vpage]!;
   if (pteval.kind !== 'present' || pteval.frame !== src) return false; // page_vma_mapped_walk() finds no mapping
   const { writable, dirty } = pteval;
+  // pte_accessible() of the PTE just cleared: may a CPU cache it? Not for a PROT_NONE PTE
+  // once its own flush has run, so neither ptep_clear_flush() nor the batch flushes it.
+  const accessible = pte_accessible(d as State, arch, mm, pteval);
   d.mms[mm]!.pte[vpage] =
     leave === 'migration' ? { kind: 'migration', frame: src, writable, dirty } : { kind: 'none' };
   const here = d.tasks[task]!.cpu;
   let deferred = false;
-  if (should_defer_flush(d as State, job, task, mm)) {
+  if (!accessible) {
+    // set_tlb_ubc_flush_pending() returns at once, ptep_clear_flush() does not flush
+  } else if (should_defer_flush(d as State, job, task, mm)) {
     // The PTE is cleared but not flushed: a remote CPU may still write the page through a
     // cached entry. A clean entry must trap on its first write (the dirty-bit assist).
     if (dirty && !job.deferDirty)

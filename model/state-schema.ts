@@ -92,7 +92,13 @@ export const CPU_SCHEMA = record<Cpu>({
 
 const pte = union<Pte>({
   none: {},
-  present: { frame, writable: bool, dirty: bool, accessed: bool },
+  present: {
+    frame,
+    writable: bool,
+    dirty: bool,
+    accessed: bool,
+    protnone: when((c) => c.syscalls?.includes('numa') === true, flag),
+  },
   migration: { frame, writable: bool, dirty: bool },
 });
 

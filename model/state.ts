@@ -21,6 +21,14 @@ export type Pte =
       readonly writable: boolean;
       readonly dirty: boolean;
       readonly accessed: boolean;
+      /**
+       * PROT_NONE for NUMA balancing (change_prot_numa(), Config.syscalls 'numa'): the
+       * kernel's pte_present() still holds, so rmap walks, zaps and migration see the folio
+       * mapped, but the CPU's walk does not, and any access takes the hinting fault. Not
+       * writable (pte_write() is false since 6a56ccbcf6c6, v6.2, dropped x86's savedwrite).
+       * Absent otherwise.
+       */
+      readonly protnone?: true;
     }
   /** try_to_migrate_one() leaves this; a fault on it sleeps in migration_entry_wait(). */
   | {

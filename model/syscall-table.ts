@@ -83,4 +83,14 @@ export const SYSCALL_TABLE = {
     },
     mmapLockWrite: true,
   },
+  // task_numa_work(), run by a thread of the mm on its way back to user space: under
+  // mmap_lock for read, change_prot_numa() makes the PTEs PROT_NONE (change_protection()
+  // with MM_CP_PROT_NUMA) and flushes them at the end, so the next access takes a NUMA
+  // hinting fault (kernel/sched/fair.c, mm/mprotect.c).
+  change_prot_numa: {
+    op: 'numa',
+    args: 'pages',
+    text: (p) => `task_numa_work: change_prot_numa(${p})`,
+    mmapLockWrite: false,
+  },
 } as const satisfies Record<string, SyscallDef>;

@@ -104,6 +104,12 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
     deferDirty: false,
     program: [{ once: 'move_ptes' }, { once: 'flush_tlb_range' }, { once: 'syscall_return' }],
   },
+  // change_prot_numa() -> change_protection(MM_CP_PROT_NUMA): change_pte_range() under each
+  // PTL (after flush_tlb_batched_pending()), one flush of the range at the end, the gather
+  // raising mm_tlb_flush_pending() meanwhile (an mmu_gather since 4a18419f71cd, v5.19;
+  // inc/dec_tlb_flush_pending() around flush_tlb_range() before). 'syscall_return' is the
+  // thread's return to user space, where task_numa_work() ran as task work.
+  change_prot_numa: { batchFlush: false, deferDirty: false, program: mprotect },
 };
 
 // Where a policy models the window inside flush_tlb_batched_pending(), its flush is a step
@@ -147,6 +153,7 @@ export function protAfter(job: Syscall, before: Prot): Prot {
     case 'madvise_free':
     case 'madvise_dontneed':
     case 'clear_refs':
+    case 'change_prot_numa':
       return before;
   }
 }
@@ -180,12 +187,27 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
     if (pte.kind !== 'present' || !pte.writable) return;
     pte.writable = false;
     gatherFlush(d, task, mm);
+  } else if (t.job === 'change_prot_numa') {
+    // A writable migration entry is made read-only, as for mprotect(); a present PTE of an
+    // exclusive anonymous folio becomes PROT_NONE (a COW folio mapped shared is skipped).
+    if (pte.kind === 'migration') pte.writable = false;
+    if (pte.kind !== 'present' || pte.protnone || !anonExclusive(d.frames[pte.frame]!.owner)) return;
+    pte.protnone = true;
+    pte.writable = false;
+    gatherFlush(d, task, mm);
   } else if (t.job === 'mprotect_ro') {
+    // pte_modify() to the new protection ends a NUMA hinting PROT_NONE (no flush: it grants)
+    if (pte.kind === 'present') delete pte.protnone;
     if (pte.kind === 'none' || !pte.writable) return;
     // A writable migration entry becomes a readable one; remove_migration_ptes() maps it read-only.
     pte.writable = false;
     if (pte.kind === 'present') gatherFlush(d, task, mm);
-  } else if (pte.kind === 'present' && !pte.writable && anonExclusive(d.frames[pte.frame]!.owner)) {
+  } else if (
+    pte.kind === 'present' &&
+    (pte.protnone || !pte.writable) &&
+    anonExclusive(d.frames[pte.frame]!.owner)
+  ) {
+    delete pte.protnone;
     // can_change_pte_writable(): an exclusive anonymous page is made writable at once, with
     // no fault and no flush (an upgrade needs none); one fork() shared stays read-only.
     pte.writable = true;

@@ -168,6 +168,17 @@ const archSchema = z
      * Default false.
      */
     batchFlushTlbGenZero: z.boolean().optional(),
+    /**
+     * pte_accessible() of a PROT_NONE (NUMA hinting) PTE, which decides whether
+     * ptep_clear_flush() flushes it and set_tlb_ubc_flush_pending() defers its flush.
+     * 'while-flush-pending' (20841405940e, v3.13 on): while mm_tlb_flush_pending(), since
+     * change_prot_numa() may not have flushed it yet. 'never': only a present PTE may be
+     * cached, as from Rik van Riel's "mm: Only flush the TLB when clearing an
+     * accessible pte" (v3.8) until that fix. Default 'while-flush-pending'. (The batch's
+     * early return came with 4d4b6d66db63, v6.4; before it, the batch deferred the flush of
+     * every PTE, which flushes more, never less.)
+     */
+    protnoneAccessible: z.enum(['while-flush-pending', 'never']).optional(),
   })
   // a DSB completes only broadcast TLBIs: with IPIs the switch would mean nothing
   .refine((a) => !a.batchedPendingDsbOnly || a.tlbi === 'broadcast', {

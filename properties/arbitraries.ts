@@ -21,6 +21,7 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   tlbEvict: 1,
   reuseFrame: 2,
   migrate_pages: 2,
+  migrate_misplaced_folio: 2,
   shrink_folio_list: 2,
   syscall: 4,
   write: 4,

@@ -3,7 +3,7 @@
 
 import type { Config } from '../model/config.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
-import { cowShared, fileFolio, residentFrame } from '../model/queries.js';
+import { cowShared, fileFolio, mm_tlb_flush_pending, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
 import { ownTlbState, seenTlbState } from '../model/store-buffer.js';
 import { inSwitch } from '../model/switch.js';
@@ -207,6 +207,18 @@ export const TARGETS: readonly Target[] = [
         const own = ownTlbState(c);
         return seen.lazy !== own.lazy || seen.loadedMm !== own.loadedMm;
       });
+    },
+  },
+  {
+    id: 'hintingFaultBeforeFlush',
+    why: 'A NUMA hinting fault started a migration while change_prot_numa() had not flushed yet and another CPU still cached the page: the migration must flush that entry itself (pte_accessible() with mm_tlb_flush_pending()).',
+    possible: (_v, c) => c.syscalls?.includes('numa') === true,
+    hit: (_s, step) => {
+      if (step === undefined || step.action.op !== 'migrate_misplaced_folio') return false;
+      const mm = step.pre.cpus[step.pre.tasks[step.action.task]!.cpu]!.mm;
+      const vpage = step.action.vpage;
+      if (!mm_tlb_flush_pending(step.pre, mm)) return false;
+      return step.pre.cpus.some((_, cpu) => tlbLookup(step.pre, cpu, mm, vpage) !== null);
     },
   },
   {

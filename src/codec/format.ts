@@ -97,6 +97,7 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'tlbEvict' }, (x) => `TLB evicts p${x.vpage}`)
     .with({ op: 'reuseFrame' }, (x) => `alloc_pages hands f${x.frame} to the page cache`)
     .with({ op: 'migrate_pages' }, (x) => `migrate_pages(${pages(x.vpages)})`)
+    .with({ op: 'migrate_misplaced_folio' }, (x) => `#PF do_numa_page(p${x.vpage}): migrate_misplaced_folio`)
     .with({ op: 'shrink_folio_list' }, (x) => `shrink_folio_list(${pages(x.vpages)})`)
     .with({ op: 'syscall' }, (x) => callText(x.call, x.vpages))
     .with({ op: 'mmap' }, (x) =>

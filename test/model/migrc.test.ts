@@ -13,9 +13,9 @@ import {
   migrc_try_flush_free_folios,
   migrc_unmap_done,
   migrc_unpend_folio,
-  mm_tlb_flush_pending,
 } from '../../model/migrc.js';
 import { flush_tlb_local, normaliseGens } from '../../model/migrc-gen.js';
+import { mm_tlb_flush_pending } from '../../model/queries.js';
 import type { BatchFolio, Job, State, TlbUbc } from '../../model/state.js';
 import { initialState } from '../../model/state.js';
 import type { MigrcPolicy } from '../../model/variant.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
 import { tlbLookup } from '../../model/hardware.js';
-import { mm_tlb_flush_pending } from '../../model/migrc.js';
+import { mm_tlb_flush_pending } from '../../model/queries.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import { findInvariant } from '../../properties/invariants.js';

@@ -153,13 +153,14 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .exhaustive();
 }
 
-/** A PTE as the reports write it: `f2 rw D A`, `migration f0 rw D`, `none`. */
+/** A PTE as the reports write it: `f2 rw D A`, `f2 PROT_NONE A`, `migration f0 rw D`, `none`. */
 export const pteText = (p: Pte): string =>
   match(p)
     .with({ kind: 'none' }, () => 'none')
     .with(
       { kind: 'present' },
-      (x) => `f${x.frame} ${x.writable ? 'rw' : 'ro'}${x.dirty ? ' D' : ''}${x.accessed ? ' A' : ''}`,
+      (x) =>
+        `f${x.frame} ${x.protnone ? 'PROT_NONE' : x.writable ? 'rw' : 'ro'}${x.dirty ? ' D' : ''}${x.accessed ? ' A' : ''}`,
     )
     .with(
       { kind: 'migration' },

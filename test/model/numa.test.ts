@@ -1,0 +1,161 @@
+// NUMA hinting (issue 25 item 3): change_prot_numa() makes PTEs PROT_NONE under mmap_lock
+// for read and flushes them only at its end; a hinting fault maps the page again or
+// migrates it. The migration must flush a PROT_NONE PTE that a CPU may still cache, which
+// pte_accessible() tells by mm_tlb_flush_pending() (20841405940e, v3.13).
+
+import { describe, expect, it } from 'vitest';
+import { type Action, enabled } from '../../model/actions.js';
+import { CONFIGS, configProblem } from '../../model/config.js';
+import { translate } from '../../model/hardware.js';
+import { mm_tlb_flush_pending } from '../../model/queries.js';
+import { initialState, type State } from '../../model/state.js';
+import { X86 } from '../../model/variant.js';
+import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
+import { describeStep, pteText } from '../../src/codec/format.js';
+import { explore } from '../../src/engine/explore.js';
+import { derived, drain, finalState, kstep, load, store, variant } from '../support.js';
+
+const world = CONFIGS.numa;
+const twin = variant('numa-hinting');
+const v312 = variant('numa-v3.12-protnone-not-accessible');
+// T0 on CPU 0 and T1 on CPU 2 both run the scan and take hinting faults
+const scan = (task: number): Action => ({
+  op: 'syscall',
+  task,
+  call: 'change_prot_numa',
+  mm: 0,
+  vpages: [0],
+});
+const hint = (task: number): Action => ({ op: 'migrate_misplaced_folio', task, vpage: 0 });
+const pte0 = (s: State) => s.mms[0]!.pte[0]!;
+const only = (id: string) => [findInvariant(id)!];
+
+describe('change_prot_numa()', () => {
+  it('makes the PTE PROT_NONE and raises mm_tlb_flush_pending() until its flush', () => {
+    const s0 = finalState(twin, initialState(world), [store(1, 0, 1), scan(0), kstep(0)]);
+    expect(pte0(s0)).toMatchObject({
+      kind: 'present',
+      frame: 0,
+      writable: false,
+      protnone: true,
+      dirty: true,
+    });
+    expect(pteText(pte0(s0))).toBe('f0 PROT_NONE D A');
+    expect(mm_tlb_flush_pending(s0, 0)).toBe(true);
+    // CPU 1 still stores through its entry; CPU 2's walk sees no present PTE and faults
+    expect(translate(X86, s0, 1, 0, true).kind).toBe('hit');
+    expect(translate(X86, s0, 2, 0, false).kind).toBe('fault');
+    const flushed = finalState(twin, s0, [kstep(0)]);
+    expect(flushed.cpus[1]!.tlb[0]).toBeNull();
+    expect(mm_tlb_flush_pending(flushed, 0)).toBe(false);
+    // it returns with the VMA and the promise unchanged: NUMA balancing is not the user's
+    const back = finalState(twin, flushed, [kstep(0)]);
+    expect(back.tasks[0]!.job).toBe('idle');
+    expect(back.mms[0]!.vma[0]).toBe('rw');
+    expect(back.ghost.promised[0]![0]).toBe('rw');
+  });
+
+  it('holds mmap_lock for read only: a hinting fault runs while it has not flushed', () => {
+    const s0 = finalState(twin, initialState(world), [scan(0), kstep(0)]);
+    expect(enabled(twin, s0, load(2, 0))).toBe(true);
+    expect(enabled(twin, s0, hint(1))).toBe(true);
+  });
+
+  it('is modelled for anonymous memory without fork or clear_refs, said in one line', () => {
+    const problem = 'numa is modelled for anonymous memory without fork or clear_refs';
+    expect(configProblem({ ...world, syscalls: ['numa', 'clear_refs'] })).toBe(problem);
+    expect(configProblem({ ...CONFIGS['fork-cow'], syscalls: ['fork', 'numa'] })).toBe(problem);
+    expect(configProblem(world)).toBeNull();
+  });
+});
+
+describe('the hinting fault', () => {
+  const protnone = finalState(twin, initialState(world), [scan(0), kstep(0), kstep(0), kstep(0)]);
+
+  it('maps the page again, writable for an exclusive folio, without a flush (do_numa_page())', () => {
+    expect(describeStep(twin, protnone, load(2, 0))).toContain('#PF do_numa_page');
+    const s = finalState(twin, protnone, [load(2, 0)]);
+    expect(pte0(s)).toEqual({ kind: 'present', frame: 0, writable: true, dirty: false, accessed: true });
+    expect(s.cost).toEqual(protnone.cost);
+    // the access re-executes and walks the restored PTE
+    expect(finalState(twin, s, [store(2, 0, 1)]).frames[0]!.data).toBe(1);
+  });
+
+  it('maps it read-only in a read-only VMA', () => {
+    const ro = { ...protnone, mms: [{ ...protnone.mms[0]!, vma: ['ro' as const] }] };
+    expect(finalState(twin, ro, [load(2, 0)]).mms[0]!.pte[0]).toMatchObject({ writable: false });
+  });
+
+  it('migrates the folio from the faulting CPU, only where that CPU would fault', () => {
+    // CPU 2 has no entry: its task migrates, a batch of one
+    const s = finalState(twin, protnone, [hint(1)]);
+    expect(s.tasks[1]!.job).toBe('migrate');
+    expect(s.tasks[1]!.folios).toEqual([{ mm: 0, vpage: 0, src: 0, dst: 1 }]);
+    expect(describeStep(twin, protnone, hint(1))).toBe('#PF do_numa_page(p0): migrate_misplaced_folio');
+    const done = drain(twin, s, 1);
+    expect(pte0(done)).toEqual({ kind: 'present', frame: 1, writable: false, dirty: false, accessed: false });
+    // not on a PTE that is not PROT_NONE, nor from a CPU whose TLB still holds the page
+    expect(enabled(twin, initialState(world), hint(1))).toBe(false);
+    const cached = finalState(twin, initialState(world), [load(0, 0), scan(1), kstep(1)]);
+    expect(enabled(twin, cached, hint(0))).toBe(false);
+    expect(enabled(twin, cached, hint(1))).toBe(false); // T1 is in the scan
+  });
+
+  it('ends with mprotect(), whose pte_modify() drops PROT_NONE', () => {
+    const mp = { ...world, syscalls: ['numa' as const, 'mprotect' as const] };
+    const s0 = finalState(twin, initialState(mp), [scan(0), kstep(0), kstep(0), kstep(0)]);
+    const ro: Action = { op: 'syscall', task: 0, call: 'mprotect_ro', mm: 0, vpages: [0] };
+    const s = finalState(twin, s0, [ro, kstep(0)]);
+    expect(pte0(s)).toMatchObject({ kind: 'present', writable: false });
+    expect(pte0(s)).not.toHaveProperty('protnone');
+  });
+});
+
+describe('pte_accessible() in the migration', () => {
+  // CPU 1 caches the page writable and dirty; the scan on CPU 0 has made it PROT_NONE and
+  // not flushed; CPU 2's hinting fault migrates it
+  const racing = finalState(twin, initialState(world), [store(1, 0, 1), scan(0), kstep(0), hint(1)]);
+
+  it("flushes the entry change_prot_numa() still owes (today's kernel)", () => {
+    const s = finalState(twin, racing, [kstep(1)]);
+    expect(pte0(s).kind).toBe('migration');
+    expect(s.cpus[1]!.tlb[0]).toBeNull();
+  });
+
+  it('does not, before 20841405940e: the store after the copy is lost', () => {
+    const s = finalState(v312, racing, [kstep(1)]);
+    expect(s.cpus[1]!.tlb[0]).not.toBeNull();
+    const lost = finalState(v312, s, [kstep(1), store(1, 0, 2), kstep(1)]);
+    expect(lost.frames[0]!.data).toBe(2);
+    expect(lost.frames[1]!.data).toBe(1);
+    expect(lost.ghost.memory[0]![0]).toBe(2);
+  });
+
+  it('flushes nothing once the scan has flushed: no CPU can cache a PROT_NONE PTE then', () => {
+    const s0 = finalState(twin, initialState(world), [store(1, 0, 1), scan(0), kstep(0), kstep(0), hint(1)]);
+    const s = finalState(twin, s0, [kstep(1)]);
+    expect(s.cost).toEqual(s0.cost);
+  });
+});
+
+describe('the catalogue in the numa world', () => {
+  it('v3.12 loses a store in 8 steps and leaves a writable entry to src in 7', () => {
+    const lost = explore(v312, world, { invariants: only('noLostWrite') });
+    expect(lost.violation?.actions.length).toBe(8);
+    const stale = explore(v312, world, { invariants: only('noStaleWritableTlbAfterRemap') });
+    expect(stale.violation?.actions.length).toBe(7);
+  });
+
+  it("batched migration (v6.4 on) needs pte_accessible()'s pending check as much (its proof: numa.full.test.ts)", () => {
+    const never = derived('migrate-batched-protnone-never', variant('migrate-batched'), {
+      arch: { ...X86, protnoneAccessible: 'never' },
+    });
+    expect(explore(never, world, { invariants: only('noLostWrite') }).violation).not.toBeNull();
+  });
+
+  it('migrc v3 defers the flush of the PROT_NONE PTE it finds read-only: NUMA balancing alone breaks it', () => {
+    const r = explore(variant('migrc'), world, { invariants: INVARIANTS });
+    expect(r.violation?.invariant.id).toBe('noStaleWritableTlbAfterRemap');
+    expect(r.violation?.actions.length).toBe(9);
+  });
+});

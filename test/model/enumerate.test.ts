@@ -87,8 +87,9 @@ describe('allActions()', () => {
     // tiny's one CPU pair with the caller on task 1, every call there is
     const every = (calls: readonly SyscallOp[]) =>
       defineConfig({ ...CONFIGS['tiny-syscalls'], name: 'every', syscalls: calls });
-    // (punch_hole is for a sharedFile world's page, not anonymous memory)
-    const all = every(SYSCALL_OPS.filter((op) => op !== 'punch_hole'));
+    // (punch_hole is for a sharedFile world's page, not anonymous memory; NUMA balancing is
+    // not modelled beside clear_refs and fork)
+    const all = every(SYSCALL_OPS.filter((op) => op !== 'punch_hole' && op !== 'numa'));
 
     it('punch a hole from the caller, one page at a time, in a sharedFile world', () => {
       const world = CONFIGS['tiny-shared-file'];
@@ -151,6 +152,17 @@ describe('allActions()', () => {
           call,
         ).toBe(false);
       }
+    });
+
+    it("NUMA balancing: the scan and the hinting fault's migration from each caller", () => {
+      const numa = (a: { op: string }) =>
+        a.op === 'migrate_misplaced_folio' || ('call' in a && a.call === 'change_prot_numa');
+      expect(allActions(variant('migrate-batched'), CONFIGS.numa).filter(numa)).toEqual([
+        { op: 'syscall', task: 0, call: 'change_prot_numa', mm: 0, vpages: [0] },
+        { op: 'migrate_misplaced_folio', task: 0, vpage: 0 },
+        { op: 'syscall', task: 1, call: 'change_prot_numa', mm: 0, vpages: [0] },
+        { op: 'migrate_misplaced_folio', task: 1, vpage: 0 },
+      ]);
     });
 
     it('fork() copies the whole mm', () => {

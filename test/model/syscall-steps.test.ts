@@ -140,9 +140,10 @@ describe('the programs', () => {
   it('protAfter(): the protection each call leaves', () => {
     const leaves = (before: 'rw' | 'ro' | 'none') => SYSCALLS.map((call) => protAfter(call, before));
     // mprotect_ro, mprotect_rw, munmap, madvise_dontneed, clear_refs, mmap_fixed, fork,
-    // madvise_free, punch_hole, mremap (whose startSyscall() moves the VMA itself)
-    expect(leaves('rw')).toEqual(['ro', 'rw', 'none', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw']);
-    expect(leaves('ro')).toEqual(['ro', 'rw', 'none', 'ro', 'ro', 'rw', 'ro', 'ro', 'ro', 'ro']);
+    // madvise_free, punch_hole, mremap (whose startSyscall() moves the VMA itself),
+    // change_prot_numa
+    expect(leaves('rw')).toEqual(['ro', 'rw', 'none', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw']);
+    expect(leaves('ro')).toEqual(['ro', 'rw', 'none', 'ro', 'ro', 'rw', 'ro', 'ro', 'ro', 'ro', 'ro']);
   });
 });
 

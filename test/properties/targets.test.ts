@@ -49,7 +49,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the twenty targets, each with a unique id and a reason', () => {
+  it('lists the twenty-one targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -69,6 +69,7 @@ describe('TARGETS', () => {
       'privatePageDiverged',
       'deferralInsideBatchedPending',
       'flushWhileSwitchStoreBuffered',
+      'hintingFaultBeforeFlush',
       'cachedPageMoved',
       'refaultWhileFlushDeferred',
     ]);

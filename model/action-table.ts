@@ -53,6 +53,11 @@ export const ACTION_TABLE = {
    * found by a page-table walk). One step under the folio lock.
    */
   write: { task: 'task', vpage: 'vpage', value: 'value' },
+  /**
+   * A device writes `value` into `frame` through the long-term pin a thread took on it
+   * (DMA: no TLB, no page table, no fault), as a store to the page pinned (Frame.pinned).
+   */
+  dma_write: { frame: 'frame', value: 'value' },
   /** mmap() of anonymous memory over an unmapped range of `mm`, in one step under mmap_lock. */
   mmap: { mm: 'mm', vpages: 'vpages' },
   /** A context switch on `cpu` without PCID: flush_tlb_local() empties its TLB. */

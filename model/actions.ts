@@ -53,6 +53,7 @@ import {
   isSyscall,
   mmap,
   mmapLockHeld,
+  pinnedFrame,
   startSyscall,
   takesMmapLockForWrite,
 } from './syscalls.js';
@@ -177,6 +178,13 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
       s.ghost.promised[a.mm]![to!] === 'none'
     );
   }
+  // one pin per page at a time, on a present PTE; an unpin of a pinned page
+  if (a.call === 'pin_user_pages' || a.call === 'unpin_user_pages')
+    return a.vpages.every((v) => {
+      if (!inRange(v, vma.length) || vma[v] === 'none') return false;
+      const pinned = pinnedFrame(s, a.mm, v) >= 0;
+      return a.call === 'pin_user_pages' ? !pinned && s.mms[a.mm]!.pte[v]!.kind === 'present' : pinned;
+    });
   const wants = a.call === 'mprotect_ro' ? 'rw' : a.call === 'mprotect_rw' ? 'ro' : null;
   // fork() copies whatever the mm has mapped; the other calls need a mapped range.
   return a.vpages.every(
@@ -324,6 +332,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
         ptlFree(s, policy, action.task) &&
         !waitsForFlusher(s, policy, action.task)
       );
+    case 'dma_write':
+      return s.frames[action.frame]?.pinned !== undefined && inRange(action.value - 1, 255);
     case 'write':
       // The walk that finds the folio takes the PTL (follow_page_pte()).
       return (
@@ -525,6 +535,14 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
     case 'write':
       kernelWrite(d, policy, action);
       return;
+    case 'dma_write': {
+      // the device writes the folio and the driver dirties it (unpin_user_pages_dirty_lock())
+      const f = d.frames[action.frame]!;
+      f.data = action.value;
+      f.dirty = true;
+      recordStore(d, f.pinned!.mm, f.pinned!.vpage, action.value);
+      return;
+    }
     case 'copyFails':
       copyFails(d, policy, action.task);
       return;

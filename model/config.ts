@@ -120,7 +120,12 @@ export type SyscallOp =
    * thread of the mm, and a thread's access then takes the hinting fault (do_numa_page()),
    * which maps the page again or migrates it (anonymous memory).
    */
-  | 'numa';
+  | 'numa'
+  /**
+   * A thread pins a page with pin_user_pages(FOLL_WRITE | FOLL_LONGTERM) (io_uring's fixed
+   * buffers, RDMA, VFIO) and unpins it; a device writes the pinned folio meanwhile.
+   */
+  | 'pin';
 export const SYSCALL_OPS: readonly SyscallOp[] = [
   'mprotect',
   'munmap',
@@ -134,6 +139,7 @@ export const SYSCALL_OPS: readonly SyscallOp[] = [
   'punch_hole',
   'mremap',
   'numa',
+  'pin',
 ];
 
 export type Allocator = 'lowest-free' | 'lifo';
@@ -221,6 +227,11 @@ export function configProblem(c: Config): string | null {
       c.syscalls.includes('clear_refs'))
   )
     return 'numa is modelled for anonymous memory without fork or clear_refs';
+  // A device's write through a pin is a store to the page pinned, so the page must stay
+  // that mapping until the unpin: no call that unmaps, moves or shares it.
+  const unpins = ['munmap', 'madvise', 'madvise_free', 'mmap_fixed', 'mremap', 'fork', 'numa', 'punch_hole'];
+  if (c.syscalls?.includes('pin') && (c.sharedFile || c.syscalls.some((op) => unpins.includes(op))))
+    return `pin is modelled for anonymous memory without ${unpins.join(', ')}`;
   if (c.mapPrivate !== undefined) {
     if (!c.sharedFile) return 'mapPrivate needs a sharedFile world (the file the mms map)';
     if (!Array.isArray(c.mapPrivate) || !c.mapPrivate.every((mm) => whole(mm, 0, c.mms - 1)))
@@ -547,6 +558,17 @@ export const CONFIGS = {
     syscalls: ['numa'],
     syscallTasks: [0, 1],
   }),
+  pin: withCaller(
+    'pin',
+    'A long-term pin against migration and reclaim: the thread on CPU 1 pins the page (pin_user_pages(FOLL_WRITE|FOLL_LONGTERM)) and unpins it, a device writes the pinned folio at any time, and CPU 0 reclaims or migrates the page, which must not move while pinned. Two store values, one spare frame.',
+    ['pin'],
+    { frames: 2, values: 2 },
+  ),
+  'migrc-pin': withCaller(
+    'migrc-pin',
+    'migrc against a long-term pin: the thread on CPU 1 write-protects the page (clear_refs) so a migration defers its flush and keeps src, and pins and unpins the page: a pin taken on the read-only destination write-faults it first (do_wp_page(), where migrc flushes), and a device writes the pinned folio at any time.',
+    ['clear_refs', 'pin'],
+  ),
   'tiny-migrc': withCaller(
     'tiny-migrc',
     'The smallest world for migrc: a thread on CPU 1 write-protects the page (clear_refs) so a migration finds it read-only, and CPUs switch context (flush_tlb_local()).',
@@ -720,8 +742,9 @@ export const CONFIGS = {
     batch: 2,
     ptesPerTable: 2,
     // (punch_hole is for a shared file's page, not anonymous memory)
-    // (NUMA balancing has worlds of its own: its restore reads what clear_refs and fork change)
-    syscalls: SYSCALL_OPS.filter((op) => op !== 'punch_hole' && op !== 'mremap' && op !== 'numa'),
+    // (NUMA balancing and pins have worlds of their own: the restore reads what clear_refs
+    // and fork change, and a pinned page must stay mapped)
+    syscalls: SYSCALL_OPS.filter((op) => !['punch_hole', 'mremap', 'numa', 'pin'].includes(op)),
     syscallTasks: [1],
     contextSwitches: true,
   }),

@@ -104,6 +104,10 @@ export function allActions(variant: Variant, config: Config): Action[] {
       out.push({ op: 'writeback', index }, { op: 'remove_mapping', index });
   if (config.memoryPressure && variant.policy.migrc !== null)
     out.push({ op: 'migrc_stop_pending' }, { op: 'migrc_resume_pending' });
+  // a device writing through a pin, to any frame a pin may hold
+  if (config.syscalls?.includes('pin'))
+    for (let frame = 0; frame < config.frames; frame++)
+      for (let value = 1; value <= config.values; value++) out.push({ op: 'dma_write', frame, value });
   if (config.syscalls?.includes('mmap'))
     for (let mm = 0; mm < config.mms; mm++) for (const vpages of sets) out.push({ op: 'mmap', mm, vpages });
   return out;

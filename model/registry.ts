@@ -28,6 +28,8 @@ import { mremapV48 } from './variants/mremap-v4.8-flush-after-unlock.js';
 import { mremapV418 } from './variants/mremap-v4.18-clean-flush-after-unlock.js';
 import { numaHinting } from './variants/numa-hinting.js';
 import { numaV312 } from './variants/numa-v3.12-protnone-not-accessible.js';
+import { pin } from './variants/pin.js';
+import { pinWrongMigratePinned } from './variants/pin-wrong-migrate-pinned.js';
 import { privateFile } from './variants/private-file.js';
 import { privateFileNoCowFlush } from './variants/private-file-wrong-no-cow-flush.js';
 import { reclaimBatched } from './variants/reclaim-batched.js';
@@ -110,6 +112,8 @@ export const VARIANTS: readonly Variant[] = [
   mremapV48,
   numaHinting,
   numaV312,
+  pin,
+  pinWrongMigratePinned,
 ];
 
 export function findVariant(id: string): Variant | undefined {

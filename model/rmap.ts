@@ -1,9 +1,9 @@
 // Unmapping and the batched flush (mm/rmap.c).
 
 import type { Draft } from 'immer';
-import { dropMapping } from './folio.js';
+import { dropMapping, folio_put } from './folio.js';
 import { bit } from './hardware.js';
-import { firstEntry, mm_tlb_flush_pending } from './queries.js';
+import { anonExclusive, firstEntry, mm_tlb_flush_pending } from './queries.js';
 import type { BatchFolio, Pte, State } from './state.js';
 import { inc_mm_tlb_gen, pcid } from './switch.js';
 import { flushTlbMulti } from './tlbflush.js';
@@ -82,6 +82,8 @@ export interface UnmapContext {
   readonly job: TaskProgram;
   readonly arch: Arch;
   readonly migrc: MigrcPolicy | null;
+  /** Policy.pinnedMigration: whether the walk gives up a pinned folio (undefined: 'unmap'). */
+  readonly pinned?: 'unmap' | 'refcount' | 'ignore' | undefined;
 }
 
 /** The mms whose mappings of the folio an rmap walk visits: its anon_vma's or its i_mmap's (0: only `folio.mm`). */
@@ -140,6 +142,10 @@ export function unmapOne(
   leave: 'none' | 'migration',
 ): boolean {
   const several = rmapMms(d as State, folio) !== 0;
+  if (refusesPinned(d as State, ctx, leave, folio)) {
+    giveUp(d, task, folio);
+    return false;
+  }
   const mm = nextMapping(d as State, folio);
   // (an exclusive folio's one mapping is judged by migrc_mark_folios() from tlb_ubc)
   if (unmapMapping(d, ctx, task, folio, mm, leave) && several)
@@ -156,6 +162,29 @@ export function unmapOne(
 export function pte_accessible(s: State, arch: Arch, mm: number, pte: Pte & { kind: 'present' }): boolean {
   if (pte.protnone !== true) return true;
   return arch.protnoneAccessible !== 'never' && mm_tlb_flush_pending(s, mm);
+}
+
+/**
+ * folio_try_share_anon_rmap_pte() in try_to_migrate_one() and try_to_unmap_one() (since
+ * 6c287605fd56, v5.19): an exclusive anonymous folio that may be pinned
+ * (folio_maybe_dma_pinned()) cannot be unmapped, whose pin would lose its page. The kernel
+ * clears the PTE, flushes it and sets it back; the model leaves it, the flush only dropping
+ * entries that still name the right frame. Reclaim refuses under 'refcount' too: before
+ * v5.19 its __remove_mapping() failed to freeze the pinned folio's refcount and kept it in
+ * the swap cache, which the model does not have.
+ */
+function refusesPinned(s: State, ctx: UnmapContext, leave: 'none' | 'migration', folio: BatchFolio): boolean {
+  const f = s.frames[folio.src]!;
+  if (f.pinned === undefined || !anonExclusive(f.owner) || ctx.pinned === 'ignore') return false;
+  return ctx.pinned !== 'refcount' || leave === 'none';
+}
+
+/** The walk failed: the folio leaves the batch (putback), its isolation reference and dst dropped. */
+function giveUp(d: Draft<State>, task: number, folio: BatchFolio): void {
+  const t = d.tasks[task]!;
+  t.folios[t.pc.folio]!.failed = true;
+  folio_put(d, folio.src);
+  if (folio.dst >= 0) folio_put(d, folio.dst);
 }
 
 /**

@@ -137,6 +137,10 @@ export const FRAME_SCHEMA = record<Frame>({
   dirty: bool,
   migrc: bool,
   lazyfree: flag,
+  pinned: when(
+    (c) => c.syscalls?.includes('pin') === true,
+    optional(record<NonNullable<Frame['pinned']>>({ mm, vpage }, { replaced: true })),
+  ),
 });
 
 const ubc = record<TlbUbc>({ cpumask, flush_required: bool, writable: bool }, { replaced: true });

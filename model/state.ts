@@ -92,6 +92,12 @@ export interface Frame {
    * reclaim may discard it without writeback if nothing dirtied it since. Absent when not.
    */
   readonly lazyfree?: boolean;
+  /**
+   * A long-term pin (pin_user_pages(FOLL_LONGTERM), worlds with 'pin') holds the folio for
+   * the page it was taken on: a device may write it until the unpin, and each write is a
+   * store to that page. The pin's reference is in refcount. Absent when not pinned.
+   */
+  readonly pinned?: { readonly mm: number; readonly vpage: number };
 }
 
 export interface Cpu {

@@ -93,4 +93,14 @@ export const SYSCALL_TABLE = {
     text: (p) => `task_numa_work: change_prot_numa(${p})`,
     mmapLockWrite: false,
   },
+  // pin_user_pages(FOLL_WRITE | FOLL_LONGTERM) of the pages, under mmap_lock for read
+  // (io_uring_register(IORING_REGISTER_BUFFERS), an RDMA memory registration), and the
+  // unpin_user_pages() that lets them go.
+  pin_user_pages: {
+    op: 'pin',
+    args: 'pages',
+    text: (p) => `pin_user_pages(${p}, FOLL_WRITE|FOLL_LONGTERM)`,
+    mmapLockWrite: false,
+  },
+  unpin_user_pages: { op: 'pin', args: 'pages', text: (p) => `unpin_user_pages(${p})`, mmapLockWrite: false },
 } as const satisfies Record<string, SyscallDef>;

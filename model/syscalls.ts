@@ -5,6 +5,7 @@
 
 import type { Draft } from 'immer';
 import { dropMapping, folio_put } from './folio.js';
+import { do_wp_page } from './memory.js';
 import {
   anonExclusive,
   cowShared,
@@ -110,6 +111,18 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
   // inc/dec_tlb_flush_pending() around flush_tlb_range() before). 'syscall_return' is the
   // thread's return to user space, where task_numa_work() ran as task work.
   change_prot_numa: { batchFlush: false, deferDirty: false, program: mprotect },
+  // __get_user_pages() -> follow_page_pte() under the PTL for each page; a page whose PTE
+  // is read-only is first write-faulted (faultin_page(), do_wp_page()).
+  pin_user_pages: {
+    batchFlush: false,
+    deferDirty: false,
+    program: [{ each: ['follow_page_pte'] }, { once: 'syscall_return' }],
+  },
+  unpin_user_pages: {
+    batchFlush: false,
+    deferDirty: false,
+    program: [{ each: ['unpin_user_page'] }, { once: 'syscall_return' }],
+  },
 };
 
 // Where a policy models the window inside flush_tlb_batched_pending(), its flush is a step
@@ -154,6 +167,8 @@ export function protAfter(job: Syscall, before: Prot): Prot {
     case 'madvise_dontneed':
     case 'clear_refs':
     case 'change_prot_numa':
+    case 'pin_user_pages':
+    case 'unpin_user_pages':
       return before;
   }
 }
@@ -212,6 +227,41 @@ export function change_pte_range(d: Draft<State>, policy: Policy, task: number, 
     // no fault and no flush (an upgrade needs none); one fork() shared stays read-only.
     pte.writable = true;
   }
+}
+
+/** The frame a long-term pin holds for (mm, vpage), or -1. */
+export function pinnedFrame(s: State, mm: number, vpage: number): number {
+  return s.frames.findIndex((f) => f.pinned?.mm === mm && f.pinned.vpage === vpage);
+}
+
+/**
+ * follow_page_pte() with FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM, under the PTL: a present
+ * PTE's folio gets the pin's reference (the kernel's GUP_PIN_COUNTING_BIAS, one reference
+ * here), so folio_maybe_dma_pinned() holds until the unpin. A read-only PTE in a writable
+ * VMA is write-faulted first (faultin_page(), do_wp_page(), where migrc flushes); a page
+ * not present, or not writable, is not pinned (the model does not fault a page in: the
+ * call pins fewer pages). A folio a batch has isolated may be pinned, as GUP-fast may.
+ */
+export function follow_page_pte(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
+  const { mm, vpage } = folio;
+  const pte = d.mms[mm]!.pte[vpage]!;
+  if (pte.kind !== 'present' || pinnedFrame(d as State, mm, vpage) >= 0) return;
+  if (!anonExclusive(d.frames[pte.frame]!.owner)) return;
+  if (!pte.writable) {
+    if (d.mms[mm]!.vma[vpage] !== 'rw') return;
+    do_wp_page(d, policy, d.tasks[task]!.cpu, mm, vpage);
+  }
+  const f = d.frames[pte.frame]!;
+  f.refcount += 1;
+  f.pinned = { mm, vpage };
+}
+
+/** unpin_user_page(): the pin's reference goes; a folio nothing else holds is freed. */
+export function unpin_user_page(d: Draft<State>, folio: BatchFolio): void {
+  const frame = pinnedFrame(d as State, folio.mm, folio.vpage);
+  if (frame < 0) return;
+  delete d.frames[frame]!.pinned;
+  folio_put(d, frame);
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   copy_present_pte,
   flush_tlb_mm,
   flush_tlb_range,
+  follow_page_pte,
   isSyscall,
   madvise_free_pte_range,
   move_ptes,
@@ -43,6 +44,7 @@ import {
   tlb_finish_mmu,
   tlb_flush_mmu_tlbonly,
   truncate_inode_folio,
+  unpin_user_page,
   zap_pte_range,
 } from './syscalls.js';
 import type { Phase, Policy, StepName, TaskProgram } from './variant.js';
@@ -100,6 +102,8 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'tlb_finish_mmu':
     case 'truncate_inode_folio':
     case 'move_ptes':
+    case 'follow_page_pte':
+    case 'unpin_user_page':
     case 'syscall_return':
     case 'migrc_mark_folios':
     case 'migrc_unmap_done':
@@ -155,6 +159,7 @@ const TAKES_PTL: ReadonlySet<StepName> = new Set<StepName>([
   'zap_pte_range',
   'madvise_free_pte_range',
   'copy_present_pte',
+  'follow_page_pte',
 ]);
 
 /**
@@ -244,10 +249,22 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
   switch (step) {
     // one mapping a step: the task stays here while the rmap walk has another to visit
     case 'try_to_unmap_one':
-      if (unmapOne(d, { job, arch: policy.arch, migrc: null }, index, f, 'none')) return;
+      if (
+        unmapOne(d, { job, arch: policy.arch, migrc: null, pinned: policy.pinnedMigration }, index, f, 'none')
+      )
+        return;
       break;
     case 'try_to_migrate_one':
-      if (unmapOne(d, { job, arch: policy.arch, migrc: policy.migrc }, index, f, 'migration')) return;
+      if (
+        unmapOne(
+          d,
+          { job, arch: policy.arch, migrc: policy.migrc, pinned: policy.pinnedMigration },
+          index,
+          f,
+          'migration',
+        )
+      )
+        return;
       break;
     case 'try_to_unmap_flush':
       try_to_unmap_flush(d, policy.arch, index);
@@ -265,10 +282,16 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       free_unref_folios(d, f);
       break;
     case 'move_to_new_folio':
-      move_to_new_folio(d, f);
-      break;
     case '_move_to_new_folio_prep':
-      _move_to_new_folio_prep(d, f);
+      // before 6c287605fd56 a pinned folio got this far: folio_migrate_mapping() finds its
+      // refcount above what the batch expects and the move fails (-EAGAIN, until the
+      // batch gives up), undone as any failed move is
+      if (policy.pinnedMigration === 'refcount' && d.frames[f.src]!.pinned !== undefined) {
+        copyFails(d, policy, index);
+        return;
+      }
+      if (step === 'move_to_new_folio') move_to_new_folio(d, f);
+      else _move_to_new_folio_prep(d, f);
       break;
     case 'folio_mc_copy':
       folio_mc_copy(d, f);
@@ -327,6 +350,12 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'move_ptes':
       move_ptes(d, policy, index);
+      break;
+    case 'follow_page_pte':
+      follow_page_pte(d, policy, index, f);
+      break;
+    case 'unpin_user_page':
+      unpin_user_page(d, f);
       break;
     case 'syscall_return':
       syscall_return(d, index);

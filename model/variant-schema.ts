@@ -57,6 +57,9 @@ export const SYSCALL_STEPS = [
   'truncate_inode_folio',
   // mremap(): move the PTE to its new address under both PTLs (and flush there, or not)
   'move_ptes',
+  // pin_user_pages(FOLL_WRITE | FOLL_LONGTERM): the GUP walk pins the folio under the PTL
+  'follow_page_pte',
+  'unpin_user_page',
   'syscall_return',
 ] as const;
 
@@ -334,6 +337,15 @@ const policyFields = {
    * (through v4.8): every flush after the PTLs are dropped (move_page_tables()).
    */
   mremapFlush: z.enum(['under-ptl', 'dirty-under-ptl', 'after-unlock']).optional(),
+  /**
+   * What migration does with a folio a long-term pin holds (worlds with 'pin').
+   * 'unmap' (6c287605fd56, v5.19, the default): try_to_migrate_one() and try_to_unmap_one()
+   * find the exclusive anonymous folio maybe pinned (folio_try_share_anon_rmap_pte()), leave
+   * the PTE and give the folio up. 'refcount' (before it): the unmap goes ahead and
+   * folio_migrate_mapping()'s refcount check fails the move, which is undone
+   * (remove_migration_ptes(src, src)). 'ignore': migrated anyway (a seeded bug).
+   */
+  pinnedMigration: z.enum(['unmap', 'refcount', 'ignore']).optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

@@ -91,6 +91,7 @@ const optional = <
   key: K,
   value: boolean | undefined,
 ) => (value === undefined ? {} : ({ [key]: value } as Record<K, boolean>));
+const pinnedMigration = (p: Policy['pinnedMigration']) => (p === undefined ? {} : { pinnedMigration: p });
 
 const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : { zapDirtyShared: z });
 const mremapFlush = (m: Policy['mremapFlush']) => (m === undefined ? {} : { mremapFlush: m });
@@ -128,6 +129,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       ...optional('nestedFlush', spec.policy?.nestedFlush ?? base?.policy.nestedFlush),
       ...zapDirtyShared(spec.policy?.zapDirtyShared ?? base?.policy.zapDirtyShared),
       ...mremapFlush(spec.policy?.mremapFlush ?? base?.policy.mremapFlush),
+      ...pinnedMigration(spec.policy?.pinnedMigration ?? base?.policy.pinnedMigration),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

@@ -25,6 +25,7 @@ export const OP_WEIGHTS: Readonly<Record<Op, number>> = {
   shrink_folio_list: 2,
   syscall: 4,
   write: 4,
+  dma_write: 4,
   mmap: 2,
   flush_tlb_local: 1,
   switch_mm: 8,

@@ -350,13 +350,17 @@ function heldFrames(s: State): number {
   }
   for (const r of s.migrc.reqs) for (const f of r.srcs) mask |= 1 << f;
   for (const c of s.cpus) if (c.wp_copy !== undefined) mask |= (1 << c.wp_copy.src) | (1 << c.wp_copy.dst);
+  // a long-term pin holds its folio until the unpin frees it
+  s.frames.forEach((f, frame) => {
+    if (f.pinned !== undefined) mask |= 1 << frame;
+  });
   return mask;
 }
 
 export const noLeakedFrame: Invariant = {
   id: 'noLeakedFrame',
   over: 'state',
-  why: 'A frame that is not free but that no page table, batch, deferred-free list or fault in flight holds can never be freed: memory leaks a page at a time. migrc keeps sources alive on purpose, and must let every one of them go.',
+  why: 'A frame that is not free but that no page table, batch, deferred-free list, fault in flight or pin holds can never be freed: memory leaks a page at a time. migrc keeps sources alive on purpose, and must let every one of them go.',
   check(s) {
     const held = heldFrames(s);
     for (let frame = 0; frame < s.frames.length; frame++) {

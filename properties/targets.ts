@@ -222,6 +222,23 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    id: 'pinnedFolioKept',
+    why: 'A migration or reclaim gave up a folio a long-term pin holds (folio_try_share_anon_rmap_pte() refusing it, or the refcount failing the move): the device writing through the pin must keep writing the page.',
+    possible: (_v, c) => c.syscalls?.includes('pin') === true,
+    hit: (s, step) => {
+      if (step === undefined || step.action.op !== 'kernelStep') return false;
+      const before = step.pre.tasks[step.action.task]!;
+      if (before.job !== 'migrate' && before.job !== 'reclaim') return false;
+      const f = before.folios[before.pc.folio];
+      if (f === undefined || f.failed || step.pre.frames[f.src]?.pinned === undefined) return false;
+      // this step gave the folio up (or ended the batch with it), and the page still maps it
+      const after = s.tasks[step.action.task]!;
+      const gaveUp = after.job === 'idle' || after.folios[before.pc.folio]?.failed === true;
+      const pte = s.mms[f.mm]!.pte[f.vpage]!;
+      return gaveUp && pte.kind === 'present' && pte.frame === f.src;
+    },
+  },
+  {
     id: 'cachedPageMoved',
     why: "mremap()'s move_ptes() moved a present PTE while a CPU cached an entry for the old address: that entry must be flushed before reclaim or migration, finding the folio at its new address, can free it.",
     possible: (_v, c) => c.syscalls?.includes('mremap') === true,

@@ -131,6 +131,10 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
       const frame = pte.kind === 'present' ? ` (direct map f${pte.frame})` : '';
       return `write(p${x.vpage} := ${x.value})${frame}`;
     })
+    .with({ op: 'dma_write' }, (x) => {
+      const pin = pre.frames[x.frame]?.pinned;
+      return `device DMA writes f${x.frame} := ${x.value}${pin === undefined ? '' : ` (pinned p${pin.vpage})`}`;
+    })
     .with({ op: 'copyFails' }, (x) => {
       const folio = currentFolio(variant.policy, pre.tasks[x.task]!);
       const step = currentStep(variant.policy, pre.tasks[x.task]!) ?? 'folio_mc_copy';
@@ -189,7 +193,11 @@ export const frameText = (f: Frame): string => {
     })
     .with({ kind: 'unmapped' }, () => 'unmapped')
     .exhaustive();
-  return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}${f.migrc ? ' PG_migrc' : ''}${f.lazyfree ? ' lazyfree' : ''}`;
+  const pin =
+    f.pinned === undefined
+      ? ''
+      : ` pinned for ${f.pinned.mm === 0 ? '' : `mm${f.pinned.mm}:`}p${f.pinned.vpage}`;
+  return `${who} =${f.data}${f.dirty ? ' PG_dirty' : ''}${f.migrc ? ' PG_migrc' : ''}${f.lazyfree ? ' lazyfree' : ''}${pin}`;
 };
 
 /** A cpumask as a set, `{0,1}`. */

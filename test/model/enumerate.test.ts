@@ -89,7 +89,7 @@ describe('allActions()', () => {
       defineConfig({ ...CONFIGS['tiny-syscalls'], name: 'every', syscalls: calls });
     // (punch_hole is for a sharedFile world's page, not anonymous memory; NUMA balancing is
     // not modelled beside clear_refs and fork)
-    const all = every(SYSCALL_OPS.filter((op) => op !== 'punch_hole' && op !== 'numa'));
+    const all = every(SYSCALL_OPS.filter((op) => op !== 'punch_hole' && op !== 'numa' && op !== 'pin'));
 
     it('punch a hole from the caller, one page at a time, in a sharedFile world', () => {
       const world = CONFIGS['tiny-shared-file'];

@@ -49,7 +49,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the twenty-one targets, each with a unique id and a reason', () => {
+  it('lists the twenty-two targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -70,6 +70,7 @@ describe('TARGETS', () => {
       'deferralInsideBatchedPending',
       'flushWhileSwitchStoreBuffered',
       'hintingFaultBeforeFlush',
+      'pinnedFolioKept',
       'cachedPageMoved',
       'refaultWhileFlushDeferred',
     ]);

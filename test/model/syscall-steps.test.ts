@@ -141,9 +141,37 @@ describe('the programs', () => {
     const leaves = (before: 'rw' | 'ro' | 'none') => SYSCALLS.map((call) => protAfter(call, before));
     // mprotect_ro, mprotect_rw, munmap, madvise_dontneed, clear_refs, mmap_fixed, fork,
     // madvise_free, punch_hole, mremap (whose startSyscall() moves the VMA itself),
-    // change_prot_numa
-    expect(leaves('rw')).toEqual(['ro', 'rw', 'none', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw']);
-    expect(leaves('ro')).toEqual(['ro', 'rw', 'none', 'ro', 'ro', 'rw', 'ro', 'ro', 'ro', 'ro', 'ro']);
+    // change_prot_numa, pin_user_pages, unpin_user_pages
+    expect(leaves('rw')).toEqual([
+      'ro',
+      'rw',
+      'none',
+      'rw',
+      'rw',
+      'rw',
+      'rw',
+      'rw',
+      'rw',
+      'rw',
+      'rw',
+      'rw',
+      'rw',
+    ]);
+    expect(leaves('ro')).toEqual([
+      'ro',
+      'rw',
+      'none',
+      'ro',
+      'ro',
+      'rw',
+      'ro',
+      'ro',
+      'ro',
+      'ro',
+      'ro',
+      'ro',
+      'ro',
+    ]);
   });
 });
 

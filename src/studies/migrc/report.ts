@@ -102,6 +102,12 @@ const FAMILIES: readonly Family[] = [
       "migrc's own trigger: task_numa_work() on CPU 0 makes the page PROT_NONE (change_prot_numa(), under mmap_lock for read, its flush at the end) while CPU 1 may still cache it writable, and the thread on CPU 2 takes the hinting fault, which migrates the folio (migrate_misplaced_folio()) or maps the page again (do_numa_page(), writable where can_change_pte_writable() allows); try_to_migrate_one() finds the PROT_NONE PTE read-only, and pte_accessible() says whether a CPU may still cache it",
   },
   {
+    name: 'Long-term pins',
+    config: CONFIGS['migrc-pin'],
+    covers:
+      'pin_user_pages(FOLL_WRITE|FOLL_LONGTERM) of the page before, during or after a migration that defers the flush of its read-only PTE, and a device writing the pinned folio at any time: a pin on the read-only destination write-faults it first (do_wp_page(), where migrc flushes), and migration gives a pinned folio up (folio_try_share_anon_rmap_pte())',
+  },
+  {
     name: 'A move that fails for good',
     config: CONFIGS['migrc-move-fail'],
     covers:
@@ -123,7 +129,7 @@ const ASSUMES = [
   "sequentially consistent memory for migrc's own variables: every store is seen by every CPU at once. On x86 that is argued, not searched: migrc_gen is bumped by a locked atomic_inc_return() after the PTEs are cleared, PG_migrc set by a locked bit operation, and migrc_done, its one plain store, read stale only keeps a CPU in the mask (model/store-buffer.ts). The x86 store buffer the model has, for the PCID switch's loaded_mm and is_lazy (world migrc-pcid-tso), finds nothing against migrc-fixed in a 60 s swarm (105 searches, 8,470,844 states), which is no proof; arm64's weaker order is not modelled",
   "reclaim's refault window is closed: a fault on a page reclaim is freeing waits until the folio is freed, after the batch's flush, where the kernel removes each clean folio from the swap cache and unlocks it before the batch's try_to_unmap_flush(); the kernel's order breaks loadsSeeLastStore without any migration (reclaim-batched-dirty-refault-window, 6 steps), so the verdicts here are of migrc on reclaim without that race",
   'small folios only: batched flushing, and so migrc, applies to normal folios, not THP (7e12beb8ca2a: "TLB flushing is batched only for normal folios")',
-  'no pinned folios: a migration the refcount refuses, a kernel write through a long-term pin (write() through the direct map is modelled)',
+  "long-term pins taken by GUP's slow path only, under the PTL, on a present page that stays mapped: GUP-fast's lockless pin and its memory order against the unmap (088b8aa537c2), and pins on pages later unmapped or shared by fork(), are not modelled",
   "NUMA balancing without its policy: any thread's access to a PROT_NONE page may migrate it (the model has one node, no scan period, no two-reference filter), and do_numa_page() restores a PTE writable for any exclusive folio in a writable VMA (the model keeps no soft-dirty bit, so its NUMA world has no clear_refs or fork)",
   'a page is judged per page, not per call: the data invariants exempt a page while munmap(), MADV_DONTNEED or MADV_FREE on it still runs',
   'one node, x86 (a store through a clean entry re-walks), full flushes, and worlds of two CPUs (three for NUMA balancing), one or two mms, one page (two under memory pressure) and two to four frames',

@@ -7,6 +7,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { argsOf } from '../../model/action-table.js';
 import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS, type Config, defineConfig, worldConfig } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
@@ -105,7 +106,7 @@ function layoutProblem(
   // same action (the one that names a frame, renumbered), into the relabelled successor.
   const relabelled = relabelFramesOf(schema, s, frames);
   for (const a of allActions(v, config)) {
-    const b: Action = a.op === 'reuseFrame' ? { ...a, frame: frames[a.frame]! } : a;
+    const b = withFramesRenumbered(a, frames);
     if (enabled(v, s, a) !== enabled(v, relabelled, b))
       return `${a.op} is enabled in one state and not in the other`;
     if (!enabled(v, s, a)) continue;
@@ -115,6 +116,13 @@ function layoutProblem(
       return `after ${a.op} the relabelled state is not the successor relabelled`;
   }
   return null;
+}
+
+/** The action with each argument that names a frame (reuseFrame's, dma_write's) renumbered. */
+function withFramesRenumbered(a: Action, frames: readonly number[]): Action {
+  const out: Record<string, unknown> = { ...a };
+  for (const [name, kind, value] of argsOf(a)) if (kind === 'frame') out[name] = frames[value as number]!;
+  return out as unknown as Action;
 }
 
 const identity = (n: number): number[] => Array.from({ length: n }, (_, k) => k);

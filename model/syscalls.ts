@@ -239,8 +239,9 @@ export function pinnedFrame(s: State, mm: number, vpage: number): number {
  * PTE's folio gets the pin's reference (the kernel's GUP_PIN_COUNTING_BIAS, one reference
  * here), so folio_maybe_dma_pinned() holds until the unpin. A read-only PTE in a writable
  * VMA is write-faulted first (faultin_page(), do_wp_page(), where migrc flushes); a page
- * not present, or not writable, is not pinned (the model does not fault a page in: the
- * call pins fewer pages). A folio a batch has isolated may be pinned, as GUP-fast may.
+ * not present, in a read-only VMA, or not exclusive is not pinned (the model neither faults
+ * a page in nor unshares one: the call pins fewer pages). A folio a batch has isolated may
+ * be pinned: isolation leaves its PTE as it was.
  */
 export function follow_page_pte(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
   const { mm, vpage } = folio;

@@ -9,8 +9,9 @@ import type { Action } from './action-table.js';
 import { unreachable } from './exhaustive.js';
 import { accessOutcome } from './fault.js';
 import { removable, remove_mapping, writeback, writebackReady } from './filemap.js';
-import { allocAnon, allocatableFrame, allocUnmapped, freeFrameCount, reuseFrame } from './folio.js';
+import { allocatableFrame, freeFrameCount, reuseFrame } from './folio.js';
 import { tlbSlot } from './hardware.js';
+import { isolateFolio, migrcBatchStart } from './isolate.js';
 import {
   do_numa_page,
   do_swap_page,
@@ -23,7 +24,7 @@ import {
   wp_page_copy,
   wp_page_copy_user,
 } from './memory.js';
-import { migrc_req_start, migrc_try_flush_free_folios, migrc_unpend_folio, migrcPending } from './migrc.js';
+import { migrc_try_flush_free_folios, migrc_unpend_folio, migrcPending } from './migrc.js';
 import { flush_tlb_local } from './migrc-gen.js';
 import {
   anonExclusive,
@@ -37,7 +38,7 @@ import {
   sharedFile,
 } from './queries.js';
 import { afterSwitchDsb, localTlbisPending, switchToDsb } from './rmap.js';
-import type { BatchFolio, Job, State } from './state.js';
+import type { Job, State } from './state.js';
 import { drainOldestStore, storesBuffered } from './store-buffer.js';
 import {
   enter_lazy_tlb,
@@ -451,27 +452,33 @@ function startBatch(
   mm: number,
   vpages: readonly number[],
 ) {
-  const folios: BatchFolio[] = vpages.map((vpage) => {
-    const pte = d.mms[mm]!.pte[vpage]!;
-    const src = pte.kind === 'present' ? pte.frame : -1;
-    // Isolation from the LRU takes a reference.
-    d.frames[src]!.refcount += 1;
-    let dst = -1;
-    if (job === 'migrate') {
-      if (allocatableFrame(d as State) < 0 && policy.migrc !== null)
-        migrc_try_flush_free_folios(d, policy.arch, policy.migrc, d.tasks[task]!.cpu);
-      dst = allocatableFrame(d as State);
-      // A page-cache folio's dst joins the page cache only when the mapping moves.
-      if (d.frames[src]!.owner.kind === 'file') allocUnmapped(d, dst);
-      else allocAnon(d, dst, mm, vpage, 0);
-    }
-    return { mm, vpage, src, dst };
-  });
-  startJob(d, policy, task, job, folios);
-  // migrc_req_start(): migrc applies to migration only (NUMA balancing, demotion), and only
-  // while no allocation has stopped it (migrc_cond1 = can_migrc_system() && ...).
-  if (policy.migrc !== null && d.tasks[task]!.job === 'migrate' && d.migrc.stopped !== true)
-    migrc_req_start(d, task);
+  startJob(
+    d,
+    policy,
+    task,
+    job,
+    vpages.map((vpage) => isolateFolio(d, policy, job, task, mm, vpage)),
+  );
+  migrcBatchStart(d, policy, task);
+}
+
+/**
+ * The NUMA hinting fault that migrates (do_numa_page() -> migrate_misplaced_folio()), a
+ * batch of one on the faulting thread's task. Since ee86814b0562 (v6.11) the folio is
+ * isolated before the PTL is dropped; before it (Policy.numaIsolation 'after-unlock'),
+ * numa_migrate_prep() takes a reference under the PTL and isolation is the task's first
+ * step, numamigrate_isolate_folio(), after the PTL is dropped.
+ */
+function migrateMisplaced(d: Draft<State>, policy: Policy, task: number, vpage: number) {
+  const mm = d.cpus[d.tasks[task]!.cpu]!.mm;
+  if (policy.numaIsolation !== 'after-unlock') {
+    startBatch(d, policy, 'migrate', task, mm, [vpage]);
+    return;
+  }
+  const pte = d.mms[mm]!.pte[vpage]!;
+  const src = pte.kind === 'present' ? pte.frame : -1;
+  d.frames[src]!.refcount += 1;
+  startJob(d, policy, task, 'migrate', [{ mm, vpage, src, dst: -1, unisolated: true }]);
 }
 
 /** The update as an immer recipe: it mutates a draft, so any engine can apply it to its own copy. */
@@ -494,7 +501,7 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       startBatch(d, policy, 'migrate', action.task, action.mm, action.vpages);
       return;
     case 'migrate_misplaced_folio':
-      startBatch(d, policy, 'migrate', action.task, d.cpus[d.tasks[action.task]!.cpu]!.mm, [action.vpage]);
+      migrateMisplaced(d, policy, action.task, action.vpage);
       return;
     case 'shrink_folio_list':
       startBatch(d, policy, 'reclaim', action.task, action.mm, action.vpages);

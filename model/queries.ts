@@ -64,10 +64,16 @@ export const folioLocked = (s: State, frame: number): boolean =>
 export const flusherHolds = (s: State, frame: number): boolean =>
   s.flusher !== undefined && pageCacheFrame(s, s.flusher.index) === frame;
 
+/**
+ * Is the folio in its batch: isolated and not given up? A hinting fault's folio not yet
+ * isolated (BatchFolio.unisolated) is not, nor is one whose copy failed.
+ */
+const inBatch = (f: BatchFolio): boolean => f.failed !== true && f.unisolated !== true;
+
 /** Does a migration batch hold `frame` (as src or dst), and with it the folio lock? */
 export const lockedByMigration = (s: State, frame: number): boolean =>
   s.tasks.some(
-    (t) => t.job === 'migrate' && t.folios.some((f) => !f.failed && (f.src === frame || f.dst === frame)),
+    (t) => t.job === 'migrate' && t.folios.some((f) => inBatch(f) && (f.src === frame || f.dst === frame)),
   );
 
 /** Is the folio mapped copy-on-write by more than one mm (fork() shared it)? */
@@ -138,7 +144,7 @@ export function homeValue(s: State, mm: number, vpage: number): number {
 
 /** The task whose batch holds `frame` (as src or dst), or -1. A folio whose copy failed is back on the LRU. */
 export function isolatingTask(s: State, frame: number): number {
-  return s.tasks.findIndex((t) => t.folios.some((f) => !f.failed && (f.src === frame || f.dst === frame)));
+  return s.tasks.findIndex((t) => t.folios.some((f) => inBatch(f) && (f.src === frame || f.dst === frame)));
 }
 
 export const popcount = (mask: number): number => {

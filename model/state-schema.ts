@@ -157,6 +157,7 @@ const folio = record<BatchFolio>({
   forceFlush: flag,
   migrcRefused: flag,
   undoing: flag,
+  unisolated: when((c) => c.syscalls?.includes('numa') === true, flag),
 });
 
 const task = record<Task>({

@@ -220,6 +220,12 @@ export interface BatchFolio {
    * and tlb_ubc_nowr alone tells.
    */
   readonly migrcRefused?: true;
+  /**
+   * A NUMA hinting fault chose to migrate this folio and holds a reference to it, but has
+   * dropped the PTL and not isolated it yet (Policy.numaIsolation 'after-unlock'): dst is
+   * -1, and the task's next step is numamigrate_isolate_folio(). Absent otherwise.
+   */
+  readonly unisolated?: true;
 }
 
 /** System calls a user thread makes; each runs as a job of the task on the caller's CPU. */

@@ -236,25 +236,31 @@ export function pinnedFrame(s: State, mm: number, vpage: number): number {
 
 /**
  * follow_page_pte() with FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM, under the PTL: a present
- * PTE's folio gets the pin's reference (the kernel's GUP_PIN_COUNTING_BIAS, one reference
- * here), so folio_maybe_dma_pinned() holds until the unpin. A read-only PTE in a writable
- * VMA is write-faulted first (faultin_page(), do_wp_page(), where migrc flushes); a page
- * not present, in a read-only VMA, or not exclusive is not pinned (the model neither faults
- * a page in nor unshares one: the call pins fewer pages). A folio a batch has isolated may
- * be pinned: isolation leaves its PTE as it was.
+ * writable PTE's folio gets the pin's reference (the kernel's GUP_PIN_COUNTING_BIAS, one
+ * reference here), so folio_maybe_dma_pinned() holds until the unpin. A read-only PTE in a
+ * writable VMA is not pinned here: can_follow_write_pte() fails, the PTL is dropped, and
+ * faultin_page() write-faults the page (do_wp_page(), where migrc flushes) under a PTL of
+ * its own; __get_user_pages() then retries follow_page_pte(). So this step, when it faults,
+ * stays for the retry (returns true), and anything may run between the fault and the pin:
+ * the retry faults again if the PTE is read-only again. A page not present, in a read-only
+ * VMA, or not exclusive is not pinned (the model neither faults a page in nor unshares one:
+ * the call pins fewer pages). A folio a batch has isolated may be pinned: isolation leaves
+ * its PTE as it was.
  */
-export function follow_page_pte(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): void {
+export function follow_page_pte(d: Draft<State>, policy: Policy, task: number, folio: BatchFolio): boolean {
   const { mm, vpage } = folio;
   const pte = d.mms[mm]!.pte[vpage]!;
-  if (pte.kind !== 'present' || pinnedFrame(d as State, mm, vpage) >= 0) return;
-  if (!anonExclusive(d.frames[pte.frame]!.owner)) return;
+  if (pte.kind !== 'present' || pinnedFrame(d as State, mm, vpage) >= 0) return false;
+  if (!anonExclusive(d.frames[pte.frame]!.owner)) return false;
   if (!pte.writable) {
-    if (d.mms[mm]!.vma[vpage] !== 'rw') return;
+    if (d.mms[mm]!.vma[vpage] !== 'rw') return false;
     do_wp_page(d, policy, d.tasks[task]!.cpu, mm, vpage);
+    return true;
   }
   const f = d.frames[pte.frame]!;
   f.refcount += 1;
   f.pinned = { mm, vpage };
+  return false;
 }
 
 /** unpin_user_page(): the pin's reference goes; a folio nothing else holds is freed. */

@@ -3,6 +3,7 @@
 
 import type { Draft } from 'immer';
 import { unreachable } from './exhaustive.js';
+import { numamigrate_isolate_folio } from './isolate.js';
 import {
   _move_to_new_folio_prep,
   folio_mc_copy,
@@ -59,6 +60,7 @@ const phaseSteps = (phase: Phase): readonly StepName[] => ('each' in phase ? pha
 
 /** The kernel function the task runs next, or null when it is idle. */
 export function currentStep(policy: Policy, task: Task): StepName | null {
+  if (task.folios[0]?.unisolated) return 'numamigrate_isolate_folio';
   const job = jobPolicy(policy, task);
   if (job === null) return null;
   const phase = job.program[task.pc.phase];
@@ -67,6 +69,7 @@ export function currentStep(policy: Policy, task: Task): StepName | null {
 
 /** The folio a per-folio step works on; `once` steps name none. */
 export function currentFolio(policy: Policy, task: Task): BatchFolio | null {
+  if (task.folios[0]?.unisolated) return task.folios[0];
   const job = jobPolicy(policy, task);
   const phase = job?.program[task.pc.phase];
   return phase !== undefined && 'each' in phase ? (task.folios[task.pc.folio] ?? null) : null;
@@ -105,6 +108,7 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'follow_page_pte':
     case 'unpin_user_page':
     case 'syscall_return':
+    case 'numamigrate_isolate_folio':
     case 'migrc_mark_folios':
     case 'migrc_unmap_done':
     case 'migrc_expand_req':
@@ -351,12 +355,17 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
     case 'move_ptes':
       move_ptes(d, policy, index);
       break;
+    // the write fault of a read-only PTE: the task stays here for __get_user_pages()'s retry
     case 'follow_page_pte':
-      follow_page_pte(d, policy, index, f);
+      if (follow_page_pte(d, policy, index, f)) return;
       break;
     case 'unpin_user_page':
       unpin_user_page(d, f);
       break;
+    // the hinting fault's isolation, before the batch's program: an idle task if it fails
+    case 'numamigrate_isolate_folio':
+      if (numamigrate_isolate_folio(d, policy, index)) settle(d, policy, index, idlePc);
+      return;
     case 'syscall_return':
       syscall_return(d, index);
       break;

@@ -64,7 +64,13 @@ export const SYSCALL_STEPS = [
 ] as const;
 
 export type ProgramStep = (typeof PROGRAM_STEPS)[number];
-export type StepName = ProgramStep | (typeof SYSCALL_STEPS)[number];
+/**
+ * Steps no program names: a NUMA hinting fault's isolation of its folio after it dropped
+ * the PTL (Policy.numaIsolation 'after-unlock'), run before the migration's program.
+ */
+export const FAULT_STEPS = ['numamigrate_isolate_folio'] as const;
+
+export type StepName = ProgramStep | (typeof SYSCALL_STEPS)[number] | (typeof FAULT_STEPS)[number];
 
 const PHASE_SHAPE = 'a phase is { each: [...] } or { once: ... }, one of the two';
 
@@ -346,6 +352,15 @@ const policyFields = {
    * (remove_migration_ptes(src, src)). 'ignore': migrated anyway (a seeded bug).
    */
   pinnedMigration: z.enum(['unmap', 'refcount', 'ignore']).optional(),
+  /**
+   * When a NUMA hinting fault that migrates isolates the folio (worlds with 'numa').
+   * 'under-ptl' (the default, ee86814b0562, v6.11): do_numa_page() isolates it
+   * (migrate_misplaced_folio_prepare()) before it drops the PTL. 'after-unlock' (before
+   * it): numa_migrate_prep() takes a reference under the PTL, the PTL is dropped, and
+   * migrate_misplaced_folio() isolates it later (numamigrate_isolate_folio()), or fails to
+   * and drops the reference, while other CPUs fault on the page and other tasks run.
+   */
+  numaIsolation: z.enum(['under-ptl', 'after-unlock']).optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

@@ -92,6 +92,7 @@ const optional = <
   value: boolean | undefined,
 ) => (value === undefined ? {} : ({ [key]: value } as Record<K, boolean>));
 const pinnedMigration = (p: Policy['pinnedMigration']) => (p === undefined ? {} : { pinnedMigration: p });
+const numaIsolation = (n: Policy['numaIsolation']) => (n === undefined ? {} : { numaIsolation: n });
 
 const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : { zapDirtyShared: z });
 const mremapFlush = (m: Policy['mremapFlush']) => (m === undefined ? {} : { mremapFlush: m });
@@ -130,6 +131,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       ...zapDirtyShared(spec.policy?.zapDirtyShared ?? base?.policy.zapDirtyShared),
       ...mremapFlush(spec.policy?.mremapFlush ?? base?.policy.mremapFlush),
       ...pinnedMigration(spec.policy?.pinnedMigration ?? base?.policy.pinnedMigration),
+      ...numaIsolation(spec.policy?.numaIsolation ?? base?.policy.numaIsolation),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

@@ -5,7 +5,9 @@
 // Huang Ying, "migrate_pages: batch flushing TLB", commit 7e12beb8ca2a (2023);
 // seeds 000 and 002. Reclaim is as in reclaim-batched-dirty.
 // Versions: migration of v6.3 to v6.18 (7e12beb8ca2a, in mainline for the v6.3 merge window,
-// February 2023); its reclaim is reclaim-batched-dirty's.
+// February 2023); its reclaim is reclaim-batched-dirty's. A NUMA hinting fault isolates its
+// folio under the PTL as from v6.11 (ee86814b0562, numaIsolation's default); v6.3 to v6.10
+// isolated after dropping it, checked as 'after-unlock' (test/model/numa.full.test.ts).
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';

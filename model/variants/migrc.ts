@@ -23,7 +23,9 @@
 // A move that fails for good leaves a marked src with PG_migrc and its extra reference
 // (world migrc-move-fail, migrc-v3-move-fail-leak). Not modelled: THP, the -EAGAIN retry.
 // Versions: none merged; migrc v3 as posted ("[v3 0/3] Reduce TLB flushes under some specific
-// conditions", linux-mm, 2023-10-30), based on v6.6-rc5 as its cover letter says.
+// conditions", linux-mm, 2023-10-30), based on v6.6-rc5 as its cover letter says: a
+// hinting fault isolates its folio after dropping the PTL (numaIsolation 'after-unlock',
+// as before ee86814b0562, v6.11).
 
 import { defineVariant } from '../variant.js';
 import { migrateBatched } from './migrate-batched.js';
@@ -35,6 +37,7 @@ export const migrc = defineVariant({
   base: migrateBatched,
   notes: 'The request is hung on the node only when the batch ends; until then no flush can find it.',
   policy: {
+    numaIsolation: 'after-unlock',
     migrate: {
       program: [
         { each: ['can_migrc_system', 'try_to_migrate_one', 'migrc_mark_folios'] },

@@ -16,6 +16,10 @@
 // Abstracts: anonymous memory only; the scan's choice of range, node and rate
 // (numa_migrate_check(), the two-reference filter), all of which only pick which fault
 // migrates; THP (do_huge_pmd_numa_page()).
+// The hinting fault takes a reference to the folio under the PTL (numa_migrate_prep()'s
+// folio_get()), drops the PTL, and only then isolates it (numamigrate_isolate_folio()), as
+// until David Hildenbrand's ee86814b0562 (v6.11) moved the isolation under the PTL
+// (numaIsolation 'after-unlock'; batched migration is checked with both).
 // Versions: v3.13 to v6.2 for the flush (pte_accessible() with mm_tlb_flush_pending() since
 // 20841405940e, v3.13; PROT_NONE PTEs rather than _PAGE_NUMA since v4.0, the same to the
 // CPU); the restore of v6.2.
@@ -31,7 +35,7 @@ export const numaHinting = defineVariant({
   base: reclaimBatchedDirty,
   notes:
     'change_prot_numa() holds mmap_lock only for read: a hinting fault, and the migration it starts, run while its flush is still to come.',
-  policy: {},
+  policy: { numaIsolation: 'after-unlock' },
   world: 'numa',
   reaches: ['pageMigrated', 'hintingFaultBeforeFlush'],
 });

@@ -34,6 +34,7 @@ const FLOORS: Record<string, number> = {
   filemap: 3,
   vmscan: 3,
   migrate: 3,
+  isolate: 3,
   // 4. what runs those steps: tasks, system calls, page faults
   syscalls: 4,
   fault: 4,

@@ -18,6 +18,7 @@ import { derived, drain, finalState, kstep, load, store, variant } from '../supp
 const world = CONFIGS.numa;
 const twin = variant('numa-hinting');
 const v312 = variant('numa-v3.12-protnone-not-accessible');
+const today = derived('numa-hinting-under-ptl', twin, { numaIsolation: 'under-ptl' });
 // T0 on CPU 0 and T1 on CPU 2 both run the scan and take hinting faults
 const scan = (task: number): Action => ({
   op: 'syscall',
@@ -88,11 +89,11 @@ describe('the hinting fault', () => {
 
   it('migrates the folio from the faulting CPU, only where that CPU would fault', () => {
     // CPU 2 has no entry: its task migrates, a batch of one
-    const s = finalState(twin, protnone, [hint(1)]);
+    const s = finalState(today, protnone, [hint(1)]);
     expect(s.tasks[1]!.job).toBe('migrate');
     expect(s.tasks[1]!.folios).toEqual([{ mm: 0, vpage: 0, src: 0, dst: 1 }]);
     expect(describeStep(twin, protnone, hint(1))).toBe('#PF do_numa_page(p0): migrate_misplaced_folio');
-    const done = drain(twin, s, 1);
+    const done = drain(twin, finalState(twin, protnone, [hint(1)]), 1);
     expect(pte0(done)).toEqual({ kind: 'present', frame: 1, writable: false, dirty: false, accessed: false });
     // not on a PTE that is not PROT_NONE, nor from a CPU whose TLB still holds the page
     expect(enabled(twin, initialState(world), hint(1))).toBe(false);
@@ -111,10 +112,53 @@ describe('the hinting fault', () => {
   });
 });
 
+describe('the isolation, after the PTL before v6.11 (ee86814b0562) and under it since', () => {
+  const protnone = finalState(twin, initialState(world), [scan(0), kstep(0), kstep(0), kstep(0)]);
+
+  it('takes a reference under the PTL and isolates in a step of its own (numaIsolation after-unlock)', () => {
+    const s = finalState(twin, protnone, [hint(1)]);
+    expect(s.tasks[1]!.folios).toEqual([{ mm: 0, vpage: 0, src: 0, dst: -1, unisolated: true }]);
+    expect(s.frames[0]!.refcount).toBe(2);
+    expect(describeStep(twin, s, kstep(1))).toBe('numamigrate_isolate_folio(p0)');
+    // not isolated yet: another CPU's hinting fault maps the page again meanwhile, and the
+    // isolation goes ahead on the folio the fault holds, whatever its PTE is now
+    const restored = finalState(twin, s, [load(1, 0)]);
+    expect(pte0(restored)).toMatchObject({ kind: 'present', frame: 0, writable: true });
+    expect(pte0(restored)).not.toHaveProperty('protnone');
+    const isolated = finalState(twin, restored, [kstep(1)]);
+    expect(isolated.tasks[1]!.folios).toEqual([{ mm: 0, vpage: 0, src: 0, dst: 1 }]);
+    expect(isolated.frames[0]!.refcount).toBe(2);
+    expect(pte0(drain(twin, isolated, 1))).toMatchObject({ kind: 'present', frame: 1 });
+  });
+
+  it('fails where another hinting fault has migrated the folio, and drops its reference', () => {
+    const both = finalState(twin, protnone, [hint(1), hint(0)]);
+    const moved = drain(twin, both, 0);
+    expect(pte0(moved)).toMatchObject({ kind: 'present', frame: 1 });
+    // src is off the LRU, held only by the first fault's reference
+    expect(moved.frames[0]).toMatchObject({ refcount: 1 });
+    const s = finalState(twin, moved, [kstep(1)]);
+    expect(s.tasks[1]!.job).toBe('idle');
+    expect(s.frames[0]!.owner.kind).toBe('free');
+  });
+
+  it("today's kernel isolates before the PTL is dropped: the batch starts at its unmap", () => {
+    const s = finalState(today, protnone, [hint(1)]);
+    expect(s.tasks[1]!.folios[0]).not.toHaveProperty('unisolated');
+    expect(describeStep(today, s, kstep(1))).toBe('try_to_migrate_one(p0)');
+  });
+});
+
 describe('pte_accessible() in the migration', () => {
   // CPU 1 caches the page writable and dirty; the scan on CPU 0 has made it PROT_NONE and
   // not flushed; CPU 2's hinting fault migrates it
-  const racing = finalState(twin, initialState(world), [store(1, 0, 1), scan(0), kstep(0), hint(1)]);
+  const racing = finalState(twin, initialState(world), [
+    store(1, 0, 1),
+    scan(0),
+    kstep(0),
+    hint(1),
+    kstep(1),
+  ]);
 
   it("flushes the entry change_prot_numa() still owes (today's kernel)", () => {
     const s = finalState(twin, racing, [kstep(1)]);
@@ -132,18 +176,28 @@ describe('pte_accessible() in the migration', () => {
   });
 
   it('flushes nothing once the scan has flushed: no CPU can cache a PROT_NONE PTE then', () => {
-    const s0 = finalState(twin, initialState(world), [store(1, 0, 1), scan(0), kstep(0), kstep(0), hint(1)]);
+    const s0 = finalState(twin, initialState(world), [
+      store(1, 0, 1),
+      scan(0),
+      kstep(0),
+      kstep(0),
+      hint(1),
+      kstep(1),
+    ]);
     const s = finalState(twin, s0, [kstep(1)]);
     expect(s.cost).toEqual(s0.cost);
   });
 });
 
 describe('the catalogue in the numa world', () => {
-  it('v3.12 loses a store in 8 steps and leaves a writable entry to src in 7', () => {
+  it('v3.12 loses a store in 9 steps and leaves a writable entry to src in 8', () => {
     const lost = explore(v312, world, { invariants: only('noLostWrite') });
-    expect(lost.violation?.actions.length).toBe(8);
+    expect(lost.violation?.actions.length).toBe(9);
     const stale = explore(v312, world, { invariants: only('noStaleWritableTlbAfterRemap') });
-    expect(stale.violation?.actions.length).toBe(7);
+    expect(stale.violation?.actions.length).toBe(8);
+    // the isolation after the PTL is one of the steps: under it, one step fewer
+    const today = derived('numa-v3.12-under-ptl', v312, { numaIsolation: 'under-ptl' });
+    expect(explore(today, world, { invariants: only('noLostWrite') }).violation?.actions.length).toBe(8);
   });
 
   it("batched migration (v6.4 on) needs pte_accessible()'s pending check as much (its proof: numa.full.test.ts)", () => {
@@ -156,6 +210,6 @@ describe('the catalogue in the numa world', () => {
   it('migrc v3 defers the flush of the PROT_NONE PTE it finds read-only: NUMA balancing alone breaks it', () => {
     const r = explore(variant('migrc'), world, { invariants: INVARIANTS });
     expect(r.violation?.invariant.id).toBe('noStaleWritableTlbAfterRemap');
-    expect(r.violation?.actions.length).toBe(9);
+    expect(r.violation?.actions.length).toBe(10);
   });
 });

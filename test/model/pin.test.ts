@@ -64,9 +64,17 @@ describe('pin_user_pages() and the device', () => {
         },
       ],
     };
-    const s = finalState(twin, ro, [call('pin_user_pages'), kstep(1)]);
-    expect(s.mms[0]!.pte[0]).toMatchObject({ writable: true, dirty: true });
-    expect(s.frames[0]!.pinned).toEqual({ mm: 0, vpage: 0 });
+    // the fault and the pin take the PTL apart (faultin_page(), then the retry)
+    const faulted = finalState(twin, ro, [call('pin_user_pages'), kstep(1)]);
+    expect(faulted.mms[0]!.pte[0]).toMatchObject({ writable: true, dirty: true });
+    expect(faulted.frames[0]!.pinned).toBeUndefined();
+    expect(faulted.tasks[1]!.job).toBe('pin_user_pages');
+    expect(finalState(twin, faulted, [kstep(1)]).frames[0]!.pinned).toEqual({ mm: 0, vpage: 0 });
+    // between them a migration may unmap the folio: the retry finds a migration entry and
+    // pins nothing (the model does not wait for the migration to end, as the kernel would)
+    const moved = finalState(twin, faulted, [migrate(0, 0, [0]), kstep(0), kstep(1)]);
+    expect(moved.mms[0]!.pte[0]!.kind).toBe('migration');
+    expect(moved.frames.some((f) => f.pinned !== undefined)).toBe(false);
     const roVma: State = { ...ro, mms: [{ ...ro.mms[0]!, vma: ['ro'] }] };
     expect(finalState(twin, roVma, [call('pin_user_pages'), kstep(1)]).frames[0]!.pinned).toBeUndefined();
   });

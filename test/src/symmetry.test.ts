@@ -116,12 +116,12 @@ describe('the canonical representative', () => {
 /**
  * The variants that behave differently in tiny-lifo, one of each: a policy switch read only
  * by a system call tiny has not (mremapFlush by mremap(), arch.protnoneAccessible by NUMA
- * balancing, pinnedMigration by pins) makes a variant there its base again.
+ * balancing, numaIsolation by NUMA hinting faults, pinnedMigration by pins) makes a variant there its base again.
  */
 function distinctInTiny(variants: readonly Variant[]): Variant[] {
   const seen = new Set<string>();
   return variants.filter((v) => {
-    const { mremapFlush: _m, pinnedMigration: _p, arch, ...rest } = v.policy;
+    const { mremapFlush: _m, pinnedMigration: _p, numaIsolation: _i, arch, ...rest } = v.policy;
     const { protnoneAccessible: _n, ...archRest } = arch;
     const key = JSON.stringify({ ...rest, arch: archRest });
     if (seen.has(key)) return false;

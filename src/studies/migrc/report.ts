@@ -99,13 +99,13 @@ const FAMILIES: readonly Family[] = [
     name: 'NUMA balancing',
     config: CONFIGS.numa,
     covers:
-      "migrc's own trigger: task_numa_work() on CPU 0 makes the page PROT_NONE (change_prot_numa(), under mmap_lock for read, its flush at the end) while CPU 1 may still cache it writable, and the thread on CPU 2 takes the hinting fault, which migrates the folio (migrate_misplaced_folio()) or maps the page again (do_numa_page(), writable where can_change_pte_writable() allows); try_to_migrate_one() finds the PROT_NONE PTE read-only, and pte_accessible() says whether a CPU may still cache it",
+      "migrc's own trigger: task_numa_work() on CPU 0 makes the page PROT_NONE (change_prot_numa(), under mmap_lock for read, its flush at the end) while CPU 1 may still cache it writable, and the thread on CPU 2 takes the hinting fault, which migrates the folio (migrate_misplaced_folio(), isolating it after the PTL is dropped, as v6.6, migrc's base, does) or maps the page again (do_numa_page(), writable where can_change_pte_writable() allows); try_to_migrate_one() finds the PROT_NONE PTE read-only, and pte_accessible() says whether a CPU may still cache it",
   },
   {
     name: 'Long-term pins',
     config: CONFIGS['migrc-pin'],
     covers:
-      'pin_user_pages(FOLL_WRITE|FOLL_LONGTERM) of the page before, during or after a migration that defers the flush of its read-only PTE, and a device writing the pinned folio at any time: a pin on the read-only destination write-faults it first (do_wp_page(), where migrc flushes), and migration gives a pinned folio up (folio_try_share_anon_rmap_pte())',
+      'pin_user_pages(FOLL_WRITE|FOLL_LONGTERM) of the page before, during or after a migration that defers the flush of its read-only PTE, and a device writing the pinned folio at any time: a pin on the read-only destination write-faults it first (do_wp_page(), where migrc flushes) and pins it when it retries, under a PTL of its own, and migration gives a pinned folio up (folio_try_share_anon_rmap_pte())',
   },
   {
     name: 'A move that fails for good',

@@ -171,40 +171,6 @@ describe('shootdown check --engine', () => {
     expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 2241 });
   });
 
-  it('exhaustive with --workers: the same verdicts and counts on worker threads, a variant file too', async () => {
-    const r = await runCli(
-      'check',
-      '--engine',
-      'exhaustive',
-      '--workers',
-      '2',
-      '--protocol',
-      'migrate-batched',
-      '--protocol',
-      'migrate-batched-wrong-copy-before-flush',
-      '--json',
-    );
-    expect(r.code).toBe(0);
-    const doc = JSON.parse(r.out) as CheckDocument;
-    expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 7192 });
-    const bug = doc.protocols[1]!.invariants.find((i) => i.invariant === 'noLostWrite')!;
-    expect(bug).toMatchObject({ verdict: 'violated', expected: 'violated' });
-    expect(bug.counterexample?.length).toBe(7);
-    const fromFile = await runCli(
-      'check',
-      '--engine',
-      'exhaustive',
-      '--workers',
-      '2',
-      '--variant-file',
-      'examples/migrate-flush-dirty-only.ts',
-    );
-    expect(fromFile.code).toBe(0);
-    expect(fromFile.out).toMatch(
-      /exhaustive engine \(breadth-first, 64-bit fingerprints, 2 worker threads\)/,
-    );
-  });
-
   it('both: runs the two engines and compares them', async () => {
     const r = await runCli(
       'check',

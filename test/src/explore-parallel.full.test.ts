@@ -6,10 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { CONFIGS, type Config } from '../../model/config.js';
 import { findVariant } from '../../model/registry.js';
 import { defineVariant } from '../../model/variant.js';
+import type { CheckDocument } from '../../src/check/check.js';
 import { explore } from '../../src/engine/explore.js';
 import { exploreParallel } from '../../src/engine/explore-parallel.js';
 import { loadVariantFile } from '../../src/load/variant-file.js';
-import { recordedStates, variant } from '../support.js';
+import { recordedStates, runCli, variant } from '../support.js';
 
 const same = (id: string, config: Config, options: { symmetry?: boolean; workers?: number } = {}) => {
   const v = variant(id);
@@ -110,6 +111,42 @@ describe('the parallel explorer', () => {
   it('refuses a number of workers that is not a whole number of at least 1', () => {
     expect(() => exploreParallel(variant('migrate-batched'), CONFIGS.tiny, { workers: 0 })).toThrow(
       /workers must be a whole number of at least 1/,
+    );
+  });
+});
+
+describe('shootdown check --workers', () => {
+  it('exhaustive with --workers: the same verdicts and counts on worker threads, a variant file too', async () => {
+    const r = await runCli(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--workers',
+      '2',
+      '--protocol',
+      'migrate-batched',
+      '--protocol',
+      'migrate-batched-wrong-copy-before-flush',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as CheckDocument;
+    expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 7192 });
+    const bug = doc.protocols[1]!.invariants.find((i) => i.invariant === 'noLostWrite')!;
+    expect(bug).toMatchObject({ verdict: 'violated', expected: 'violated' });
+    expect(bug.counterexample?.length).toBe(7);
+    const fromFile = await runCli(
+      'check',
+      '--engine',
+      'exhaustive',
+      '--workers',
+      '2',
+      '--variant-file',
+      'examples/migrate-flush-dirty-only.ts',
+    );
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.out).toMatch(
+      /exhaustive engine \(breadth-first, 64-bit fingerprints, 2 worker threads\)/,
     );
   });
 });

@@ -3,10 +3,17 @@
 // reduction on, and every variant outside symmetry.test.ts's sample has in tiny-3cpu the
 // full search's outcome. The rest is in symmetry.test.ts.
 
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
-import { sameOutcomeReduced, sameVerdictsReduced, THREE_CPU_SAMPLE, variant } from '../support.js';
+import { explore } from '../../src/engine/explore.js';
+import {
+  recordedStates,
+  sameOutcomeReduced,
+  sameVerdictsReduced,
+  THREE_CPU_SAMPLE,
+  variant,
+} from '../support.js';
 
 describe('the reduced search, where the full one is slow', () => {
   it('migrc-wrong-defer-writable on tiny-lifo: same verdicts and shortest counterexamples as the full search', () =>
@@ -20,4 +27,28 @@ describe('symmetry over CPUs in tiny-3cpu, every variant outside the sample', ()
   for (const v of VARIANTS.filter((x) => !THREE_CPU_SAMPLE.includes(x.id)))
     it(`${v.id}: the same outcome and shortest counterexample as the full search, from no more states`, () =>
       sameOutcomeReduced(v, CONFIGS['tiny-3cpu']));
+});
+
+describe('symmetry over CPUs, the reduction measured', () => {
+  it('stores fewer states for a correct protocol, and fewer still with frames too (pinned)', () => {
+    const threeLifo = CONFIGS['tiny-3cpu-lifo'];
+    const three = CONFIGS['tiny-3cpu'];
+    const full = explore(variant('migrate-batched'), three);
+    const reduced = explore(variant('migrate-batched'), three, { symmetry: true });
+    const both = explore(variant('migrate-batched'), threeLifo, { symmetry: true });
+    // tiny-3cpu-lifo has 20,948 states in full
+    expect([full.distinct, reduced.distinct, both.distinct]).toEqual([
+      recordedStates('migrate-batched', 'tiny-3cpu'),
+      recordedStates('migrate-batched', 'tiny-3cpu', true),
+      recordedStates('migrate-batched', 'tiny-3cpu-lifo', true),
+    ]);
+    expect(full.distinct).toBeGreaterThan(reduced.distinct);
+    expect(reduced.distinct).toBeGreaterThan(both.distinct);
+    // with eight CPUs, seven of them alike (the model's limit), the reduced search still finishes
+    const big = explore(variant('migrate-batched'), CONFIGS['tiny-8cpu'], { symmetry: true });
+    expect([big.complete, big.distinct]).toEqual([
+      true,
+      recordedStates('migrate-batched', 'tiny-8cpu', true),
+    ]);
+  });
 });

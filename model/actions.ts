@@ -54,6 +54,7 @@ import {
   isSyscall,
   mmap,
   mmapLockHeld,
+  noteRevoked,
   pinnedFrame,
   startSyscall,
   takesMmapLockForWrite,
@@ -508,6 +509,7 @@ export function apply(variant: Variant, d: Draft<State>, action: Action): void {
       return;
     case 'syscall':
       startJob(d, policy, action.task, action.call, startSyscall(d, action.call, action.mm, action.vpages));
+      noteRevoked(d, action.task, action.call, action.mm, action.vpages);
       return;
     case 'mmap':
       mmap(d, action.mm, action.vpages);

@@ -96,6 +96,15 @@ export interface Config {
    * maps src again and frees dst (migrate_folio_undo_src(), migrate_folio_undo_dst()).
    */
   readonly moveFailures?: boolean;
+  /**
+   * Judge what munmap(), madvise(MADV_DONTNEED) and mmap(MAP_FIXED) promise at their
+   * return per call (issue 25 item 4): each such call notes the frames the page's contents
+   * were in when it started (the PTE's, and any a CPU still caches), and when it returns
+   * no CPU may cache one of them, whatever other call on the page still runs
+   * (noAccessAfterRevoke). Elsewhere the data invariants only exempt a page while any call
+   * discards it. A frame allocated again leaves every note (its contents are new).
+   */
+  readonly perCallPromises?: boolean;
 }
 
 /** mmap() makes an unmapped range anonymous memory again; the rest run as task jobs. */
@@ -241,6 +250,8 @@ export function configProblem(c: Config): string | null {
   }
   if (c.moveFailures !== undefined && typeof c.moveFailures !== 'boolean')
     return 'moveFailures must be true or false';
+  if (c.perCallPromises !== undefined && typeof c.perCallPromises !== 'boolean')
+    return 'perCallPromises must be true or false';
   if (c.migrcGenBits !== undefined && !whole(c.migrcGenBits, 1, 8))
     return 'migrcGenBits must be a whole number from 1 to 8';
   // one folio per mm: every mm's mapping of the page is zapped in one job
@@ -533,6 +544,12 @@ export const CONFIGS = {
     'tiny-zap',
     'tiny-syscalls without mprotect: only the calls that zap a PTE (munmap, madvise(MADV_DONTNEED)) race with the migration; before v6.0 mprotect() flushed whenever it changed any PTE, a migration entry included, so it did not race with migrate_vma.',
     ['munmap', 'madvise', 'mmap'],
+  ),
+  'two-zaps': withCaller(
+    'two-zaps',
+    "Two threads of one mm, on CPUs 0 and 1, each madvise(MADV_DONTNEED)s or munmap()s the page; no batch job. MADV_DONTNEED zaps under mmap_lock for read, so two zaps of one PTE race (the model's munmap() takes it for write: the kernel's has zapped under the read lock since dd2283f2605e, v4.20, not modelled): the one that finds it already cleared has gathered nothing, and must not return while the other's flush is still to reach a CPU (mm_tlb_flush_nested(), 99baac21e458). Judged per call (perCallPromises): at each return, no CPU caches a frame the page had when that call started.",
+    ['madvise', 'munmap'],
+    { syscallTasks: [0, 1], values: 1, perCallPromises: true },
   ),
   mremap: withCaller(
     'mremap',

@@ -18,6 +18,8 @@ export function freeFrameCount(s: State): number {
 export function takeFree(d: Draft<State>, frame: number): void {
   const at = d.freeList.indexOf(frame);
   if (at >= 0) d.freeList.splice(at, 1);
+  // Config.perCallPromises: the frame holds new contents now, which no earlier call revoked
+  for (const t of d.tasks) if (t.revokes?.includes(frame)) t.revokes = t.revokes.filter((f) => f !== frame);
 }
 
 /** Allocate `frame` (free) for anonymous page (mm, vpage) with one reference. */

@@ -8,6 +8,7 @@ import { forkCow } from './variants/fork-cow.js';
 import { forkCowV2618 } from './variants/fork-cow-v2.6.18-set-before-flush.js';
 import { forkCowV64 } from './variants/fork-cow-v6.4-fault-during-fork.js';
 import { forkCowNoCowFlush } from './variants/fork-cow-wrong-no-cow-flush.js';
+import { madviseV412 } from './variants/madvise-v4.12-nested-flush-miss.js';
 import { migrateBatched } from './variants/migrate-batched.js';
 import { migrateBatchedWrongCopyBeforeFlush } from './variants/migrate-batched-wrong-copy-before-flush.js';
 import { migrateBatchedWrongRemapBeforeFlush } from './variants/migrate-batched-wrong-remap-before-flush.js';
@@ -104,6 +105,7 @@ export const VARIANTS: readonly Variant[] = [
   sharedFileNoMkcleanFlush,
   sharedFileV61,
   sharedFileV412,
+  madviseV412,
   sharedFileV314,
   privateFile,
   privateFileNoCowFlush,

@@ -169,6 +169,10 @@ const task = record<Task>({
   tlb_ubc: ubc,
   tlb_ubc_nowr: ubc,
   mreq: nullable(req),
+  revokes: when(
+    (c) => c.perCallPromises === true,
+    list((c) => c.frames, frame),
+  ),
   batched_clear: optional(
     uint(() => 2),
     0,

@@ -270,6 +270,12 @@ export interface Task {
    * otherwise.
    */
   readonly batched_clear?: 1 | 2;
+  /**
+   * Config.perCallPromises: the frames a munmap(), MADV_DONTNEED or MAP_FIXED this task
+   * runs must leave no CPU caching for its page when it returns (the page's contents when
+   * it started); empty when idle. Absent in every other world.
+   */
+  readonly revokes?: readonly number[];
 }
 
 /** migrc's global state: the generation counter and the requests hung on the node. */
@@ -451,6 +457,7 @@ export function initialState(config: Config): State {
       tlb_ubc: emptyTlbUbc,
       tlb_ubc_nowr: emptyTlbUbc,
       mreq: null,
+      ...(config.perCallPromises ? { revokes: [] } : {}),
     })),
     // a world near the wrap: migrc_gen half the range ahead of every migrc_done (0)
     migrc:

@@ -5,6 +5,7 @@
 
 import type { Draft } from 'immer';
 import { dropMapping, folio_put } from './folio.js';
+import { tlbLookup } from './hardware.js';
 import { do_wp_page } from './memory.js';
 import {
   anonExclusive,
@@ -485,6 +486,7 @@ const zaps = (job: Job): boolean =>
 /** The call returns to the user: from now on its promise must hold on every CPU. */
 export function syscall_return(d: Draft<State>, task: number): void {
   const t = d.tasks[task]!;
+  if (t.revokes !== undefined) t.revokes = [];
   for (const f of t.folios) {
     d.ghost.promised[f.mm]![f.vpage] = d.mms[f.mm]!.vma[f.vpage]!;
     // What a page holds after MADV_DONTNEED is whatever the call left (zeroes, or a store
@@ -554,6 +556,36 @@ export function move_ptes(d: Draft<State>, policy: Policy, task: number): void {
 }
 
 /** The call starts: the VMA changes under mmap_lock before any PTE does. */
+/** The calls whose return promises the page's old contents are gone (Config.perCallPromises). */
+export const revokesContents = (job: Syscall): boolean =>
+  job === 'munmap' || job === 'madvise_dontneed' || job === 'mmap_fixed';
+
+/**
+ * Config.perCallPromises: a call that discards its pages notes, as it starts, the frames
+ * their contents are in: the PTE's (or its migration entry's), and any a CPU still caches
+ * (a zap or reclaim whose flush is still to come). Its return must leave none cached.
+ */
+export function noteRevoked(
+  d: Draft<State>,
+  task: number,
+  job: Syscall,
+  mm: number,
+  vpages: readonly number[],
+) {
+  const t = d.tasks[task]!;
+  if (t.revokes === undefined || !revokesContents(job)) return;
+  const frames = new Set<number>();
+  for (const vpage of vpages) {
+    const pte = d.mms[mm]!.pte[vpage]!;
+    if (pte.kind !== 'none') frames.add(pte.frame);
+    for (let cpu = 0; cpu < d.cpus.length; cpu++) {
+      const entry = tlbLookup(d as State, cpu, mm, vpage);
+      if (entry !== null) frames.add(entry.frame);
+    }
+  }
+  t.revokes = [...frames].sort((a, b) => a - b);
+}
+
 export function startSyscall(
   d: Draft<State>,
   job: Syscall,

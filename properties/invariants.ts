@@ -304,11 +304,41 @@ export const dirtyNeverDroppedClean: Invariant = {
   },
 };
 
+const CALL_NAMES: Partial<Record<string, string>> = {
+  munmap: 'munmap()',
+  madvise_dontneed: 'madvise(MADV_DONTNEED)',
+  mmap_fixed: 'mmap(MAP_FIXED)',
+};
+
+/**
+ * Config.perCallPromises: the step returned from a call that discards its pages, and a CPU
+ * still caches one of them in a frame the call noted as it started: a load there now reads
+ * what the call discarded, however many other calls on the page still run.
+ */
+function returnLeavesRevoked(s: State, pre: State, task: number): Witness | null {
+  const t = pre.tasks[task]!;
+  if (t.revokes === undefined || t.revokes.length === 0 || s.tasks[task]!.job !== 'idle') return null;
+  for (const f of t.folios)
+    for (let cpu = 0; cpu < s.cpus.length; cpu++) {
+      const entry = tlbLookup(s, cpu, f.mm, f.vpage);
+      if (entry === null || !t.revokes.includes(entry.frame)) continue;
+      return {
+        message: `CPU ${cpu} still caches page ${f.vpage} in frame ${entry.frame} when ${CALL_NAMES[t.job] ?? t.job} returns: a load there reads what the call discarded`,
+        cpu,
+        mm: f.mm,
+        vpage: f.vpage,
+        frame: entry.frame,
+      };
+    }
+  return null;
+}
+
 export const noAccessAfterRevoke: Invariant = {
   id: 'noAccessAfterRevoke',
   over: 'step',
   why: 'Once mprotect(), munmap() or madvise() has returned, the permission or mapping it took away is gone on every CPU; a stale TLB entry that still lets a thread store to a read-only page, or touch an unmapped one, breaks the system call’s contract (and with it guard pages, JITs and garbage collectors).',
   check(s, step) {
+    if (step?.action.op === 'kernelStep') return returnLeavesRevoked(s, step.pre, step.action.task);
     if (step === undefined || (step.action.op !== 'load' && step.action.op !== 'store')) return null;
     const { cpu, vpage } = step.action;
     const store = step.action.op === 'store';

@@ -66,6 +66,7 @@ const configSchema = z.strictObject({
   mapPrivate: z.array(z.number().int()).optional(),
   migrcGenBits: z.number().int().optional(),
   moveFailures: z.boolean().optional(),
+  perCallPromises: z.boolean().optional(),
   holes: z.array(z.number().int()).optional(),
 });
 

@@ -131,7 +131,7 @@ const ASSUMES = [
   'small folios only: batched flushing, and so migrc, applies to normal folios, not THP (7e12beb8ca2a: "TLB flushing is batched only for normal folios")',
   "long-term pins taken by GUP's slow path only, under the PTL, on a present page that stays mapped: GUP-fast's lockless pin and its memory order against the unmap (088b8aa537c2), and pins on pages later unmapped or shared by fork(), are not modelled",
   "NUMA balancing without its policy: any thread's access to a PROT_NONE page may migrate it (the model has one node, no scan period, no two-reference filter), and do_numa_page() restores a PTE writable for any exclusive folio in a writable VMA (the model keeps no soft-dirty bit, so its NUMA world has no clear_refs or fork)",
-  'a page is judged per page, not per call: the data invariants exempt a page while munmap(), MADV_DONTNEED or MADV_FREE on it still runs',
+  "a page is judged per page, not per call, in these worlds: the data invariants exempt a page while munmap(), MADV_DONTNEED or MADV_FREE on it still runs. Each call's promise judged from its own return (config perCallPromises) is checked only in two-zaps, where two MADV_DONTNEEDs race and no migration runs",
   'one node, x86 (a store through a clean entry re-walks), full flushes, and worlds of two CPUs (three for NUMA balancing), one or two mms, one page (two under memory pressure) and two to four frames',
 ];
 

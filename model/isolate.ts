@@ -6,7 +6,7 @@ import type { Draft } from 'immer';
 import { allocAnon, allocatableFrame, allocUnmapped, folio_put } from './folio.js';
 import { migrc_req_start, migrc_try_flush_free_folios, migrcPending } from './migrc.js';
 import { isolatingTask } from './queries.js';
-import { type BatchFolio, idlePc, type Job, type State } from './state.js';
+import type { BatchFolio, Job, State } from './state.js';
 import type { Policy } from './variant.js';
 
 /**
@@ -52,7 +52,7 @@ export function migrcBatchStart(d: Draft<State>, policy: Policy, task: number): 
  * reference (numa_migrate_prep()'s folio_get()) goes. Isolation fails on a folio another
  * batch isolated meanwhile, or one it migrated (no longer mapped, so off the LRU): the
  * fault drops its reference and returns. Returns whether the folio is isolated, its batch
- * to run.
+ * to run; if not, the caller ends the task's job.
  */
 export function numamigrate_isolate_folio(d: Draft<State>, policy: Policy, index: number): boolean {
   const task = d.tasks[index]!;
@@ -62,9 +62,6 @@ export function numamigrate_isolate_folio(d: Draft<State>, policy: Policy, index
   const mapped = pte.kind === 'present' && pte.frame === src;
   if (!free || !mapped || isolatingTask(d as State, src) >= 0) {
     folio_put(d, src);
-    task.job = 'idle';
-    task.folios = [];
-    task.pc = idlePc;
     return false;
   }
   task.folios[0] = isolateFolio(d, policy, 'migrate', index, mm, vpage);

@@ -148,6 +148,12 @@ function settle(d: Draft<State>, policy: Policy, index: number, from: Pc | null)
     if (applies(d as State, step, task as Task, currentFolio(policy, task as Task))) return;
     pc = successor(job.program, pc, task.folios.length);
   }
+  endJob(d, index);
+}
+
+/** The task's job is over: it is idle, holding no folio. */
+function endJob(d: Draft<State>, index: number): void {
+  const task = d.tasks[index]!;
   task.job = 'idle';
   task.folios = [];
   task.pc = idlePc;
@@ -365,6 +371,7 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
     // the hinting fault's isolation, before the batch's program: an idle task if it fails
     case 'numamigrate_isolate_folio':
       if (numamigrate_isolate_folio(d, policy, index)) settle(d, policy, index, idlePc);
+      else endJob(d, index);
       return;
     case 'syscall_return':
       syscall_return(d, index);

@@ -65,6 +65,16 @@ export function drain(v: Variant, s: State, task: number): State {
 // ---------------------------------------------------------------------------------------
 // The command line
 
+/** Run the CLI in-process; returns its exit code and each stdout and stderr line. */
+export async function runCliLines(
+  argv: readonly string[],
+): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main([...argv], { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out, err };
+}
+
 /** Run the CLI in-process; returns its exit code, what it printed and each stderr line. */
 export async function runCli(...argv: string[]): Promise<{ code: number; out: string; err: string[] }> {
   const out: string[] = [];

@@ -152,13 +152,8 @@ describe('the isolation, after the PTL before v6.11 (ee86814b0562) and under it 
 describe('pte_accessible() in the migration', () => {
   // CPU 1 caches the page writable and dirty; the scan on CPU 0 has made it PROT_NONE and
   // not flushed; CPU 2's hinting fault migrates it
-  const racing = finalState(twin, initialState(world), [
-    store(1, 0, 1),
-    scan(0),
-    kstep(0),
-    hint(1),
-    kstep(1),
-  ]);
+  const scanning = [store(1, 0, 1), scan(0), kstep(0)];
+  const racing = finalState(twin, initialState(world), [...scanning, hint(1), kstep(1)]);
 
   it("flushes the entry change_prot_numa() still owes (today's kernel)", () => {
     const s = finalState(twin, racing, [kstep(1)]);
@@ -176,14 +171,7 @@ describe('pte_accessible() in the migration', () => {
   });
 
   it('flushes nothing once the scan has flushed: no CPU can cache a PROT_NONE PTE then', () => {
-    const s0 = finalState(twin, initialState(world), [
-      store(1, 0, 1),
-      scan(0),
-      kstep(0),
-      kstep(0),
-      hint(1),
-      kstep(1),
-    ]);
+    const s0 = finalState(twin, initialState(world), [...scanning, kstep(0), hint(1), kstep(1)]);
     const s = finalState(twin, s0, [kstep(1)]);
     expect(s.cost).toEqual(s0.cost);
   });

@@ -8,17 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatManifest, isOwnRow, parseManifest } from '../../src/check/manifest.js';
-import { main } from '../../src/cli/main.js';
-import { recordedManifest } from '../support.js';
+import { recordedManifest, runCliLines } from '../support.js';
 
 const manifest = recordedManifest();
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out, err };
-}
+const run = runCliLines;
 
 describe('shootdown manifest, the slower cases', () => {
   it('--check of one protocol recomputes its rows, in other worlds too: exit 0, one line', async () => {

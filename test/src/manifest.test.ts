@@ -21,17 +21,11 @@ import {
   rowOf,
   rowOptions,
 } from '../../src/check/manifest.js';
-import { main } from '../../src/cli/main.js';
-import { ownRows, recordedManifest, variant } from '../support.js';
+import { ownRows, recordedManifest, runCliLines, variant } from '../support.js';
 
 const manifest = recordedManifest();
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out, err };
-}
+const run = runCliLines;
 
 describe('the recorded manifest', () => {
   it('has one own-world row per protocol and engine, and none for a protocol that is gone', () => {

@@ -69,7 +69,7 @@ import {
   undoPtlFree,
   waitsForFlusher,
 } from './task.js';
-import { faultsDuringFork, type Policy, type Variant } from './variant.js';
+import type { Policy, Variant } from './variant.js';
 
 // The actions and their arguments are declared in ./action-table.ts.
 export type { Action, Op } from './action-table.js';
@@ -129,7 +129,7 @@ function numaMigratable(variant: Variant, s: State, a: Extract<Action, { op: 'mi
   )
     return false;
   const mm = s.cpus[t.cpu]!.mm;
-  const out = accessOutcome(policy.arch, s, t.cpu, a.vpage, false, faultsDuringFork(policy));
+  const out = accessOutcome(policy.arch, s, t.cpu, a.vpage, false, policy);
   if (out.kind !== 'fault' || out.handler !== 'do_numa_page' || ptlHolder(s, policy, mm, a.vpage) >= 0)
     return false;
   return batchStartable(s, policy, 'migrate', a.task, mm, [a.vpage]);
@@ -145,7 +145,7 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
   if (s.cpus[t.cpu]!.wp_copy !== undefined || unborn(s, a.mm)) return false;
   // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
   const writer = takesMmapLockForWrite(a.call);
-  if (mmapLockHeld(s, a.mm, writer)) return false;
+  if (mmapLockHeld(s, a.mm, writer, policy)) return false;
   // A fault in flight holds the lock (or its VMA's) for read; fork() before fb49c455323f
   // did not write-lock the VMAs, so it did not wait for a fault under the VMA lock.
   if (writer && faultInFlight(s, a.mm) && !(a.call === 'fork' && policy.forkVmaStartWrite === false))
@@ -274,7 +274,7 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
         action.cpu,
         action.vpage,
         action.op === 'store',
-        faultsDuringFork(policy),
+        policy,
       ).kind;
       if (kind === 'wait' || kind === 'segv') return false;
       // A fault handler takes the page's PTL: it waits while a task holds it across steps.
@@ -320,7 +320,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       return syscallStartable(policy, s, action);
     case 'mmap': {
       const mm = s.mms[action.mm];
-      if (mm === undefined || action.vpages.length === 0 || mmapLockHeld(s, action.mm, true)) return false;
+      if (mm === undefined || action.vpages.length === 0 || mmapLockHeld(s, action.mm, true, policy))
+        return false;
       if (faultInFlight(s, action.mm) || unborn(s, action.mm)) return false;
       // Over a range munmap() has finished with (MAP_FIXED over a live range is not modelled).
       return action.vpages.every((v) => mm.vma[v] === 'none' && s.ghost.promised[action.mm]![v] === 'none');
@@ -380,7 +381,7 @@ function userAccess(d: Draft<State>, policy: Policy, cpu: number, vpage: number,
   if (localTlbisPending(s, policy.arch, cpu)) switchToDsb(d, cpu);
   const mm = s.cpus[cpu]!.mm;
   const slot = tlbSlot(s, mm, vpage);
-  const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null, faultsDuringFork(policy));
+  const out = accessOutcome(policy.arch, s, cpu, vpage, value !== null, policy);
   let wrote = -1; // the frame the access writes, if it is a store that completes
   switch (out.kind) {
     case 'hit':

@@ -547,7 +547,7 @@ export const CONFIGS = {
   ),
   'two-zaps': withCaller(
     'two-zaps',
-    "Two threads of one mm, on CPUs 0 and 1, each madvise(MADV_DONTNEED)s or munmap()s the page; no batch job. MADV_DONTNEED zaps under mmap_lock for read, so two zaps of one PTE race (the model's munmap() takes it for write: the kernel's has zapped under the read lock since dd2283f2605e, v4.20, not modelled): the one that finds it already cleared has gathered nothing, and must not return while the other's flush is still to reach a CPU (mm_tlb_flush_nested(), 99baac21e458). Judged per call (perCallPromises): at each return, no CPU caches a frame the page had when that call started.",
+    "Two threads of one mm, on CPUs 0 and 1, each madvise(MADV_DONTNEED)s or munmap()s the page; no batch job. MADV_DONTNEED zaps under mmap_lock for read, so two zaps of one PTE race (munmap() takes it for write to detach the VMA, so it waits for a MADV_DONTNEED in flight and none starts on the page after it; it zaps under the read lock since dd2283f2605e, v4.20): the one that finds it already cleared has gathered nothing, and must not return while the other's flush is still to reach a CPU (mm_tlb_flush_nested(), 99baac21e458). Judged per call (perCallPromises): at each return, no CPU caches a frame the page had when that call started.",
     ['madvise', 'munmap'],
     { syscallTasks: [0, 1], values: 1, perCallPromises: true },
   ),

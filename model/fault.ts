@@ -16,7 +16,7 @@ import {
 } from './queries.js';
 import type { State } from './state.js';
 import { mmapLockedByFork, mmapLockHeld } from './syscalls.js';
-import type { Arch } from './variant.js';
+import { type Arch, faultsDuringFork, type MmapLocking } from './variant.js';
 
 /**
  * do_swap_page: an anonymous page back from swap (or zero-filled after mmap()).
@@ -50,8 +50,10 @@ export type AccessOutcome =
   | { readonly kind: 'segv' };
 
 /**
- * `faultsDuringFork`: a page fault in the parent runs while fork() copies its page table
- * (per-VMA locks before fb49c455323f, Policy.forkVmaStartWrite false); else it waits.
+ * `locking`: who holds mmap_lock for write, so that a fault waits (the variant's policy;
+ * today's kernel if absent). A page fault in the parent runs while fork() copies its page
+ * table with per-VMA locks before fb49c455323f (Policy.forkVmaStartWrite false), and while
+ * munmap() zaps under the lock it downgraded (Policy.munmapZapLock, dd2283f2605e).
  */
 export function accessOutcome(
   arch: Arch,
@@ -59,11 +61,11 @@ export function accessOutcome(
   cpu: number,
   vpage: number,
   write: boolean,
-  faultsDuringFork = false,
+  locking: MmapLocking = {},
 ): AccessOutcome {
   const t = translate(arch, s, cpu, vpage, write);
   if (t.kind !== 'fault') return t;
-  return faultOutcome(s, s.cpus[cpu]!.mm, vpage, write, t.dropTlb, faultsDuringFork);
+  return faultOutcome(s, s.cpus[cpu]!.mm, vpage, write, t.dropTlb, locking);
 }
 
 function faultOutcome(
@@ -72,10 +74,10 @@ function faultOutcome(
   vpage: number,
   write: boolean,
   dropTlb: boolean,
-  faultsDuringFork: boolean,
+  locking: MmapLocking,
 ): AccessOutcome {
   // The fault handler takes mmap_lock (or the VMA lock) to find the VMA.
-  if (mmapLockHeld(s, mm, false) && !(faultsDuringFork && mmapLockedByFork(s, mm)))
+  if (mmapLockHeld(s, mm, false, locking) && !(faultsDuringFork(locking) && mmapLockedByFork(s, mm, locking)))
     return { kind: 'wait', on: 'mmap_lock' };
   const vma = s.mms[mm]!.vma[vpage]!;
   if (vma === 'none' || (write && vma === 'ro')) return { kind: 'segv' };

@@ -31,14 +31,23 @@ import {
 import { pcid } from './switch.js';
 import { SYSCALL_TABLE } from './syscall-table.js';
 import { flushTlbMulti } from './tlbflush.js';
-import type { Arch, Phase, Policy, TaskProgram } from './variant.js';
+import type { Arch, MmapLocking, Phase, Policy, TaskProgram } from './variant.js';
 
 // (a key lookup, not a scan of SYSCALLS: page faults ask it of every task, in the explorer's step)
 export const isSyscall = (job: Job): job is Syscall => Object.hasOwn(SYSCALL_TABLE, job);
 
-/** mprotect and munmap hold mmap_lock for write, so page faults in the mm wait; madvise reads it. */
+/** Does the call take mmap_lock for write to start (mprotect, munmap: page faults in the mm wait); madvise reads it. */
 export const takesMmapLockForWrite = (job: Job): boolean =>
   isSyscall(job) && SYSCALL_TABLE[job].mmapLockWrite;
+
+/**
+ * Does a task in `job` still hold mmap_lock for write? munmap() detaches its VMAs under the
+ * write lock (startSyscall()) and zaps under the read lock it downgrades to
+ * (__vm_munmap(..., true), dd2283f2605e, v4.20; vms_complete_munmap_vmas() today), unless
+ * the policy models the kernel before (Policy.munmapZapLock 'write').
+ */
+export const holdsMmapLockForWrite = (job: Job, locking: MmapLocking): boolean =>
+  takesMmapLockForWrite(job) && (job !== 'munmap' || locking.munmapZapLock === 'write');
 
 /** The kernel's code for each call, as programs the shared task machinery runs. */
 const mprotect: readonly Phase[] = [
@@ -658,9 +667,9 @@ function rereadFile(d: Draft<State>, mm: number, vpage: number): void {
 }
 
 /** Is every task that holds `mm`'s mmap_lock for write in fork()? */
-export function mmapLockedByFork(s: State, mm: number): boolean {
+export function mmapLockedByFork(s: State, mm: number, locking: MmapLocking): boolean {
   return s.tasks.every(
-    (t) => t.job === 'fork' || !(isSyscall(t.job) && t.folios[0]?.mm === mm && takesMmapLockForWrite(t.job)),
+    (t) => t.job === 'fork' || !(t.folios[0]?.mm === mm && holdsMmapLockForWrite(t.job, locking)),
   );
 }
 
@@ -669,13 +678,13 @@ export const faultInFlight = (s: State, mm: number): boolean =>
   s.cpus.some((c) => c.wp_copy !== undefined && c.mm === mm);
 
 /** Does a task in a system call hold `mm`'s mmap_lock for write (or, `anyHolder`, at all)? */
-export function mmapLockHeld(s: State, mm: number, anyHolder: boolean): boolean {
+export function mmapLockHeld(s: State, mm: number, anyHolder: boolean, locking: MmapLocking): boolean {
   // (fallocate(PUNCH_HOLE) takes the file's locks, no mm's mmap_lock)
   return s.tasks.some(
     (t) =>
       isSyscall(t.job) &&
       t.job !== 'punch_hole' &&
       t.folios[0]?.mm === mm &&
-      (anyHolder || takesMmapLockForWrite(t.job)),
+      (anyHolder || holdsMmapLockForWrite(t.job, locking)),
   );
 }

@@ -361,6 +361,14 @@ const policyFields = {
    * and drops the reference, while other CPUs fault on the page and other tasks run.
    */
   numaIsolation: z.enum(['under-ptl', 'after-unlock']).optional(),
+  /**
+   * The mmap_lock munmap() zaps under. 'read' (the default, dd2283f2605e, v4.20): it takes
+   * the lock for write, detaches the VMAs, downgrades (mmap_write_downgrade(), today in
+   * vms_complete_munmap_vmas()) and zaps and flushes under the read lock, so page faults on
+   * other pages and other readers (madvise(), GUP) run meanwhile. 'write' (before it): the
+   * write lock is held to the end.
+   */
+  munmapZapLock: z.enum(['read', 'write']).optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

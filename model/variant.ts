@@ -34,7 +34,11 @@ export type {
 export { PER_FOLIO_STEPS } from './variant-schema.js';
 
 /** Does the policy let a page fault run while fork() copies the page table (v6.4)? */
-export const faultsDuringFork = (p: Policy): boolean => p.forkVmaStartWrite === false;
+export const faultsDuringFork = (p: Pick<Policy, 'forkVmaStartWrite'>): boolean =>
+  p.forkVmaStartWrite === false;
+
+/** The policy fields that say who holds mmap_lock for write, and when a page fault must wait for it. */
+export type MmapLocking = Pick<Policy, 'forkVmaStartWrite' | 'munmapZapLock'>;
 
 export const X86: Arch = { name: 'x86', dirtyBitTrap: true };
 export const NO_DIRTY_TRAP: Arch = { name: 'no-dirty-trap', dirtyBitTrap: false };
@@ -93,6 +97,7 @@ const optional = <
 ) => (value === undefined ? {} : ({ [key]: value } as Record<K, boolean>));
 const pinnedMigration = (p: Policy['pinnedMigration']) => (p === undefined ? {} : { pinnedMigration: p });
 const numaIsolation = (n: Policy['numaIsolation']) => (n === undefined ? {} : { numaIsolation: n });
+const munmapZapLock = (m: Policy['munmapZapLock']) => (m === undefined ? {} : { munmapZapLock: m });
 
 const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : { zapDirtyShared: z });
 const mremapFlush = (m: Policy['mremapFlush']) => (m === undefined ? {} : { mremapFlush: m });
@@ -132,6 +137,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       ...mremapFlush(spec.policy?.mremapFlush ?? base?.policy.mremapFlush),
       ...pinnedMigration(spec.policy?.pinnedMigration ?? base?.policy.pinnedMigration),
       ...numaIsolation(spec.policy?.numaIsolation ?? base?.policy.numaIsolation),
+      ...munmapZapLock(spec.policy?.munmapZapLock ?? base?.policy.munmapZapLock),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

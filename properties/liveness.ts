@@ -6,7 +6,7 @@
 import type { Config } from '../model/config.js';
 import { accessOutcome } from '../model/fault.js';
 import type { State } from '../model/state.js';
-import { faultsDuringFork, type Variant } from '../model/variant.js';
+import type { Variant } from '../model/variant.js';
 
 export interface LeadsTo {
   readonly id: string;
@@ -66,7 +66,7 @@ export function waiting(variant: Variant, s: State): string | null {
   for (let cpu = 0; cpu < s.cpus.length; cpu++)
     for (let vpage = 0; vpage < pages; vpage++)
       for (const store of [false, true]) {
-        const o = accessOutcome(variant.policy.arch, s, cpu, vpage, store, faultsDuringFork(variant.policy));
+        const o = accessOutcome(variant.policy.arch, s, cpu, vpage, store, variant.policy);
         if (o.kind === 'wait' && o.on !== 'out of memory')
           return `CPU ${cpu}'s ${store ? 'store' : 'load'} of p${vpage} sleeps in ${o.on}`;
       }

@@ -12,8 +12,8 @@
 // flush miss problem", 99baac21e458 (v4.13): tlb_finish_mmu() flushes the whole range when
 // mm_tlb_flush_nested() says another zap of the mm is in flight (Policy.nestedFlush).
 // Versions: v2.6.22 to v4.12 (99baac21e458, v4.13, fixed it). munmap() took mmap_sem for
-// write then (it zaps under the read lock only since dd2283f2605e, v4.20), as the model's
-// munmap() still does.
+// write to the end then (it zaps under the read lock since dd2283f2605e, v4.20):
+// munmapZapLock 'write'.
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';
@@ -25,7 +25,7 @@ export const madviseV412 = defineVariant({
   base: reclaimBatchedDirty,
   notes:
     'No mm_tlb_flush_nested(): tlb_finish_mmu() flushes only what its own zap gathered, so a call whose PTE a racing zap cleared returns with the page still cached.',
-  policy: { nestedFlush: false },
+  policy: { nestedFlush: false, munmapZapLock: 'write' },
   world: 'two-zaps',
   reaches: [],
   fixedBy: 'reclaim-batched-dirty',

@@ -8,7 +8,8 @@
 // reclaim leaving stale TLB entries", commit 3ea277194daa (v4.13, 2017): the twin,
 // reclaim-batched-dirty, calls flush_tlb_batched_pending() under the PTL first. The same
 // commit put it in mremap()'s move_ptes() too, whose race test/model/mremap.test.ts shows.
-// Versions: v4.3 to v4.12 (d950c9477d51 to 3ea277194daa, v4.13).
+// Versions: v4.3 to v4.12 (d950c9477d51 to 3ea277194daa, v4.13). munmap() held mmap_sem
+// for write to the end then (dd2283f2605e, v4.20): munmapZapLock 'write'.
 
 import { defineVariant } from '../variant.js';
 import { reclaimBatchedDirty } from './reclaim-batched-dirty.js';
@@ -19,7 +20,7 @@ export const reclaimBatchedDirtyV412 = defineVariant({
   source: 'mm/mprotect.c, mm/memory.c before 3ea277194daa (v4.3-v4.12); fixed in v4.13',
   base: reclaimBatchedDirty,
   notes: 'mm->tlb_flush_batched is set but nothing reads it: no flush_tlb_batched_pending().',
-  policy: { flushBatchedPending: false },
+  policy: { flushBatchedPending: false, munmapZapLock: 'write' },
   world: 'syscalls',
   fixedBy: 'reclaim-batched-dirty',
   violates: ['noAccessAfterRevoke', 'loadsSeeLastStore', 'noLostWrite'],

@@ -15,6 +15,7 @@
 // since 5df397dec7c4, shared-file.
 // Versions: v3.14 and earlier (the start not verified against the history); fixed by
 // 1cf35d47712d (v3.15). The model keeps 99baac21e458's nested flush, which came later.
+// munmap() held mmap_sem for write to the end then (dd2283f2605e, v4.20): munmapZapLock 'write'.
 
 import { defineVariant } from '../variant.js';
 import { sharedFile } from './shared-file.js';
@@ -27,7 +28,7 @@ export const sharedFileV314 = defineVariant({
   base: sharedFile,
   notes:
     'No force_flush for a dirty shared PTE: the stale writable entry outlives the PTL and the rmap, so page_mkclean() cleans the page while a CPU can still write it.',
-  policy: { zapDirtyShared: 'after-unlock' },
+  policy: { zapDirtyShared: 'after-unlock', munmapZapLock: 'write' },
   fixedBy: 'shared-file',
   // Runs to the first noAccessAfterRevoke in shared-file, seeds 1 to 6: 13,095, 2,953,
   // 5,481, 77, 645, 3,067 (a hole punched from one mm while the other mprotect()s).

@@ -11,7 +11,8 @@
 // (1cf35d47712d to 5df397dec7c4), so this variant is built on
 // shared-file-v6.1-rmap-before-flush and breaks what that one breaks too; the twin that
 // holds everything is shared-file, which has both fixes.
-// Versions: v3.15 to v4.12 (1cf35d47712d's zap; 99baac21e458, v4.13, fixed it).
+// Versions: v3.15 to v4.12 (1cf35d47712d's zap; 99baac21e458, v4.13, fixed it). munmap()
+// held mmap_sem for write to the end then (dd2283f2605e, v4.20): munmapZapLock 'write'.
 
 import { defineVariant } from '../variant.js';
 import { sharedFileV61 } from './shared-file-v6.1-rmap-before-flush.js';
@@ -23,7 +24,7 @@ export const sharedFileV412 = defineVariant({
   base: sharedFileV61,
   notes:
     'No mm_tlb_flush_nested(): tlb_finish_mmu() flushes only what its own zap cleared. The dirty shared PTE is zapped rmap first, as from v3.15 to v6.1.',
-  policy: { nestedFlush: false },
+  policy: { nestedFlush: false, munmapZapLock: 'write' },
   world: 'tiny-shared-file',
   fixedBy: 'shared-file',
   violates: ['noAccessAfterRevoke', 'noLostWrite', 'dirtyNeverDroppedClean', 'loadsSeeLastStore'],

@@ -5,6 +5,9 @@
 // Abstracts: THP, rmap walks over several VMAs, writeback completion (pageout() is at once).
 // Versions: kernels before v4.3 (72b252aed506 batched reclaim's flush; migration's stayed
 // synchronous until 7e12beb8ca2a, v6.3); the start not verified against the history.
+// munmap() held mmap_sem for write to the end then (dd2283f2605e, v4.20); the model's
+// default zaps under the read lock, which allows every interleaving the write lock does, so
+// what holds here holds there (and the batching protocols built on this one keep the default).
 
 import { defineVariant } from '../variant.js';
 

@@ -48,6 +48,10 @@ export type FromWorker =
 export interface PoolJob {
   readonly variant: Variant;
   readonly variantFile?: string;
+  /** This job's own options, over the pool's (the manifest's rows differ in world and budget). */
+  readonly options?: WorkerOptions;
+  /** How long it takes, as a number to sort by (largest first); default: the random runs it asks. */
+  readonly weight?: number;
 }
 
 export interface PoolHooks {
@@ -68,8 +72,9 @@ export const defaultThreads = (jobs: number, perJob = 1): number =>
   Math.max(1, Math.min(jobs, Math.floor(availableParallelism() / Math.max(1, perJob))));
 
 /**
- * Check `jobs` on `threads` worker threads. The longest campaigns start first (runs asked
- * of the random engine as the measure), so one slow protocol does not finish alone at the end.
+ * Check `jobs` on `threads` worker threads. The longest campaigns start first (a job's
+ * weight, else the runs asked of the random engine, as the measure), so one slow protocol
+ * does not finish alone at the end.
  */
 export function checkOnThreads(
   jobs: readonly PoolJob[],
@@ -80,8 +85,10 @@ export function checkOnThreads(
   interrupt?: AbortSignal,
 ): Promise<PoolResult> {
   const verdicts: (ProtocolVerdict | undefined)[] = jobs.map(() => undefined);
+  const optionsOf = (j: PoolJob): WorkerOptions =>
+    j.options === undefined ? options : { ...options, ...j.options };
   const order = jobs
-    .map((j, i) => ({ i, weight: options.runs ?? defaultRuns(j.variant) }))
+    .map((j, i) => ({ i, weight: j.weight ?? optionsOf(j).runs ?? defaultRuns(j.variant) }))
     .sort((a, b) => b.weight - a.weight || a.i - b.i)
     .map((x) => x.i);
   if (jobs.length === 0) return Promise.resolve({ verdicts, interrupted: false });
@@ -117,7 +124,7 @@ export function checkOnThreads(
         variantId: job.variant.id,
         ...(job.variantFile === undefined ? {} : { variantFile: job.variantFile }),
         ...(invariants === undefined ? {} : { invariantIds: invariants.map((i) => i.id) }),
-        options,
+        options: optionsOf(job),
       };
       running += 1;
       hooks.onStart?.(index);
@@ -136,7 +143,7 @@ export function checkOnThreads(
         else if (m.type === 'error') fail(m.message.split('\n')[0]!);
         else {
           const job = jobs[m.index]!;
-          const verdict = { ...m.verdict, failures: rebuild(job.variant, options, m.failures) };
+          const verdict = { ...m.verdict, failures: rebuild(job.variant, optionsOf(job), m.failures) };
           verdicts[m.index] = verdict;
           running -= 1;
           hooks.onVerdict?.(m.index, verdict);

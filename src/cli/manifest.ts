@@ -6,7 +6,7 @@ import { CONFIGS, type Config, worldConfig } from '../../model/config.js';
 import { VARIANTS } from '../../model/registry.js';
 import type { Variant } from '../../model/variant.js';
 import { nearest } from '../../model/variant-schema.js';
-import { DEFAULT_SEED } from '../check/check.js';
+import { DEFAULT_SEED, defaultRuns } from '../check/check.js';
 import { checkOnThreads, defaultThreads } from '../check/check-pool.js';
 import {
   DEFAULT_MANIFEST_STATES,
@@ -86,21 +86,20 @@ export function rowSpecs(variants: readonly Variant[], recorded: readonly Manife
 const maxStatesOf = (r: { readonly maxStates?: number } | undefined) =>
   r?.maxStates === undefined ? {} : { maxStates: r.maxStates };
 
-/** The rows `specs` ask for, computed on worker threads, protocols of one world and budget together. */
+/**
+ * The rows `specs` ask for, computed on worker threads: every row one job of one pool, each
+ * with its own world and budget, the largest explorer rows first (by the states `recorded`
+ * says they took), so that no row runs alone at the end while a core idles.
+ */
 export async function computeRows(
   specs: readonly RowSpec[],
   threads: number,
   onDone: (done: number) => void = () => {},
+  recorded: readonly ManifestRow[] = [],
 ): Promise<ManifestRow[]> {
-  const rows: ManifestRow[] = [];
   let done = 0;
-  const groups = new Map<string, RowSpec[]>();
-  for (const spec of specs) {
-    const k = JSON.stringify([spec.engine, spec.world, spec.maxStates, spec.symmetry]);
-    groups.set(k, [...(groups.get(k) ?? []), spec]);
-  }
-  for (const group of groups.values()) {
-    const { engine, world, maxStates, symmetry } = group[0]!;
+  const jobs = specs.map((spec) => {
+    const { variant, engine, world, maxStates, symmetry } = spec;
     const config = world === undefined ? undefined : namedConfig(world);
     const elsewhere = { ...(config === undefined ? {} : { config }), ...(symmetry ? { symmetry } : {}) };
     // (each random campaign takes its protocol's own runs: the worker's default)
@@ -108,18 +107,29 @@ export async function computeRows(
       engine === 'random'
         ? { engine, seed: DEFAULT_SEED }
         : { engine, maxStates: maxStates ?? DEFAULT_MANIFEST_STATES, ...elsewhere };
-    const result = await checkOnThreads(
-      group.map(({ variant }) => ({ variant })),
-      options,
-      undefined,
-      threads,
-      { onVerdict: () => onDone(++done) },
-    );
-    result.verdicts.forEach((v, i) => {
-      rows.push(rowOf(v!, rowOptions(group[i]!.variant, engine, maxStates, elsewhere)));
-    });
-  }
-  return rows;
+    return { variant, options, weight: weightOf(spec, recorded), elsewhere };
+  });
+  const result = await checkOnThreads(jobs, {}, undefined, threads, { onVerdict: () => onDone(++done) });
+  return result.verdicts.map((v, i) =>
+    rowOf(v!, rowOptions(specs[i]!.variant, specs[i]!.engine, specs[i]!.maxStates, jobs[i]!.elsewhere)),
+  );
+}
+
+/**
+ * The order rows start in: explorer rows first, by the states recorded (its budget if the
+ * row is new), then the random campaigns, short jobs that fill the cores at the end.
+ */
+function weightOf(spec: RowSpec, recorded: readonly ManifestRow[]): number {
+  const row = recorded.find(
+    (r) =>
+      r.protocol === spec.variant.id &&
+      r.engine === spec.engine &&
+      (spec.world === undefined ? isOwnRow(r) : r.world === spec.world && !r.symmetry === !spec.symmetry),
+  );
+  const cells = row === undefined ? [] : Object.values(row.invariants);
+  if (spec.engine === 'random') return defaultRuns(spec.variant);
+  const states = Math.max(0, ...cells.map((c) => c.states ?? 0));
+  return 1e12 + (row === undefined ? (spec.maxStates ?? DEFAULT_MANIFEST_STATES) : states);
 }
 
 function namedConfig(world: string): Config {
@@ -183,8 +193,11 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<number>
   }
   const status = new StatusLine(io.status);
   const total = specs.length;
-  const rows = await computeRows(specs, flags.jobs ?? defaultThreads(total), (done) =>
-    status.set(`manifest: ${done}/${total} rows, ${formatDuration(status.elapsedMs)}`),
+  const rows = await computeRows(
+    specs,
+    flags.jobs ?? defaultThreads(total),
+    (done) => status.set(`manifest: ${done}/${total} rows, ${formatDuration(status.elapsedMs)}`),
+    recorded.rows,
   );
   status.clear();
   const actual: Manifest = { format: MANIFEST_FORMAT, version: 1, rows };

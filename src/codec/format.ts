@@ -18,7 +18,7 @@ import {
 import { oldestStoreText, seenTlbState } from '../../model/store-buffer.js';
 import { SYSCALL_TABLE } from '../../model/syscall-table.js';
 import { currentFolio, currentStep } from '../../model/task.js';
-import { faultsDuringFork, type Variant } from '../../model/variant.js';
+import type { Variant } from '../../model/variant.js';
 
 const pages = (vpages: readonly number[]) => vpages.map((v) => `p${v}`).join(',');
 
@@ -71,26 +71,12 @@ function outcomeText(o: AccessOutcome): string {
 export function describeStep(variant: Variant, pre: State, a: Action): string {
   return match(a)
     .with({ op: 'load' }, (x) => {
-      const o = accessOutcome(
-        variant.policy.arch,
-        pre,
-        x.cpu,
-        x.vpage,
-        false,
-        faultsDuringFork(variant.policy),
-      );
+      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, false, variant.policy);
       const value = o.kind === 'hit' || o.kind === 'walk' ? ` = ${pre.frames[o.frame]!.data}` : '';
       return `load p${x.vpage}${value} (${outcomeText(o)})`;
     })
     .with({ op: 'store' }, (x) => {
-      const o = accessOutcome(
-        variant.policy.arch,
-        pre,
-        x.cpu,
-        x.vpage,
-        true,
-        faultsDuringFork(variant.policy),
-      );
+      const o = accessOutcome(variant.policy.arch, pre, x.cpu, x.vpage, true, variant.policy);
       const copy = o.kind === 'fault' && o.handler === 'wp_page_copy' ? `: copies into f${o.frame}` : '';
       return `store p${x.vpage} := ${x.value} (${outcomeText(o)}${copy})`;
     })

@@ -175,7 +175,8 @@ export function runWorkload(variant: Variant, workload: Workload, pages: number,
   const take = (a: Action): boolean => {
     if (!enabled(variant, s, a)) return false;
     if (counting && (a.op === 'load' || a.op === 'store'))
-      if (accessOutcome(arch, s, a.cpu, a.vpage, a.op === 'store').kind === 'walk') refills += 1;
+      if (accessOutcome(arch, s, a.cpu, a.vpage, a.op === 'store', variant.policy).kind === 'walk')
+        refills += 1;
     apply(variant, s, a);
     if (counting) {
       const held = heldFrames(s);

@@ -22,6 +22,7 @@ import {
   copy_present_pte,
   flush_tlb_mm,
   flush_tlb_range,
+  holdsMmapLockForWrite,
   isSyscall,
   madvise_free_pte_range,
   mmap,
@@ -79,12 +80,26 @@ describe('which calls are which', () => {
   });
 
   it('mmapLockHeld(): a writer on the mm; a reader only when any holder counts', () => {
-    expect(mmapLockHeld(calling('munmap', present(0)), 0, false)).toBe(true);
-    expect(mmapLockHeld(calling('madvise_dontneed', present(0)), 0, false)).toBe(false);
-    expect(mmapLockHeld(calling('madvise_dontneed', present(0)), 0, true)).toBe(true);
-    expect(mmapLockHeld(calling('munmap', present(0), [{ ...p0, mm: 1 }]), 0, true)).toBe(false);
-    expect(mmapLockHeld(calling('migrate', present(0)), 0, true)).toBe(false);
-    expect(mmapLockHeld(world, 0, true)).toBe(false);
+    const today = {};
+    expect(mmapLockHeld(calling('mprotect_ro', present(0)), 0, false, today)).toBe(true);
+    expect(mmapLockHeld(calling('madvise_dontneed', present(0)), 0, false, today)).toBe(false);
+    expect(mmapLockHeld(calling('madvise_dontneed', present(0)), 0, true, today)).toBe(true);
+    expect(mmapLockHeld(calling('munmap', present(0), [{ ...p0, mm: 1 }]), 0, true, today)).toBe(false);
+    expect(mmapLockHeld(calling('migrate', present(0)), 0, true, today)).toBe(false);
+    expect(mmapLockHeld(world, 0, true, today)).toBe(false);
+  });
+
+  it('munmap() zaps under the read lock it downgraded to (v4.20), under the write lock before', () => {
+    const zapping = calling('munmap', present(0));
+    expect(takesMmapLockForWrite('munmap')).toBe(true);
+    expect(holdsMmapLockForWrite('munmap', {})).toBe(false);
+    expect(mmapLockHeld(zapping, 0, false, {})).toBe(false);
+    expect(mmapLockHeld(zapping, 0, true, {})).toBe(true);
+    expect(holdsMmapLockForWrite('munmap', { munmapZapLock: 'write' })).toBe(true);
+    expect(mmapLockHeld(zapping, 0, false, { munmapZapLock: 'write' })).toBe(true);
+    // the other writers hold it to the end whatever munmap() does
+    expect(holdsMmapLockForWrite('mprotect_ro', {})).toBe(true);
+    expect(holdsMmapLockForWrite('madvise_dontneed', { munmapZapLock: 'write' })).toBe(false);
   });
 });
 

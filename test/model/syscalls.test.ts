@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS } from '../../model/config.js';
+import { accessOutcome } from '../../model/fault.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { mm_tlb_flush_pending } from '../../model/queries.js';
 import { initialState, type State } from '../../model/state.js';
@@ -220,5 +221,45 @@ describe('madvise(MADV_FREE)', () => {
     expect(
       replay(v, twoValues, race.slice(0, 8), { invariants: [findInvariant('noLostWrite')!] }).violation,
     ).toBeNull();
+  });
+});
+
+describe('munmap() zaps under the read lock it downgraded to (dd2283f2605e, v4.20)', () => {
+  // syscalls: two pages of mm 0 under one PTL; the thread on CPU 1 unmaps p0
+  const world = initialState(CONFIGS.syscalls);
+  const before = variant('reclaim-batched-dirty-v4.12-no-batched-pending');
+  const unmapP0: Action = { op: 'syscall', task: 1, call: 'munmap', mm: 0, vpages: [0] };
+  /** p1 discarded (MADV_DONTNEED, to the end), then munmap(p0) started. */
+  const zapping = (x = v) => {
+    let s = next(x, world, { op: 'syscall', task: 1, call: 'madvise_dontneed', mm: 0, vpages: [1] });
+    while (s.tasks[1]!.job !== 'idle') s = next(x, s, kstep(1));
+    return next(x, s, unmapP0);
+  };
+
+  it('lets a fault on another page run meanwhile; before v4.20 it waited for munmap() to return', () => {
+    expect(zapping().mms[0]!.vma[0]).toBe('none');
+    // CPU 0 faults p1 in again: today the fault runs under the read lock too
+    expect(enabled(v, zapping(), load(0, 1))).toBe(true);
+    expect(before.policy.munmapZapLock).toBe('write');
+    expect(enabled(before, zapping(before), load(0, 1))).toBe(false);
+    // once its PTE is zapped, a fault on the page unmapped finds no VMA (SIGSEGV)
+    const zapped = next(v, zapping(), kstep(1));
+    expect(zapped.mms[0]!.pte[0]!.kind).toBe('none');
+    expect(accessOutcome(v.policy.arch, zapped, 0, 0, false, v.policy)).toEqual({ kind: 'segv' });
+    expect(accessOutcome(before.policy.arch, zapped, 0, 0, false, before.policy)).toEqual({
+      kind: 'wait',
+      on: 'mmap_lock',
+    });
+  });
+
+  it('still excludes every writer, and no call starts on the page it detached', () => {
+    const s = zapping();
+    expect(enabled(v, s, { op: 'syscall', task: 1, call: 'mprotect_ro', mm: 0, vpages: [1] })).toBe(false);
+    expect(enabled(v, s, { op: 'mmap', mm: 0, vpages: [0] })).toBe(false);
+    // and it waits for the write lock to start: not while a madvise() holds it for read
+    const advising = finalState(v, world, [
+      { op: 'syscall', task: 1, call: 'madvise_dontneed', mm: 0, vpages: [1] },
+    ]);
+    expect(advising.tasks[1]!.job).toBe('madvise_dontneed');
   });
 });

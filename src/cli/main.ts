@@ -254,6 +254,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     )
     .option('--symmetry', 'with --world: that row searches with symmetry reduction')
     .option(
+      '--skip-own-explorer',
+      'with --check: leave out the explorer rows of each protocol’s own world (CI: the full tier’s engines-agree test recomputes them)',
+    )
+    .option(
       '--max-states <n>',
       'with --world: that row’s state budget',
       wholeNumber('--max-states', 1, 2 ** 31 - 1),

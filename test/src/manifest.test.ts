@@ -137,6 +137,31 @@ describe('shootdown manifest', () => {
     expect(readFileSync(file, 'utf8')).toBe(formatManifest(manifest));
   });
 
+  it('--skip-own-explorer leaves each protocol’s own explorer row out of the check (not of --update)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shootdown-manifest-'));
+    const file = join(dir, 'm.json');
+    const [random, explorer] = (['random', 'exhaustive'] as const).map(
+      (engine) => ownRows().find((r) => r.protocol === 'sync' && r.engine === engine)!,
+    );
+    // the explorer row is wrong: the check that skips it does not see it; the full one does
+    const wrong = {
+      ...explorer!,
+      invariants: { ...explorer!.invariants, noLostWrite: { verdict: 'holds' as const, states: 1 } },
+    };
+    writeFileSync(file, formatManifest({ ...manifest, rows: [random!, wrong] }));
+    const skipping = await run(['manifest', '--file', file, '--protocol', 'sync', '--skip-own-explorer']);
+    expect([skipping.code, skipping.out.at(-1)]).toEqual([
+      0,
+      `${file}: 1 rows (each protocol’s own explorer row left out), every one as recorded and as its protocol expects`,
+    ]);
+    const update = await run(['manifest', '--file', file, '--update', '--skip-own-explorer']);
+    expect([update.code, update.err]).toEqual([
+      2,
+      ['shootdown: --skip-own-explorer checks fewer rows: not with --update, which rewrites them all'],
+    ]);
+    expect(readFileSync(file, 'utf8')).toBe(formatManifest({ ...manifest, rows: [random!, wrong] }));
+  });
+
   it('refuses a manifest with two rows for one protocol, engine and world', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shootdown-manifest-'));
     const file = join(dir, 'm.json');

@@ -218,6 +218,12 @@ function seenText(s: State, cpu: number): string {
 }
 
 /** What changed from pre to post, one short phrase per changed piece of state. */
+const unisolatedText = (t: State['tasks'][number]): string =>
+  t.folios
+    .filter((f) => f.unisolated === true)
+    .map((f) => `f${f.src}`)
+    .join(', ');
+
 export function describeChanges(pre: State, post: State): string[] {
   const out: string[] = [];
   const nPages = pagesPerMm(pre);
@@ -285,6 +291,17 @@ export function describeChanges(pre: State, post: State): string[] {
         t.batched_clear === 1
           ? `T${i} flushed for tlb_flush_batched, will reset it`
           : `T${i}'s reset of tlb_flush_batched is stale (a flush deferred since)`,
+      );
+    // a NUMA hinting fault's reference to a folio it has not isolated yet (numaIsolation 'after-unlock')
+    const held = unisolatedText(t);
+    const heldBefore = unisolatedText(pre.tasks[i]!);
+    if (held !== heldBefore)
+      out.push(
+        held !== ''
+          ? `T${i} holds a reference to ${held}, not isolated yet`
+          : t.job === 'idle'
+            ? `T${i} could not isolate ${heldBefore}: reference dropped`
+            : `T${i} isolated ${heldBefore}`,
       );
     const req = reqs(t.mreq === null ? [] : [t.mreq]);
     if (req !== reqs(pre.tasks[i]!.mreq === null ? [] : [pre.tasks[i]!.mreq!]))

@@ -11,7 +11,7 @@ import { mm_tlb_flush_pending } from '../../model/queries.js';
 import { initialState, type State } from '../../model/state.js';
 import { X86 } from '../../model/variant.js';
 import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
-import { describeStep, pteText } from '../../src/codec/format.js';
+import { describeChanges, describeStep, pteText } from '../../src/codec/format.js';
 import { explore } from '../../src/engine/explore.js';
 import { derived, drain, finalState, kstep, load, store, variant } from '../support.js';
 
@@ -119,6 +119,8 @@ describe('the isolation, after the PTL before v6.11 (ee86814b0562) and under it 
     const s = finalState(twin, protnone, [hint(1)]);
     expect(s.tasks[1]!.folios).toEqual([{ mm: 0, vpage: 0, src: 0, dst: -1, unisolated: true }]);
     expect(s.frames[0]!.refcount).toBe(2);
+    // the race report says what the fault holds
+    expect(describeChanges(protnone, s)).toContain('T1 holds a reference to f0, not isolated yet');
     expect(describeStep(twin, s, kstep(1))).toBe('numamigrate_isolate_folio(p0)');
     // not isolated yet: another CPU's hinting fault maps the page again meanwhile, and the
     // isolation goes ahead on the folio the fault holds, whatever its PTE is now
@@ -127,6 +129,7 @@ describe('the isolation, after the PTL before v6.11 (ee86814b0562) and under it 
     expect(pte0(restored)).not.toHaveProperty('protnone');
     const isolated = finalState(twin, restored, [kstep(1)]);
     expect(isolated.tasks[1]!.folios).toEqual([{ mm: 0, vpage: 0, src: 0, dst: 1 }]);
+    expect(describeChanges(restored, isolated)).toContain('T1 isolated f0');
     expect(isolated.frames[0]!.refcount).toBe(2);
     expect(pte0(drain(twin, isolated, 1))).toMatchObject({ kind: 'present', frame: 1 });
   });
@@ -139,6 +142,7 @@ describe('the isolation, after the PTL before v6.11 (ee86814b0562) and under it 
     expect(moved.frames[0]).toMatchObject({ refcount: 1 });
     const s = finalState(twin, moved, [kstep(1)]);
     expect(s.tasks[1]!.job).toBe('idle');
+    expect(describeChanges(moved, s)).toContain('T1 could not isolate f0: reference dropped');
     expect(s.frames[0]!.owner.kind).toBe('free');
   });
 

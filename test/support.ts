@@ -101,6 +101,46 @@ export function sameVerdictsReduced(v: Variant, config: Config, replays = true):
     for (const f of reduced.failures) expect(f.replay.violation?.invariant.id).toBe(f.invariant.id);
 }
 
+/**
+ * The variants that behave differently in tiny-lifo, one of each: a policy switch read only
+ * by a system call tiny has not (mremapFlush by mremap(), arch.protnoneAccessible by NUMA
+ * balancing, numaIsolation by NUMA hinting faults, pinnedMigration by pins, munmapZapLock by munmap()) makes a variant there its base again.
+ */
+export function distinctInTiny(variants: readonly Variant[]): Variant[] {
+  const seen = new Set<string>();
+  return variants.filter((v) => {
+    const {
+      mremapFlush: _m,
+      pinnedMigration: _p,
+      numaIsolation: _i,
+      munmapZapLock: _z,
+      arch,
+      ...rest
+    } = v.policy;
+    const { protnoneAccessible: _n, ...archRest } = arch;
+    const key = JSON.stringify({ ...rest, arch: archRest });
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The variants symmetry.test.ts searches in tiny-lifo with and without the reduction over
+ * frames, one or two of each family, frames freed and reused among them; the rest of
+ * distinctInTiny() are in the full tier.
+ */
+export const FRAME_SAMPLE = [
+  'sync',
+  'reclaim-batched-dirty',
+  'migrate-batched-wrong-copy-before-flush',
+  'reclaim-batched-wrong-free-before-flush',
+  'reclaim-batched-dirty-refault-window',
+  'migrc-fixed',
+  'migrc-wrong-free-src-early',
+  'batch-copy',
+];
+
 /** The variants symmetry.test.ts searches in tiny-3cpu with and without the reduction; the rest are in the full tier. */
 export const THREE_CPU_SAMPLE = [
   'migrate-batched',

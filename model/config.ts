@@ -535,7 +535,7 @@ export const CONFIGS = {
   'tiny-two-ptls-mprotect': defineConfig({
     ...syscallsTwoPtls,
     name: 'tiny-two-ptls-mprotect',
-    why: 'tiny-two-ptls with no spare frame, a batch of one and mprotect() only: small enough to exhaust (2.2 million states, about a minute) with a deferral inside the window of flush_tlb_batched_pending() reached; with a batch of two and munmap() too the generations hold in all 7,895,195 states.',
+    why: 'tiny-two-ptls with no spare frame, a batch of one and mprotect() only: small enough to exhaust (2.2 million states, about a minute) with a deferral inside the window of flush_tlb_batched_pending() reached; with a batch of two and munmap() too the generations held in all 7,895,195 states, counted while munmap() still zapped under the write lock.',
     frames: 2,
     batch: 1,
     syscalls: ['mprotect'],

@@ -40,7 +40,8 @@ describe('bounded proofs with system calls on tiny-syscalls', () => {
 
 describe('a bounded proof of the window inside flush_tlb_batched_pending()', () => {
   // tiny-two-ptls-mprotect: no spare frame, a batch of one and mprotect() only, to exhaust in
-  // about a minute (with a batch of two and munmap too it holds in all 7,895,195 states)
+  // about a minute (with a batch of two and munmap too it held in all 7,895,195 states, counted while munmap()
+  // still zapped under the write lock)
   const world = CONFIGS['tiny-two-ptls-mprotect'];
   const flagRace = recordedManifest().rows.find(
     (r) => r.protocol === 'reclaim-batched-dirty-batched-flag-race' && r.world === world.name,

@@ -122,16 +122,15 @@ export async function computeRows(
  * row is new), then the random campaigns, short jobs that fill the cores at the end.
  */
 function weightOf(spec: RowSpec, recorded: readonly ManifestRow[]): number {
+  if (spec.engine === 'random') return defaultRuns(spec.variant);
   const row = recorded.find(
     (r) =>
       r.protocol === spec.variant.id &&
       r.engine === spec.engine &&
       (spec.world === undefined ? isOwnRow(r) : r.world === spec.world && !r.symmetry === !spec.symmetry),
   );
-  const cells = row === undefined ? [] : Object.values(row.invariants);
-  if (spec.engine === 'random') return defaultRuns(spec.variant);
-  const states = Math.max(0, ...cells.map((c) => c.states ?? 0));
-  return 1e12 + (row === undefined ? (spec.maxStates ?? DEFAULT_MANIFEST_STATES) : states);
+  const states = row === undefined ? [] : Object.values(row.invariants).map((c) => c.states ?? 0);
+  return 1e12 + (row === undefined ? (spec.maxStates ?? DEFAULT_MANIFEST_STATES) : Math.max(0, ...states));
 }
 
 function namedConfig(world: string): Config {

@@ -217,13 +217,14 @@ function seenText(s: State, cpu: number): string {
     : `mm ${seen.loadedMm}${seen.lazy ? ' (lazy)' : ''}`;
 }
 
-/** What changed from pre to post, one short phrase per changed piece of state. */
+/** The folios a task holds a reference to and has not isolated yet, as a report names them. */
 const unisolatedText = (t: State['tasks'][number]): string =>
   t.folios
     .filter((f) => f.unisolated === true)
     .map((f) => `f${f.src}`)
     .join(', ');
 
+/** What changed from pre to post, one short phrase per changed piece of state. */
 export function describeChanges(pre: State, post: State): string[] {
   const out: string[] = [];
   const nPages = pagesPerMm(pre);

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Action, enabled, next } from '../../model/actions.js';
-import { CONFIGS } from '../../model/config.js';
+import { CONFIGS, defineConfig } from '../../model/config.js';
 import { accessOutcome } from '../../model/fault.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { mm_tlb_flush_pending } from '../../model/queries.js';
@@ -252,14 +252,35 @@ describe('munmap() zaps under the read lock it downgraded to (dd2283f2605e, v4.2
     });
   });
 
-  it('still excludes every writer, and no call starts on the page it detached', () => {
-    const s = zapping();
-    expect(enabled(v, s, { op: 'syscall', task: 1, call: 'mprotect_ro', mm: 0, vpages: [1] })).toBe(false);
-    expect(enabled(v, s, { op: 'mmap', mm: 0, vpages: [0] })).toBe(false);
-    // and it waits for the write lock to start: not while a madvise() holds it for read
-    const advising = finalState(v, world, [
-      { op: 'syscall', task: 1, call: 'madvise_dontneed', mm: 0, vpages: [1] },
-    ]);
-    expect(advising.tasks[1]!.job).toBe('madvise_dontneed');
+  it('still excludes every writer, lets readers in, and starts only once no one holds the lock', () => {
+    // two-zaps with two pages and mprotect(): threads on CPUs 0 and 1 (tasks 0 and 1) both call
+    const base = CONFIGS['two-zaps'];
+    const two = initialState(
+      defineConfig({
+        ...base,
+        name: 'two-zaps-2p',
+        pages: 2,
+        frames: base.frames + 1,
+        syscalls: ['madvise', 'munmap', 'mprotect'],
+      }),
+    );
+    const call = (task: number, c: 'munmap' | 'madvise_dontneed' | 'mprotect_ro', vpage: number): Action => ({
+      op: 'syscall',
+      task,
+      call: c,
+      mm: 0,
+      vpages: [vpage],
+    });
+    const unmapping = next(v, two, call(1, 'munmap', 0));
+    // task 0 may discard p1 (a reader), not write-protect it (a writer), meanwhile
+    expect(enabled(v, unmapping, call(0, 'madvise_dontneed', 1))).toBe(true);
+    expect(enabled(v, unmapping, call(0, 'mprotect_ro', 1))).toBe(false);
+    expect(enabled(before, unmapping, call(0, 'madvise_dontneed', 1))).toBe(false);
+    // munmap() takes the lock for write to start: not while a MADV_DONTNEED holds it for read
+    const advising = next(v, two, call(0, 'madvise_dontneed', 1));
+    expect(enabled(v, advising, call(1, 'munmap', 0))).toBe(false);
+    let done = advising;
+    while (done.tasks[0]!.job !== 'idle') done = next(v, done, kstep(0));
+    expect(enabled(v, done, call(1, 'munmap', 0))).toBe(true);
   });
 });

@@ -68,6 +68,7 @@ import {
   startJob,
   undoPtlFree,
   waitsForFlusher,
+  waitsForIMmap,
 } from './task.js';
 import type { Policy, Variant } from './variant.js';
 
@@ -143,6 +144,17 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
   if (s.cpus[t.cpu]!.mm !== a.mm || !userRunning(s, t.cpu) || new Set(a.vpages).size !== a.vpages.length)
     return false;
   if (s.cpus[t.cpu]!.wp_copy !== undefined || unborn(s, a.mm)) return false;
+  // fallocate(PUNCH_HOLE) needs only the file (one page, in a sharedFile world), and takes
+  // i_rwsem: one at a time per page. It takes no mmap_lock, so a munmap() or mprotect() of
+  // the caller's mm does not hold it up.
+  if (a.call === 'punch_hole')
+    return (
+      sharedFile(s) &&
+      a.vpages.length === 1 &&
+      inRange(a.vpages[0]!, vma.length) &&
+      !punching(s, a.vpages[0]!) &&
+      !fileFolioLocked(s, a.vpages[0]!)
+    );
   // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
   const writer = takesMmapLockForWrite(a.call);
   if (mmapLockHeld(s, a.mm, writer, policy)) return false;
@@ -157,16 +169,6 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
     if (s.mms[child]!.vma.some((p) => p !== 'none') || s.ghost.promised[child]!.some((p) => p !== 'none'))
       return false;
   }
-  // fallocate(PUNCH_HOLE) needs only the file (one page, in a sharedFile world), and takes
-  // i_rwsem: one at a time per page.
-  if (a.call === 'punch_hole')
-    return (
-      sharedFile(s) &&
-      a.vpages.length === 1 &&
-      inRange(a.vpages[0]!, vma.length) &&
-      !punching(s, a.vpages[0]!) &&
-      !fileFolioLocked(s, a.vpages[0]!)
-    );
   // mremap() of a mapped page onto an unmapped one (the model offers no MREMAP_FIXED over a
   // mapping, whose do_munmap() would be a munmap() first)
   if (a.call === 'mremap') {
@@ -333,7 +335,8 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
         // Interrupts are off while the task's CPU switches mm.
         !inSwitch(s, s.tasks[action.task]!.cpu) &&
         ptlFree(s, policy, action.task) &&
-        !waitsForFlusher(s, policy, action.task)
+        !waitsForFlusher(s, policy, action.task) &&
+        !waitsForIMmap(s, policy, action.task)
       );
     case 'dma_write':
       return s.frames[action.frame]?.pinned !== undefined && inRange(action.value - 1, 255);
@@ -354,14 +357,21 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       const copy = s.cpus[action.cpu]?.wp_copy;
       return copy !== undefined && ptlHolder(s, policy, s.cpus[action.cpu]!.mm, copy.vpage) < 0;
     }
+    // (a device's VM_PFNMAP memory has no page cache to write back or reclaim)
     case 'writeback':
       return (
         sharedFile(s) &&
+        s.pfnmap !== true &&
         inRange(action.index, s.disk!.length) &&
         writebackReady(s, action.index, (mm) => ptlHolder(s, policy, mm, action.index) >= 0)
       );
     case 'remove_mapping':
-      return sharedFile(s) && inRange(action.index, s.disk!.length) && removable(s, action.index);
+      return (
+        sharedFile(s) &&
+        s.pfnmap !== true &&
+        inRange(action.index, s.disk!.length) &&
+        removable(s, action.index)
+      );
     default:
       return unreachable(action);
   }

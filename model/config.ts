@@ -82,6 +82,15 @@ export interface Config {
    */
   readonly mapPrivate?: readonly number[];
   /**
+   * sharedFile worlds: the file is a device's memory, mapped VM_PFNMAP (remap_pfn_range(),
+   * vmf_insert_pfn()): no struct page, so no mapping holds a reference, the mmu_gather of a
+   * zap holds none, and nothing dirties, writes back or reclaims the pages. A hole punched
+   * (punch_hole) is the driver revoking the page: unmap_mapping_range() over the file's
+   * i_mmap, then freeing the memory at once. A fault maps the driver's memory for the page
+   * again. The world of CVE-2022-39188 (b67fbebd4cf9).
+   */
+  readonly pfnmap?: boolean;
+  /**
    * migrc_gen and every CPU's migrc_done are counters of this many bits that wrap, compared
    * as v3 compares its ints (before(a, b): a - b < 0), and migrc_gen starts half the range
    * ahead of every migrc_done (0): a machine whose migrc_gen has passed 2^31 while some CPU
@@ -248,6 +257,11 @@ export function configProblem(c: Config): string | null {
     // truncation keeps private copies (unmap_mapping_range() with even_cows 0): not modelled
     if (c.syscalls?.includes('punch_hole')) return 'punch_hole is not modelled with mapPrivate';
   }
+  if (c.pfnmap !== undefined && typeof c.pfnmap !== 'boolean') return 'pfnmap must be true or false';
+  if (c.pfnmap && (!c.sharedFile || c.mapPrivate !== undefined))
+    return 'pfnmap needs a sharedFile world without mapPrivate (the device file the mms map)';
+  if (c.pfnmap && c.syscalls?.some((op) => op === 'write' || op === 'mprotect'))
+    return 'pfnmap is not modelled with write or mprotect (no page cache, no write-notify)';
   if (c.moveFailures !== undefined && typeof c.moveFailures !== 'boolean')
     return 'moveFailures must be true or false';
   if (c.perCallPromises !== undefined && typeof c.perCallPromises !== 'boolean')
@@ -724,6 +738,23 @@ export const CONFIGS = {
     ptesPerTable: 1,
     syscalls: ['munmap', 'mmap', 'mprotect', 'punch_hole'],
     syscallTasks: [0, 1],
+  }),
+  'tiny-pfnmap': defineConfig({
+    ...sharedFileWorld,
+    name: 'tiny-pfnmap',
+    why: "A device's memory mapped VM_PFNMAP by one process on two CPUs, one page: the thread on CPU 1 munmap()s it while the driver (the thread on CPU 0) revokes it with unmap_mapping_range() and frees it; the mmu_gather holds no reference to memory with no struct page. Where munmap() must flush before free_pgtables() unlinks its VMA from i_mmap, or the driver's walk misses this mm (CVE-2022-39188).",
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 1,
+    pages: 1,
+    frames: 1,
+    values: 1,
+    taskCpus: [1, 0],
+    batch: 1,
+    ptesPerTable: 1,
+    syscalls: ['munmap', 'mmap', 'punch_hole'],
+    syscallTasks: [0, 1],
+    pfnmap: true,
   }),
   pcid,
   'tiny-pcid': tinyPcid,

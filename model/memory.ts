@@ -183,6 +183,13 @@ export function filemap_fault(
   const o = f.owner;
   if (o.kind !== 'file') return;
   f.owner = { ...o, mapped: (o.mapped ?? 0) | (1 << mm) };
+  if (d.pfnmap) {
+    // vmf_insert_pfn(): the driver's memory, no struct page to count or dirty, mapped with
+    // the VMA's protection at once (no write-notify)
+    const writable = d.mms[mm]!.vma[vpage] === 'rw';
+    d.mms[mm]!.pte[vpage] = { kind: 'present', frame, writable, dirty: write, accessed: true };
+    return;
+  }
   f.refcount += 1;
   // A write to a MAP_PRIVATE mapping (do_cow_fault()) copies the page at once; the model
   // maps the page-cache folio read-only as a read would, and the store, run again, takes

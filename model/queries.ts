@@ -153,15 +153,35 @@ export const popcount = (mask: number): number => {
   return n;
 };
 
+/** Is a fallocate(PUNCH_HOLE) of the shared file's page `index` in progress? */
+export const punching = (s: State, index: number): boolean =>
+  s.tasks.some((t) => t.job === 'punch_hole' && t.folios[0]?.vpage === index);
+
+/** The phase of munmap()'s program (model/syscalls.ts) whose step, free_pgtables(), unlinks its VMA. */
+export const MUNMAP_UNLINK_PHASE = 1;
+
+/**
+ * Is `mm`'s mapping of the shared file's page `vpage` in the file's i_mmap, where
+ * unmap_mapping_range() finds it? While its VMA lives, and after munmap() has detached the
+ * VMA from the mm until free_pgtables() unlinks it (unlink_file_vma()): the program counter
+ * of the munmap() says which.
+ */
+export function inIMmap(s: State, mm: number, vpage: number): boolean {
+  if (!sharedFile(s)) return false;
+  if (s.mms[mm]!.vma[vpage] !== 'none') return true;
+  return s.tasks.some(
+    (t) =>
+      t.job === 'munmap' &&
+      t.pc.phase <= MUNMAP_UNLINK_PHASE &&
+      t.folios.some((f) => f.mm === mm && f.vpage === vpage),
+  );
+}
+
 /**
  * Is the page's content defined for the user now? Not while it is unmapped, nor while a
  * munmap() or MADV_DONTNEED that will discard it is in progress: user code racing with
  * those may see either contents, so the data invariants look only at live pages.
  */
-/** Is a fallocate(PUNCH_HOLE) of the shared file's page `index` in progress? */
-export const punching = (s: State, index: number): boolean =>
-  s.tasks.some((t) => t.job === 'punch_hole' && t.folios[0]?.vpage === index);
-
 /** The page an mremap() in flight moves (mm, vpage) to, or -1. */
 export function mremapTarget(s: State, mm: number, vpage: number): number {
   for (const t of s.tasks)
@@ -169,7 +189,6 @@ export function mremapTarget(s: State, mm: number, vpage: number): number {
       return t.folios[1]!.vpage;
   return -1;
 }
-
 export function pageLive(s: State, mm: number, vpage: number): boolean {
   if (s.mms[mm]!.vma[vpage] === 'none' || s.ghost.promised[mm]![vpage] === 'none') return false;
   // after MADV_FREE and before the next write, old contents and zeroes are both right

@@ -29,6 +29,7 @@ import { mremapV48 } from './variants/mremap-v4.8-flush-after-unlock.js';
 import { mremapV418 } from './variants/mremap-v4.18-clean-flush-after-unlock.js';
 import { numaHinting } from './variants/numa-hinting.js';
 import { numaV312 } from './variants/numa-v3.12-protnone-not-accessible.js';
+import { pfnmapV518 } from './variants/pfnmap-v5.18-unlink-before-flush.js';
 import { pin } from './variants/pin.js';
 import { pinWrongMigratePinned } from './variants/pin-wrong-migrate-pinned.js';
 import { privateFile } from './variants/private-file.js';
@@ -107,6 +108,7 @@ export const VARIANTS: readonly Variant[] = [
   sharedFileV412,
   madviseV412,
   sharedFileV314,
+  pfnmapV518,
   privateFile,
   privateFileNoCowFlush,
   mremap,

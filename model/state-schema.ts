@@ -208,6 +208,7 @@ export const STATE_SCHEMA: Field = record<State>({
   forkChild: fromConfig((c) => c.forkChild),
   disk: when((c) => c.sharedFile === true, array(pages, byte)),
   moveMayFail: fromConfig((c) => (c.moveFailures === true ? true : undefined)),
+  pfnmap: fromConfig((c) => (c.pfnmap === true ? true : undefined)),
   ghost,
   cost: record<Cost>({ ipis: counter, fullFlushes: counter, pageFlushes: counter }),
   // last: a recipe adds it, so a copy keeps immer's key order

@@ -354,6 +354,8 @@ export interface State {
   readonly disk?: readonly number[];
   /** Config.moveFailures: move_to_new_folio() may fail for good. Absent in every other world. */
   readonly moveMayFail?: true;
+  /** Config.pfnmap: the shared file is a device's VM_PFNMAP memory. Absent in every other world. */
+  readonly pfnmap?: true;
   readonly ghost: Ghost;
   readonly cost: Cost;
   /**
@@ -433,8 +435,9 @@ export function initialState(config: Config): State {
         return {
           owner: { kind: 'file', file: MAPPED_FILE, index: frame, mapped: everyMm },
           data: 0,
-          // the page cache's reference and one per mapping
-          refcount: 1 + config.mms,
+          // the page cache's reference and one per mapping (memory with no struct page
+          // has no references: the driver's alone)
+          refcount: config.pfnmap ? 1 : 1 + config.mms,
           dirty: false,
           migrc: false,
         };
@@ -467,6 +470,7 @@ export function initialState(config: Config): State {
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ...(file ? { disk: Array.from({ length: config.pages }, () => 0) } : {}),
     ...(config.moveFailures ? { moveMayFail: true as const } : {}),
+    ...(config.pfnmap ? { pfnmap: true as const } : {}),
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
       promised: Array.from({ length: config.mms }, (_, mm) =>

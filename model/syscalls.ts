@@ -11,6 +11,7 @@ import {
   anonExclusive,
   cowShared,
   homeValue,
+  inIMmap,
   isolatingTask,
   mapsFolio,
   pageCacheFrame,
@@ -62,10 +63,21 @@ const zap: readonly Phase[] = [
   { once: 'syscall_return' },
 ];
 
+// munmap(): unmap_region() (vms_clear_ptes() today) runs unmap_vmas(), then free_pgtables(),
+// which unlinks the VMA from the file's i_mmap (unlink_file_vma()), then tlb_finish_mmu():
+// the flush comes after the unlink. free_pgtables() is a step only in sharedFile worlds,
+// where an i_mmap walk can tell (task.ts's applies()).
+const munmapProgram: readonly Phase[] = [
+  { each: ['zap_pte_range', 'tlb_flush_mmu_tlbonly'] },
+  { once: 'free_pgtables' },
+  { once: 'tlb_finish_mmu' },
+  { once: 'syscall_return' },
+];
+
 export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
   mprotect_ro: { batchFlush: false, deferDirty: false, program: mprotect },
   mprotect_rw: { batchFlush: false, deferDirty: false, program: mprotect },
-  munmap: { batchFlush: false, deferDirty: false, program: zap },
+  munmap: { batchFlush: false, deferDirty: false, program: munmapProgram },
   madvise_dontneed: { batchFlush: false, deferDirty: false, program: zap },
   // echo 4 > /proc/PID/clear_refs: write-protect every PTE so the next store faults and
   // sets soft-dirty (CRIU's dirty tracking). The VMA stays writable: a read-only PTE
@@ -73,7 +85,9 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
   clear_refs: { batchFlush: false, deferDirty: false, program: mprotect },
   // mmap_region() with MAP_FIXED: do_vmi_munmap() zaps the old range (unmap_region(), its
   // own mmu_gather and flush) and the new VMA goes in, all under mmap_lock for write, so
-  // no thread sees the range unmapped; the new memory reads zero on first touch.
+  // no thread sees the range unmapped; the new memory reads zero on first touch. (In a
+  // sharedFile world the new VMA maps the file: the mm stays in i_mmap throughout, so the
+  // old VMA's unlink is not a step.)
   mmap_fixed: { batchFlush: false, deferDirty: false, program: zap },
   // dup_mmap(), under mmap_lock of the parent for write: copy_page_range() write-protects
   // each private writable PTE (copy_present_pte(), under the PTL), and one flush_tlb_mm()
@@ -88,10 +102,12 @@ export const SYSCALL_PROGRAMS: Readonly<Record<Syscall, TaskProgram>> = {
     deferDirty: false,
     program: [{ each: ['madvise_free_pte_range'] }, { once: 'tlb_finish_mmu' }, { once: 'syscall_return' }],
   },
-  // truncate_pagecache_range(): unmap_mapping_range() zaps the page in every mm that maps
-  // the file (the model gathers them in one mmu_gather, where the kernel has one per VMA),
+  // truncate_pagecache_range(): unmap_mapping_range() zaps the page in every mm whose VMA
+  // its walk of the file's i_mmap finds, under i_mmap_rwsem for read (the model gathers
+  // them in one mmu_gather, where the kernel has one per VMA, each flushed under the lock),
   // then truncate_inode_pages_range() takes the folio out of the page cache
-  // (truncate_inode_folio()), and the file system frees the block.
+  // (truncate_inode_folio()), and the file system frees the block. In a pfnmap world: the
+  // driver revoking its memory, unmap_mapping_range() and then the free.
   punch_hole: {
     batchFlush: false,
     deferDirty: false,
@@ -412,14 +428,18 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
   // force_flush, so the flush comes before the PTL is dropped; with delay_rmap
   // (5df397dec7c4) the rmap stays until that flush, so folio_mkclean() waits for it.
   const zapDirtyShared = policy.zapDirtyShared ?? 'flush-then-rmap';
+  // VM_PFNMAP (Config.pfnmap): vm_normal_page() finds no page, so the zap only clears the
+  // PTE and gathers its flush: no dirtying, no force_flush, no reference held for the free.
+  const page = d.pfnmap !== true;
   const forceFlush =
+    page &&
     pte.kind === 'present' &&
     pte.dirty &&
     d.frames[frame]!.owner.kind === 'file' &&
     zapDirtyShared !== 'after-unlock';
   if (pte.kind === 'present') {
-    if (pte.dirty) d.frames[frame]!.dirty = true;
-    t.folios[t.pc.folio]!.src = frame;
+    if (pte.dirty && page) d.frames[frame]!.dirty = true;
+    if (page) t.folios[t.pc.folio]!.src = frame;
     if (forceFlush) t.folios[t.pc.folio]!.forceFlush = true;
     gatherFlush(d, task, mm);
   }
@@ -458,6 +478,20 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
   dropMapping(d, folio.src, folio.mm);
 }
 
+/**
+ * free_pgtables() of munmap()'s VMA, in a sharedFile world: unlink_file_vma() takes it out
+ * of the file's i_mmap, under i_mmap_rwsem for write (so after any unmap_mapping_range()
+ * walking it: waitsForIMmap()), and from then on a walk of i_mmap no longer finds this mm.
+ * The unlink is this step's place in the program (inIMmap() reads the task's phase).
+ * Policy.pfnmapFlushBeforeUnlink (b67fbebd4cf9, v5.19; tlb_free_vma() today): a VM_PFNMAP
+ * VMA's gathered flush comes first, since the mmu_gather holds no reference to keep the
+ * memory from the driver. One step: with the flush done, this mm's PTE is none and no CPU
+ * caches it, so a walk that finds the VMA and one that does not do the same.
+ */
+export function free_pgtables(d: Draft<State>, policy: Policy, task: number): void {
+  if (d.pfnmap && policy.pfnmapFlushBeforeUnlink !== false) flush_tlb_range(d, task, policy.arch);
+}
+
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
 export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch, nestedFlush = true): void {
   flush_tlb_range(d, task, arch);
@@ -466,10 +500,11 @@ export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch, nested
   // mm, under a lock this one does not exclude (madvise()'s mmap_lock for read, or a hole
   // punched through the file's i_mmap), may have cleared a PTE this zap then found empty,
   // its flush still to come; so the whole mm is flushed before this call can return.
+  // (A hole punched zapped, and so flushes, only the mms its walk of i_mmap found.)
   if (nestedFlush)
     for (let mm = 0; mm < d.mms.length; mm++)
       if (
-        t.folios.some((f) => f.mm === mm) &&
+        t.folios.some((f) => f.mm === mm && (t.job !== 'punch_hole' || inIMmap(d as State, mm, f.vpage))) &&
         d.tasks.some(
           (o, i) =>
             i !== task && zaps(o.job) && o.tlb_ubc.flush_required && o.folios.some((f) => f.mm === mm),
@@ -620,7 +655,8 @@ export function startSyscall(
     // is promised only when the call returns.
     if (job === 'mprotect_rw') d.ghost.promised[mm]![v] = 'rw';
   }
-  // A hole is punched in the file: every mm's mapping of the page is zapped.
+  // A hole is punched in the file: unmap_mapping_range() zaps every mapping of the page its
+  // walk of i_mmap finds (an mm whose VMA is no longer there is skipped: applies()).
   if (job === 'punch_hole') return d.mms.map((_, m) => ({ mm: m, vpage: vpages[0]!, src: -1, dst: -1 }));
   return vpages.map((vpage) => ({ mm, vpage, src: -1, dst: -1 }));
 }

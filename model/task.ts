@@ -23,6 +23,7 @@ import {
   migrc_undo_folios,
   migrc_unmap_done,
 } from './migrc.js';
+import { inIMmap, sharedFile } from './queries.js';
 import {
   batchedPendingFlush,
   try_to_unmap_flush,
@@ -37,6 +38,7 @@ import {
   flush_tlb_mm,
   flush_tlb_range,
   follow_page_pte,
+  free_pgtables,
   isSyscall,
   madvise_free_pte_range,
   move_ptes,
@@ -91,6 +93,12 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
       return task.tlb_ubc.writable && (folio === null || s.frames[folio.src]!.dirty);
     case 'tlb_flush_mmu_tlbonly':
       return folio?.forceFlush === true;
+    // unmap_mapping_range() zaps only the mappings its walk of i_mmap finds
+    case 'zap_pte_range':
+      return task.job !== 'punch_hole' || inIMmap(s, folio!.mm, folio!.vpage);
+    // an i_mmap to unlink from: a sharedFile world's
+    case 'free_pgtables':
+      return sharedFile(s);
     case 'try_to_unmap_flush':
     case 'flush_tlb_range':
     case 'flush_tlb_mm':
@@ -101,7 +109,6 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
     case 'change_pte_range':
     case 'copy_present_pte':
     case 'madvise_free_pte_range':
-    case 'zap_pte_range':
     case 'tlb_finish_mmu':
     case 'truncate_inode_folio':
     case 'move_ptes':
@@ -222,6 +229,23 @@ export function waitsForFlusher(s: State, policy: Policy, index: number): boolea
   const task = s.tasks[index]!;
   if (s.flusher === undefined || currentStep(policy, task) !== 'truncate_inode_folio') return false;
   return task.folios[0]?.vpage === s.flusher.index;
+}
+
+/**
+ * Does task `index` wait for i_mmap_rwsem? free_pgtables()'s unlink_file_vma() takes it for
+ * write, so it waits while unmap_mapping_range() of the same page walks i_mmap under it for
+ * read: from the punch's start through its tlb_finish_mmu() (the kernel flushes each VMA
+ * under the lock).
+ */
+export function waitsForIMmap(s: State, policy: Policy, index: number): boolean {
+  const task = s.tasks[index]!;
+  if (s.disk === undefined || currentStep(policy, task) !== 'free_pgtables') return false;
+  const vpage = task.folios[0]!.vpage;
+  return s.tasks.some((t) => {
+    if (t.job !== 'punch_hole' || t.folios[0]?.vpage !== vpage) return false;
+    const step = currentStep(policy, t);
+    return step === 'zap_pte_range' || step === 'tlb_flush_mmu_tlbonly' || step === 'tlb_finish_mmu';
+  });
 }
 
 /** Is the PTL of (mm, vpage) free, or held by task `index` itself? */
@@ -354,6 +378,9 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'tlb_finish_mmu':
       tlb_finish_mmu(d, index, policy.arch, policy.nestedFlush !== false);
+      break;
+    case 'free_pgtables':
+      free_pgtables(d, policy, index);
       break;
     case 'truncate_inode_folio':
       truncate_inode_folio(d, index);

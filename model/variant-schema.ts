@@ -53,6 +53,9 @@ export const SYSCALL_STEPS = [
   'tlb_flush_mmu_tlbonly',
   'flush_tlb_range',
   'tlb_finish_mmu',
+  // munmap(): free_pgtables() unlinks the VMA from the file's i_mmap (unlink_file_vma()),
+  // before tlb_finish_mmu() flushes (CVE-2022-39188)
+  'free_pgtables',
   // fallocate(PUNCH_HOLE): the folio leaves the page cache after every mapping is zapped
   'truncate_inode_folio',
   // mremap(): move the PTE to its new address under both PTLs (and flush there, or not)
@@ -369,6 +372,17 @@ const policyFields = {
    * write lock is held to the end.
    */
   munmapZapLock: z.enum(['read', 'write']).optional(),
+  /**
+   * munmap() of a VM_PFNMAP mapping (Config.pfnmap) flushes the range it zapped before
+   * free_pgtables() unlinks the VMA from the file's i_mmap. true (the default): b67fbebd4cf9
+   * ("mmu_gather: Force tlb-flush VM_PFNMAP vmas", v5.19, CVE-2022-39188) flushed in
+   * tlb_end_vma(); since Roman Gushchin's "mmu_gather: move tlb flush for
+   * VM_PFNMAP/VM_MIXEDMAP vmas into free_pgtables()" (2025) tlb_free_vma() does, just before
+   * the unlink. false (x86 before v5.19, where tlb_end_vma() did nothing): the flush waits for
+   * tlb_finish_mmu(), so an unmap_mapping_range() after the unlink finds no VMA of this mm,
+   * flushes nothing, and the driver frees memory this mm's CPUs still cache.
+   */
+  pfnmapFlushBeforeUnlink: z.boolean().optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

@@ -90,7 +90,13 @@ const batchedPendingWindow = (w: Policy['batchedPendingWindow']) =>
   w === undefined ? {} : { batchedPendingWindow: w };
 /** An optional boolean policy field, present only when the spec or its base sets it. */
 const optional = <
-  K extends 'forkVmaStartWrite' | 'wpCopyFlush' | 'wpCopySetBeforeFlush' | 'mkcleanFlush' | 'nestedFlush',
+  K extends
+    | 'forkVmaStartWrite'
+    | 'wpCopyFlush'
+    | 'wpCopySetBeforeFlush'
+    | 'mkcleanFlush'
+    | 'nestedFlush'
+    | 'pfnmapFlushBeforeUnlink',
 >(
   key: K,
   value: boolean | undefined,
@@ -138,6 +144,10 @@ export function defineVariant(spec: VariantSpec): Variant {
       ...pinnedMigration(spec.policy?.pinnedMigration ?? base?.policy.pinnedMigration),
       ...numaIsolation(spec.policy?.numaIsolation ?? base?.policy.numaIsolation),
       ...munmapZapLock(spec.policy?.munmapZapLock ?? base?.policy.munmapZapLock),
+      ...optional(
+        'pfnmapFlushBeforeUnlink',
+        spec.policy?.pfnmapFlushBeforeUnlink ?? base?.policy.pfnmapFlushBeforeUnlink,
+      ),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

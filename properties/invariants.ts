@@ -353,8 +353,16 @@ export const noAccessAfterRevoke: Invariant = {
       const after = tlbLookup(s, cpu, mm, vpage);
       if (!before.writable || after === null || !after.dirty || after.frame !== before.frame) return null;
     }
+    // (With a munmap() of the page still running, the promise is a hole punch's, or a
+    // driver's revocation: unmap_mapping_range() returned.)
+    const revoker =
+      promised === 'ro'
+        ? 'mprotect(PROT_READ)'
+        : step.pre.tasks.some((t) => t.job === 'munmap' && t.folios.some((f) => f.mm === mm && f.vpage === vpage))
+          ? 'unmap_mapping_range()'
+          : 'munmap()';
     return {
-      message: `CPU ${cpu} ${store ? 'stored to' : 'loaded from'} page ${vpage} through a stale TLB entry to frame ${before.frame} after ${promised === 'none' ? 'munmap() returned' : 'mprotect(PROT_READ) returned'}`,
+      message: `CPU ${cpu} ${store ? 'stored to' : 'loaded from'} page ${vpage} through a stale TLB entry to frame ${before.frame} after ${revoker} returned`,
       cpu,
       mm,
       vpage,

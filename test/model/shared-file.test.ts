@@ -8,7 +8,7 @@ import { type Action, enabled, next } from '../../model/actions.js';
 import { CONFIGS, type Config, configProblem } from '../../model/config.js';
 import { accessOutcome } from '../../model/fault.js';
 import { tlbLookup } from '../../model/hardware.js';
-import { fileValue, mapsFolio, pageCacheFrame } from '../../model/queries.js';
+import { fileValue, inIMmap, mapsFolio, pageCacheFrame } from '../../model/queries.js';
 import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
 import { policyProblem } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
@@ -111,7 +111,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('after munmap() and mmap() a read maps the cached folio read-only; after reclaim it reads the disk into a free frame', () => {
-    const unmapped = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0)]);
+    const unmapped = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(unmapped.mms[0]!.pte[0]).toEqual({ kind: 'none' });
     expect(unmapped.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0 });
     const mapped = next(fixed, unmapped, { op: 'mmap', mm: 0, vpages: [0] });
@@ -139,7 +139,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('a refault finds the dirty folio still cached, or reads what the flusher wrote to disk, and maps it in the rmap', () => {
-    const unmap = [munmap, kstep(0), kstep(0), kstep(0), kstep(0)] as const;
+    const unmap = [munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)] as const;
     const remap: Action = { op: 'mmap', mm: 0, vpages: [0] };
     const cached = finalState(fixed, s0, [...dirtied, ...unmap, remap, load(0, 0)]);
     expect(cached.frames[0]).toMatchObject({ data: 1, dirty: true, refcount: 2 });
@@ -148,7 +148,7 @@ describe('faults on a shared file page', () => {
     const reread = finalState(fixed, s0, [
       ...dirtied,
       writeback(0),
-      ...unmap.slice(0, 4),
+      ...unmap.slice(0, 5),
       drop(0),
       remap,
       load(0, 0),
@@ -160,7 +160,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('mmap() of the file keeps what the file holds, where anonymous mmap() would zero it', () => {
-    const s = finalState(fixed, s0, [...dirtied, munmap, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const s = finalState(fixed, s0, [...dirtied, munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(s.ghost.promised[0]![0]).toBe('none');
     const mapped = next(fixed, s, { op: 'mmap', mm: 0, vpages: [0] });
     expect(mapped.ghost.memory[0]![0]).toBe(1);
@@ -180,7 +180,7 @@ describe('write(2) to the file', () => {
   });
 
   it('reads an evicted page in first, and waits when no frame is free', () => {
-    const evicted = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), drop(0)]);
+    const evicted = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), kstep(0), drop(0)]);
     const tinyWrite: Action = { op: 'write', task: 0, vpage: 0, value: 2 };
     // tiny-shared-file has no write(2) among its calls, but the guard is the model's
     expect(enabled(fixed, evicted, tinyWrite)).toBe(true);
@@ -258,7 +258,8 @@ describe('zap_pte_range() of a dirty shared PTE', () => {
   it('up to v3.14: no force_flush; the flush waits for tlb_finish_mmu()', () => {
     const s = zapped(v314);
     expect(s.tasks[0]!.folios[0]!.forceFlush).toBeUndefined();
-    expect(describeStep(v314, s, kstep(0))).toBe('tlb_finish_mmu');
+    expect(describeStep(v314, s, kstep(0))).toBe('free_pgtables');
+    expect(describeStep(v314, next(v314, s, kstep(0)), kstep(0))).toBe('tlb_finish_mmu');
     expect(enabled(v314, s, writeback(0))).toBe(true);
   });
 
@@ -396,22 +397,46 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
   });
 
   it("a zap that finds the page already cleared by another's flushes the whole mm before returning (mm_tlb_flush_nested)", () => {
-    // CPU 2 (mm 1) caches page 0 read-only; a hole punched from mm 0 clears mm 1's PTE and
-    // defers its flush; mm 1's own munmap() then finds nothing to zap
+    // CPU 2 (mm 1) caches page 0 read-only; mm 1's munmap() clears its PTE and owes the
+    // flush; the hole punched from mm 0 then finds mm 1's VMA still in i_mmap (free_pgtables()
+    // waits for the walk) and its PTE already none
     const s = finalState(fixed, w0, [
       load(2, 0),
+      { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
+      kstep(1),
       punch(0, 0),
       kstep(0),
       kstep(0),
-      { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
-      kstep(1),
     ]);
-    expect(s.tasks[0]!.tlb_ubc.flush_required).toBe(true);
+    expect(s.tasks[1]!.tlb_ubc.flush_required).toBe(true);
+    expect(describeStep(fixed, s, kstep(1))).toBe('free_pgtables');
+    expect(enabled(fixed, s, kstep(1))).toBe(false);
     expect(tlbLookup(s, 2, 1, 0)).not.toBeNull();
-    expect(describeStep(fixed, s, kstep(1))).toBe('tlb_finish_mmu');
-    const finished = next(fixed, s, kstep(1));
+    expect(describeStep(fixed, s, kstep(0))).toBe('tlb_finish_mmu');
+    const finished = next(fixed, s, kstep(0));
     expect(tlbLookup(finished, 2, 1, 0)).toBeNull();
     expect(finished.cost.fullFlushes - s.cost.fullFlushes).toBe(1);
+    // the walk is over: munmap() may unlink its VMA now
+    expect(enabled(fixed, finished, kstep(1))).toBe(true);
+  });
+
+  it('skips an mm whose munmap() has unlinked the VMA from i_mmap: no zap, no nested flush of it', () => {
+    const unlinked = finalState(fixed, w0, [
+      load(2, 0),
+      { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
+      kstep(1),
+      kstep(1),
+    ]);
+    expect(inIMmap(unlinked, 1, 0)).toBe(false);
+    expect(inIMmap(unlinked, 0, 0)).toBe(true);
+    const steps = run(fixed, unlinked, [punch(0, 0), kstep(0), kstep(0)]);
+    expect(steps.slice(1).map((x) => describeStep(fixed, x.pre, x.action))).toEqual([
+      'zap_pte_range(p0)',
+      'tlb_finish_mmu',
+    ]);
+    // the entry CPU 2 caches is munmap()'s to flush, and the folio its gather's to free
+    expect(tlbLookup(steps.at(-1)!.post, 2, 1, 0)).not.toBeNull();
+    expect(steps.at(-1)!.post.frames[0]!.refcount).toBeGreaterThan(1);
   });
 });
 
@@ -420,10 +445,18 @@ describe('reclaim of a page-cache folio: __remove_mapping()', () => {
     expect(enabled(fixed, s0, drop(0))).toBe(false); // mapped
     const gathered = finalState(fixed, s0, [load(0, 0), munmap, kstep(0)]);
     expect(enabled(fixed, gathered, drop(0))).toBe(false); // the mmu_gather holds it
-    const done = finalState(fixed, gathered, [kstep(0), kstep(0)]);
+    const done = finalState(fixed, gathered, [kstep(0), kstep(0), kstep(0)]);
     expect(done.tasks[0]!.job).toBe('idle');
     expect(enabled(fixed, done, drop(0))).toBe(true);
-    const dirty = finalState(fixed, s0, [...dirtied, munmap, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const dirty = finalState(fixed, s0, [
+      ...dirtied,
+      munmap,
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+    ]);
     expect(dirty.frames[0]!.dirty).toBe(true);
     expect(enabled(fixed, dirty, drop(0))).toBe(false);
     const written = next(fixed, dirty, writeback(0));
@@ -549,9 +582,20 @@ describe("tlb_finish_mmu()'s nested flush (mm_tlb_flush_nested(), 99baac21e458)"
   const v412 = variant('shared-file-v4.12-nested-flush-miss');
   const punch: Action = { op: 'syscall', task: 0, call: 'punch_hole', mm: 0, vpages: [0] };
   const unmapByCpu0: Action = { ...munmap, task: 1 };
-  // CPU 0 caches the page; the hole punched from CPU 1 clears the PTE and owes its flush;
-  // munmap() from CPU 0 finds the PTE already none and gathers nothing.
-  const race: readonly Action[] = [load(0, 0), punch, kstep(0), unmapByCpu0, kstep(1), kstep(1), kstep(1)];
+  // CPU 0 caches the page; munmap() from CPU 0 clears the PTE and owes its flush; the hole
+  // punched from CPU 1 finds the VMA still in i_mmap (free_pgtables() waits for its walk)
+  // and the PTE already none, gathers nothing and returns. (The other order cannot race:
+  // unmap_mapping_range() flushes each VMA under i_mmap_rwsem, which munmap()'s unlink waits for.)
+  const race: readonly Action[] = [
+    load(0, 0),
+    unmapByCpu0,
+    kstep(1),
+    punch,
+    kstep(0),
+    kstep(0),
+    kstep(0),
+    kstep(0),
+  ];
 
   it('is a boolean policy, on unless a variant turns it off', () => {
     expect(policyProblem({ ...fixed.policy, nestedFlush: 'yes' })).toBe(
@@ -561,20 +605,20 @@ describe("tlb_finish_mmu()'s nested flush (mm_tlb_flush_nested(), 99baac21e458)"
     expect(v412.policy.nestedFlush).toBe(false);
   });
 
-  it("flushes the whole mm at munmap()'s end while the punch still owes its flush, so the returned call holds", () => {
+  it("flushes the whole mm at the punch's end while munmap() still owes its flush, so the returned call holds", () => {
     const s = finalState(fixed, s0, race);
-    expect(s.tasks[1]!.job).toBe('idle');
-    expect(s.tasks[0]!.tlb_ubc.flush_required).toBe(true);
+    expect(s.tasks[0]!.job).toBe('idle');
+    expect(s.tasks[1]!.tlb_ubc.flush_required).toBe(true);
     expect(tlbLookup(s, 0, 0, 0)).toBeNull();
   });
 
-  it('without it munmap() returns with the entry cached, and the next load breaks its promise', () => {
+  it('without it the punch returns with the entry cached, and the next load breaks its promise', () => {
     const s = finalState(v412, s0, race);
     expect(tlbLookup(s, 0, 0, 0)).not.toBeNull();
     const revoke = findInvariant('noAccessAfterRevoke')!;
     const steps = run(v412, s0, [...race, load(0, 0)]);
     expect(revoke.check(steps.at(-1)!.post, steps.at(-1))?.message).toBe(
-      'CPU 0 loaded from page 0 through a stale TLB entry to frame 0 after munmap() returned',
+      'CPU 0 loaded from page 0 through a stale TLB entry to frame 0 after unmap_mapping_range() returned',
     );
     // with it, the entry is gone and the load faults on the unmapped page (SIGSEGV)
     expect(enabled(fixed, finalState(fixed, s0, race), load(0, 0))).toBe(false);

@@ -7,6 +7,7 @@ import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
+import { MUNMAP_UNLINK_PHASE } from '../../model/queries.js';
 import {
   type BatchFolio,
   initialState,
@@ -111,13 +112,23 @@ describe('the programs', () => {
     expect(steps(policy, 'mprotect_ro')).toEqual(['change_pte_range', 'flush_tlb_range', 'syscall_return']);
     expect(steps(policy, 'clear_refs')).toEqual(['change_pte_range', 'flush_tlb_range', 'syscall_return']);
     // (tlb_flush_mmu_tlbonly runs only after a dirty PTE of a shared file: force_flush)
-    for (const call of ['munmap', 'madvise_dontneed', 'mmap_fixed'] as const)
+    for (const call of ['madvise_dontneed', 'mmap_fixed'] as const)
       expect(steps(policy, call), call).toEqual([
         'zap_pte_range',
         'tlb_flush_mmu_tlbonly',
         'tlb_finish_mmu',
         'syscall_return',
       ]);
+    // munmap() unlinks its VMA from the file's i_mmap before the flush (a step in sharedFile
+    // worlds only), at the phase inIMmap() reads
+    expect(steps(policy, 'munmap')).toEqual([
+      'zap_pte_range',
+      'tlb_flush_mmu_tlbonly',
+      'free_pgtables',
+      'tlb_finish_mmu',
+      'syscall_return',
+    ]);
+    expect(SYSCALL_PROGRAMS.munmap.program[MUNMAP_UNLINK_PHASE]).toEqual({ once: 'free_pgtables' });
     expect(steps(policy, 'madvise_free')).toEqual([
       'madvise_free_pte_range',
       'tlb_finish_mmu',
@@ -140,6 +151,7 @@ describe('the programs', () => {
       'flush_tlb_batched_pending',
       'zap_pte_range',
       'tlb_flush_mmu_tlbonly',
+      'free_pgtables',
       'tlb_finish_mmu',
       'syscall_return',
     ]);

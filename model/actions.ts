@@ -31,6 +31,7 @@ import {
   fileFolio,
   fileFolioLocked,
   flusherHolds,
+  iMmapWriterWaits,
   isolatingTask,
   pageCacheFrame,
   pageLive,
@@ -146,14 +147,16 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
   if (s.cpus[t.cpu]!.wp_copy !== undefined || unborn(s, a.mm)) return false;
   // fallocate(PUNCH_HOLE) needs only the file (one page, in a sharedFile world), and takes
   // i_rwsem: one at a time per page. It takes no mmap_lock, so a munmap() or mprotect() of
-  // the caller's mm does not hold it up.
+  // the caller's mm does not hold it up; its walk of i_mmap waits for a munmap() queued on
+  // i_mmap_rwsem to unlink its VMA.
   if (a.call === 'punch_hole')
     return (
       sharedFile(s) &&
       a.vpages.length === 1 &&
       inRange(a.vpages[0]!, vma.length) &&
       !punching(s, a.vpages[0]!) &&
-      !fileFolioLocked(s, a.vpages[0]!)
+      !fileFolioLocked(s, a.vpages[0]!) &&
+      !iMmapWriterWaits(s, a.vpages[0]!)
     );
   // mmap_lock: a writer excludes everyone, a reader (madvise) only writers.
   const writer = takesMmapLockForWrite(a.call);

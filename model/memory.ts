@@ -138,7 +138,8 @@ export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: num
     pte.accessed = true;
     const f = d.frames[pte.frame]!;
     // wp_page_shared(): ->page_mkwrite() and folio_mark_dirty(), so writeback will find it.
-    if (f.owner.kind === 'file') f.dirty = true;
+    // (A VM_PFNMAP page has no folio to dirty: wp_pfn_shared().)
+    if (f.owner.kind === 'file' && d.pfnmap !== true) f.dirty = true;
     // wp_page_reuse() of a folio fork() once shared: it is exclusive again.
     // (Owners are replaced, never edited: engines share them between states.)
     if (f.owner.kind === 'anon' && f.owner.cowed) {

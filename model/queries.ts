@@ -157,8 +157,22 @@ export const popcount = (mask: number): number => {
 export const punching = (s: State, index: number): boolean =>
   s.tasks.some((t) => t.job === 'punch_hole' && t.folios[0]?.vpage === index);
 
-/** The phase of munmap()'s program (model/syscalls.ts) whose step, free_pgtables(), unlinks its VMA. */
-export const MUNMAP_UNLINK_PHASE = 1;
+/**
+ * The phases of munmap()'s program (model/syscalls.ts): free_pgtables(), which asks for
+ * i_mmap_rwsem, and unlink_file_vma(), which unlinks its VMA under it.
+ */
+export const MUNMAP_LOCK_PHASE = 1;
+export const MUNMAP_UNLINK_PHASE = 2;
+
+/**
+ * Does a munmap() wait for i_mmap_rwsem to unlink its mapping of the file's page `index`?
+ * A writer waiting on the rwsem holds back new readers, so no new walk of i_mmap starts.
+ */
+export const iMmapWriterWaits = (s: State, index: number): boolean =>
+  s.tasks.some(
+    (t) =>
+      t.job === 'munmap' && t.pc.phase === MUNMAP_UNLINK_PHASE && t.folios.some((f) => f.vpage === index),
+  );
 
 /**
  * Is `mm`'s mapping of the shared file's page `vpage` in the file's i_mmap, where

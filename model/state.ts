@@ -412,9 +412,10 @@ export function initialState(config: Config): State {
                 kind: 'present',
                 // A shared file page is one folio in every mm, mapped read-only by a read
                 // fault: the first store takes a write fault (write-notify) that dirties it,
-                // or, in a MAP_PRIVATE mm, copies it.
+                // or, in a MAP_PRIVATE mm, copies it. A device's VM_PFNMAP memory is mapped
+                // writable at once (remap_pfn_range()).
                 frame: file ? vpage : frameOf(mm, vpage),
-                writable: !file,
+                writable: !file || config.pfnmap === true,
                 dirty: false,
                 accessed: false,
               }

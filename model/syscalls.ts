@@ -64,12 +64,15 @@ const zap: readonly Phase[] = [
 ];
 
 // munmap(): unmap_region() (vms_clear_ptes() today) runs unmap_vmas(), then free_pgtables(),
-// which unlinks the VMA from the file's i_mmap (unlink_file_vma()), then tlb_finish_mmu():
-// the flush comes after the unlink. free_pgtables() is a step only in sharedFile worlds,
-// where an i_mmap walk can tell (task.ts's applies()).
+// which unlinks the VMA from the file's i_mmap (unlink_file_vma(), under i_mmap_rwsem for
+// write), then tlb_finish_mmu(): the flush comes after the unlink. Two steps, the lock's
+// request and the unlink under it, so a walk of i_mmap may start before the request and
+// none after it (a writer waiting on an rwsem holds back new readers). Steps only in
+// sharedFile worlds, where an i_mmap walk can tell (task.ts's applies()).
 const munmapProgram: readonly Phase[] = [
   { each: ['zap_pte_range', 'tlb_flush_mmu_tlbonly'] },
   { once: 'free_pgtables' },
+  { once: 'unlink_file_vma' },
   { once: 'tlb_finish_mmu' },
   { once: 'syscall_return' },
 ];
@@ -479,18 +482,20 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
 }
 
 /**
- * free_pgtables() of munmap()'s VMA, in a sharedFile world: unlink_file_vma() takes it out
- * of the file's i_mmap, under i_mmap_rwsem for write (so after any unmap_mapping_range()
- * walking it: waitsForIMmap()), and from then on a walk of i_mmap no longer finds this mm.
- * The unlink is this step's place in the program (inIMmap() reads the task's phase).
- * Policy.pfnmapFlushBeforeUnlink (b67fbebd4cf9, v5.19; tlb_free_vma() today): a VM_PFNMAP
- * VMA's gathered flush comes first, since the mmu_gather holds no reference to keep the
- * memory from the driver. One step: with the flush done, this mm's PTE is none and no CPU
- * caches it, so a walk that finds the VMA and one that does not do the same.
+ * free_pgtables() of munmap()'s VMA, in a sharedFile world, up to its request for
+ * i_mmap_rwsem: from here on no new walk of i_mmap starts (iMmapWriterWaits()).
+ * Policy.pfnmapFlushBeforeUnlink (b67fbebd4cf9, v5.19, in tlb_end_vma(); tlb_free_vma()
+ * today): a VM_PFNMAP VMA's gathered flush comes first, since the mmu_gather holds no
+ * reference to keep the memory from the driver.
  */
 export function free_pgtables(d: Draft<State>, policy: Policy, task: number): void {
   if (d.pfnmap && policy.pfnmapFlushBeforeUnlink !== false) flush_tlb_range(d, task, policy.arch);
 }
+
+// unlink_file_vma() takes the VMA out of the file's i_mmap, once a walk in flight is done
+// (waitsForIMmap()); from then on unmap_mapping_range() no longer finds this mm. The unlink
+// is the step's place in the program: inIMmap() reads the task's phase, so the step itself
+// changes nothing else.
 
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
 export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch, nestedFlush = true): void {
@@ -532,7 +537,10 @@ export function syscall_return(d: Draft<State>, task: number): void {
   const t = d.tasks[task]!;
   if (t.revokes !== undefined) t.revokes = [];
   for (const f of t.folios) {
-    d.ghost.promised[f.mm]![f.vpage] = d.mms[f.mm]!.vma[f.vpage]!;
+    // A hole punched promises nothing for an mm whose VMA munmap() had already unlinked:
+    // its walk never saw that mm, whose entries are munmap()'s to flush before it returns.
+    if (t.job !== 'punch_hole' || inIMmap(d as State, f.mm, f.vpage))
+      d.ghost.promised[f.mm]![f.vpage] = d.mms[f.mm]!.vma[f.vpage]!;
     // What a page holds after MADV_DONTNEED is whatever the call left (zeroes, or a store
     // that faulted a new page in meanwhile): user code racing with it gets either.
     // (A shared file's page keeps the file's contents through both calls, and a MAP_PRIVATE

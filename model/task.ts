@@ -98,6 +98,7 @@ function applies(s: State, step: StepName, task: Task, folio: BatchFolio | null)
       return task.job !== 'punch_hole' || inIMmap(s, folio!.mm, folio!.vpage);
     // an i_mmap to unlink from: a sharedFile world's
     case 'free_pgtables':
+    case 'unlink_file_vma':
       return sharedFile(s);
     case 'try_to_unmap_flush':
     case 'flush_tlb_range':
@@ -232,14 +233,13 @@ export function waitsForFlusher(s: State, policy: Policy, index: number): boolea
 }
 
 /**
- * Does task `index` wait for i_mmap_rwsem? free_pgtables()'s unlink_file_vma() takes it for
- * write, so it waits while unmap_mapping_range() of the same page walks i_mmap under it for
- * read: from the punch's start through its tlb_finish_mmu() (the kernel flushes each VMA
- * under the lock).
+ * Does task `index` wait for i_mmap_rwsem? unlink_file_vma() runs under it for write, so it
+ * waits while unmap_mapping_range() of the same page walks i_mmap under it for read: from
+ * the punch's start through its tlb_finish_mmu() (the kernel flushes each VMA under the lock).
  */
 export function waitsForIMmap(s: State, policy: Policy, index: number): boolean {
   const task = s.tasks[index]!;
-  if (s.disk === undefined || currentStep(policy, task) !== 'free_pgtables') return false;
+  if (s.disk === undefined || currentStep(policy, task) !== 'unlink_file_vma') return false;
   const vpage = task.folios[0]!.vpage;
   return s.tasks.some((t) => {
     if (t.job !== 'punch_hole' || t.folios[0]?.vpage !== vpage) return false;
@@ -381,6 +381,8 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
       break;
     case 'free_pgtables':
       free_pgtables(d, policy, index);
+      break;
+    case 'unlink_file_vma': // (inIMmap() reads the phase this step leaves)
       break;
     case 'truncate_inode_folio':
       truncate_inode_folio(d, index);

@@ -53,9 +53,10 @@ export const SYSCALL_STEPS = [
   'tlb_flush_mmu_tlbonly',
   'flush_tlb_range',
   'tlb_finish_mmu',
-  // munmap(): free_pgtables() unlinks the VMA from the file's i_mmap (unlink_file_vma()),
-  // before tlb_finish_mmu() flushes (CVE-2022-39188)
+  // munmap(): free_pgtables() takes i_mmap_rwsem for write, and unlink_file_vma() unlinks
+  // the VMA from the file's i_mmap, before tlb_finish_mmu() flushes (CVE-2022-39188)
   'free_pgtables',
+  'unlink_file_vma',
   // fallocate(PUNCH_HOLE): the folio leaves the page cache after every mapping is zapped
   'truncate_inode_folio',
   // mremap(): move the PTE to its new address under both PTLs (and flush there, or not)

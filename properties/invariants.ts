@@ -358,7 +358,9 @@ export const noAccessAfterRevoke: Invariant = {
     const revoker =
       promised === 'ro'
         ? 'mprotect(PROT_READ)'
-        : step.pre.tasks.some((t) => t.job === 'munmap' && t.folios.some((f) => f.mm === mm && f.vpage === vpage))
+        : step.pre.tasks.some(
+              (t) => t.job === 'munmap' && t.folios.some((f) => f.mm === mm && f.vpage === vpage),
+            )
           ? 'unmap_mapping_range()'
           : 'munmap()';
     return {

@@ -1,9 +1,12 @@
 // Historical bug, v3.15 to v4.12: two zaps of one mm may run at once (madvise()'s
 // MADV_DONTNEED or MADV_FREE under mmap_lock for read, or a hole punched through the
-// file's i_mmap while munmap() holds mmap_lock). The first clears the PTE and gathers its
-// flush; the second finds the PTE already none, gathers nothing, flushes nothing in
-// tlb_finish_mmu() and returns while another CPU still caches the page: after munmap()
-// returned, a load through that entry still reads it (noAccessAfterRevoke, 8 steps).
+// file's i_mmap, which finds the VMA of a munmap() that has zapped it but not yet unlinked
+// it in free_pgtables()). The first clears the PTE and gathers its flush; the second finds
+// the PTE already none, gathers nothing, flushes nothing in tlb_finish_mmu() and returns
+// while another CPU still caches the page: after the hole punch returned, a load through
+// that entry still reads the truncated page (noAccessAfterRevoke, 9 steps). (The other
+// order cannot race: unmap_mapping_range() flushes each VMA under i_mmap_rwsem, which
+// munmap()'s unlink waits for.)
 // Fixed by Minchan Kim, "mm: fix MADV_[FREE|DONTNEED] TLB flush miss problem", commit
 // 99baac21e458 (v4.13, 2017): tlb_finish_mmu() flushes the whole mm when
 // mm_tlb_flush_nested() says another zap of it is in flight (Policy.nestedFlush).

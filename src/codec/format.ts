@@ -85,7 +85,12 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'migrate_pages' }, (x) => `migrate_pages(${pages(x.vpages)})`)
     .with({ op: 'migrate_misplaced_folio' }, (x) => `#PF do_numa_page(p${x.vpage}): migrate_misplaced_folio`)
     .with({ op: 'shrink_folio_list' }, (x) => `shrink_folio_list(${pages(x.vpages)})`)
-    .with({ op: 'syscall' }, (x) => callText(x.call, x.vpages))
+    .with({ op: 'syscall' }, (x) =>
+      // (in a VM_PFNMAP world the hole is the driver revoking its memory)
+      x.call === 'punch_hole' && pre.pfnmap
+        ? `driver revokes ${pages(x.vpages)}: unmap_mapping_range(), then frees it`
+        : callText(x.call, x.vpages),
+    )
     .with({ op: 'mmap' }, (x) =>
       pre.disk === undefined
         ? `mmap(${pages(x.vpages)}, MAP_ANONYMOUS)`

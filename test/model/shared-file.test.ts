@@ -111,7 +111,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('after munmap() and mmap() a read maps the cached folio read-only; after reclaim it reads the disk into a free frame', () => {
-    const unmapped = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const unmapped = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(unmapped.mms[0]!.pte[0]).toEqual({ kind: 'none' });
     expect(unmapped.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0 });
     const mapped = next(fixed, unmapped, { op: 'mmap', mm: 0, vpages: [0] });
@@ -139,7 +139,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('a refault finds the dirty folio still cached, or reads what the flusher wrote to disk, and maps it in the rmap', () => {
-    const unmap = [munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)] as const;
+    const unmap = [munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)] as const;
     const remap: Action = { op: 'mmap', mm: 0, vpages: [0] };
     const cached = finalState(fixed, s0, [...dirtied, ...unmap, remap, load(0, 0)]);
     expect(cached.frames[0]).toMatchObject({ data: 1, dirty: true, refcount: 2 });
@@ -148,7 +148,7 @@ describe('faults on a shared file page', () => {
     const reread = finalState(fixed, s0, [
       ...dirtied,
       writeback(0),
-      ...unmap.slice(0, 5),
+      ...unmap.slice(0, 6),
       drop(0),
       remap,
       load(0, 0),
@@ -160,7 +160,16 @@ describe('faults on a shared file page', () => {
   });
 
   it('mmap() of the file keeps what the file holds, where anonymous mmap() would zero it', () => {
-    const s = finalState(fixed, s0, [...dirtied, munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const s = finalState(fixed, s0, [
+      ...dirtied,
+      munmap,
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+    ]);
     expect(s.ghost.promised[0]![0]).toBe('none');
     const mapped = next(fixed, s, { op: 'mmap', mm: 0, vpages: [0] });
     expect(mapped.ghost.memory[0]![0]).toBe(1);
@@ -180,7 +189,15 @@ describe('write(2) to the file', () => {
   });
 
   it('reads an evicted page in first, and waits when no frame is free', () => {
-    const evicted = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), kstep(0), drop(0)]);
+    const evicted = finalState(fixed, s0, [
+      munmap,
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      drop(0),
+    ]);
     const tinyWrite: Action = { op: 'write', task: 0, vpage: 0, value: 2 };
     // tiny-shared-file has no write(2) among its calls, but the guard is the model's
     expect(enabled(fixed, evicted, tinyWrite)).toBe(true);
@@ -259,7 +276,7 @@ describe('zap_pte_range() of a dirty shared PTE', () => {
     const s = zapped(v314);
     expect(s.tasks[0]!.folios[0]!.forceFlush).toBeUndefined();
     expect(describeStep(v314, s, kstep(0))).toBe('free_pgtables');
-    expect(describeStep(v314, next(v314, s, kstep(0)), kstep(0))).toBe('tlb_finish_mmu');
+    expect(describeStep(v314, finalState(v314, s, [kstep(0), kstep(0)]), kstep(0))).toBe('tlb_finish_mmu');
     expect(enabled(v314, s, writeback(0))).toBe(true);
   });
 
@@ -383,6 +400,30 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     expect(describeStep(fixed, s0, punch(0, 0))).toBe('fallocate(fd, PUNCH_HOLE, p0)');
   });
 
+  it('does not start its walk of i_mmap while a munmap() waits for i_mmap_rwsem to unlink (a waiting writer holds back readers)', () => {
+    const zapped = finalState(fixed, w0, [
+      { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
+      kstep(1),
+    ]);
+    expect(enabled(fixed, zapped, punch(0, 0))).toBe(true);
+    const queued = next(fixed, zapped, kstep(1));
+    expect(describeStep(fixed, queued, kstep(1))).toBe('unlink_file_vma');
+    expect(enabled(fixed, queued, punch(0, 0))).toBe(false);
+    expect(enabled(fixed, queued, punch(0, 1))).toBe(true);
+    expect(enabled(fixed, next(fixed, queued, kstep(1)), punch(0, 0))).toBe(true);
+  });
+
+  it('takes no mmap_lock: it starts while mprotect() or munmap() of the caller’s mm holds it for write', () => {
+    const mprotect: Action = { op: 'syscall', task: 0, call: 'mprotect_ro', mm: 0, vpages: [0] };
+    const locked = next(fixed, s0, mprotect);
+    expect(enabled(fixed, locked, { op: 'syscall', task: 1, call: 'mprotect_rw', mm: 0, vpages: [0] })).toBe(
+      false,
+    );
+    expect(enabled(fixed, locked, punch(1, 0))).toBe(true);
+    const v412 = variant('shared-file-v4.12-nested-flush-miss');
+    expect(enabled(v412, finalState(v412, s0, [munmap, kstep(0)]), punch(1, 0))).toBe(true);
+  });
+
   it('is for a sharedFile world only, one page at a time, with a batch per mm', () => {
     expect(enabled(fixed, initialState(CONFIGS.tiny), punch(0, 0))).toBe(false);
     expect(enabled(fixed, s0, { op: 'syscall', task: 0, call: 'punch_hole', mm: 0, vpages: [0, 0] })).toBe(
@@ -398,7 +439,7 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
 
   it("a zap that finds the page already cleared by another's flushes the whole mm before returning (mm_tlb_flush_nested)", () => {
     // CPU 2 (mm 1) caches page 0 read-only; mm 1's munmap() clears its PTE and owes the
-    // flush; the hole punched from mm 0 then finds mm 1's VMA still in i_mmap (free_pgtables()
+    // flush; the hole punched from mm 0 then finds mm 1's VMA still in i_mmap (the unlink
     // waits for the walk) and its PTE already none
     const s = finalState(fixed, w0, [
       load(2, 0),
@@ -407,9 +448,10 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
       punch(0, 0),
       kstep(0),
       kstep(0),
+      kstep(1),
     ]);
     expect(s.tasks[1]!.tlb_ubc.flush_required).toBe(true);
-    expect(describeStep(fixed, s, kstep(1))).toBe('free_pgtables');
+    expect(describeStep(fixed, s, kstep(1))).toBe('unlink_file_vma');
     expect(enabled(fixed, s, kstep(1))).toBe(false);
     expect(tlbLookup(s, 2, 1, 0)).not.toBeNull();
     expect(describeStep(fixed, s, kstep(0))).toBe('tlb_finish_mmu');
@@ -424,6 +466,7 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     const unlinked = finalState(fixed, w0, [
       load(2, 0),
       { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
+      kstep(1),
       kstep(1),
       kstep(1),
     ]);
@@ -445,7 +488,7 @@ describe('reclaim of a page-cache folio: __remove_mapping()', () => {
     expect(enabled(fixed, s0, drop(0))).toBe(false); // mapped
     const gathered = finalState(fixed, s0, [load(0, 0), munmap, kstep(0)]);
     expect(enabled(fixed, gathered, drop(0))).toBe(false); // the mmu_gather holds it
-    const done = finalState(fixed, gathered, [kstep(0), kstep(0), kstep(0)]);
+    const done = finalState(fixed, gathered, [kstep(0), kstep(0), kstep(0), kstep(0)]);
     expect(done.tasks[0]!.job).toBe('idle');
     expect(enabled(fixed, done, drop(0))).toBe(true);
     const dirty = finalState(fixed, s0, [
@@ -477,6 +520,8 @@ describe('the invariants on a shared file', () => {
     kstep(0),
     writeback(0),
     store(0, 0, 2),
+    kstep(0),
+    kstep(0),
     kstep(0),
     kstep(0),
     kstep(0),

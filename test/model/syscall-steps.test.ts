@@ -7,7 +7,7 @@ import { type Draft, produce } from 'immer';
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
-import { MUNMAP_UNLINK_PHASE } from '../../model/queries.js';
+import { MUNMAP_LOCK_PHASE, MUNMAP_UNLINK_PHASE } from '../../model/queries.js';
 import {
   type BatchFolio,
   initialState,
@@ -125,10 +125,12 @@ describe('the programs', () => {
       'zap_pte_range',
       'tlb_flush_mmu_tlbonly',
       'free_pgtables',
+      'unlink_file_vma',
       'tlb_finish_mmu',
       'syscall_return',
     ]);
-    expect(SYSCALL_PROGRAMS.munmap.program[MUNMAP_UNLINK_PHASE]).toEqual({ once: 'free_pgtables' });
+    expect(SYSCALL_PROGRAMS.munmap.program[MUNMAP_LOCK_PHASE]).toEqual({ once: 'free_pgtables' });
+    expect(SYSCALL_PROGRAMS.munmap.program[MUNMAP_UNLINK_PHASE]).toEqual({ once: 'unlink_file_vma' });
     expect(steps(policy, 'madvise_free')).toEqual([
       'madvise_free_pte_range',
       'tlb_finish_mmu',
@@ -152,6 +154,7 @@ describe('the programs', () => {
       'zap_pte_range',
       'tlb_flush_mmu_tlbonly',
       'free_pgtables',
+      'unlink_file_vma',
       'tlb_finish_mmu',
       'syscall_return',
     ]);

@@ -400,6 +400,30 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     expect(describeStep(fixed, s0, punch(0, 0))).toBe('fallocate(fd, PUNCH_HOLE, p0)');
   });
 
+  it('promises nothing for an mm whose VMA it did not find: that page is munmap()’s to flush', () => {
+    // CPU 0 caches the page; munmap() from CPU 1 zaps it and unlinks the VMA; a hole punched
+    // from CPU 0 finds no VMA and returns; CPU 0 loads through its entry before munmap()
+    // has flushed, racing with the munmap() (the gather still holds the folio)
+    const unmapByCpu1: Action = { op: 'syscall', task: 0, call: 'munmap', mm: 0, vpages: [0] };
+    const steps = run(fixed, s0, [
+      load(0, 0),
+      unmapByCpu1,
+      kstep(0),
+      kstep(0),
+      kstep(0),
+      punch(1, 0),
+      kstep(1),
+      kstep(1),
+      kstep(1),
+      load(0, 0),
+    ]);
+    const last = steps.at(-1)!;
+    expect(last.pre.tasks[1]!.job).toBe('idle');
+    expect(last.pre.ghost.promised[0]![0]).toBe('rw');
+    expect(findInvariant('noAccessAfterRevoke')!.check(last.post, last)).toBeNull();
+    expect(freed.check(last.post)).toBeNull();
+  });
+
   it('does not start its walk of i_mmap while a munmap() waits for i_mmap_rwsem to unlink (a waiting writer holds back readers)', () => {
     const zapped = finalState(fixed, w0, [
       { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },

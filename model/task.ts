@@ -240,9 +240,8 @@ export function waitsForFlusher(s: State, policy: Policy, index: number): boolea
 export function waitsForIMmap(s: State, policy: Policy, index: number): boolean {
   const task = s.tasks[index]!;
   if (s.disk === undefined || currentStep(policy, task) !== 'unlink_file_vma') return false;
-  const vpage = task.folios[0]!.vpage;
   return s.tasks.some((t) => {
-    if (t.job !== 'punch_hole' || t.folios[0]?.vpage !== vpage) return false;
+    if (t.job !== 'punch_hole' || !task.folios.some((f) => f.vpage === t.folios[0]?.vpage)) return false;
     const step = currentStep(policy, t);
     return step === 'zap_pte_range' || step === 'tlb_flush_mmu_tlbonly' || step === 'tlb_finish_mmu';
   });

@@ -8,7 +8,7 @@
 // a store through it lands in the freed memory and is lost (noLostWrite, 10;
 // loadsSeeLastStore, 13, once the page is mapped again).
 // Fixed by Peter Zijlstra, "mmu_gather: Force tlb-flush VM_PFNMAP vmas", commit
-// b67fbebd4cf9 (v5.19; stable: 895428ee124a, "mm: Force TLB flush for PFNMAP mappings before
+// b67fbebd4cf9 (v5.19, merged after -rc8; stable: 895428ee124a, "mm: Force TLB flush for PFNMAP mappings before
 // unlink_file_vma()"): tlb_end_vma() flushes a PFNMAP VMA's range before free_pgtables();
 // Roman Gushchin's "mmu_gather: move tlb flush for VM_PFNMAP/VM_MIXEDMAP vmas into
 // free_pgtables()" (2025) moved that flush to tlb_free_vma(), just before the unlink

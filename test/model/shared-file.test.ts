@@ -400,6 +400,16 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     expect(describeStep(fixed, s0, punch(0, 0))).toBe('fallocate(fd, PUNCH_HOLE, p0)');
   });
 
+  it('a munmap() of two pages unlinks after a walk of either page', () => {
+    const both: Action = { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0, 1] };
+    const s = finalState(fixed, w0, [both, kstep(1), kstep(1), punch(0, 1), kstep(1)]);
+    expect(describeStep(fixed, s, kstep(1))).toBe('unlink_file_vma');
+    expect(enabled(fixed, s, kstep(1))).toBe(false);
+    const walked = finalState(fixed, s, [kstep(0), kstep(0), kstep(0)]);
+    expect(describeStep(fixed, walked, kstep(0))).toBe('truncate_inode_folio');
+    expect(enabled(fixed, walked, kstep(1))).toBe(true);
+  });
+
   it('promises nothing for an mm whose VMA it did not find: that page is munmap()’s to flush', () => {
     // CPU 0 caches the page; munmap() from CPU 1 zaps it and unlinks the VMA; a hole punched
     // from CPU 0 finds no VMA and returns; CPU 0 loads through its entry before munmap()

@@ -35,6 +35,7 @@ import {
   isolatingTask,
   pageCacheFrame,
   pageLive,
+  pfnmapPage,
   punching,
   sharedFile,
 } from './queries.js';
@@ -364,14 +365,14 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
     case 'writeback':
       return (
         sharedFile(s) &&
-        s.pfnmap !== true &&
+        !pfnmapPage(s, action.index) &&
         inRange(action.index, s.disk!.length) &&
         writebackReady(s, action.index, (mm) => ptlHolder(s, policy, mm, action.index) >= 0)
       );
     case 'remove_mapping':
       return (
         sharedFile(s) &&
-        s.pfnmap !== true &&
+        !pfnmapPage(s, action.index) &&
         inRange(action.index, s.disk!.length) &&
         removable(s, action.index)
       );

@@ -82,14 +82,15 @@ export interface Config {
    */
   readonly mapPrivate?: readonly number[];
   /**
-   * sharedFile worlds: the file is a device's memory, mapped VM_PFNMAP (remap_pfn_range(),
-   * vmf_insert_pfn()): no struct page, so no mapping holds a reference, the mmu_gather of a
-   * zap holds none, and nothing dirties, writes back or reclaims the pages. A hole punched
-   * (punch_hole) is the driver revoking the page: unmap_mapping_range() over the file's
-   * i_mmap, then freeing the memory at once. A fault maps the driver's memory for the page
-   * again. The world of CVE-2022-39188 (b67fbebd4cf9).
+   * sharedFile worlds: the file's pages (true: all; a list: those) are a device's memory,
+   * mapped VM_PFNMAP (remap_pfn_range(), vmf_insert_pfn()), each in a VMA of its own: no
+   * struct page, so no mapping holds a reference, the mmu_gather of a zap holds none, and
+   * nothing dirties, writes back or reclaims them. A hole punched there (punch_hole) is the
+   * driver revoking the page: unmap_mapping_range() over the file's i_mmap, then freeing
+   * the memory at once. A fault maps the driver's memory for the page again. The world of
+   * CVE-2022-39188 (b67fbebd4cf9).
    */
-  readonly pfnmap?: boolean;
+  readonly pfnmap?: boolean | readonly number[];
   /**
    * migrc_gen and every CPU's migrc_done are counters of this many bits that wrap, compared
    * as v3 compares its ints (before(a, b): a - b < 0), and migrc_gen starts half the range
@@ -257,7 +258,12 @@ export function configProblem(c: Config): string | null {
     // truncation keeps private copies (unmap_mapping_range() with even_cows 0): not modelled
     if (c.syscalls?.includes('punch_hole')) return 'punch_hole is not modelled with mapPrivate';
   }
-  if (c.pfnmap !== undefined && typeof c.pfnmap !== 'boolean') return 'pfnmap must be true or false';
+  if (
+    c.pfnmap !== undefined &&
+    typeof c.pfnmap !== 'boolean' &&
+    !(Array.isArray(c.pfnmap) && c.pfnmap.every((v) => whole(v, 0, c.pages - 1)))
+  )
+    return `pfnmap must be true, false or a list of pages from 0 to ${c.pages - 1}`;
   if (c.pfnmap && (!c.sharedFile || c.mapPrivate !== undefined))
     return 'pfnmap needs a sharedFile world without mapPrivate (the device file the mms map)';
   if (c.pfnmap && c.syscalls?.some((op) => op === 'write' || op === 'mprotect'))
@@ -275,6 +281,14 @@ export function configProblem(c: Config): string | null {
     return `syscallTasks entries must be tasks from 0 to ${c.taskCpus.length - 1}`;
   return null;
 }
+
+/** The pages Config.pfnmap makes a device's VM_PFNMAP memory, as a bit mask (0: none). */
+export const pfnmapMask = (c: Config): number =>
+  c.pfnmap === true
+    ? (1 << c.pages) - 1
+    : Array.isArray(c.pfnmap)
+      ? c.pfnmap.reduce((m: number, v: number) => m | (1 << v), 0)
+      : 0;
 
 /** Is there a write fault that copies a page (wp_page_copy()): a fork child, or a MAP_PRIVATE file? */
 export const copiesOnWrite = (c: Config): boolean =>
@@ -755,6 +769,23 @@ export const CONFIGS = {
     syscalls: ['munmap', 'mmap', 'punch_hole'],
     syscallTasks: [0, 1],
     pfnmap: true,
+  }),
+  'pfnmap-two-vmas': defineConfig({
+    ...sharedFileWorld,
+    name: 'pfnmap-two-vmas',
+    why: "One process on two CPUs maps two pages of a file next to each other: page 0 an ordinary page-cache page, page 1 a device's VM_PFNMAP memory, each its own VMA. The thread on CPU 1 munmap()s both in one call, so the PFNMAP VMA is not the first of unmap_region()'s list, while the driver (the thread on CPU 0) revokes page 1 and frees it. Where a flush before free_pgtables() must look at every VMA of the call, not only the first (Jann Horn's stable fixup of September 2022).",
+    cpus: 2,
+    cpuMm: [0, 0],
+    mms: 1,
+    pages: 2,
+    frames: 2,
+    values: 1,
+    taskCpus: [1, 0],
+    batch: 2,
+    ptesPerTable: 1,
+    syscalls: ['munmap', 'punch_hole'],
+    syscallTasks: [0, 1],
+    pfnmap: [1],
   }),
   pcid,
   'tiny-pcid': tinyPcid,

@@ -3,7 +3,7 @@
 import type { Draft } from 'immer';
 import { allocAnon, dropMapping, folio_put, takeFree } from './folio.js';
 import { migrc_unpend_folio } from './migrc.js';
-import { anonExclusive, mremapTarget, readsFile } from './queries.js';
+import { anonExclusive, mremapTarget, pfnmapPage, readsFile } from './queries.js';
 import { MAPPED_FILE, type State } from './state.js';
 import { flushTlbMulti } from './tlbflush.js';
 import type { Policy } from './variant.js';
@@ -139,7 +139,7 @@ export function do_wp_page(d: Draft<State>, policy: Policy, cpu: number, mm: num
     const f = d.frames[pte.frame]!;
     // wp_page_shared(): ->page_mkwrite() and folio_mark_dirty(), so writeback will find it.
     // (A VM_PFNMAP page has no folio to dirty: wp_pfn_shared().)
-    if (f.owner.kind === 'file' && d.pfnmap !== true) f.dirty = true;
+    if (f.owner.kind === 'file' && !pfnmapPage(d as State, vpage)) f.dirty = true;
     // wp_page_reuse() of a folio fork() once shared: it is exclusive again.
     // (Owners are replaced, never edited: engines share them between states.)
     if (f.owner.kind === 'anon' && f.owner.cowed) {
@@ -184,7 +184,7 @@ export function filemap_fault(
   const o = f.owner;
   if (o.kind !== 'file') return;
   f.owner = { ...o, mapped: (o.mapped ?? 0) | (1 << mm) };
-  if (d.pfnmap) {
+  if (pfnmapPage(d as State, vpage)) {
     // vmf_insert_pfn(): the driver's memory, no struct page to count or dirty, mapped with
     // the VMA's protection at once (no write-notify)
     const writable = d.mms[mm]!.vma[vpage] === 'rw';

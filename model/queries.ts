@@ -19,6 +19,9 @@ export function mapsFolio(owner: Owner, mm: number, vpage: number): boolean {
 /** Is this a world whose pages are a shared file's (Config.sharedFile)? */
 export const sharedFile = (s: State): boolean => s.disk !== undefined;
 
+/** Is the file's page `index` a device's VM_PFNMAP memory (Config.pfnmap)? */
+export const pfnmapPage = (s: State, index: number): boolean => ((s.pfnmap ?? 0) & (1 << index)) !== 0;
+
 /**
  * Does page `vpage` of `mm` read the shared file's page now? In a sharedFile world, yes,
  * unless `mm` maps the file MAP_PRIVATE and a write fault has given the page its own

@@ -3,7 +3,7 @@
 // (frames, CPUs) are compiled from this (src/codec/compile.ts). A field added to an
 // interface of state.ts and not here is a type error (Fields<T> wants every key).
 
-import { copiesOnWrite } from './config.js';
+import { copiesOnWrite, pfnmapMask } from './config.js';
 import {
   array,
   bool,
@@ -208,7 +208,7 @@ export const STATE_SCHEMA: Field = record<State>({
   forkChild: fromConfig((c) => c.forkChild),
   disk: when((c) => c.sharedFile === true, array(pages, byte)),
   moveMayFail: fromConfig((c) => (c.moveFailures === true ? true : undefined)),
-  pfnmap: fromConfig((c) => (c.pfnmap === true ? true : undefined)),
+  pfnmap: fromConfig((c) => (pfnmapMask(c) === 0 ? undefined : pfnmapMask(c))),
   ghost,
   cost: record<Cost>({ ipis: counter, fullFlushes: counter, pageFlushes: counter }),
   // last: a recipe adds it, so a copy keeps immer's key order

@@ -2,7 +2,7 @@
 // Plain data only (records of small ids and arrays), so every engine can copy,
 // compare and fingerprint it. Kernel names for kernel structures.
 
-import { type Allocator, type Config, mappedPages } from './config.js';
+import { type Allocator, type Config, mappedPages, pfnmapMask } from './config.js';
 import { SYSCALL_TABLE } from './syscall-table.js';
 
 /** A cached translation: what one CPU's TLB holds for (mm, vpage). */
@@ -354,8 +354,8 @@ export interface State {
   readonly disk?: readonly number[];
   /** Config.moveFailures: move_to_new_folio() may fail for good. Absent in every other world. */
   readonly moveMayFail?: true;
-  /** Config.pfnmap: the shared file is a device's VM_PFNMAP memory. Absent in every other world. */
-  readonly pfnmap?: true;
+  /** Config.pfnmap: the file's pages that are a device's VM_PFNMAP memory, a bit each. Absent in every other world. */
+  readonly pfnmap?: number;
   readonly ghost: Ghost;
   readonly cost: Cost;
   /**
@@ -395,6 +395,7 @@ export function initialState(config: Config): State {
   const nMapped = mappedPages(config);
   const file = config.sharedFile === true;
   const everyMm = (1 << config.mms) - 1;
+  const pfnmap = pfnmapMask(config);
   return {
     cpus: config.cpuMm.map((mm) => ({
       mm,
@@ -415,7 +416,7 @@ export function initialState(config: Config): State {
                 // or, in a MAP_PRIVATE mm, copies it. A device's VM_PFNMAP memory is mapped
                 // writable at once (remap_pfn_range()).
                 frame: file ? vpage : frameOf(mm, vpage),
-                writable: !file || config.pfnmap === true,
+                writable: !file || (pfnmap & (1 << vpage)) !== 0,
                 dirty: false,
                 accessed: false,
               }
@@ -438,7 +439,7 @@ export function initialState(config: Config): State {
           data: 0,
           // the page cache's reference and one per mapping (memory with no struct page
           // has no references: the driver's alone)
-          refcount: config.pfnmap ? 1 : 1 + config.mms,
+          refcount: (pfnmap & (1 << frame)) !== 0 ? 1 : 1 + config.mms,
           dirty: false,
           migrc: false,
         };
@@ -471,7 +472,7 @@ export function initialState(config: Config): State {
     ...(config.forkChild === undefined ? {} : { forkChild: config.forkChild }),
     ...(file ? { disk: Array.from({ length: config.pages }, () => 0) } : {}),
     ...(config.moveFailures ? { moveMayFail: true as const } : {}),
-    ...(config.pfnmap ? { pfnmap: true as const } : {}),
+    ...(pfnmap !== 0 ? { pfnmap } : {}),
     ghost: {
       memory: Array.from({ length: config.mms }, () => Array.from({ length: config.pages }, () => 0)),
       promised: Array.from({ length: config.mms }, (_, mm) =>

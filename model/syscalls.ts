@@ -15,6 +15,7 @@ import {
   isolatingTask,
   mapsFolio,
   pageCacheFrame,
+  pfnmapPage,
   readsFile,
   residentFrame,
   sharedFile,
@@ -433,7 +434,7 @@ export function zap_pte_range(d: Draft<State>, policy: Policy, task: number, fol
   const zapDirtyShared = policy.zapDirtyShared ?? 'flush-then-rmap';
   // VM_PFNMAP (Config.pfnmap): vm_normal_page() finds no page, so the zap only clears the
   // PTE and gathers its flush: no dirtying, no force_flush, no reference held for the free.
-  const page = d.pfnmap !== true;
+  const page = !pfnmapPage(d as State, vpage);
   const forceFlush =
     page &&
     pte.kind === 'present' &&
@@ -482,14 +483,20 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
 }
 
 /**
- * free_pgtables() of munmap()'s VMA, in a sharedFile world, up to its request for
+ * free_pgtables() of munmap()'s VMAs, in a sharedFile world, up to its request for
  * i_mmap_rwsem: from here on no new walk of i_mmap starts (iMmapWriterWaits()).
  * Policy.pfnmapFlushBeforeUnlink (b67fbebd4cf9, v5.19, in tlb_end_vma(); tlb_free_vma()
- * today): a VM_PFNMAP VMA's gathered flush comes first, since the mmu_gather holds no
- * reference to keep the memory from the driver.
+ * today): if one of the VMAs is VM_PFNMAP, the gathered flush comes first, since the
+ * mmu_gather holds no reference to keep the memory from the driver. 'first-vma': only if
+ * the first one is (the stable backports before Jann Horn's fixup, September 2022).
  */
 export function free_pgtables(d: Draft<State>, policy: Policy, task: number): void {
-  if (d.pfnmap && policy.pfnmapFlushBeforeUnlink !== false) flush_tlb_range(d, task, policy.arch);
+  const flush = policy.pfnmapFlushBeforeUnlink ?? true;
+  if (flush === false) return;
+  const pages = d.tasks[task]!.folios.map((f) => f.vpage);
+  // (each page its own VMA: the first is the lowest address)
+  const checked = flush === 'first-vma' ? [Math.min(...pages)] : pages;
+  if (checked.some((v) => pfnmapPage(d as State, v))) flush_tlb_range(d, task, policy.arch);
 }
 
 // unlink_file_vma() takes the VMA out of the file's i_mmap, once a walk in flight is done

@@ -381,9 +381,14 @@ const policyFields = {
    * VM_PFNMAP/VM_MIXEDMAP vmas into free_pgtables()" (2025) tlb_free_vma() does, just before
    * the unlink. false (x86 before v5.19, where tlb_end_vma() did nothing): the flush waits for
    * tlb_finish_mmu(), so an unmap_mapping_range() after the unlink finds no VMA of this mm,
-   * flushes nothing, and the driver frees memory this mm's CPUs still cache.
+   * flushes nothing, and the driver frees memory this mm's CPUs still cache. 'first-vma':
+   * the first stable backports (4.9.y to 5.15.y, 2022), which looked at the first VMA of
+   * the munmap() only, until Jann Horn's "mm: Fix TLB flush for not-first PFNMAP mappings in
+   * unmap_region()" (September 2022: 5.15.69, 5.10.144, 4.19.259, 4.14.294).
    */
-  pfnmapFlushBeforeUnlink: z.boolean().optional(),
+  pfnmapFlushBeforeUnlink: z
+    .union([z.boolean(), z.literal('first-vma')], { error: "expected true, false or 'first-vma'" })
+    .optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

@@ -90,13 +90,7 @@ const batchedPendingWindow = (w: Policy['batchedPendingWindow']) =>
   w === undefined ? {} : { batchedPendingWindow: w };
 /** An optional boolean policy field, present only when the spec or its base sets it. */
 const optional = <
-  K extends
-    | 'forkVmaStartWrite'
-    | 'wpCopyFlush'
-    | 'wpCopySetBeforeFlush'
-    | 'mkcleanFlush'
-    | 'nestedFlush'
-    | 'pfnmapFlushBeforeUnlink',
+  K extends 'forkVmaStartWrite' | 'wpCopyFlush' | 'wpCopySetBeforeFlush' | 'mkcleanFlush' | 'nestedFlush',
 >(
   key: K,
   value: boolean | undefined,
@@ -104,6 +98,8 @@ const optional = <
 const pinnedMigration = (p: Policy['pinnedMigration']) => (p === undefined ? {} : { pinnedMigration: p });
 const numaIsolation = (n: Policy['numaIsolation']) => (n === undefined ? {} : { numaIsolation: n });
 const munmapZapLock = (m: Policy['munmapZapLock']) => (m === undefined ? {} : { munmapZapLock: m });
+const pfnmapFlushBeforeUnlink = (p: Policy['pfnmapFlushBeforeUnlink']) =>
+  p === undefined ? {} : { pfnmapFlushBeforeUnlink: p };
 
 const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : { zapDirtyShared: z });
 const mremapFlush = (m: Policy['mremapFlush']) => (m === undefined ? {} : { mremapFlush: m });
@@ -144,8 +140,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       ...pinnedMigration(spec.policy?.pinnedMigration ?? base?.policy.pinnedMigration),
       ...numaIsolation(spec.policy?.numaIsolation ?? base?.policy.numaIsolation),
       ...munmapZapLock(spec.policy?.munmapZapLock ?? base?.policy.munmapZapLock),
-      ...optional(
-        'pfnmapFlushBeforeUnlink',
+      ...pfnmapFlushBeforeUnlink(
         spec.policy?.pfnmapFlushBeforeUnlink ?? base?.policy.pfnmapFlushBeforeUnlink,
       ),
     },

@@ -5,6 +5,7 @@ import { match } from 'ts-pattern';
 import { type Action, type ArgKind, argsOf } from '../../model/action-table.js';
 import { type AccessOutcome, accessOutcome } from '../../model/fault.js';
 import { pagesPerMm } from '../../model/hardware.js';
+import { pfnmapPage } from '../../model/queries.js';
 import {
   FOREIGN_FILE,
   type Frame,
@@ -87,7 +88,7 @@ export function describeStep(variant: Variant, pre: State, a: Action): string {
     .with({ op: 'shrink_folio_list' }, (x) => `shrink_folio_list(${pages(x.vpages)})`)
     .with({ op: 'syscall' }, (x) =>
       // (in a VM_PFNMAP world the hole is the driver revoking its memory)
-      x.call === 'punch_hole' && pre.pfnmap
+      x.call === 'punch_hole' && pfnmapPage(pre, x.vpages[0]!)
         ? `driver revokes ${pages(x.vpages)}: unmap_mapping_range(), then frees it`
         : callText(x.call, x.vpages),
     )

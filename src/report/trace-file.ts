@@ -64,7 +64,7 @@ const configSchema = z.strictObject({
   forkChild: z.number().int().optional(),
   sharedFile: z.boolean().optional(),
   mapPrivate: z.array(z.number().int()).optional(),
-  pfnmap: z.boolean().optional(),
+  pfnmap: z.union([z.boolean(), z.array(z.number().int())]).optional(),
   migrcGenBits: z.number().int().optional(),
   moveFailures: z.boolean().optional(),
   perCallPromises: z.boolean().optional(),

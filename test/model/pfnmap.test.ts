@@ -18,6 +18,7 @@ import { replay } from '../../src/engine/trace.js';
 import { derived, finalState, kstep, load, run, store, variant } from '../support.js';
 
 const world = CONFIGS['tiny-pfnmap'];
+const two = CONFIGS['pfnmap-two-vmas'];
 const s0 = initialState(world);
 const bug = variant('pfnmap-v5.18-unlink-before-flush');
 const fixed = variant('shared-file');
@@ -41,15 +42,19 @@ describe('a VM_PFNMAP world', () => {
   it('is a config switch for sharedFile worlds without write(2), mprotect() or MAP_PRIVATE, refused in one line', () => {
     expect(configProblem(world)).toBeNull();
     expect(configProblem({ ...world, pfnmap: 'yes' as unknown as boolean })).toBe(
-      'pfnmap must be true or false',
+      'pfnmap must be true, false or a list of pages from 0 to 0',
     );
+    expect(configProblem({ ...two, pfnmap: [2] })).toBe(
+      'pfnmap must be true, false or a list of pages from 0 to 1',
+    );
+    expect(initialState(two).pfnmap).toBe(0b10);
     expect(configProblem({ ...CONFIGS['tiny-syscalls'], pfnmap: true })).toMatch(
       /^pfnmap needs a sharedFile world/,
     );
     expect(configProblem({ ...world, syscalls: ['munmap', 'write'] })).toMatch(
       /^pfnmap is not modelled with write/,
     );
-    expect(s0.pfnmap).toBe(true);
+    expect(s0.pfnmap).toBe(1);
     expect(initialState(CONFIGS['tiny-shared-file']).pfnmap).toBeUndefined();
   });
 
@@ -122,6 +127,57 @@ describe('munmap(): free_pgtables() unlinks the VMA from i_mmap', () => {
   });
 });
 
+describe('a VM_PFNMAP page next to an ordinary one (world pfnmap-two-vmas)', () => {
+  const both: Action = { op: 'syscall', task: 0, call: 'munmap', mm: 0, vpages: [0, 1] };
+  const revoke1: Action = { op: 'syscall', task: 1, call: 'punch_hole', mm: 0, vpages: [1] };
+  // CPU 0 caches page 1; munmap() of both pages zaps, unlinks; the driver revokes page 1
+  const firstOnly: readonly Action[] = [
+    load(0, 1),
+    both,
+    kstep(0),
+    kstep(0),
+    kstep(0),
+    kstep(0),
+    revoke1,
+    kstep(1),
+    kstep(1),
+  ];
+  const stable = variant('pfnmap-stable-first-vma-only');
+
+  it('only the PFNMAP page is the driver’s: the other keeps its page cache, write-notify and references', () => {
+    const t0 = initialState(two);
+    expect(t0.mms[0]!.pte[0]).toMatchObject({ writable: false });
+    expect(t0.mms[0]!.pte[1]).toMatchObject({ writable: true });
+    expect(t0.frames.map((f) => f.refcount)).toEqual([2, 1]);
+    expect(describeStep(fixed, t0, revoke1)).toBe('driver revokes p1: unmap_mapping_range(), then frees it');
+    expect(describeStep(fixed, t0, { ...revoke1, vpages: [0] })).toBe('fallocate(fd, PUNCH_HOLE, p0)');
+  });
+
+  it('the stable backport before its fixup looks at the first VMA only: the PFNMAP one second is freed while cached', () => {
+    const r = replay(stable, two, firstOnly, { invariants: INVARIANTS });
+    expect(r.disabledAt).toBeNull();
+    expect(r.violation?.invariant.id).toBe('noAccessToFreedFrame');
+    expect(r.violation?.atStep).toBe(9);
+    // with the PFNMAP VMA first (a munmap() of page 1 alone), the backport flushes
+    const alone = finalState(stable, initialState(two), [
+      load(0, 1),
+      { ...both, vpages: [1] },
+      kstep(0),
+      kstep(0),
+    ]);
+    expect(tlbLookup(alone, 0, 0, 1)).toBeNull();
+  });
+
+  it('every VMA checked (the fixup, and mainline) flushes before the unlink: the same schedule is safe', () => {
+    const lock = run(fixed, initialState(two), firstOnly.slice(0, 5)).at(-1)!;
+    expect(describeStep(fixed, lock.pre, lock.action)).toBe('free_pgtables');
+    expect(tlbLookup(lock.post, 0, 0, 1)).toBeNull();
+    expect(
+      replay(fixed, two, firstOnly, { invariants: INVARIANTS, skipDisabled: true }).violation,
+    ).toBeNull();
+  });
+});
+
 describe('CVE-2022-39188: munmap() vs unmap_mapping_range() on VM_PFNMAP', () => {
   it('v5.18 frees memory CPU 0 still caches, 8 steps', () => {
     const r = replay(bug, world, race, { invariants: INVARIANTS });
@@ -148,7 +204,7 @@ describe('CVE-2022-39188: munmap() vs unmap_mapping_range() on VM_PFNMAP', () =>
     expect(fixed.policy.pfnmapFlushBeforeUnlink).toBeUndefined();
     expect(bug.policy.pfnmapFlushBeforeUnlink).toBe(false);
     expect(policyProblem({ ...fixed.policy, pfnmapFlushBeforeUnlink: 'no' })).toBe(
-      'policy.pfnmapFlushBeforeUnlink: expected boolean, got "no"',
+      "policy.pfnmapFlushBeforeUnlink: expected true, false or 'first-vma'",
     );
     // on a page with struct pages the unlink needs no flush: the gather holds the folio
     const anonFile = derived('no-pfnmap-flush', fixed, { pfnmapFlushBeforeUnlink: false });

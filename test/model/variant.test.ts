@@ -183,7 +183,7 @@ describe('shared code never branches on a variant’s id', () => {
       const own = world.pcid
         ? ['switch_mm']
         : world.pfnmap
-          ? ['mmap'] // (a device's memory: no flusher; the driver revokes it, and it is mapped again)
+          ? ['mmap', 'writeback', 'remove_mapping', 'syscall'] // (or the driver's revocation, a system call here)
           : world.sharedFile
             ? ['writeback', 'remove_mapping', 'mmap'] // (mmap() maps the file again)
             : ['wp_page_copy'];

@@ -489,6 +489,11 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
  * today): if one of the VMAs is VM_PFNMAP, the gathered flush comes first, since the
  * mmu_gather holds no reference to keep the memory from the driver. 'first-vma': only if
  * the first one is (the stable backports before Jann Horn's fixup, September 2022).
+ * The flush and the request are one step, where the kernel has a window between them; a
+ * walk starting in that window is the model's walk starting before this step (its start
+ * reads nothing the flush changes, and this step does not wait for a walk).
+ * unlink_file_vma, the next step, is the unlink: inIMmap() reads the munmap()'s phase, so
+ * that step changes nothing else; it waits for a walk in flight (waitsForIMmap()).
  */
 export function free_pgtables(d: Draft<State>, policy: Policy, task: number): void {
   const flush = policy.pfnmapFlushBeforeUnlink ?? true;
@@ -498,11 +503,6 @@ export function free_pgtables(d: Draft<State>, policy: Policy, task: number): vo
   const checked = flush === 'first-vma' ? [Math.min(...pages)] : pages;
   if (checked.some((v) => pfnmapPage(d as State, v))) flush_tlb_range(d, task, policy.arch);
 }
-
-// unlink_file_vma() takes the VMA out of the file's i_mmap, once a walk in flight is done
-// (waitsForIMmap()); from then on unmap_mapping_range() no longer finds this mm. The unlink
-// is the step's place in the program: inIMmap() reads the task's phase, so the step itself
-// changes nothing else.
 
 /** tlb_finish_mmu(): flush what the zap cleared, then free the gathered folios. */
 export function tlb_finish_mmu(d: Draft<State>, task: number, arch: Arch, nestedFlush = true): void {

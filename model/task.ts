@@ -239,7 +239,7 @@ export function waitsForFlusher(s: State, policy: Policy, index: number): boolea
  */
 export function waitsForIMmap(s: State, policy: Policy, index: number): boolean {
   const task = s.tasks[index]!;
-  if (s.disk === undefined || currentStep(policy, task) !== 'unlink_file_vma') return false;
+  if (!sharedFile(s) || currentStep(policy, task) !== 'unlink_file_vma') return false;
   return s.tasks.some((t) => {
     if (t.job !== 'punch_hole' || !task.folios.some((f) => f.vpage === t.folios[0]?.vpage)) return false;
     const step = currentStep(policy, t);

@@ -191,6 +191,8 @@ export const store = (cpu: number, vpage: number, value: number): Action => ({
 });
 /** One step of kernel task `task`. */
 export const kstep = (task: number): Action => ({ op: 'kernelStep', task });
+/** `n` kernel steps of `task` in a row. */
+export const ksteps = (task: number, n: number): Action[] => Array.from({ length: n }, () => kstep(task));
 /** Task `task` starts migrating `vpages` of `mm`. */
 export const migrate = (task: number, mm: number, vpages: number[]): Action => ({
   op: 'migrate_pages',
@@ -341,12 +343,10 @@ export const readOnly = (frame: number): TlbEntry => ({ frame, writable: false, 
  */
 export const migrcHoldsSource: readonly Action[] = [
   { op: 'syscall', task: 1, call: 'clear_refs', mm: 0, vpages: [0] },
-  kstep(1),
-  kstep(1),
-  kstep(1),
+  ...ksteps(1, 3),
   load(0, 0),
   migrate(0, 0, [0]),
-  ...Array.from({ length: 8 }, () => kstep(0)),
+  ...ksteps(0, 8),
 ];
 
 /** expected/manifest.json, the expected results of every protocol and engine. */

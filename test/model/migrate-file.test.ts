@@ -13,7 +13,7 @@ import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
 import { replay } from '../../src/engine/trace.js';
-import { derived, finalState, kstep, load, recordedStates, run, store, variant } from '../support.js';
+import { derived, finalState, kstep, ksteps, load, recordedStates, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-shared-file'];
 const s0 = initialState(world);
@@ -30,7 +30,7 @@ const before: readonly Action[] = [load(0, 0), store(1, 0, 1)];
  * try_to_migrate_one (a step per mm), migrc_mark_folios, migrc_unmap_done,
  * move_to_new_folio, remove_migration_ptes (a step per mm).
  */
-const toRemap: readonly Action[] = [migrate, ...Array.from({ length: 7 }, () => kstep(0))];
+const toRemap: readonly Action[] = [migrate, ...ksteps(0, 7)];
 /** The 11-step race: mm 1 stores into dst while CPU 0 still reads src. */
 const race: readonly Action[] = [...before, ...toRemap, store(1, 0, 1)];
 
@@ -77,7 +77,7 @@ describe('migrating a folio two mms map', () => {
   });
 
   it('moves the page cache, its reference and PG_dirty to dst, then maps dst in both mms', () => {
-    const moved = finalState(plain, s0, [...before, migrate, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const moved = finalState(plain, s0, [...before, migrate, ...ksteps(0, 4)]);
     expect(pageCacheFrame(moved, 0)).toBe(1);
     expect(moved.frames[0]!.owner).toEqual({ kind: 'unmapped' });
     expect(moved.frames[0]!.dirty).toBe(false);
@@ -216,7 +216,7 @@ describe("migrc's test of a folio's mappings", () => {
   it('a folio every mm maps read-only is marked by both, its flush covering each mm that deferred one', () => {
     const three: Config = { ...world, name: 'three', cpus: 3, cpuMm: [0, 1, 1] };
     const t0 = initialState(three);
-    const s = finalState(fixed, t0, [load(0, 0), load(2, 0), migrate, kstep(0), kstep(0), kstep(0)]);
+    const s = finalState(fixed, t0, [load(0, 0), load(2, 0), migrate, ...ksteps(0, 3)]);
     expect(s.frames[0]!.migrc).toBe(true);
     // mm 0 on CPU 0, mm 1 on CPUs 1 and 2
     expect(s.tasks[0]!.mreq?.cpumask).toBe(0b111);
@@ -250,7 +250,7 @@ describe("migrc's test of a folio's mappings", () => {
     // both read-only now, both deferred: v3's own test would mark it
     expect(unmapped.tasks[0]!.folios[0]!.migrcRefused).toBeUndefined();
     expect(finalState(v3, s, [kstep(0), kstep(0)]).tasks[0]!.tlb_ubc_nowr.cpumask).toBe(0b111);
-    expect(finalState(v3, s, [kstep(0), kstep(0), kstep(0)]).frames[0]!.migrc).toBe(true);
+    expect(finalState(v3, s, [...ksteps(0, 3)]).frames[0]!.migrc).toBe(true);
     // mm 1's flush is still pending, so migrc-fixed does not
     expect(next(fixed, unmapped, kstep(0)).frames[0]!.migrc).toBe(false);
   });

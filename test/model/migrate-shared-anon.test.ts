@@ -12,7 +12,7 @@ import { initialState } from '../../model/state.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { replay } from '../../src/engine/trace.js';
-import { drain, finalState, kstep, load, run, store, variant } from '../support.js';
+import { drain, finalState, kstep, ksteps, load, run, store, variant } from '../support.js';
 
 const world: Config = CONFIGS['migrc-fork-child'];
 const s0 = initialState(world);
@@ -26,7 +26,7 @@ const loads = findInvariant('loadsSeeLastStore')!;
 // child, mm 1, runs on CPU 1.
 const fork: Action = { op: 'syscall', task: 1, call: 'fork', mm: 0, vpages: [0] };
 /** fork(): copy_present_pte, flush_tlb_mm, syscall_return. */
-const forked: readonly Action[] = [fork, kstep(1), kstep(1), kstep(1)];
+const forked: readonly Action[] = [fork, ...ksteps(1, 3)];
 const migrate = (mm: number): Action => ({ op: 'migrate_pages', task: 0, mm, vpages: [0] });
 const shrink: Action = { op: 'shrink_folio_list', task: 0, mm: 0, vpages: [0] };
 
@@ -43,7 +43,7 @@ describe('a folio fork() shared, migrated', () => {
 
   it('try_to_migrate() replaces the PTE in both mms; remove_migration_ptes() maps dst, with src rmap, in both', () => {
     // the walks take a step per mm: try_to_migrate_one twice, remove_migration_ptes twice
-    const steps = run(plain, shared, [migrate(1), ...Array.from({ length: 7 }, () => kstep(0))]);
+    const steps = run(plain, shared, [migrate(1), ...ksteps(0, 7)]);
     expect(steps[1]!.post.mms[1]!.pte[0]).toMatchObject({ kind: 'present', frame: 0 });
     const unmapped = steps[2]!.post;
     for (const mm of [0, 1])
@@ -102,7 +102,7 @@ describe('remove_migration_ptes() one mm at a time, after fork() copied the entr
   // child; the walk has mapped dst in the parent only when the parent writes the page.
   const halfway: readonly Action[] = [
     migrate(0),
-    ...Array.from({ length: 5 }, () => kstep(0)),
+    ...ksteps(0, 5),
     fork,
     kstep(1),
     kstep(0), // remove_migration_ptes: the parent's entry
@@ -135,7 +135,7 @@ describe('a folio fork() shared after reclaim isolated it', () => {
     const steps = run(plain, s0, [store(0, 0, 1), shrink, ...forked.slice(0, 2), kstep(0), kstep(0)]);
     const unmapped = steps.at(-1)!.post;
     for (const mm of [0, 1]) expect(unmapped.mms[mm]!.pte[0]).toEqual({ kind: 'none' });
-    const reclaimed = finalState(plain, unmapped, [kstep(0), kstep(0), kstep(0), kstep(1), kstep(1)]);
+    const reclaimed = finalState(plain, unmapped, [...ksteps(0, 3), kstep(1), kstep(1)]);
     expect(reclaimed.tasks.map((t) => t.job)).toEqual(['idle', 'idle']);
     expect(reclaimed.frames[0]!.owner.kind).toBe('free');
     expect(reclaimed.mms.map((m) => m.swap[0])).toEqual([1, 1]);
@@ -148,7 +148,7 @@ describe('a folio fork() shared after reclaim isolated it', () => {
 describe('migrc on a folio fork() shared', () => {
   // CPU 0 caches the page writable and dirty; fork() write-protects it and has not flushed
   // when a migration through the child finds both PTEs read-only.
-  const race: readonly Action[] = [store(0, 0, 1), fork, kstep(1), migrate(1), kstep(0), kstep(0), kstep(0)];
+  const race: readonly Action[] = [store(0, 0, 1), fork, kstep(1), migrate(1), ...ksteps(0, 3)];
 
   it('v3 marks it, though the parent may still write src: mm_tlb_flush_pending() is asked of the child only', () => {
     const s = finalState(v3, s0, race);
@@ -163,7 +163,7 @@ describe('migrc on a folio fork() shared', () => {
 
   it("v3's do_wp_page() hook gives up deferring before a write fault copies a PG_migrc folio", () => {
     const shared = finalState(v3, s0, [load(0, 0), ...forked]);
-    const remapped = finalState(v3, shared, [migrate(1), ...Array.from({ length: 7 }, () => kstep(0))]);
+    const remapped = finalState(v3, shared, [migrate(1), ...ksteps(0, 7)]);
     expect(remapped.frames[1]!.migrc).toBe(true);
     expect(remapped.migrc.reqs.length + remapped.tasks[0]!.folios.length).toBeGreaterThan(0);
     const held = drain(v3, remapped, 0);

@@ -21,7 +21,7 @@ import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
 import { replay } from '../../src/engine/trace.js';
-import { kstep, load, readOnly, recordedStates, store, variant, withTlb } from '../support.js';
+import { ksteps, load, readOnly, recordedStates, store, variant, withTlb } from '../support.js';
 
 const recipe = (s: State, f: (d: Draft<State>) => void): State => produce(s, f);
 const world: Config = CONFIGS['migrc-gen-wrap'];
@@ -36,7 +36,7 @@ const race: readonly Action[] = [
   load(0, 0),
   { op: 'migrate_pages', task: 0, mm: 1, vpages: [0] },
   // (the rmap walks over the two mms that map the file take a step each)
-  ...Array.from({ length: 10 }, () => kstep(0)),
+  ...ksteps(0, 10),
   store(1, 0, 1),
 ];
 

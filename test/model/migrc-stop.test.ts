@@ -16,7 +16,7 @@ import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { replay } from '../../src/engine/trace.js';
 import { stopPendingInterleaving } from '../../src/studies/migrc/report.js';
-import { derived, finalState, kstep, load, migrate, variant } from '../support.js';
+import { derived, finalState, kstep, ksteps, load, migrate, variant } from '../support.js';
 
 const migrc = variant('migrc');
 const fixed = variant('migrc-fixed');
@@ -88,9 +88,7 @@ describe('can_migrc_system() between two folios', () => {
   const marked = (v: Variant, stopFirst: boolean): State =>
     finalState(v, initialState(world), [
       call('clear_refs', [0]),
-      kstep(1),
-      kstep(1),
-      kstep(1),
+      ...ksteps(1, 3),
       load(1, 0),
       migrate(0, 0, [0, 1]),
       kstep(0), // try_to_migrate_one(p0)
@@ -134,9 +132,7 @@ describe('can_migrc_system() between two folios', () => {
     const s = finalState(fixed, initialState(world), [
       migrate(0, 0, [0, 1]),
       call('munmap', [0]),
-      kstep(1),
-      kstep(1),
-      kstep(1),
+      ...ksteps(1, 3),
       kstep(0),
       stop,
       kstep(0),
@@ -208,7 +204,7 @@ describe('the source v3 leaks when the stop frees the request (found by the swar
     migrate(0, 0, [0, 1]),
     kstep(0),
     stop,
-    ...Array.from({ length: 15 }, () => kstep(0)),
+    ...ksteps(0, 15),
   ];
   const leaks = findInvariant('noLeakedFrame')!;
   const withoutUndo = derived('migrc-fixed-no-undo-without-request', fixed, {

@@ -15,7 +15,7 @@ import { findInvariant, INVARIANTS } from '../../properties/invariants.js';
 import { describeStep } from '../../src/codec/format.js';
 import { explore } from '../../src/engine/explore.js';
 import { replay } from '../../src/engine/trace.js';
-import { derived, finalState, kstep, load, run, store, variant } from '../support.js';
+import { derived, finalState, kstep, ksteps, load, run, store, variant } from '../support.js';
 
 const world = CONFIGS['tiny-pfnmap'];
 const two = CONFIGS['pfnmap-two-vmas'];
@@ -27,16 +27,7 @@ const freed = findInvariant('noAccessToFreedFrame')!;
 const munmap: Action = { op: 'syscall', task: 0, call: 'munmap', mm: 0, vpages: [0] };
 const revoke: Action = { op: 'syscall', task: 1, call: 'punch_hole', mm: 0, vpages: [0] };
 // CPU 0 caches the page; munmap() zaps it and unlinks the VMA; the driver revokes and frees
-const race: readonly Action[] = [
-  load(0, 0),
-  munmap,
-  kstep(0),
-  kstep(0),
-  kstep(0),
-  revoke,
-  kstep(1),
-  kstep(1),
-];
+const race: readonly Action[] = [load(0, 0), munmap, ...ksteps(0, 3), revoke, kstep(1), kstep(1)];
 
 describe('a VM_PFNMAP world', () => {
   it('is a config switch for sharedFile worlds without write(2), mprotect() or MAP_PRIVATE, refused in one line', () => {
@@ -70,14 +61,14 @@ describe('a VM_PFNMAP world', () => {
     expect(zapped.tasks[0]!.tlb_ubc.flush_required).toBe(true);
     expect(zapped.frames[0]).toMatchObject({ refcount: 1, dirty: false });
     // a fault maps the driver's memory with the VMA's protection at once: no write-notify
-    const unmapped = finalState(fixed, zapped, [kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const unmapped = finalState(fixed, zapped, [...ksteps(0, 4)]);
     const mapped = finalState(fixed, unmapped, [{ op: 'mmap', mm: 0, vpages: [0] }, load(1, 0)]);
     expect(mapped.mms[0]!.pte[0]).toMatchObject({ kind: 'present', frame: 0, writable: true });
     expect(mapped.frames[0]!.refcount).toBe(1);
   });
 
   it('has no page cache to write back or reclaim', () => {
-    const unmapped = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const unmapped = finalState(fixed, s0, [munmap, ...ksteps(0, 5)]);
     expect(unmapped.tasks[0]!.job).toBe('idle');
     expect(enabled(fixed, unmapped, { op: 'remove_mapping', index: 0 })).toBe(false);
     expect(enabled(fixed, unmapped, { op: 'writeback', index: 0 })).toBe(false);
@@ -90,7 +81,7 @@ describe('a VM_PFNMAP world', () => {
 
 describe('munmap(): free_pgtables() unlinks the VMA from i_mmap', () => {
   it('the VMA stays in i_mmap from the detach to the unlink, and unmap_mapping_range() finds it until then', () => {
-    const steps = run(fixed, s0, [load(0, 0), munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const steps = run(fixed, s0, [load(0, 0), munmap, ...ksteps(0, 5)]);
     expect(steps.slice(2).map((x) => describeStep(fixed, x.pre, x.action))).toEqual([
       'zap_pte_range(p0)',
       'free_pgtables',
@@ -131,17 +122,7 @@ describe('a VM_PFNMAP page next to an ordinary one (world pfnmap-two-vmas)', () 
   const both: Action = { op: 'syscall', task: 0, call: 'munmap', mm: 0, vpages: [0, 1] };
   const revoke1: Action = { op: 'syscall', task: 1, call: 'punch_hole', mm: 0, vpages: [1] };
   // CPU 0 caches page 1; munmap() of both pages zaps, unlinks; the driver revokes page 1
-  const firstOnly: readonly Action[] = [
-    load(0, 1),
-    both,
-    kstep(0),
-    kstep(0),
-    kstep(0),
-    kstep(0),
-    revoke1,
-    kstep(1),
-    kstep(1),
-  ];
+  const firstOnly: readonly Action[] = [load(0, 1), both, ...ksteps(0, 4), revoke1, kstep(1), kstep(1)];
   const stable = variant('pfnmap-stable-first-vma-only');
 
   it('only the PFNMAP page is the driver’s: the other keeps its page cache, write-notify and references', () => {

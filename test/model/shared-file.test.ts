@@ -16,7 +16,7 @@ import { findTarget } from '../../properties/targets.js';
 import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { describeStep, frameText } from '../../src/codec/format.js';
 import { canonicalPermutation, relabel } from '../../src/engine/symmetry.js';
-import { finalState, kstep, load, run, store, variant } from '../support.js';
+import { finalState, kstep, ksteps, load, run, store, variant } from '../support.js';
 
 const fixed = variant('shared-file');
 const v61 = variant('shared-file-v6.1-rmap-before-flush');
@@ -111,7 +111,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('after munmap() and mmap() a read maps the cached folio read-only; after reclaim it reads the disk into a free frame', () => {
-    const unmapped = finalState(fixed, s0, [munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const unmapped = finalState(fixed, s0, [munmap, ...ksteps(0, 5)]);
     expect(unmapped.mms[0]!.pte[0]).toEqual({ kind: 'none' });
     expect(unmapped.frames[0]!.owner).toEqual({ kind: 'file', file: MAPPED_FILE, index: 0 });
     const mapped = next(fixed, unmapped, { op: 'mmap', mm: 0, vpages: [0] });
@@ -139,7 +139,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('a refault finds the dirty folio still cached, or reads what the flusher wrote to disk, and maps it in the rmap', () => {
-    const unmap = [munmap, kstep(0), kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)] as const;
+    const unmap = [munmap, ...ksteps(0, 6)] as const;
     const remap: Action = { op: 'mmap', mm: 0, vpages: [0] };
     const cached = finalState(fixed, s0, [...dirtied, ...unmap, remap, load(0, 0)]);
     expect(cached.frames[0]).toMatchObject({ data: 1, dirty: true, refcount: 2 });
@@ -160,16 +160,7 @@ describe('faults on a shared file page', () => {
   });
 
   it('mmap() of the file keeps what the file holds, where anonymous mmap() would zero it', () => {
-    const s = finalState(fixed, s0, [
-      ...dirtied,
-      munmap,
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-    ]);
+    const s = finalState(fixed, s0, [...dirtied, munmap, ...ksteps(0, 6)]);
     expect(s.ghost.promised[0]![0]).toBe('none');
     const mapped = next(fixed, s, { op: 'mmap', mm: 0, vpages: [0] });
     expect(mapped.ghost.memory[0]![0]).toBe(1);
@@ -189,15 +180,7 @@ describe('write(2) to the file', () => {
   });
 
   it('reads an evicted page in first, and waits when no frame is free', () => {
-    const evicted = finalState(fixed, s0, [
-      munmap,
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      drop(0),
-    ]);
+    const evicted = finalState(fixed, s0, [munmap, ...ksteps(0, 5), drop(0)]);
     const tinyWrite: Action = { op: 'write', task: 0, vpage: 0, value: 2 };
     // tiny-shared-file has no write(2) among its calls, but the guard is the model's
     expect(enabled(fixed, evicted, tinyWrite)).toBe(true);
@@ -318,7 +301,7 @@ describe('zap_pte_range() of a dirty shared PTE', () => {
 
   it('madvise(MADV_DONTNEED) leaves the file as it was: the page still reads its contents', () => {
     const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
-    const s = finalState(fixed, s0, [...dirtied, madvise, kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const s = finalState(fixed, s0, [...dirtied, madvise, ...ksteps(0, 4)]);
     expect(s.tasks[0]!.job).toBe('idle');
     expect(s.ghost.memory[0]![0]).toBe(1);
     expect(fileValue(s, 0)).toBe(1);
@@ -328,15 +311,7 @@ describe('zap_pte_range() of a dirty shared PTE', () => {
 describe('system calls that leave the file alone', () => {
   it('mmap(MAP_FIXED) over the file maps the file again: the page keeps its contents', () => {
     const fixedMap: Action = { op: 'syscall', task: 0, call: 'mmap_fixed', mm: 0, vpages: [0] };
-    const s = finalState(fixed, s0, [
-      ...dirtied,
-      fixedMap,
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      load(0, 0),
-    ]);
+    const s = finalState(fixed, s0, [...dirtied, fixedMap, ...ksteps(0, 4), load(0, 0)]);
     expect(s.tasks[0]!.job).toBe('idle');
     expect(s.ghost.memory[0]![0]).toBe(1);
     expect(findInvariant('loadsSeeLastStore')!.check(s)).toBeNull();
@@ -344,7 +319,7 @@ describe('system calls that leave the file alone', () => {
 
   it('the return of madvise(MADV_DONTNEED) takes the last store from the ghost, not from the page', () => {
     const madvise: Action = { op: 'syscall', task: 0, call: 'madvise_dontneed', mm: 0, vpages: [0] };
-    const before = finalState(fixed, s0, [...dirtied, madvise, kstep(0), kstep(0), kstep(0)]);
+    const before = finalState(fixed, s0, [...dirtied, madvise, ...ksteps(0, 3)]);
     // a lost store, planted: the page holds 2 where the last store wrote 1
     const planted: State = {
       ...before,
@@ -382,7 +357,7 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     expect(enabled(fixed, started, { op: 'syscall', task: 1, call: 'mprotect_ro', mm: 0, vpages: [0] })).toBe(
       true,
     );
-    const steps = run(fixed, started, [kstep(0), kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const steps = run(fixed, started, [...ksteps(0, 5)]);
     const truncated = steps[3]!;
     expect(describeStep(fixed, truncated.pre, kstep(0))).toBe('truncate_inode_folio');
     expect(truncated.post.frames[0]!.owner.kind).toBe('free');
@@ -405,7 +380,7 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     const s = finalState(fixed, w0, [both, kstep(1), kstep(1), punch(0, 1), kstep(1)]);
     expect(describeStep(fixed, s, kstep(1))).toBe('unlink_file_vma');
     expect(enabled(fixed, s, kstep(1))).toBe(false);
-    const walked = finalState(fixed, s, [kstep(0), kstep(0), kstep(0)]);
+    const walked = finalState(fixed, s, [...ksteps(0, 3)]);
     expect(describeStep(fixed, walked, kstep(0))).toBe('truncate_inode_folio');
     expect(enabled(fixed, walked, kstep(1))).toBe(true);
   });
@@ -418,13 +393,9 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     const steps = run(fixed, s0, [
       load(0, 0),
       unmapByCpu1,
-      kstep(0),
-      kstep(0),
-      kstep(0),
+      ...ksteps(0, 3),
       punch(1, 0),
-      kstep(1),
-      kstep(1),
-      kstep(1),
+      ...ksteps(1, 3),
       load(0, 0),
     ]);
     const last = steps.at(-1)!;
@@ -500,9 +471,7 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     const unlinked = finalState(fixed, w0, [
       load(2, 0),
       { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
-      kstep(1),
-      kstep(1),
-      kstep(1),
+      ...ksteps(1, 3),
     ]);
     expect(inIMmap(unlinked, 1, 0)).toBe(false);
     expect(inIMmap(unlinked, 0, 0)).toBe(true);
@@ -522,18 +491,10 @@ describe('reclaim of a page-cache folio: __remove_mapping()', () => {
     expect(enabled(fixed, s0, drop(0))).toBe(false); // mapped
     const gathered = finalState(fixed, s0, [load(0, 0), munmap, kstep(0)]);
     expect(enabled(fixed, gathered, drop(0))).toBe(false); // the mmu_gather holds it
-    const done = finalState(fixed, gathered, [kstep(0), kstep(0), kstep(0), kstep(0)]);
+    const done = finalState(fixed, gathered, [...ksteps(0, 4)]);
     expect(done.tasks[0]!.job).toBe('idle');
     expect(enabled(fixed, done, drop(0))).toBe(true);
-    const dirty = finalState(fixed, s0, [
-      ...dirtied,
-      munmap,
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-      kstep(0),
-    ]);
+    const dirty = finalState(fixed, s0, [...dirtied, munmap, ...ksteps(0, 5)]);
     expect(dirty.frames[0]!.dirty).toBe(true);
     expect(enabled(fixed, dirty, drop(0))).toBe(false);
     const written = next(fixed, dirty, writeback(0));
@@ -554,11 +515,7 @@ describe('the invariants on a shared file', () => {
     kstep(0),
     writeback(0),
     store(0, 0, 2),
-    kstep(0),
-    kstep(0),
-    kstep(0),
-    kstep(0),
-    kstep(0),
+    ...ksteps(0, 5),
     drop(0),
   ];
 
@@ -665,16 +622,7 @@ describe("tlb_finish_mmu()'s nested flush (mm_tlb_flush_nested(), 99baac21e458)"
   // punched from CPU 1 finds the VMA still in i_mmap (free_pgtables() waits for its walk)
   // and the PTE already none, gathers nothing and returns. (The other order cannot race:
   // unmap_mapping_range() flushes each VMA under i_mmap_rwsem, which munmap()'s unlink waits for.)
-  const race: readonly Action[] = [
-    load(0, 0),
-    unmapByCpu0,
-    kstep(1),
-    punch,
-    kstep(0),
-    kstep(0),
-    kstep(0),
-    kstep(0),
-  ];
+  const race: readonly Action[] = [load(0, 0), unmapByCpu0, kstep(1), punch, ...ksteps(0, 4)];
 
   it('is a boolean policy, on unless a variant turns it off', () => {
     expect(policyProblem({ ...fixed.policy, nestedFlush: 'yes' })).toBe(

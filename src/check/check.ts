@@ -148,6 +148,11 @@ export interface CheckOptions {
   readonly maxMemoryMb?: number;
   /** Exhaustive engine: symmetry reduction over frames (allocator 'lifo') and interchangeable CPUs. */
   readonly symmetry?: boolean;
+  /**
+   * Exhaustive engine: partial-order reduction by sleep sets (src/engine/explore.ts). Every
+   * state is still visited, at its distance; only transitions that commute are saved.
+   */
+  readonly por?: boolean;
   /** Exhaustive engine: worker threads (more than 1: the parallel explorer). */
   readonly workers?: number;
   /** Deep engines: log2 of the bit array's bits. */
@@ -267,6 +272,7 @@ function exhaustiveCampaign(variant: Variant, o: Resolved, invariants: readonly 
           progressEveryMs: 250,
         }),
     ...(o.symmetry ? { symmetry: true } : {}),
+    ...(o.por ? { por: true } : {}),
   };
   const file = o.variantFileOf?.(variant);
   const r =

@@ -101,6 +101,7 @@ export interface CheckFlags {
   maxSeconds?: number;
   maxMemory?: number;
   symmetry?: boolean;
+  por?: boolean;
   workers?: number;
   hashBits?: number;
   maxDepth?: number;
@@ -166,6 +167,11 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
   const config = name === undefined ? undefined : pickConfig(name, worlds);
   if (flags.symmetry && flags.engine === 'random')
     throw new UsageError('--symmetry applies to the exhaustive engine (--engine exhaustive or both)');
+  if (flags.por && !engines.includes('exhaustive'))
+    throw new UsageError('--por applies to the exhaustive engine (--engine exhaustive or both)');
+  if (flags.por && flags.symmetry) throw new UsageError('--por does not combine with --symmetry yet');
+  if (flags.por && (flags.workers ?? 1) > 1)
+    throw new UsageError('--por runs on one thread: it does not combine with --workers yet');
   const campaign = seedsOf(flags);
   if (flags.workers !== undefined && !engines.includes('exhaustive'))
     throw new UsageError('--workers applies to the exhaustive engine (--engine exhaustive or both)');
@@ -221,6 +227,7 @@ export async function runCheck(flags: CheckFlags, io: Io): Promise<number> {
       ...(flags.maxSeconds === undefined ? {} : { maxSeconds: flags.maxSeconds }),
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
       ...(flags.symmetry ? { symmetry: true } : {}),
+      ...(flags.por ? { por: true } : {}),
       ...(flags.workers === undefined ? {} : { workers: flags.workers }),
       ...(flags.hashBits === undefined ? {} : { hashBits: flags.hashBits }),
       ...(flags.maxDepth === undefined ? {} : { maxDepth: flags.maxDepth }),
@@ -345,7 +352,7 @@ function banner(engine: EngineName, flags: CheckFlags, campaign: { text: string 
     case 'random':
       return `random engine (fast-check), ${flags.runs ?? `${DEFAULT_RUNS} (or the protocol's own)`} runs per campaign, ${campaign === null ? `seed ${flags.seed}` : campaign.text}`;
     case 'exhaustive':
-      return `exhaustive engine (breadth-first, 64-bit fingerprints${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})`;
+      return `exhaustive engine (breadth-first, 64-bit fingerprints${flags.por ? ', sleep sets' : ''}${(flags.workers ?? 1) > 1 ? `, ${flags.workers} worker threads` : ''})`;
     case 'swarm':
       return `swarm engine (diversified depth-first searches, ${bits} bitstate array; finds violations, proves nothing), ${seconds}, ${campaign === null ? `seed ${flags.seed}` : campaign.text}`;
     case 'bitstate':

@@ -112,6 +112,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       "exhaustive: symmetry reduction over frames (with allocator 'lifo') and over interchangeable CPUs",
     )
     .option(
+      '--por',
+      'exhaustive: partial-order reduction (sleep sets): skips transitions that commute with one taken; every state is still visited',
+    )
+    .option(
       '--workers <n>',
       'exhaustive: expand each breadth-first level on this many threads (default 1; at most one per core pays)',
       wholeNumber('--workers', 1, 64),

@@ -137,6 +137,7 @@ export function exploreParallel(variant: Variant, config: Config, options: Paral
       stoppedBy,
       distinct: Math.max(count, Atomics.load(ctl, CTL.count)),
       generated,
+      slept: 0,
       depth,
       seconds: elapsed(),
       visitedBytes: slots * 8,

@@ -2,13 +2,15 @@
 // initial state, so the first violation found has a shortest counterexample. It steps
 // the model's own recipe (`apply`) on fresh copies of states decoded from canonical bytes, keeps
 // 64-bit fingerprints of those bytes as its visited set, and replays every
-// counterexample through `next` (immer) before reporting it.
+// counterexample through `next` (immer) before reporting it. With `por` it skips the
+// transitions sleep sets prove redundant (SleepSets, below).
 
 import { totalmem } from 'node:os';
 import type { Draft } from 'immer';
 import { type Action, apply, enabled, next } from '../../model/actions.js';
 import type { Config } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
+import { EVERYTHING, footprint, independent, locationsOf } from '../../model/footprint.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import type { Variant } from '../../model/variant.js';
@@ -40,6 +42,14 @@ export interface ExploreOptions {
   readonly progressEveryMs?: number;
   /** Store one state per class of frame renumberings (needs the config's allocator 'lifo'). */
   readonly symmetry?: boolean;
+  /**
+   * Partial-order reduction by sleep sets: a transition that commutes with one already
+   * taken from an ancestor is not taken again. Every reachable state is still visited at
+   * its shortest distance; only transitions are saved.
+   */
+  readonly por?: boolean;
+  /** Internal, for tests that show a wrong declaration is caught: the footprint to use. */
+  readonly footprint?: typeof footprint;
 }
 
 export type Budget = 'max-states' | 'max-seconds' | 'memory';
@@ -70,6 +80,8 @@ export interface ExploreResult {
   /** How often each action (kernel steps by function name) fired. */
   readonly coverage: Readonly<Record<string, number>>;
   readonly targetsHit: readonly string[];
+  /** With `por`: transitions not taken because their action was asleep. */
+  readonly slept: number;
 }
 
 /** A growable byte queue of fixed-size records; records behind the head can be dropped. */
@@ -264,6 +276,8 @@ export function searchOf(
 }
 
 export function explore(variant: Variant, config: Config, options: ExploreOptions = {}): ExploreResult {
+  const por = options.por ?? false;
+  if (por && options.symmetry) throw new Error('--por does not combine with --symmetry yet');
   const search = searchOf(variant, config, options.invariants ?? INVARIANTS, options.symmetry ?? false);
   const {
     layout,
@@ -300,6 +314,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   const fp = new Uint32Array(2);
 
   let generated = 0;
+  let slept = 0;
   let depth = 0;
   let violation: ExploreViolation | null = null;
 
@@ -323,6 +338,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     violation,
     coverage: coverageOf(),
     targetsHit: [...targetsHit].sort(),
+    slept,
   });
 
   // The path to the head being expanded; its children so far end at `count`.
@@ -340,12 +356,14 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   visited.add(fp[0]!, fp[1]!);
   arena.bytes.set(scratch, 0);
 
+  const sleep = por ? new SleepSets(search, options.footprint ?? footprint) : null;
   let count = 1;
   let levelEnd = 1;
   try {
     for (let head = 0; head < count; head++) {
       if (head === levelEnd) {
         depth += 1;
+        if (sleep !== null) sleep.nextLevel(levelEnd, count);
         levelEnd = count;
       }
       if ((head & 255) === 0) {
@@ -368,6 +386,49 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
         }
       }
       const pre = decode(layout, arena.bytes, arena.offset(head));
+      if (sleep !== null) {
+        // The same as below, but only for actions not asleep, and each new state gets the
+        // actions it need not take.
+        const n = sleep.expand(pre, head);
+        for (let j = 0; j < n; j++) {
+          const ai = sleep.enabled[j]!;
+          if (sleep.asleep(ai)) {
+            slept += 1;
+            continue;
+          }
+          const action = universe[ai]!;
+          const post = successor(variant, pre, action, ai, byAction, byStep);
+          generated += 1;
+          const step = { pre, action };
+          for (let k = 0; k < unhit.length; k++)
+            if (unhit[k]!.hit(post, step)) {
+              targetsHit.add(unhit[k]!.id);
+              unhit.splice(k--, 1);
+            }
+          for (const inv of stepInvariants) {
+            if (inv.check(post, step) !== null) {
+              violation = caught([...pathTo(head, count), action], inv);
+              return finish(null, count);
+            }
+          }
+          represent(post, scratch);
+          fingerprint(scratchWords, words, fp);
+          if (!visited.add(fp[0]!, fp[1]!)) continue;
+          for (const inv of stateInvariants) {
+            if (inv.check(post, step) !== null) {
+              violation = caught([...pathTo(head, count), action], inv);
+              return finish(null, count + 1);
+            }
+          }
+          arena.reserve(count, head);
+          arena.bytes.set(scratch, arena.offset(count));
+          tree.found(count, head, ai);
+          sleep.store(j, count);
+          count += 1;
+          if (count >= maxStates) return finish('max-states', count);
+        }
+        continue;
+      }
       for (let ai = 0; ai < universe.length; ai++) {
         const action = universe[ai]!;
         if (!enabled(variant, pre, action)) continue;
@@ -407,4 +468,107 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
     throw e;
   }
   return finish(null, count);
+}
+
+/**
+ * Sleep sets for the breadth-first explorer (Godefroid's sleep sets, kept along the BFS
+ * tree). Expanding state p, the successor by action a need not take an action y that
+ * commutes with a in p (model/footprint.ts) and that p took before a, or did not take
+ * itself: p's successor by y reaches the same states through y's branch. A state's sleep
+ * set is the one its first discovery proposes; later arrivals change nothing.
+ *
+ * Why every reachable state is still found, at its shortest distance. Order paths by their
+ * actions' indices, lexicographically, and take for a state t the least of its shortest
+ * paths. By induction on the level: (1) every state of the level is first found along the
+ * last edge of its least path, and (2) the level's ids are in the order of those paths
+ * (the heads are expanded in id order and their actions in index order, so a first
+ * discovery is the least (parent, action) among the edges taken). For t at the next level
+ * with least path through u and last action x: suppose x were asleep in u. Then x commutes
+ * with the action a into u, in u's parent, and either comes before a or is asleep in the
+ * parent too. Going up the path, x reaches an ancestor where it comes before the action on
+ * the path, and moving x up to there gives a path to t as short as the least and less than
+ * it: a contradiction. So the edge is taken, and (1) and (2) follow for t's level.
+ *
+ * Why no step invariant is missed: a transition not taken, (u, x), has a twin (v, x) taken
+ * at an ancestor v on u's least path (the first, going up, where x is not asleep), and
+ * every action between commutes with x, so x's footprint holds the same before and after
+ * in both. The step invariants judge an access or an eviction only by what lies in its
+ * footprint (test/model/footprint.test.ts checks this), and the twin's counterexample is
+ * no longer.
+ */
+class SleepSets {
+  private readonly words: number;
+  private readonly where: ReturnType<typeof locationsOf>;
+  /** The actions enabled in the state being expanded, in the universe's order. */
+  readonly enabled: Uint16Array;
+  private readonly masks: Int32Array;
+  /** Sleep sets of the level being expanded (from `curStart`) and of the next (from `nextStart`). */
+  private cur: Uint32Array;
+  private next: Uint32Array;
+  private curStart = 0;
+  private nextStart = 1;
+  private base = 0;
+  private n = 0;
+
+  constructor(
+    private readonly search: Search,
+    private readonly footprintOf: typeof footprint,
+  ) {
+    const u = search.universe.length;
+    this.words = Math.ceil(u / 32);
+    this.where = locationsOf(search.config);
+    this.enabled = new Uint16Array(u);
+    this.masks = new Int32Array(u * 2);
+    this.cur = new Uint32Array(this.words);
+    this.next = new Uint32Array(this.words * 1024);
+  }
+
+  /** The explorer moves on to the level [start, end): what was next is now current. */
+  nextLevel(start: number, end: number): void {
+    this.cur = this.next;
+    this.curStart = start;
+    this.nextStart = end;
+    this.next = new Uint32Array(Math.max(this.words * 1024, this.cur.length));
+  }
+
+  /** List the actions enabled in `pre` (state `head`) with their footprints; how many. */
+  expand(pre: State, head: number): number {
+    const { variant, universe } = this.search;
+    this.base = (head - this.curStart) * this.words;
+    let n = 0;
+    for (let ai = 0; ai < universe.length; ai++) {
+      const action = universe[ai]!;
+      if (!enabled(variant, pre, action)) continue;
+      this.enabled[n] = ai;
+      this.footprintOf(variant.policy, this.where, pre, action, this.masks, n * 2);
+      n += 1;
+    }
+    this.n = n;
+    return n;
+  }
+
+  /** Is universe action `ai` asleep in the state being expanded? */
+  asleep(ai: number): boolean {
+    return ((this.cur[this.base + (ai >>> 5)]! >>> (ai & 31)) & 1) === 1;
+  }
+
+  /** New state `id`, found by the j-th enabled action: its sleep set. */
+  store(j: number, id: number): void {
+    const at = (id - this.nextStart) * this.words;
+    if (at + this.words > this.next.length) {
+      const bigger = allocate(Uint32Array, Math.max(at + this.words, this.next.length * 2));
+      bigger.set(this.next);
+      this.next = bigger;
+    }
+    const m = this.masks;
+    const access = m[j * 2]!;
+    const writes = m[j * 2 + 1]!;
+    if (access === EVERYTHING) return;
+    for (let i = 0; i < this.n; i++) {
+      if (i === j) continue;
+      const y = this.enabled[i]!;
+      if (i > j && !this.asleep(y)) continue;
+      if (independent(m[i * 2]!, m[i * 2 + 1]!, access, writes)) this.next[at + (y >>> 5)]! |= 1 << (y & 31);
+    }
+  }
 }

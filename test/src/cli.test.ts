@@ -171,6 +171,20 @@ describe('shootdown check --engine', () => {
     expect(doc.protocols[0]!.invariants[0]).toMatchObject({ verdict: 'holds', states: 2241 });
   });
 
+  it('exhaustive with --por: the same states and verdicts in fewer transitions, said in the header', async () => {
+    const args = ['check', '--engine', 'exhaustive', '--protocol', 'migrate-batched', '--config', 'tiny'];
+    const plain = (JSON.parse((await runCli(...args, '--json')).out) as CheckDocument).protocols[0]!
+      .invariants[0]!;
+    const por = await runCli(...args, '--por');
+    expect(por.code).toBe(0);
+    expect(por.out).toMatch(/breadth-first, 64-bit fingerprints, sleep sets/);
+    const [, states, transitions, depth] = por.out.match(
+      /holds \((\d+) states, (\d+) transitions, depth (\d+)\)/,
+    )!;
+    expect([Number(states), Number(depth)]).toEqual([plain.states, plain.depth]);
+    expect(Number(transitions)).toBeLessThan(plain.transitions!);
+  });
+
   it('both: runs the two engines and compares them', async () => {
     const r = await runCli(
       'check',
@@ -249,6 +263,17 @@ describe('bad input: one line on stderr, exit 2', () => {
       /--workers applies to the exhaustive engine/,
     ],
     ['no workers', ['check', '--engine', 'exhaustive', '--workers', '0'], /--workers must be from 1 to 64/],
+    ['por with the random engine', ['check', '--por'], /--por applies to the exhaustive engine/],
+    [
+      'por with symmetry',
+      ['check', '--engine', 'exhaustive', '--por', '--symmetry'],
+      /--por does not combine with --symmetry yet/,
+    ],
+    [
+      'por with workers',
+      ['check', '--engine', 'exhaustive', '--por', '--workers', '2'],
+      /--por runs on one thread: it does not combine with --workers yet/,
+    ],
     [
       'symmetry where frame numbers matter',
       ['check', '--engine', 'exhaustive', '--symmetry', '--config', 'tiny'],

@@ -1,5 +1,5 @@
 // One explorer run in its own process, so its peak memory is its own.
-// Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds> [--symmetry] [--workers N]
+// Usage: node --import tsx bench/explore-one.ts <protocol> '<config json>' <max-seconds> [--symmetry] [--por] [--workers N]
 import { defineConfig } from '../model/config.js';
 import { findVariant } from '../model/registry.js';
 import { explore } from '../src/engine/explore.js';
@@ -12,7 +12,12 @@ const config = defineConfig(JSON.parse(configJson!));
 const symmetry = process.argv.includes('--symmetry');
 const at = process.argv.indexOf('--workers');
 const workers = at < 0 ? 1 : Number(process.argv[at + 1]);
-const options = { maxSeconds: Number(maxSeconds ?? 60), ...(symmetry ? { symmetry } : {}) };
+const por = process.argv.includes('--por');
+const options = {
+  maxSeconds: Number(maxSeconds ?? 60),
+  ...(symmetry ? { symmetry } : {}),
+  ...(por ? { por } : {}),
+};
 const r =
   workers > 1 ? exploreParallel(variant, config, { ...options, workers }) : explore(variant, config, options);
 console.log(
@@ -24,6 +29,7 @@ console.log(
     stoppedBy: r.stoppedBy,
     distinct: r.distinct,
     transitions: r.generated,
+    slept: r.slept,
     depth: r.depth,
     seconds: r.seconds,
     violation: r.violation?.invariant.id ?? null,

@@ -15,6 +15,8 @@ const here = new URL('.', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 /** `--deep`: only the deep-search section (the swarm and bitstate engines). */
 const deepOnly = process.argv.includes('--deep');
+/** `--por`: only the partial-order reduction section. */
+const porOnly = process.argv.includes('--por');
 const LIMIT = quick ? 10 : 60;
 
 /** Worlds of growing size; the first two are the named configs the tests use. */
@@ -38,6 +40,8 @@ interface ExploreRow {
   stoppedBy: string | null;
   distinct: number;
   transitions: number;
+  /** With --por: transitions sleep sets skipped. */
+  slept: number;
   depth: number;
   seconds: number;
   violation: string | null;
@@ -53,6 +57,7 @@ function exploreOne(
   seconds = LIMIT,
   symmetry = false,
   workers = 1,
+  por = false,
 ): ExploreRow {
   const out = execFileSync(
     process.execPath,
@@ -64,6 +69,7 @@ function exploreOne(
       JSON.stringify(config),
       String(seconds),
       ...(symmetry ? ['--symmetry'] : []),
+      ...(por ? ['--por'] : []),
       ...(workers > 1 ? ['--workers', String(workers)] : []),
     ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
@@ -256,7 +262,44 @@ function deepSection(haveSpin: boolean): void {
     }
 }
 
+/**
+ * The explorer with and without --por (sleep sets) on the same searches: every state is
+ * visited either way, so what changes is the transitions taken and the time.
+ */
+function porSection(): void {
+  console.log('\n## Partial-order reduction (`--por`, sleep sets)\n');
+  console.log(
+    '| protocol | config | distinct states | transitions | with --por | skipped | seconds | with --por | states/s | with --por | verdict |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const searches: [string, Config][] = [
+    ['migrate-batched', CONFIGS.tiny],
+    ['migrate-batched', CONFIGS['tiny-3cpu']],
+    ['migrate-batched', CONFIGS['tiny-syscalls']],
+    ['reclaim-batched-dirty', CONFIGS['tiny-syscalls']],
+    ['shared-file', CONFIGS['tiny-shared-file']],
+    ['x86-pcid', CONFIGS['tiny-pcid']],
+    ['migrc-fixed', CONFIGS['tiny-migrc']],
+    ['migrate-batched', CONFIGS.small],
+  ];
+  for (const [protocol, config] of searches) {
+    const full = exploreOne(protocol, config, LIMIT);
+    const por = exploreOne(protocol, config, LIMIT, false, 1, true);
+    const same =
+      full.complete && por.complete ? (full.distinct === por.distinct ? '' : ' (STATES DIFFER)') : '';
+    const verdict = full.complete
+      ? 'holds'
+      : full.violation
+        ? `violated: ${full.violation}`
+        : `incomplete after ${LIMIT} s`;
+    console.log(
+      `| ${protocol} | ${config.name} | ${fmt(full.distinct)}${full.complete ? '' : ` / ${fmt(por.distinct)}`}${same} | ${fmt(full.transitions)} | ${fmt(por.transitions)} | ${fmt((100 * por.slept) / (por.transitions + por.slept), 1)}% | ${fmt(full.seconds, 2)} | ${fmt(por.seconds, 2)} | ${fmt(full.distinct / full.seconds)} | ${fmt(por.distinct / por.seconds)} | ${verdict} |`,
+    );
+  }
+}
+
 if (deepOnly) deepSection(ensureSpin());
+else if (porOnly) porSection();
 else {
   console.log('## Explorer growth (migrate-batched, every interleaving)\n');
   console.log(
@@ -399,5 +442,6 @@ else {
     );
   }
 
+  porSection();
   deepSection(haveSpin);
 }

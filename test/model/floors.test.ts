@@ -42,6 +42,7 @@ const FLOORS: Record<string, number> = {
   // 5. the machine: every action, and their enumeration
   actions: 5,
   enumerate: 5,
+  footprint: 5,
   // 6. the catalogue: protocols are data over floor 0
   registry: 6,
 };

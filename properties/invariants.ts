@@ -287,9 +287,11 @@ export const dirtyNeverDroppedClean: Invariant = {
     }
     // (and the anonymous pages: in a sharedFile world, a MAP_PRIVATE mm's own copies)
     for (const { mm, vpage } of pages(s)) {
-      if (!pageLive(step.pre, mm, vpage) || readsFile(step.pre, mm, vpage)) continue;
+      // (the residency tests first: they are cheap, and they rule out almost every page
+      // of almost every step)
       const frame = residentFrame(step.pre, mm, vpage);
       if (frame === NO_FRAME || residentFrame(s, mm, vpage) !== NO_FRAME) continue;
+      if (!pageLive(step.pre, mm, vpage) || readsFile(step.pre, mm, vpage)) continue;
       const data = step.pre.frames[frame]!.data;
       const onDisk = s.mms[mm]!.swap[vpage]!;
       if (data !== onDisk)

@@ -1,7 +1,8 @@
 // Every counterexample the project has found, kept as a trace file under test/regressions/
 // and replayed here: each must still break its invariant at the recorded step, through the
 // same states. A failure means the model changed: if on purpose, rewrite the trace with
-// `npx shootdown replay F --trace F.new` and read the diff; if not, it is a regression.
+// `npx shootdown replay F --update` (only its states, when it still breaks its invariant at
+// the recorded step) or `--trace F.new`, and read the diff; if not, it is a regression.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -386,52 +386,20 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
         }
       }
       const pre = decode(layout, arena.bytes, arena.offset(head));
-      if (sleep !== null) {
-        // The same as below, but only for actions not asleep, and each new state gets the
-        // actions it need not take.
-        const n = sleep.expand(pre, head);
-        for (let j = 0; j < n; j++) {
-          const ai = sleep.enabled[j]!;
+      // With sleep sets the actions are the enabled ones, listed with their footprints;
+      // those asleep are not taken, and each new state gets the actions it need not take.
+      const n = sleep === null ? universe.length : sleep.expand(pre, head);
+      for (let j = 0; j < n; j++) {
+        let ai = j;
+        if (sleep !== null) {
+          ai = sleep.enabled[j]!;
           if (sleep.asleep(ai)) {
             slept += 1;
             continue;
           }
-          const action = universe[ai]!;
-          const post = successor(variant, pre, action, ai, byAction, byStep);
-          generated += 1;
-          const step = { pre, action };
-          for (let k = 0; k < unhit.length; k++)
-            if (unhit[k]!.hit(post, step)) {
-              targetsHit.add(unhit[k]!.id);
-              unhit.splice(k--, 1);
-            }
-          for (const inv of stepInvariants) {
-            if (inv.check(post, step) !== null) {
-              violation = caught([...pathTo(head, count), action], inv);
-              return finish(null, count);
-            }
-          }
-          represent(post, scratch);
-          fingerprint(scratchWords, words, fp);
-          if (!visited.add(fp[0]!, fp[1]!)) continue;
-          for (const inv of stateInvariants) {
-            if (inv.check(post, step) !== null) {
-              violation = caught([...pathTo(head, count), action], inv);
-              return finish(null, count + 1);
-            }
-          }
-          arena.reserve(count, head);
-          arena.bytes.set(scratch, arena.offset(count));
-          tree.found(count, head, ai);
-          sleep.store(j, count);
-          count += 1;
-          if (count >= maxStates) return finish('max-states', count);
         }
-        continue;
-      }
-      for (let ai = 0; ai < universe.length; ai++) {
         const action = universe[ai]!;
-        if (!enabled(variant, pre, action)) continue;
+        if (sleep === null && !enabled(variant, pre, action)) continue;
         const post = successor(variant, pre, action, ai, byAction, byStep);
         generated += 1;
         const step = { pre, action };
@@ -458,6 +426,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
         arena.reserve(count, head);
         arena.bytes.set(scratch, arena.offset(count));
         tree.found(count, head, ai);
+        if (sleep !== null) sleep.store(j, count);
         count += 1;
         if (count >= maxStates) return finish('max-states', count);
       }

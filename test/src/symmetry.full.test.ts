@@ -24,8 +24,9 @@ describe('the reduced search over frames in tiny-lifo, every variant outside the
 });
 
 describe('the reduced search, where the full one is slow', () => {
-  it("migrc-wrong-defer-writable in tiny-3cpu: every invariant's verdict as in the full search", () =>
-    sameVerdictsReduced(variant('migrc-wrong-defer-writable'), CONFIGS['tiny-3cpu'], false));
+  for (const id of ['migrc-wrong-defer-writable', 'migrate-batched', 'reclaim-batched-dirty'])
+    it(`${id} in tiny-3cpu: every invariant's verdict as in the full search`, () =>
+      sameVerdictsReduced(variant(id), CONFIGS['tiny-3cpu'], false));
 });
 
 describe('symmetry over CPUs in tiny-3cpu, every variant outside the sample', () => {

@@ -141,14 +141,7 @@ describe('the catalogue in the mremap world', () => {
     );
   });
 
-  it('on x86 a batched migration (v6.3 on) masks both bugs: its full flush empties the old address too', () => {
-    for (const mremapFlush of ['dirty-under-ptl', 'after-unlock'] as const) {
-      const late = derived(`migrate-batched-${mremapFlush}`, variant('migrate-batched'), { mremapFlush });
-      const r = explore(late, world);
-      expect([r.complete, r.violation], mremapFlush).toEqual([true, null]);
-      expect(r.targetsHit, mremapFlush).toContain('pageMigrated');
-    }
-  });
+  // (a batched migration masking both bugs on x86, v6.3 on: mremap.full.test.ts)
 
   it('without flush_tlb_batched_pending() in move_ptes() (before 3ea277194daa) a flush reclaim deferred outlives the call', () => {
     // reclaim clears the PTE and defers its flush; mremap() moves nothing present, so it

@@ -1,14 +1,33 @@
 // docs/cost is generated: the committed charts must be what `shootdown cost` writes now
-// (about 25 s, so in npm run test:full; the README's table is checked in cost.test.ts).
+// (about 25 s, so in npm run test:full), and the README's table too (about 9 s).
 
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORKLOADS } from '../../src/cost/cost.js';
+import { costedProtocols, findWorkload, WORKLOADS } from '../../src/cost/cost.js';
+import { costTable, costWorkload, recordedSafety } from '../../src/cost/cost-report.js';
 import { runCli } from '../support.js';
 
 describe('what the repository shows', () => {
+  it('the README’s cost table is what the tool prints', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const m = /<!-- cost:(\S+) (\d+) (\d+) -->\n([\s\S]*?)\n<!-- \/cost -->/.exec(readme);
+    expect(m).not.toBeNull();
+    const [, id, pages, cpus, shown] = m!;
+    const w = findWorkload(id!)!;
+    const protocols = costedProtocols(w);
+    const c = costWorkload(w, protocols, [Number(pages)], [Number(cpus)]);
+    const table = costTable(
+      c,
+      Number(pages),
+      Number(cpus),
+      new Map(protocols.map((v) => [v.id, recordedSafety(v)])),
+    );
+    expect(shown!.split('\n').length).toBeGreaterThan(3);
+    expect(table.endsWith(shown!)).toBe(true);
+  });
+
   it('the charts and tables in docs/cost are what `shootdown cost` writes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shootdown-charts-'));
     // the charts are drawn at the largest CPU count, so only it needs running

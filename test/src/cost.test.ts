@@ -222,23 +222,4 @@ describe('shootdown cost', () => {
   });
 });
 
-describe('what the repository shows', () => {
-  it('the README’s cost table is what the tool prints', () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const m = /<!-- cost:(\S+) (\d+) (\d+) -->\n([\s\S]*?)\n<!-- \/cost -->/.exec(readme);
-    expect(m).not.toBeNull();
-    const [, id, pages, cpus, shown] = m!;
-    const w = workload(id!);
-    const protocols = costedProtocols(w);
-    const c = costWorkload(w, protocols, [Number(pages)], [Number(cpus)]);
-    const table = costTable(
-      c,
-      Number(pages),
-      Number(cpus),
-      new Map(protocols.map((v) => [v.id, recordedSafety(v)])),
-    );
-    expect(shown!.split('\n').length).toBeGreaterThan(3);
-    expect(table.endsWith(shown!)).toBe(true);
-  });
-  // The charts in docs/cost are regenerated in cost.full.test.ts (about 25 s).
-});
+// The README's cost table and the charts in docs/cost are checked in cost.full.test.ts.

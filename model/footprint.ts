@@ -7,10 +7,11 @@
 // every pair declared independent in many reachable states, both orders reach the same
 // bytes, and each step invariant judges the action alike in either order.
 //
-// Only the user's own accesses and the TLB's evictions are local: a load or store that
-// hits in the TLB or walks the page table, and an eviction. Everything else (a fault, a
-// kernel step, a system call, a context switch, the allocator) is declared to touch
-// everything, since the kernel's steps read and write shared structures everywhere.
+// Only three kinds of action are local: a user load or store that hits in the TLB or
+// walks the page table, a TLB eviction, and a free frame handed to another user
+// (reuseFrame). Everything else (a fault, a kernel step, a system call, a context switch,
+// a store buffer's drain) is declared to touch everything, since the kernel's steps read
+// and write shared structures everywhere.
 
 import type { Action } from './action-table.js';
 import type { Config } from './config.js';

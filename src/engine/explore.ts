@@ -10,7 +10,7 @@ import type { Draft } from 'immer';
 import { type Action, apply, enabled, next } from '../../model/actions.js';
 import type { Config } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
-import { EVERYTHING, footprint, independent, locationsOf } from '../../model/footprint.js';
+import { EVERYTHING, footprint, independent, type Locations, locationsOf } from '../../model/footprint.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import type { Variant } from '../../model/variant.js';
@@ -467,7 +467,7 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
  */
 class SleepSets {
   private readonly words: number;
-  private readonly where: ReturnType<typeof locationsOf>;
+  private readonly where: Locations;
   /** The actions enabled in the state being expanded, in the universe's order. */
   readonly enabled: Uint16Array;
   private readonly masks: Int32Array;

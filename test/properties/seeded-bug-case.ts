@@ -21,8 +21,16 @@ export function rare(variant: Variant, id: string): boolean {
   return cell?.verdict === 'violated' && (cell.run ?? 0) > RARE_AFTER;
 }
 
-/** The random engine finds `id` broken, no shorter than `shortest`, and it replays exactly. */
-export function caughtByRandom(variant: Variant, id: string, shortest: number): void {
+/** The explorer's shortest counterexample for `id` in `variant`'s own world, as the manifest records it. */
+export function shortestLength(variant: Variant, id: string): number | undefined {
+  const cell = ownRows().find((r) => r.protocol === variant.id && r.engine === 'exhaustive')?.invariants[id];
+  return cell?.verdict === 'violated' ? cell.length : undefined;
+}
+
+/** The random engine finds `id` broken, no shorter than the explorer's shortest, and it replays exactly. */
+export function caughtByRandom(variant: Variant, id: string): void {
+  const shortest = shortestLength(variant, id);
+  expect(shortest, 'the manifest records no shortest counterexample').toBeDefined();
   const invariant = findInvariant(id)!;
   const config = worldConfig(variant.world, 'random');
   const runs = Math.max(RUNS, variant.randomRuns ?? 0);
@@ -32,7 +40,7 @@ export function caughtByRandom(variant: Variant, id: string, shortest: number): 
   expect(f.invariant.id).toBe(id);
   // fast-check's shrinker and the minimiser do not always reach the shortest
   expect(f.actions.length).toBeLessThanOrEqual(20);
-  expect(f.actions.length).toBeGreaterThanOrEqual(shortest);
+  expect(f.actions.length).toBeGreaterThanOrEqual(shortest!);
   // It replays exactly, with no action skipped, and breaks at its last step.
   const again = replay(variant, config, f.actions, { invariants: [invariant] });
   expect(again.disabledAt).toBeNull();

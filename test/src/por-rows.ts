@@ -5,7 +5,7 @@
 
 import { CONFIGS, type Config } from '../../model/config.js';
 import { checkVariant } from '../../src/check/check.js';
-import type { ManifestRow } from '../../src/check/manifest.js';
+import { type ManifestRow, rowOptions } from '../../src/check/manifest.js';
 import { recordedManifest, variant } from '../support.js';
 
 /** The explorer's rows without symmetry whose largest search has at most `max` states (more than `min`). */
@@ -21,10 +21,10 @@ export function explorerRows(min: number, max: number): ManifestRow[] {
 export function porMismatches(row: ManifestRow): string[] {
   const config = (CONFIGS as Record<string, Config>)[row.world];
   if (config === undefined) return [`${row.protocol}: no world ${row.world}`];
-  const v = checkVariant(variant(row.protocol), {
-    engine: 'exhaustive',
-    config,
-    maxStates: row.maxStates ?? 300_000,
+  const protocol = variant(row.protocol);
+  // the row's own search (its world and state budget), with --por
+  const v = checkVariant(protocol, {
+    ...rowOptions(protocol, 'exhaustive', row.maxStates, { config }),
     por: true,
   });
   const out: string[] = [];

@@ -21,7 +21,7 @@ import { findInvariant } from '../../properties/invariants.js';
 import { decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
 import { replay } from '../../src/engine/trace.js';
-import { ksteps, load, readOnly, recordedStates, store, variant, withTlb } from '../support.js';
+import { ksteps, load, readOnly, store, variant, withTlb } from '../support.js';
 
 const recipe = (s: State, f: (d: Draft<State>) => void): State => produce(s, f);
 const world: Config = CONFIGS['migrc-gen-wrap'];
@@ -153,13 +153,7 @@ describe('migrc-v3-gen-wrap', () => {
     }
   });
 
-  it('migrc-fixed, with 64-bit counters, holds in every state of the world', () => {
-    const r = explore(variant('migrc-fixed'), world);
-    expect(r.violation).toBeNull();
-    expect(r.complete).toBe(true);
-    expect(r.distinct).toBe(recordedStates('migrc-fixed', world.name));
-    expect(r.targetsHit).toContain('migrcFlushedOnDemand');
-  });
+  // (migrc-fixed's proof in this world, about 7 s: migrc-gen.full.test.ts)
 
   it('v3 loses the flush only across the wrap: the same race from a world without it holds', () => {
     const { migrcGenBits: _, ...rest } = world;

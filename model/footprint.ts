@@ -15,6 +15,7 @@
 
 import type { Action } from './action-table.js';
 import type { Config } from './config.js';
+import { accessOutcome } from './fault.js';
 import { tlbSlot, translate } from './hardware.js';
 import { mremapTarget } from './queries.js';
 import { localTlbisPending } from './rmap.js';
@@ -133,4 +134,61 @@ export function footprint(
 /** Do two actions with these footprints commute? */
 export function independent(access1: number, writes1: number, access2: number, writes2: number): boolean {
   return (writes1 & access2) === 0 && (writes2 & access1) === 0;
+}
+
+/**
+ * The parts of the state a local step may write, for the explorer's cheaper successor
+ * (src/engine/local-step.ts): it copies and re-encodes only the parts the step writes and
+ * shares the rest with the parent. A mask names them: CPU k's record (bit k), mm m's
+ * (bit 8 + m; Config LIMITS: at most 8 CPUs and 4 mms), the frames, the ghost.
+ */
+export const LOCAL_SECTIONS = [
+  { name: 'cpus', bit: 0, perElement: true },
+  { name: 'mms', bit: 8, perElement: true },
+  { name: 'frames', bit: 12, perElement: false },
+  { name: 'ghost', bit: 13, perElement: false },
+] as const;
+const cpuBit = (cpu: number): number => 1 << cpu;
+const mmBit = (mm: number): number => 1 << (8 + mm);
+const FRAMES = 1 << 12;
+const GHOST = 1 << 13;
+
+/**
+ * Which parts of LOCAL_SECTIONS the action writes in `s` (where it is enabled), as a mask, or
+ * EVERYTHING when it may write anything else. As with footprint(), more than the action
+ * writes costs only time, less is a wrong successor: test/model/footprint.test.ts applies
+ * every local action of many reachable states to a copy of only these fields and checks
+ * that the parent is left as it was and the successor is the one a whole copy gives.
+ */
+export function localWrites(policy: Policy, s: State, action: Action): number {
+  switch (action.op) {
+    case 'tlbEvict':
+      return cpuBit(action.cpu); // the slot, in the CPU's TLB
+    case 'load':
+    case 'store': {
+      const { cpu, vpage } = action;
+      // arm64: the access first completes this CPU's TLBIs everywhere (switchToDsb())
+      if (localTlbisPending(s, policy.arch, cpu)) return EVERYTHING;
+      const store = action.op === 'store';
+      // as userAccess() (model/actions.ts) switches on it
+      const out = accessOutcome(policy.arch, s, cpu, vpage, store, policy);
+      // The store writes the frame and the ghost's record (recordStore(): for a shared
+      // file, every mm's that reads it; through an entry mremap() moves, the new address).
+      const stored = store ? FRAMES | GHOST : 0;
+      switch (out.kind) {
+        case 'hit':
+          return stored; // a load that hits writes nothing at all
+        case 'noTrapWrite':
+          return cpuBit(cpu) | stored; // the entry's dirty bit
+        case 'setDirty':
+        case 'walk':
+          // the PTE's accessed and dirty bits, and the slot
+          return cpuBit(cpu) | mmBit(s.cpus[cpu]!.mm) | stored;
+        default:
+          return EVERYTHING; // a fault runs a handler
+      }
+    }
+    default:
+      return EVERYTHING;
+  }
 }

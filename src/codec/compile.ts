@@ -912,13 +912,21 @@ function copyValue(e: Emitter, f: Field, v: string): string {
 const mayBeAbsent = (f: Field): boolean =>
   f.kind === 'optional' || f.kind === 'when' || f.kind === 'config' || f.kind === 'flag';
 
-function copyFields(e: Emitter, fields: Readonly<Record<string, Field>>, r: string, head: string): string {
+function copyFields(
+  e: Emitter,
+  fields: Readonly<Record<string, Field>>,
+  r: string,
+  head: string,
+  valueFor: (name: string, f: Field, v: string) => string = (_, f, v) => copyValue(e, f, v),
+): string {
   const o = e.v('o');
   const entries = Object.entries(fields);
   // Keys in the schema's order, which is the state's: a literal when none may be absent,
   // else one assignment each, the absent ones skipped.
   if (!entries.some(([, f]) => mayBeAbsent(f))) {
-    const literal = entries.map(([name, f]) => `${JSON.stringify(name)}: ${copyValue(e, f, `${r}.${name}`)}`);
+    const literal = entries.map(
+      ([name, f]) => `${JSON.stringify(name)}: ${valueFor(name, f, `${r}.${name}`)}`,
+    );
     e.emit(`const ${o} = { ${(head === '' ? literal : [head, ...literal]).join(', ')} };`);
     return o;
   }
@@ -926,11 +934,11 @@ function copyFields(e: Emitter, fields: Readonly<Record<string, Field>>, r: stri
   for (const [name, f] of entries) {
     const key = JSON.stringify(name);
     if (!mayBeAbsent(f)) {
-      e.emit(`${o}[${key}] = ${copyValue(e, f, `${r}[${key}]`)};`);
+      e.emit(`${o}[${key}] = ${valueFor(name, f, `${r}[${key}]`)};`);
       continue;
     }
     e.emit(`if (${r}[${key}] !== undefined) {`);
-    e.emit(`${o}[${key}] = ${copyValue(e, f, `${r}[${key}]`)};`);
+    e.emit(`${o}[${key}] = ${valueFor(name, f, `${r}[${key}]`)};`);
     e.emit('}');
   }
   return o;
@@ -941,6 +949,169 @@ export function compileCopy<T>(schema: Field): (s: T) => T {
   const e = new Emitter();
   e.emit(`return ${copyValue(e, schema, 's')};`);
   return e.build('copy', 's');
+}
+
+/**
+ * Some top-level fields of a state, for a step known to write no others: a copy of the
+ * state with only the parts a mask names copied and the rest shared with the original, and
+ * an encoder that rewrites only those parts' bytes in a copy of the whole state's bytes.
+ * The copy has the whole copy's shape (its keys in the same order).
+ */
+export interface Sections<T> {
+  readonly copy: (s: T, mask: number) => T;
+  readonly encode: (s: T, out: Uint8Array, at: number, mask: number) => void;
+}
+
+/**
+ * A part of the state a mask can name: a top-level field, whole (mask bit `bit`) or, for
+ * an array, element by element (element k: bit `bit` + k).
+ */
+export interface SectionSpec {
+  readonly name: string;
+  readonly bit: number;
+  readonly perElement: boolean;
+}
+
+/**
+ * Sections of the schema (a record) for one config, or null when a section shares a byte
+ * with another field or element (then only a whole encoding is exact).
+ */
+export function compileSections<T>(
+  schema: Field,
+  config: Config,
+  specs: readonly SectionSpec[],
+): Sections<T> | null {
+  if (schema.kind !== 'record') throw new Error('internal: sections of a schema that is no record');
+  // Place the fields as compileCodec() does, noting the bytes each one occupies.
+  const cur = new Cursor();
+  const spans = Object.entries(schema.fields).map(([name, f]) => {
+    const placed = place(f, config, cur, 0);
+    const [from, to] = occupied(placed, 0);
+    return { name, f, placed, from, to };
+  });
+  const apart = (from: number, to: number, self: (typeof spans)[number]) =>
+    !spans.some((x) => x !== self && x.to > x.from && x.from < to && from < x.to);
+  const enc = new Emitter();
+  enc.emit('const map = null, cpus = null, finv = null, cinv = null;');
+  enc.emit(`const cm = ${enc.ref(cm)};`);
+  const copy = new Emitter();
+  const valueFor = new Map<string, (v: string) => string>();
+  for (const spec of specs) {
+    const span = spans.find((x) => x.name === spec.name);
+    if (span === undefined) throw new Error(`internal: no field ${spec.name} in the schema`);
+    if (span.to > span.from && !apart(span.from, span.to, span)) return null;
+    if (!spec.perElement) {
+      const bit = 1 << spec.bit;
+      if (span.to > span.from) {
+        enc.emit(`if ((mask & ${bit}) !== 0) {`);
+        enc.emit(`out.fill(0, at + ${span.from}, at + ${span.to});`);
+        encodeField(enc, span.placed, `s.${spec.name}`, 'at', 's');
+        enc.emit('}');
+      }
+      valueFor.set(spec.name, (v) => {
+        const c = copy.v('c');
+        copy.emit(`let ${c} = ${v};`);
+        copy.emit(`if ((mask & ${bit}) !== 0) {`);
+        copy.emit(`${c} = ${copyValue(copy, span.f, v)};`);
+        copy.emit('}');
+        return c;
+      });
+      continue;
+    }
+    // element by element: an array of records, each on bytes of its own
+    const p = span.placed;
+    const of = span.f.kind === 'array' ? span.f.of : null;
+    if (of === null || (p.t !== 'array' && p.t !== 'unrolled') || (p.t === 'array' && p.packedBits > 0))
+      throw new Error(`internal: ${spec.name} cannot be split into elements`);
+    const n = p.t === 'array' ? p.n : p.elems.length;
+    const any = ((1 << n) - 1) << spec.bit;
+    for (let k = 0; k < n; k++) {
+      enc.emit(`if ((mask & ${1 << (spec.bit + k)}) !== 0) {`);
+      if (p.t === 'array') {
+        const base = bind(enc, `at + ${p.start + k * p.stride}`);
+        enc.emit(`out.fill(0, ${base}, ${base} + ${p.stride});`);
+        encodeField(enc, p.elem, `s.${spec.name}[${k}]`, base, `s.${spec.name}`);
+      } else {
+        const [from, to] = occupied(p.elems[k]!, 0);
+        if (to > from) enc.emit(`out.fill(0, at + ${from}, at + ${to});`);
+        encodeField(enc, p.elems[k]!, `s.${spec.name}[${k}]`, 'at', `s.${spec.name}`);
+      }
+      enc.emit('}');
+    }
+    valueFor.set(spec.name, (v) => {
+      const c = copy.v('c');
+      copy.emit(`let ${c} = ${v};`);
+      copy.emit(`if ((mask & ${any}) !== 0) {`);
+      copy.emit(`${c} = ${c}.slice();`);
+      for (let k = 0; k < n; k++) {
+        copy.emit(`if ((mask & ${1 << (spec.bit + k)}) !== 0) {`);
+        copy.emit(`${c}[${k}] = ${copyValue(copy, of, `${v}[${k}]`)};`);
+        copy.emit('}');
+      }
+      copy.emit('}');
+      return c;
+    });
+  }
+  const r = copy.v('r');
+  copy.emit(`const ${r} = s;`);
+  const o = copyFields(copy, schema.fields, r, '', (name, _, v) => valueFor.get(name)?.(v) ?? v);
+  copy.emit(`return ${o};`);
+  return {
+    copy: copy.build('copySections', 's, mask'),
+    encode: enc.build('encodeSections', 's, out, at, mask'),
+  };
+}
+
+/** A variable holding the value of `expression`, emitted. */
+function bind(e: Emitter, expression: string): string {
+  const x = e.v('p');
+  e.emit(`const ${x} = ${expression};`);
+  return x;
+}
+
+/** The first byte a placed field writes and the byte after its last, from `base` ([0, 0) if none). */
+function occupied(p: Placed, base: number): [number, number] {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  const add = ([f, t]: [number, number]) => {
+    if (t <= f) return;
+    from = Math.min(from, f);
+    to = Math.max(to, t);
+  };
+  const bits = (at: Bits | null): [number, number] =>
+    at === null || at.bits === 0 ? [0, 0] : [base + at.byte, base + at.byte + 1];
+  switch (p.t) {
+    case 'leaf':
+      add(bits(p.at));
+      break;
+    case 'record':
+      for (const [, x] of p.fields) add(occupied(x, base));
+      break;
+    case 'union':
+      add(bits(p.tag));
+      for (const [, fields] of p.variants) for (const [, x] of fields) add(occupied(x, base));
+      break;
+    case 'array': {
+      add(bits(p.count));
+      const length = p.packedBits > 0 ? (p.n * p.packedBits + 7) >> 3 : p.n * p.stride;
+      add([base + p.start, base + p.start + length]);
+      break;
+    }
+    case 'unrolled':
+      for (const x of p.elems) add(occupied(x, base));
+      break;
+    case 'optional':
+      add(bits(p.presence));
+      add(occupied(p.inner, base));
+      break;
+    case 'nullable':
+      add(bits(p.presence));
+      add(occupied(p.inner, base));
+      break;
+    default:
+      break;
+  }
+  return to > from ? [from, to] : [0, 0];
 }
 
 type Renumber = {

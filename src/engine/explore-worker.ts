@@ -11,6 +11,7 @@ import { TARGETS } from '../../properties/targets.js';
 import { decode } from '../codec/encode.js';
 import { loadVariantFile } from '../load/variant-file.js';
 import { searchOf, successor } from './explore.js';
+import { LocalSteps } from './local-step.js';
 import {
   CTL,
   type RoundMessage,
@@ -36,6 +37,7 @@ const variant = await variantOf(setup);
 const invariants = setup.invariantIds.map((id) => INVARIANTS.find((i) => i.id === id)!);
 const search = searchOf(variant, setup.config, invariants, setup.symmetry);
 const { layout, size, words, universe, stateInvariants, stepInvariants, represent } = search;
+const local = LocalSteps.of(search);
 
 const ctl = new Int32Array(setup.ctl);
 const mine = CTL.workers + setup.index * WORKER_WORDS;
@@ -67,14 +69,17 @@ function expand(h: number): boolean {
   for (let ai = 0; ai < universe.length; ai++) {
     const action = universe[ai]!;
     if (!enabled(variant, pre, action)) continue;
-    const post = successor(variant, pre, action, ai, byAction, byStep);
+    // as the serial explorer takes it (./local-step.ts)
+    const small = local === null ? null : local.step(pre, frontier, h * size, action, ai, byAction, scratch);
+    const post = small ?? successor(variant, pre, action, ai, byAction, byStep);
     stats[0]! += 1;
     const step = { pre, action };
     for (let k = 0; k < TARGETS.length; k++)
       if (targets[k] === 0 && TARGETS[k]!.hit(post, step)) Atomics.store(targets, k, 1);
     for (const inv of stepInvariants)
       if (inv.check(post, step) !== null) return violated(head, ai, invariants.indexOf(inv));
-    represent(post, scratch);
+    if (post === pre) continue; // back at its head, which is visited
+    if (small === null) represent(post, scratch);
     fingerprint(scratchWords, words, fp);
     if (!sharedAdd(table, slots, ctl, fp[0]!, fp[1]!)) continue;
     for (const inv of stateInvariants)

@@ -10,13 +10,21 @@ import type { Draft } from 'immer';
 import { type Action, apply, enabled, next } from '../../model/actions.js';
 import type { Config } from '../../model/config.js';
 import { allActions } from '../../model/enumerate.js';
-import { EVERYTHING, footprint, independent, type Locations, locationsOf } from '../../model/footprint.js';
+import {
+  EVERYTHING,
+  footprint,
+  independent,
+  type Locations,
+  type localWrites,
+  locationsOf,
+} from '../../model/footprint.js';
 import { initialState, type State } from '../../model/state.js';
 import { currentStep } from '../../model/task.js';
 import type { Variant } from '../../model/variant.js';
 import { INVARIANTS, type Invariant, type Witness } from '../../properties/invariants.js';
 import { possibleTargets } from '../../properties/targets.js';
 import { copyState, decode, encode, type Layout, layoutOf } from '../codec/encode.js';
+import { LocalSteps } from './local-step.js';
 import { CpuSymmetry, canonicalPermutation, cpuClasses } from './symmetry.js';
 import { type ReplayResult, replay } from './trace.js';
 import { allocate, FingerprintSet, fingerprint, OutOfRoom } from './visited.js';
@@ -50,6 +58,16 @@ export interface ExploreOptions {
   readonly por?: boolean;
   /** Internal, for tests that show a wrong declaration is caught: the footprint to use. */
   readonly footprint?: typeof footprint;
+  /**
+   * Take the steps that write little (loads, stores, evictions) on a copy of what they
+   * write only (./local-step.ts); default true. false: every step copies and encodes the
+   * whole state (to compare, and to measure what it saves).
+   */
+  readonly localSteps?: boolean;
+  /** Internal, for tests: check every local step against the whole one. */
+  readonly checkLocalSteps?: boolean;
+  /** Internal, for tests that show a wrong declaration is caught: the one to use. */
+  readonly localWrites?: typeof localWrites;
 }
 
 export type Budget = 'max-states' | 'max-seconds' | 'memory';
@@ -357,6 +375,8 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
   arena.bytes.set(scratch, 0);
 
   const sleep = por ? new SleepSets(search, options.footprint ?? footprint) : null;
+  const local =
+    options.localSteps === false ? null : LocalSteps.of(search, options.checkLocalSteps, options.localWrites);
   let count = 1;
   let levelEnd = 1;
   try {
@@ -400,7 +420,13 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
         }
         const action = universe[ai]!;
         if (sleep === null && !enabled(variant, pre, action)) continue;
-        const post = successor(variant, pre, action, ai, byAction, byStep);
+        // A local step writes its bytes into scratch; a whole one is encoded below. (The head's
+        // offset moves when storing a new state compacts the arena.)
+        const small =
+          local === null
+            ? null
+            : local.step(pre, arena.bytes, arena.offset(head), action, ai, byAction, scratch);
+        const post = small ?? successor(variant, pre, action, ai, byAction, byStep);
         generated += 1;
         const step = { pre, action };
         for (let k = 0; k < unhit.length; k++)
@@ -414,7 +440,9 @@ export function explore(variant: Variant, config: Config, options: ExploreOption
             return finish(null, count);
           }
         }
-        represent(post, scratch);
+        // a step that wrote nothing is back at its head, which is visited
+        if (post === pre) continue;
+        if (small === null) represent(post, scratch);
         fingerprint(scratchWords, words, fp);
         if (!visited.add(fp[0]!, fp[1]!)) continue;
         for (const inv of stateInvariants) {

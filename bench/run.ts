@@ -17,6 +17,8 @@ const quick = process.argv.includes('--quick');
 const deepOnly = process.argv.includes('--deep');
 /** `--por`: only the partial-order reduction section. */
 const porOnly = process.argv.includes('--por');
+/** `--steps`: only the section on local steps against whole ones. */
+const stepsOnly = process.argv.includes('--steps');
 const LIMIT = quick ? 10 : 60;
 
 /** Worlds of growing size; the first two are the named configs the tests use. */
@@ -42,6 +44,8 @@ interface ExploreRow {
   transitions: number;
   /** With --por: transitions sleep sets skipped. */
   slept: number;
+  /** The share of transitions that are user loads, stores and TLB evictions. */
+  localShare: number;
   depth: number;
   seconds: number;
   violation: string | null;
@@ -58,6 +62,7 @@ function exploreOne(
   symmetry = false,
   workers = 1,
   por = false,
+  extra: readonly string[] = [],
 ): ExploreRow {
   const out = execFileSync(
     process.execPath,
@@ -71,6 +76,7 @@ function exploreOne(
       ...(symmetry ? ['--symmetry'] : []),
       ...(por ? ['--por'] : []),
       ...(workers > 1 ? ['--workers', String(workers)] : []),
+      ...extra,
     ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
@@ -298,8 +304,45 @@ function porSection(): void {
   }
 }
 
+/**
+ * The explorer's local steps (src/engine/local-step.ts) against whole ones: the same
+ * searches, to the same state budget, alternating three times each (this machine's speed
+ * drifts by a third within minutes): the fastest of each, and their ratio.
+ */
+function stepsSection(): void {
+  console.log('\n## Local steps (loads, stores and evictions copy and encode what they write)\n');
+  console.log(
+    '| protocol | config | states | transitions | loads, stores, evictions | whole steps: s (fastest of 3) | local steps: s | states/s | speed-up |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  const searches: [string, Config, number][] = [
+    ['migrate-batched', CONFIGS.small, 600_000],
+    ['migrate-batched', CONFIGS['tiny-syscalls'], 497_764],
+    ['reclaim-batched-dirty', CONFIGS['tiny-syscalls'], 445_264],
+    ['migrc-fixed', CONFIGS['tiny-migrc'], 600_000],
+    ['x86-pcid', CONFIGS['tiny-pcid-tso'], 600_000],
+    ['shared-file-v6.1-rmap-before-flush', CONFIGS['tiny-shared-file'], 26_576],
+  ];
+  for (const [protocol, config, states] of searches) {
+    const budget = ['--max-states', String(states)];
+    const whole: ExploreRow[] = [];
+    const local: ExploreRow[] = [];
+    for (let k = 0; k < 3; k++) {
+      whole.push(exploreOne(protocol, config, LIMIT * 10, false, 1, false, [...budget, '--whole-steps']));
+      local.push(exploreOne(protocol, config, LIMIT * 10, false, 1, false, budget));
+    }
+    const best = (rows: ExploreRow[]) => Math.min(...rows.map((r) => r.seconds));
+    const r = local[0]!;
+    const same = whole.every((w) => w.distinct === r.distinct && w.transitions === r.transitions);
+    console.log(
+      `| ${protocol} | ${config.name} | ${fmt(r.distinct)}${same ? '' : ' (DIFFER)'} | ${fmt(r.transitions)} | ${fmt(100 * r.localShare, 0)}% | ${fmt(best(whole), 2)} | ${fmt(best(local), 2)} | ${fmt(r.distinct / best(local))} | ${fmt(best(whole) / best(local), 2)} |`,
+    );
+  }
+}
+
 if (deepOnly) deepSection(ensureSpin());
 else if (porOnly) porSection();
+else if (stepsOnly) stepsSection();
 else {
   console.log('## Explorer growth (migrate-batched, every interleaving)\n');
   console.log(

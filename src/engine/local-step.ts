@@ -14,12 +14,22 @@
 
 import type { Draft } from 'immer';
 import { type Action, apply } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
 import { LOCAL_SECTIONS, localWrites } from '../../model/footprint.js';
 import type { State } from '../../model/state.js';
 import { STATE_SCHEMA } from '../../model/state-schema.js';
 import { compileSections, type Sections } from '../codec/compile.js';
 import { copyState, encode } from '../codec/encode.js';
 import type { Search } from './explore.js';
+
+// Compiled once per config, as its layout is: a search of a few states would otherwise pay
+// for compiling, and run unoptimised, code a longer one warms up.
+const compiled = new WeakMap<Config, Sections<State> | null>();
+function sectionsOf(config: Config): Sections<State> | null {
+  if (!compiled.has(config))
+    compiled.set(config, compileSections<State>(STATE_SCHEMA, config, LOCAL_SECTIONS));
+  return compiled.get(config)!;
+}
 
 export class LocalSteps {
   private readonly whole: Uint8Array;
@@ -41,7 +51,7 @@ export class LocalSteps {
    */
   static of(search: Search, check = false, writes = localWrites): LocalSteps | null {
     if (search.symmetry) return null;
-    const sections = compileSections<State>(STATE_SCHEMA, search.config, LOCAL_SECTIONS);
+    const sections = sectionsOf(search.config);
     return sections === null ? null : new LocalSteps(search, sections, check, writes);
   }
 

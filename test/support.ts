@@ -145,7 +145,6 @@ export const FRAME_SAMPLE = [
 export const THREE_CPU_SAMPLE = [
   'migrate-batched',
   'migrate-batched-wrong-copy-before-flush',
-  'migrc',
   'reclaim-batched-dirty-v4.12-no-batched-pending',
 ];
 

@@ -83,21 +83,6 @@ describe('shootdown check', () => {
     expect(r.out).toContain('not as expected: mislabelled');
   });
 
-  it('checks a variant in the world its file exports, with either engine or by --config', async () => {
-    for (const argv of [
-      ['--engine', 'exhaustive'],
-      ['--runs', '300'],
-      ['--runs', '300', '--config', 'my-three-cpus'],
-    ]) {
-      const r = await runCli('check', '--variant-file', 'test/fixtures/own-world.ts', ...argv, '--json');
-      expect(r.code, argv.join(' ')).toBe(0);
-      const doc = JSON.parse(r.out) as CheckDocument;
-      expect(doc.protocols.map((p) => [p.protocol, p.config, p.ok])).toEqual([
-        ['my-copy-before-flush', 'my-three-cpus', true],
-      ]);
-    }
-  });
-
   it('checks a variant from a file and names the file in the replay line', async () => {
     const r = await runCli(
       'check',
@@ -502,23 +487,4 @@ describe('the installed command', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).not.toMatch(/EPIPE|at /);
   });
-
-  it('colours a race report only when asked: FORCE_COLOR on, NO_COLOR off, a pipe plain', () => {
-    const argv = [
-      'bin/shootdown.mjs',
-      'check',
-      '--protocol',
-      'reclaim-batched-wrong-no-dirty-trap',
-      '--invariant',
-      'dirtyBitWriteThroughTrap',
-    ];
-    const run = (env: Record<string, string>) =>
-      spawnSync('node', argv, {
-        encoding: 'utf8',
-        env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
-      }).stdout;
-    expect(run({})).not.toContain('\x1b[');
-    expect(run({ FORCE_COLOR: '1' })).toContain('\x1b[31m>>');
-    expect(run({ FORCE_COLOR: '1', NO_COLOR: '1' })).not.toContain('\x1b[');
-  }, 60_000);
 });

@@ -98,15 +98,20 @@ describe('bounded proofs with PCID and lazy TLB', () => {
 const WITH_FORK_CHILD = provedIn((c) => c.forkChild !== undefined);
 
 /**
- * Exhaust protocol `id` in its own exhaustive world: no violation, `count` distinct states,
- * its targets hit, and each of `fired` (actions and kernel steps) taken at least once.
+ * Exhaust protocol `id` in its own exhaustive world: no violation, the recorded count of
+ * distinct states, its targets hit, and each of `fired` (actions and kernel steps) taken.
  */
 function provedInOwnWorld(id: string, fired: readonly string[]): void {
   const v = variant(id);
-  const r = explore(v, worldConfig(v.world, 'exhaustive'));
+  const states = ownWorldStates(id);
+  // A world of more states than this is proved by engines-agree.full.test.ts, which recounts
+  // every own-world row of the manifest (private-file's 78,857 took 7-10 s here); a bounded
+  // search of it shows what the proof exercises.
+  const whole = states <= 50_000;
+  const r = explore(v, worldConfig(v.world, 'exhaustive'), whole ? {} : { maxStates: 30_000 });
   expect(r.violation).toBeNull();
-  expect(r.complete).toBe(true);
-  expect(r.distinct).toBe(ownWorldStates(id));
+  expect(r.complete).toBe(whole);
+  if (whole) expect(r.distinct).toBe(states);
   for (const t of v.reaches) expect(r.targetsHit, t).toContain(t);
   for (const what of fired) expect(r.coverage[what], what).toBeGreaterThan(0);
 }

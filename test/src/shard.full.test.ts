@@ -1,4 +1,4 @@
-// A random campaign split into shards (`check --shard i/N --json`) and merged back
+// (npm run test:full) A random campaign split into shards (`check --shard i/N --json`) and merged back
 // (`shootdown merge`): the merged verdict is the verdict of the whole campaign run in one
 // process (`--seeds`), whichever order the shards come back in; a missing shard leaves no
 // verdict, and files that are not shards of one campaign are refused in one line.

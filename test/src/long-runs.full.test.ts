@@ -1,4 +1,4 @@
-// What a user of a long run sees: a status line on the terminal only, a partial verdict
+// What a user of a long run sees (npm run test:full: real processes and whole campaigns): a status line on the terminal only, a partial verdict
 // on Ctrl-C, outputs refused before the work, and nothing written unasked.
 
 import { spawn, spawnSync } from 'node:child_process';

@@ -1,14 +1,15 @@
 // The explorers' cheaper successor for the steps that write little: a user load or store
 // that hits in the TLB or walks the page table, and a TLB eviction (most of the transitions:
-// 85% in small). The model declares which of the state's top-level fields such a step
-// writes (model/footprint.ts `localWrites`); only those are copied before the model's own
-// recipe (`apply`) runs, the rest shared with the parent, and only their bytes are encoded
-// again, into a copy of the parent's bytes. A load that hits writes nothing: its successor
-// is the parent itself. Every other action takes the whole copy and encoding.
+// 85% in small). The model declares which parts of the state such a step writes
+// (model/footprint.ts `localWrites`: a CPU's record, an mm's, the frames, the ghost); only
+// those are copied before the model's own recipe (`apply`) runs, the rest shared with the
+// parent, and only their bytes are encoded again, into a copy of the parent's bytes. A load
+// that hits writes nothing: its successor is the parent itself. Every other action takes
+// the whole copy and encoding.
 //
 // The same recipe runs either way, so the model stays the one definition. What could go
-// wrong is the declaration (a field written that is not declared would be written in the
-// parent); test/model/footprint.test.ts checks it in many reachable states of every
+// wrong is the declaration (a part written that is not declared would be written in the
+// parent): test/src/local-step.test.ts checks it in states random walks reach in every
 // catalogue world, and `check` below, which the tests switch on, checks every transition
 // an explorer takes against the whole copy and encoding.
 

@@ -5,20 +5,18 @@
 // alike before and after an independent one. A wrong declaration is shown to be caught,
 // here and by the explorer's state count.
 
-import type { Draft } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { type Action, apply } from '../../model/actions.js';
+import type { Action } from '../../model/actions.js';
 import { CONFIGS, type Config, worldConfig } from '../../model/config.js';
 import { allActions, enabledActions } from '../../model/enumerate.js';
 import { EVERYTHING, footprint, independent, locationsOf } from '../../model/footprint.js';
 import { VARIANTS } from '../../model/registry.js';
-import { initialState, type State } from '../../model/state.js';
+import type { State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import { INVARIANTS } from '../../properties/invariants.js';
-import { copyState, encode, layoutOf } from '../../src/codec/encode.js';
+import { encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
-import { rng } from '../../src/engine/swarm.js';
-import { variant } from '../support.js';
+import { stepWhole, variant, walkStates } from '../support.js';
 
 const stepInvariants = INVARIANTS.filter((i) => i.over === 'step');
 const name = (a: Action) => JSON.stringify(a);
@@ -36,14 +34,7 @@ function footprintProblem(
   footprintOf: typeof footprint = footprint,
 ): { problem: string | null; pairs: number } {
   let pairs = 0;
-  // the explorer's own way to step (a fresh copy, the recipe applied in place): faster than next()
-  const step = (s: State, a: Action): State => {
-    const d = copyState(s);
-    apply(v, d as Draft<State>, a);
-    return d;
-  };
-  const found = (problem: string) => ({ problem, pairs });
-  const universe = allActions(v, config);
+  const step = stepWhole(v);
   const where = locationsOf(config);
   const layout = layoutOf(config);
   const bytes = (s: State) => {
@@ -51,49 +42,39 @@ function footprintProblem(
     encode(layout, s, out);
     return out.join(',');
   };
-  const masks = new Int32Array(2 * universe.length);
-  for (let w = 0; w < walks; w++) {
-    // the swarm's seeded generator, so a failure names a walk that repeats
-    const random = rng(w + 1);
-    let s = initialState(config);
-    for (let k = 0; k < steps; k++) {
-      const en = enabledActions(v, config, s, universe);
-      if (en.length === 0) break;
-      en.forEach((a, i) => {
-        footprintOf(v.policy, where, s, a, masks, 2 * i);
-      });
-      for (let i = 0; i < en.length; i++) {
-        if (masks[2 * i] === EVERYTHING) continue;
-        for (let j = i + 1; j < en.length; j++) {
-          if (!independent(masks[2 * i]!, masks[2 * i + 1]!, masks[2 * j]!, masks[2 * j + 1]!)) continue;
-          pairs += 1;
-          const [a, b] = [en[i]!, en[j]!];
-          const sa = step(s, a);
-          const sb = step(s, b);
-          const at = `${v.id} in ${config.name}, walk ${w + 1} step ${k}: ${name(a)} and ${name(b)}`;
-          if (!enabledActions(v, config, sa, [b]).length)
-            return found(`${at}: the first disables the second`);
-          if (!enabledActions(v, config, sb, [a]).length)
-            return found(`${at}: the second disables the first`);
-          const sab = step(sa, b);
-          const sba = step(sb, a);
-          if (bytes(sab) !== bytes(sba)) return found(`${at}: the two orders reach different states`);
-          for (const inv of stepInvariants)
-            for (const [x, y, sx, sy, syx] of [
-              [a, b, sa, sb, sba],
-              [b, a, sb, sa, sab],
-            ] as const) {
-              const before = inv.check(sx, { pre: s, action: x }) === null;
-              const after = inv.check(syx, { pre: sy, action: x }) === null;
-              if (before !== after)
-                return found(`${at}: ${inv.id} judges ${name(x)} differently after ${name(y)}`);
-            }
-        }
+  const masks = new Int32Array(2 * allActions(v, config).length);
+  const problem = walkStates(v, config, walks, steps, (s, en, walkAt) => {
+    en.forEach((a, i) => {
+      footprintOf(v.policy, where, s, a, masks, 2 * i);
+    });
+    for (let i = 0; i < en.length; i++) {
+      if (masks[2 * i] === EVERYTHING) continue;
+      for (let j = i + 1; j < en.length; j++) {
+        if (!independent(masks[2 * i]!, masks[2 * i + 1]!, masks[2 * j]!, masks[2 * j + 1]!)) continue;
+        pairs += 1;
+        const [a, b] = [en[i]!, en[j]!];
+        const sa = step(s, a);
+        const sb = step(s, b);
+        const at = `${walkAt}: ${name(a)} and ${name(b)}`;
+        if (!enabledActions(v, config, sa, [b]).length) return `${at}: the first disables the second`;
+        if (!enabledActions(v, config, sb, [a]).length) return `${at}: the second disables the first`;
+        const sab = step(sa, b);
+        const sba = step(sb, a);
+        if (bytes(sab) !== bytes(sba)) return `${at}: the two orders reach different states`;
+        for (const inv of stepInvariants)
+          for (const [x, y, sx, sy, syx] of [
+            [a, b, sa, sb, sba],
+            [b, a, sb, sa, sab],
+          ] as const) {
+            const before = inv.check(sx, { pre: s, action: x }) === null;
+            const after = inv.check(syx, { pre: sy, action: x }) === null;
+            if (before !== after) return `${at}: ${inv.id} judges ${name(x)} differently after ${name(y)}`;
+          }
       }
-      s = step(s, en[Math.floor(random() * en.length)]!);
     }
-  }
-  return { problem: null, pairs };
+    return null;
+  });
+  return { problem, pairs };
 }
 
 /** Each catalogue protocol once, in its own world (the explorer's), by world and protocol. */

@@ -7,19 +7,17 @@
 
 import type { Draft } from 'immer';
 import { describe, expect, it } from 'vitest';
-import { type Action, apply } from '../../model/actions.js';
+import { apply } from '../../model/actions.js';
 import { CONFIGS, type Config, worldConfig } from '../../model/config.js';
-import { allActions, enabledActions } from '../../model/enumerate.js';
 import { EVERYTHING, LOCAL_SECTIONS, localWrites } from '../../model/footprint.js';
 import { VARIANTS } from '../../model/registry.js';
-import { initialState, type State } from '../../model/state.js';
+import type { State } from '../../model/state.js';
 import { STATE_SCHEMA } from '../../model/state-schema.js';
 import type { Variant } from '../../model/variant.js';
 import { compileSections } from '../../src/codec/compile.js';
-import { copyState, encode, layoutOf } from '../../src/codec/encode.js';
+import { encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
-import { rng } from '../../src/engine/swarm.js';
-import { variant } from '../support.js';
+import { stepWhole, variant, walkStates } from '../support.js';
 import { sameBothWays } from './local-step-case.js';
 
 /**
@@ -42,40 +40,27 @@ function localProblem(
     encode(layout, s, out);
     return out;
   };
-  const whole = (s: State, a: Action): State => {
-    const d = copyState(s);
-    apply(v, d as Draft<State>, a);
-    return d;
-  };
-  const universe = allActions(v, config);
-  for (let w = 0; w < walks; w++) {
-    const random = rng(w + 1);
-    let s = initialState(config);
-    for (let k = 0; k < steps; k++) {
-      const en = enabledActions(v, config, s, universe);
-      if (en.length === 0) break;
-      for (const a of en) {
-        const mask = writes(v.policy, s, a);
-        if (mask === EVERYTHING) continue;
-        checked += 1;
-        const at = `${v.id} in ${config.name}, walk ${w + 1} step ${k}: ${JSON.stringify(a)}`;
-        const before = JSON.stringify(s);
-        const parent = bytes(s);
-        const got = parent.slice();
-        if (mask !== 0) {
-          const post = sections.copy(s, mask);
-          apply(v, post as Draft<State>, a);
-          sections.encode(post, got, 0, mask);
-        }
-        // the parent, counters included, as it was
-        if (JSON.stringify(s) !== before) return { problem: `${at}: the parent changed`, checked };
-        if (bytes(whole(s, a)).join() !== got.join())
-          return { problem: `${at}: other bytes than the whole step's`, checked };
+  const whole = stepWhole(v);
+  const problem = walkStates(v, config, walks, steps, (s, en, where) => {
+    for (const a of en) {
+      const mask = writes(v.policy, s, a);
+      if (mask === EVERYTHING) continue;
+      checked += 1;
+      const at = `${where}: ${JSON.stringify(a)}`;
+      const before = JSON.stringify(s);
+      const got = bytes(s);
+      if (mask !== 0) {
+        const post = sections.copy(s, mask);
+        apply(v, post as Draft<State>, a);
+        sections.encode(post, got, 0, mask);
       }
-      s = whole(s, en[Math.floor(random() * en.length)]!);
+      // the parent, counters included, as it was
+      if (JSON.stringify(s) !== before) return `${at}: the parent changed`;
+      if (bytes(whole(s, a)).join() !== got.join()) return `${at}: other bytes than the whole step's`;
     }
-  }
-  return { problem: null, checked };
+    return null;
+  });
+  return { problem, checked };
 }
 
 /** Each catalogue protocol once, in its own world (the explorer's). */

@@ -29,6 +29,7 @@ import { mremapV48 } from './variants/mremap-v4.8-flush-after-unlock.js';
 import { mremapV418 } from './variants/mremap-v4.18-clean-flush-after-unlock.js';
 import { numaHinting } from './variants/numa-hinting.js';
 import { numaV312 } from './variants/numa-v3.12-protnone-not-accessible.js';
+import { pfnmapArm64V518 } from './variants/pfnmap-arm64-v5.18-flush-at-vma-end.js';
 import { pfnmapStableFirstVma } from './variants/pfnmap-stable-first-vma-only.js';
 import { pfnmapV518 } from './variants/pfnmap-v5.18-unlink-before-flush.js';
 import { pin } from './variants/pin.js';
@@ -111,6 +112,7 @@ export const VARIANTS: readonly Variant[] = [
   sharedFileV314,
   pfnmapV518,
   pfnmapStableFirstVma,
+  pfnmapArm64V518,
   privateFile,
   privateFileNoCowFlush,
   mremap,

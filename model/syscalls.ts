@@ -485,7 +485,8 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
 /**
  * free_pgtables() of munmap()'s VMAs, in a sharedFile world, up to its request for
  * i_mmap_rwsem: from here on no new walk of i_mmap starts (iMmapWriterWaits()).
- * Policy.pfnmapFlushBeforeUnlink (b67fbebd4cf9, v5.19, in tlb_end_vma(); tlb_free_vma()
+ * On an arch that does not merge VMAs (Arch.mergeVmas false) tlb_end_vma() has flushed the
+ * range. Else Policy.pfnmapFlushBeforeUnlink (b67fbebd4cf9, v5.19, in tlb_end_vma(); tlb_free_vma()
  * today): if one of the VMAs is VM_PFNMAP, the gathered flush comes first, since the
  * mmu_gather holds no reference to keep the memory from the driver. 'first-vma': only if
  * the first one is (the stable backports before Jann Horn's fixup, September 2022).
@@ -496,6 +497,11 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
  * that step changes nothing else; it waits for a walk in flight (waitsForIMmap()).
  */
 export function free_pgtables(d: Draft<State>, policy: Policy, task: number): void {
+  // Arch.mergeVmas false: tlb_end_vma() has flushed each VMA already, whatever maps it.
+  if (policy.arch.mergeVmas === false) {
+    flush_tlb_range(d, task, policy.arch);
+    return;
+  }
   const flush = policy.pfnmapFlushBeforeUnlink ?? true;
   if (flush === false) return;
   const pages = d.tasks[task]!.folios.map((f) => f.vpage);

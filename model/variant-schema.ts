@@ -192,6 +192,17 @@ const archSchema = z
      * every PTE, which flushes more, never less.)
      */
     protnoneAccessible: z.enum(['while-flush-pending', 'never']).optional(),
+    /**
+     * Does tlb_end_vma() leave the flush to tlb_finish_mmu(), the mmu_gather's range running
+     * on across VMAs? true (the default): x86, s390, powerpc and sparc, each with an empty
+     * tlb_end_vma() of its own until CONFIG_MMU_GATHER_MERGE_VMAS replaced them (v6.0).
+     * false: the generic tlb_end_vma() flushes each VMA's range at its end (arm64 has always
+     * done so, as have arm and riscv), so munmap() flushes before free_pgtables() unlinks
+     * any VMA, device memory or not, and CVE-2022-39188 could not happen there. The model
+     * gives it that flush in munmap() alone: a zap's flush at tlb_finish_mmu() comes later
+     * than the VMA's end, never earlier.
+     */
+    mergeVmas: z.boolean().optional(),
   })
   // a DSB completes only broadcast TLBIs: with IPIs the switch would mean nothing
   .refine((a) => !a.batchedPendingDsbOnly || a.tlbi === 'broadcast', {

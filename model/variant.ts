@@ -42,8 +42,11 @@ export type MmapLocking = Pick<Policy, 'forkVmaStartWrite' | 'munmapZapLock'>;
 
 export const X86: Arch = { name: 'x86', dirtyBitTrap: true };
 export const NO_DIRTY_TRAP: Arch = { name: 'no-dirty-trap', dirtyBitTrap: false };
-/** arm64 with batched TLB flush (v6.6 on, after 4b634918384c); DBM assumed to fault on a cleared PTE like x86. */
-export const ARM64: Arch = { name: 'arm64', dirtyBitTrap: true, tlbi: 'broadcast' };
+/**
+ * arm64 with batched TLB flush (v6.6 on, after 4b634918384c); DBM assumed to fault on a
+ * cleared PTE like x86. Its tlb_end_vma() flushes each VMA (the generic one, never merged).
+ */
+export const ARM64: Arch = { name: 'arm64', dirtyBitTrap: true, tlbi: 'broadcast', mergeVmas: false };
 
 /** The fields a spec sets: one written as undefined keeps the base's. */
 const defined = <T extends object>(o: T): Partial<T> =>

@@ -178,6 +178,22 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    id: 'deviceMemoryFreedDuringMunmap',
+    why: "A driver revoked a device's VM_PFNMAP page and freed the memory while a munmap() of it was still running, its PTE zapped and its flush perhaps still to come: CVE-2022-39188's moment. munmap() must have flushed before free_pgtables() unlinked the VMA, or a CPU still caches the freed memory.",
+    possible: (_v, c) => c.pfnmap !== undefined && c.pfnmap !== false,
+    hit: (s, step) => {
+      if (step?.action.op !== 'kernelStep') return false;
+      const driver = step.pre.tasks[step.action.task]!;
+      const index = driver.folios[0]?.vpage;
+      if (driver.job !== 'punch_hole' || index === undefined || ((s.pfnmap ?? 0) & (1 << index)) === 0)
+        return false;
+      const freed = s.frames.some(
+        (f, i) => f.owner.kind === 'free' && step.pre.frames[i]!.owner.kind !== 'free',
+      );
+      return freed && s.tasks.some((t) => t.job === 'munmap' && t.folios.some((f) => f.vpage === index));
+    },
+  },
+  {
     id: 'privatePageDiverged',
     why: 'A MAP_PRIVATE page has its own copy and holds other contents than the file: stores to the file must no longer reach it, nor its stores the file, while a CPU of the mm may still cache the page-cache folio.',
     possible: (_v, c) => c.mapPrivate !== undefined,

@@ -203,3 +203,43 @@ describe('CVE-2022-39188: munmap() vs unmap_mapping_range() on VM_PFNMAP', () =>
     expect(old.violation?.actions).toHaveLength(8);
   });
 });
+
+describe('the arch decides: tlb_end_vma() flushes each VMA where VMAs are not merged (Arch.mergeVmas)', () => {
+  const arm64 = variant('pfnmap-arm64-v5.18-flush-at-vma-end');
+
+  it('the v5.18 twin on arm64 differs only in its arch', () => {
+    const { arch: a, ...rest } = arm64.policy;
+    const { arch: x, ...restX86 } = bug.policy;
+    expect(rest).toEqual(restX86);
+    expect(a).toMatchObject({ name: 'arm64', mergeVmas: false });
+    expect(x.mergeVmas).toBeUndefined();
+    expect(variant('reclaim-batched-dirty-arm64').policy.arch.mergeVmas).toBe(false);
+    expect(policyProblem({ ...bug.policy, arch: { ...bug.policy.arch, mergeVmas: 'no' } })).toMatch(
+      /^policy\.arch\.mergeVmas: /,
+    );
+  });
+
+  it('the race that frees cached memory on x86 v5.18 is safe there: free_pgtables() finds the range flushed', () => {
+    const lock = run(arm64, s0, race.slice(0, 4)).at(-1)!;
+    expect(describeStep(arm64, lock.pre, lock.action)).toBe('free_pgtables');
+    expect(tlbLookup(lock.pre, 0, 0, 0)).not.toBeNull();
+    expect(tlbLookup(lock.post, 0, 0, 0)).toBeNull();
+    expect(replay(arm64, world, race, { invariants: INVARIANTS, skipDisabled: true }).violation).toBeNull();
+  });
+
+  it('flushes an ordinary page too, where the PFNMAP switch alone flushes nothing', () => {
+    const tiny = CONFIGS['tiny-shared-file'];
+    const schedule = race.slice(0, 4);
+    const x86 = run(bug, initialState(tiny), schedule).at(-1)!;
+    const arm = run(arm64, initialState(tiny), schedule).at(-1)!;
+    expect(describeStep(arm64, arm.pre, arm.action)).toBe('free_pgtables');
+    expect(tlbLookup(x86.post, 0, 0, 0)).not.toBeNull();
+    expect(tlbLookup(arm.post, 0, 0, 0)).toBeNull();
+  });
+
+  it('the explorer proves it in tiny-pfnmap, all invariants', () => {
+    const r = explore(arm64, world, {});
+    expect(r.complete).toBe(true);
+    expect(r.violation).toBeNull();
+  });
+});

@@ -10,6 +10,7 @@ import {
   clean,
   dirtyEntry,
   kstep,
+  ksteps,
   lastUserCpu,
   load,
   migrate,
@@ -49,7 +50,7 @@ const pageReclaimed = target('pageReclaimed');
 const pageMigrated = target('pageMigrated');
 
 describe('TARGETS', () => {
-  it('lists the twenty-two targets, each with a unique id and a reason', () => {
+  it('lists the twenty-three targets, each with a unique id and a reason', () => {
     expect(TARGETS.map((t) => t.id)).toEqual([
       'staleEntryWhileFlushDeferred',
       'loadThroughStaleEntry',
@@ -66,6 +67,7 @@ describe('TARGETS', () => {
       'copyOnWriteWhileCached',
       'dirtyFilePteZapped',
       'writebackOfCachedFilePage',
+      'deviceMemoryFreedDuringMunmap',
       'privatePageDiverged',
       'deferralInsideBatchedPending',
       'flushWhileSwitchStoreBuffered',
@@ -380,5 +382,35 @@ describe('pageSharedCopyOnWrite and copyOnWriteWhileCached', () => {
     const alone = run(forkCow, s0, [fork, kstep(0), kstep(0), kstep(0), store(0, 0, 1)]);
     expect(alone[4]!.post.cpus[0]!.wp_copy).toBeDefined();
     expect(hits(inCopy, alone)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe('deviceMemoryFreedDuringMunmap', () => {
+  const freedDuring = target('deviceMemoryFreedDuringMunmap');
+  const world = CONFIGS['tiny-pfnmap'];
+  const munmap: Action = { op: 'syscall', task: 0, call: 'munmap', mm: 0, vpages: [0] };
+  const revoke: Action = { op: 'syscall', task: 1, call: 'punch_hole', mm: 0, vpages: [0] };
+  const today = variant('shared-file');
+
+  it('is hit when the driver frees its memory while a munmap() of the page still runs', () => {
+    // munmap() zaps, flushes and unlinks; the driver's walk finds no VMA and frees the page
+    const steps = run(today, initialState(world), [
+      load(0, 0),
+      munmap,
+      ...ksteps(0, 3),
+      revoke,
+      kstep(1),
+      kstep(1),
+    ]);
+    expect(hits(freedDuring, steps)).toEqual([false, false, false, false, false, false, false, true]);
+    expect(steps.at(-1)!.post.tasks[0]!.job).toBe('munmap');
+  });
+
+  it('is not hit once the munmap() has returned, nor for a page with struct pages', () => {
+    const after = run(today, initialState(world), [munmap, ...ksteps(0, 5), revoke, kstep(1), kstep(1)]);
+    expect(after[5]!.post.tasks[0]!.job).toBe('idle');
+    expect(hits(freedDuring, after).some((h) => h)).toBe(false);
+    expect(freedDuring.possible!(today, CONFIGS['tiny-shared-file'])).toBe(false);
+    expect(freedDuring.possible!(today, world)).toBe(true);
   });
 });

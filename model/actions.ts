@@ -64,6 +64,7 @@ import {
 import {
   copyFails,
   copyMayFail,
+  iMmapWalked,
   kernelStep,
   ptlFree,
   ptlHolder,
@@ -329,6 +330,10 @@ export function enabled(variant: Variant, s: State, action: Action): boolean {
       if (mm === undefined || action.vpages.length === 0 || mmapLockHeld(s, action.mm, true, policy))
         return false;
       if (faultInFlight(s, action.mm) || unborn(s, action.mm)) return false;
+      // vma_link() links a file VMA into i_mmap under i_mmap_rwsem for write (vma_link_file(),
+      // mm/vma.c), so it waits for a walk in flight. (Queued, it would also hold back new
+      // walks; one step here, it lets them start: interleavings more, never fewer.)
+      if (sharedFile(s) && action.vpages.some((v) => iMmapWalked(s, policy, v))) return false;
       // Over a range munmap() has finished with (MAP_FIXED over a live range is not modelled).
       return action.vpages.every((v) => mm.vma[v] === 'none' && s.ghost.promised[action.mm]![v] === 'none');
     }

@@ -234,14 +234,23 @@ export function waitsForFlusher(s: State, policy: Policy, index: number): boolea
 
 /**
  * Does task `index` wait for i_mmap_rwsem? unlink_file_vma() runs under it for write, so it
- * waits while unmap_mapping_range() of the same page walks i_mmap under it for read: from
- * the punch's start through its tlb_finish_mmu() (the kernel flushes each VMA under the lock).
+ * waits while unmap_mapping_range() of the same page walks i_mmap (iMmapWalked()).
  */
 export function waitsForIMmap(s: State, policy: Policy, index: number): boolean {
   const task = s.tasks[index]!;
   if (!sharedFile(s) || currentStep(policy, task) !== 'unlink_file_vma') return false;
+  return task.folios.some((f) => iMmapWalked(s, policy, f.vpage));
+}
+
+/**
+ * Does unmap_mapping_range() of the shared file's page `index` walk i_mmap, under
+ * i_mmap_rwsem for read? From the punch's start through its tlb_finish_mmu() (the kernel
+ * flushes each VMA under the lock). A writer of the rwsem waits meanwhile: munmap()'s
+ * unlink_file_vma() and mmap()'s vma_link().
+ */
+export function iMmapWalked(s: State, policy: Policy, index: number): boolean {
   return s.tasks.some((t) => {
-    if (t.job !== 'punch_hole' || !task.folios.some((f) => f.vpage === t.folios[0]?.vpage)) return false;
+    if (t.job !== 'punch_hole' || t.folios[0]?.vpage !== index) return false;
     const step = currentStep(policy, t);
     return step === 'zap_pte_range' || step === 'tlb_flush_mmu_tlbonly' || step === 'tlb_finish_mmu';
   });

@@ -103,6 +103,20 @@ describe('munmap(): free_pgtables() unlinks the VMA from i_mmap', () => {
     expect(describeStep(bug, walked, kstep(1))).toBe('truncate_inode_folio');
   });
 
+  it('mmap() of the page waits for a walk in flight too: vma_link() takes i_mmap_rwsem for write', () => {
+    const remap: Action = { op: 'mmap', mm: 0, vpages: [0] };
+    const unmapped = finalState(fixed, s0, [munmap, ...ksteps(0, 5)]);
+    expect(enabled(fixed, unmapped, remap)).toBe(true);
+    // (no VMA left to zap: the walk is the punch's tlb_finish_mmu() alone)
+    const steps = run(fixed, unmapped, [revoke, kstep(1), kstep(1)]);
+    expect(steps.map((x) => describeStep(fixed, x.post, kstep(1)))).toEqual([
+      'tlb_finish_mmu',
+      'truncate_inode_folio',
+      'syscall_return',
+    ]);
+    expect(steps.map((x) => enabled(fixed, x.post, remap))).toEqual([false, true, true]);
+  });
+
   it('is a step only where an i_mmap walk can tell: in worlds without a file it is skipped', () => {
     const anon = CONFIGS['tiny-syscalls'];
     const v = variant('reclaim-batched-dirty');

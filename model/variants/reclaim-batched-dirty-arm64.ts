@@ -7,6 +7,11 @@
 // completes the TLBIs in flight; the model applies it before that thread's access.
 // Barry Song and Yicong Yang, "arm64: support batched/deferred tlb shootdown during page
 // reclamation/migration", commit 43b3dfdd0455 (v6.6).
+// Memory order: sequentially consistent here, which arm64 is not; argued, not searched, to
+// change nothing (README, "x86's store buffer"): __flush_tlb_page_nosync()'s dsb(ishst)
+// completes the PTE's clear before the TLBI and before set_tlb_ubc_flush_pending()'s
+// relaxed atomic_inc() of mm->tlb_flush_batched, which flush_tlb_batched_pending() reads
+// under the PTL of the PTEs it is about; no per-CPU variable is raced on.
 // Versions: arm64, v6.16 to v6.18 and 6.15.y (4b634918384c on 43b3dfdd0455, v6.6); reclaim's
 // order as in reclaim-batched-dirty.
 

@@ -19,6 +19,7 @@ import { initialState, type State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import { LEADS_TO, type LeadsTo, waiting } from '../../properties/liveness.js';
 import { decode, encode, layoutOf } from '../codec/encode.js';
+import { StateIds } from './state-ids.js';
 import { step } from './trace.js';
 
 /**
@@ -40,7 +41,7 @@ export const FAIR_OPS: ReadonlySet<Action['op']> = new Set([
   'flush_tlb_local',
 ]);
 
-/** Every state is kept whole, with its edges: about 20 µs and 300 bytes a state. */
+/** Every state is kept whole (its encoding, in StateIds' arena), with its edges: about 25 µs and 300 bytes a state. */
 export const DEFAULT_LIVENESS_STATES = 1_000_000;
 
 export interface Lasso {
@@ -101,23 +102,18 @@ export function checkLiveness(
   const maxStates = options.maxStates ?? DEFAULT_LIVENESS_STATES;
   const layout = layoutOf(config);
   const universe = allActions(variant, config);
-  const ids = new Map<string, number>();
-  const bytes: Uint8Array[] = [];
+  const words = Math.ceil(layout.size / 4);
+  const ids = new StateIds(words);
+  const scratch = new Uint8Array(words * 4);
+  const scratchWords = new Uint32Array(scratch.buffer);
   const parent: number[] = [-1];
   const parentAct: number[] = [-1];
   const start: number[] = [];
   const to: number[] = [];
   const act: number[] = [];
   const add = (s: State): number => {
-    const b = new Uint8Array(layout.size);
-    encode(layout, s, b);
-    const key = Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
-    const known = ids.get(key);
-    if (known !== undefined) return known;
-    if (bytes.length >= maxStates) return -1;
-    ids.set(key, bytes.length);
-    bytes.push(b);
-    return bytes.length - 1;
+    encode(layout, s, scratch);
+    return ids.intern(scratchWords, maxStates);
   };
   add(initialState(config));
   let complete = true;
@@ -127,9 +123,9 @@ export function checkLiveness(
   const stuck = new Map<number, string>();
   const counts = properties.map((p) => p.instances(config));
   if (counts.some((k) => k > 31)) throw new Error('internal: more than 31 instances of a leads-to property');
-  for (let head = 0; head < bytes.length; head++) {
+  for (let head = 0; head < ids.count; head++) {
     start.push(to.length);
-    const s = decode(layout, bytes[head]!);
+    const s = decode(layout, ids.bytes(), head * words * 4);
     properties.forEach((p, k) => {
       let pm = 0;
       let dm = 0;
@@ -145,7 +141,7 @@ export function checkLiveness(
       const a = universe[ai]!;
       if (!enabled(variant, s, a)) continue;
       moves += 1;
-      const before = bytes.length;
+      const before = ids.count;
       const id = add(step(variant, s, a));
       if (id < 0) {
         complete = false;
@@ -168,7 +164,7 @@ export function checkLiveness(
   }
   start.push(to.length);
   const graph: Graph = {
-    count: bytes.length,
+    count: ids.count,
     pending,
     done,
     stuck,

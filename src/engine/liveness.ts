@@ -14,11 +14,12 @@
 import type { Action } from '../../model/actions.js';
 import { enabled } from '../../model/actions.js';
 import type { Config } from '../../model/config.js';
-import { allActions } from '../../model/enumerate.js';
 import { initialState, type State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import { LEADS_TO, type LeadsTo, waiting } from '../../properties/liveness.js';
 import { decode, encode, layoutOf } from '../codec/encode.js';
+import { searchOf } from './explore.js';
+import { LocalSteps } from './local-step.js';
 import { StateIds } from './state-ids.js';
 import { step } from './trace.js';
 
@@ -101,8 +102,11 @@ export function checkLiveness(
   const properties = options.properties ?? LEADS_TO;
   const maxStates = options.maxStates ?? DEFAULT_LIVENESS_STATES;
   const layout = layoutOf(config);
-  const universe = allActions(variant, config);
-  const words = Math.ceil(layout.size / 4);
+  const search = searchOf(variant, config, [], false);
+  const { universe, words } = search;
+  // The explorers' cheaper successor for a load, store or eviction (src/engine/local-step.ts)
+  const local = LocalSteps.of(search);
+  const byAction = new Float64Array(universe.length);
   const ids = new StateIds(words);
   const scratch = new Uint8Array(words * 4);
   const scratchWords = new Uint32Array(scratch.buffer);
@@ -142,7 +146,11 @@ export function checkLiveness(
       if (!enabled(variant, s, a)) continue;
       moves += 1;
       const before = ids.count;
-      const id = add(step(variant, s, a));
+      const small =
+        local === null ? null : local.step(s, ids.bytes(), head * words * 4, a, ai, byAction, scratch);
+      // (a step that wrote nothing is back at its head)
+      const id =
+        small === s ? head : small !== null ? ids.intern(scratchWords, maxStates) : add(step(variant, s, a));
       if (id < 0) {
         complete = false;
         continue;

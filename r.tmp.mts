@@ -1,0 +1,10 @@
+import { worldConfig } from './model/config.js';
+import { findVariant } from './model/registry.js';
+import { runRandom } from './src/engine/random.js';
+import { INVARIANTS } from './properties/invariants.js';
+const id = process.argv[2] ?? 'reclaim-batched-dirty';
+const v = findVariant(id)!;
+const w = worldConfig(v.world, 'random');
+const t = performance.now();
+const r = runRandom(v, w, INVARIANTS, { runs: 2000, seed: 1 } as any);
+console.log(id, w.name, r.runs, r.steps, ((performance.now() - t) / 1000).toFixed(1));

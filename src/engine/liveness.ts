@@ -22,6 +22,7 @@ import { searchOf } from './explore.js';
 import { LocalSteps } from './local-step.js';
 import { StateIds } from './state-ids.js';
 import { step } from './trace.js';
+import { allocate } from './visited.js';
 
 /**
  * Steps no run may put off for ever while they stay enabled: a kernel task's next step, a
@@ -42,7 +43,7 @@ export const FAIR_OPS: ReadonlySet<Action['op']> = new Set([
   'flush_tlb_local',
 ]);
 
-/** Every state is kept whole (its encoding, in StateIds' arena), with its edges: about 27 µs and 600 bytes a state (migrc-fixed in tiny-migrc: 4.4M states, 121 s, 2.6 GB). */
+/** Every state is kept whole (its encoding, in StateIds' arena), with its edges: about 27 µs and 350 bytes a state (migrc-fixed in tiny-migrc: 4.4M states, 118 s, 1.5 GB). */
 export const DEFAULT_LIVENESS_STATES = 1_000_000;
 
 export interface Lasso {
@@ -82,8 +83,8 @@ export interface LivenessOptions {
 interface Graph {
   readonly count: number;
   /** Per property, per state: bit i set, instance i pending (P) / done (Q). */
-  readonly pending: readonly number[][];
-  readonly done: readonly number[][];
+  readonly pending: readonly Int32Array[];
+  readonly done: readonly Int32Array[];
   /** What waits in each state that has no action, by state. */
   readonly stuck: ReadonlyMap<number, string>;
   /** Edges of state s: start[s] to start[s + 1] in `to` and `act`. */
@@ -110,11 +111,13 @@ export function checkLiveness(
   const ids = new StateIds(words);
   const scratch = new Uint8Array(words * 4);
   const scratchWords = new Uint32Array(scratch.buffer);
-  const parent: number[] = [-1];
-  const parentAct: number[] = [-1];
-  const start: number[] = [];
-  const to: number[] = [];
-  const act: number[] = [];
+  const parent = new Ints();
+  const parentAct = new Ints();
+  parent.push(-1);
+  parentAct.push(-1);
+  const start = new Ints();
+  const to = new Ints();
+  const act = new Ints();
   const add = (s: State): number => {
     encode(layout, s, scratch);
     return ids.intern(scratchWords, maxStates);
@@ -122,8 +125,8 @@ export function checkLiveness(
   add(initialState(config));
   let complete = true;
   let deadlock: LivenessResult['deadlock'] = null;
-  const pending: number[][] = properties.map(() => []);
-  const done: number[][] = properties.map(() => []);
+  const pending = properties.map(() => new Ints());
+  const done = properties.map(() => new Ints());
   const stuck = new Map<number, string>();
   const counts = properties.map((p) => p.instances(config));
   if (counts.some((k) => k > 31)) throw new Error('internal: more than 31 instances of a leads-to property');
@@ -166,21 +169,21 @@ export function checkLiveness(
       const waits = waiting(variant, s);
       if (waits !== null) {
         stuck.set(head, waits);
-        deadlock ??= { waits, path: pathTo(parent, parentAct, head).map((i) => universe[i]!) };
+        deadlock ??= { waits, path: pathTo(parent.view(), parentAct.view(), head).map((i) => universe[i]!) };
       }
     }
   }
   start.push(to.length);
   const graph: Graph = {
     count: ids.count,
-    pending,
-    done,
+    pending: pending.map((x) => x.view()),
+    done: done.map((x) => x.view()),
     stuck,
-    start: Int32Array.from(start),
-    to: Int32Array.from(to),
-    act: Int32Array.from(act),
-    parent: Int32Array.from(parent),
-    parentAct: Int32Array.from(parentAct),
+    start: start.view(),
+    to: to.view(),
+    act: act.view(),
+    parent: parent.view(),
+    parentAct: parentAct.view(),
   };
   const results = properties.map((p, k): LeadsToVerdict => {
     if (!complete) return { property: p.id, verdict: 'incomplete' };
@@ -191,6 +194,26 @@ export function checkLiveness(
     return { property: p.id, verdict: 'holds' };
   });
   return { complete, states: graph.count, edges: to.length, deadlock, properties: results };
+}
+
+/** A growing list of int32s: half the memory of a JS array of numbers, and no copy at the end. */
+class Ints {
+  private a = new Int32Array(1 << 12);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.a.length) {
+      const b = allocate(Int32Array, this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+  }
+
+  /** The list so far (shares memory with it). */
+  view(): Int32Array {
+    return this.a.subarray(0, this.length);
+  }
 }
 
 /** Action indices of the BFS tree's path from the initial state to `s`. */

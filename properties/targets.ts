@@ -1,9 +1,9 @@
 // Reachability targets ("sometimes" properties): states or steps a run must reach, so a
 // protocol cannot pass because its race window was never opened.
 
-import type { Config } from '../model/config.js';
+import { type Config, pfnmapMask } from '../model/config.js';
 import { pagesPerMm, tlbLookup } from '../model/hardware.js';
-import { cowShared, fileFolio, mm_tlb_flush_pending, residentFrame } from '../model/queries.js';
+import { cowShared, fileFolio, mm_tlb_flush_pending, pfnmapPage, residentFrame } from '../model/queries.js';
 import { NO_FRAME, type State } from '../model/state.js';
 import { ownTlbState, seenTlbState } from '../model/store-buffer.js';
 import { inSwitch } from '../model/switch.js';
@@ -180,13 +180,12 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'deviceMemoryFreedDuringMunmap',
     why: "A driver revoked a device's VM_PFNMAP page and freed the memory while a munmap() of it was still running, its PTE zapped and its flush perhaps still to come: CVE-2022-39188's moment. munmap() must have flushed before free_pgtables() unlinked the VMA, or a CPU still caches the freed memory.",
-    possible: (_v, c) => c.pfnmap !== undefined && c.pfnmap !== false,
+    possible: (_v, c) => pfnmapMask(c) !== 0,
     hit: (s, step) => {
       if (step?.action.op !== 'kernelStep') return false;
       const driver = step.pre.tasks[step.action.task]!;
       const index = driver.folios[0]?.vpage;
-      if (driver.job !== 'punch_hole' || index === undefined || ((s.pfnmap ?? 0) & (1 << index)) === 0)
-        return false;
+      if (driver.job !== 'punch_hole' || index === undefined || !pfnmapPage(s, index)) return false;
       const freed = s.frames.some(
         (f, i) => f.owner.kind === 'free' && step.pre.frames[i]!.owner.kind !== 'free',
       );

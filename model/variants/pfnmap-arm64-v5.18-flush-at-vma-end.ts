@@ -9,9 +9,9 @@
 // "if (!tlb->fullmm) tlb_flush(tlb)"), and since Will Deacon's move to the generic
 // mmu_gather in v4.20 the generic one does; it never selected MMU_GATHER_MERGE_VMAS (v6.0).
 // No batched reclaim flush yet on arm64 (43b3dfdd0455, v6.6), and this world has no
-// reclaim, so the arch is given without broadcast TLBIs.
+// reclaim, so the arch is ARM64 with the default IPI flush in place of broadcast TLBIs.
 
-import { defineVariant } from '../variant.js';
+import { ARM64, defineVariant } from '../variant.js';
 import { pfnmapV518 } from './pfnmap-v5.18-unlink-before-flush.js';
 
 export const pfnmapArm64V518 = defineVariant({
@@ -23,7 +23,7 @@ export const pfnmapArm64V518 = defineVariant({
   base: pfnmapV518,
   notes:
     "Only the arch differs from pfnmap-v5.18-unlink-before-flush: tlb_end_vma() flushes each VMA's range, so the driver's walk of i_mmap never misses a CPU that still caches the memory.",
-  policy: { arch: { name: 'arm64', dirtyBitTrap: true, mergeVmas: false } },
+  policy: { arch: { ...ARM64, tlbi: 'ipi' } },
   world: 'tiny-pfnmap',
   reaches: ['deviceMemoryFreedDuringMunmap'],
   violates: [],

@@ -17,7 +17,7 @@ import type { Config } from '../../model/config.js';
 import { initialState, type State } from '../../model/state.js';
 import type { Variant } from '../../model/variant.js';
 import { LEADS_TO, type LeadsTo, waiting } from '../../properties/liveness.js';
-import { decode, encode, layoutOf } from '../codec/encode.js';
+import { decode, encode } from '../codec/encode.js';
 import { searchOf } from './explore.js';
 import { LocalSteps } from './local-step.js';
 import { StateIds } from './state-ids.js';
@@ -102,9 +102,8 @@ export function checkLiveness(
 ): LivenessResult {
   const properties = options.properties ?? LEADS_TO;
   const maxStates = options.maxStates ?? DEFAULT_LIVENESS_STATES;
-  const layout = layoutOf(config);
   const search = searchOf(variant, config, [], false);
-  const { universe, words } = search;
+  const { universe, words, layout } = search;
   // The explorers' cheaper successor for a load, store or eviction (src/engine/local-step.ts)
   const local = LocalSteps.of(search);
   const byAction = new Float64Array(universe.length);

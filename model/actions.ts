@@ -150,7 +150,7 @@ function syscallStartable(policy: Policy, s: State, a: Extract<Action, { op: 'sy
   // fallocate(PUNCH_HOLE) needs only the file (one page, in a sharedFile world), and takes
   // i_rwsem: one at a time per page. It takes no mmap_lock, so a munmap() or mprotect() of
   // the caller's mm does not hold it up; its walk of i_mmap waits for a munmap() queued on
-  // i_mmap_rwsem to unlink its VMA.
+  // i_mmap_rwsem to unlink its VMA once that writer has set RWSEM_FLAG_HANDOFF.
   if (a.call === 'punch_hole')
     return (
       sharedFile(s) &&

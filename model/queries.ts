@@ -168,13 +168,17 @@ export const MUNMAP_LOCK_PHASE = 1;
 export const MUNMAP_UNLINK_PHASE = 2;
 
 /**
- * Does a munmap() wait for i_mmap_rwsem to unlink its mapping of the file's page `index`?
- * A writer waiting on the rwsem holds back new readers, so no new walk of i_mmap starts.
+ * Does a munmap() queued on i_mmap_rwsem to unlink its mapping of the file's page `index`
+ * hold back new walks of i_mmap? Only once it has set RWSEM_FLAG_HANDOFF (Task.handoff):
+ * until then a reader may take the lock ahead of it (Policy.rwsemHandoff).
  */
 export const iMmapWriterWaits = (s: State, index: number): boolean =>
   s.tasks.some(
     (t) =>
-      t.job === 'munmap' && t.pc.phase === MUNMAP_UNLINK_PHASE && t.folios.some((f) => f.vpage === index),
+      t.job === 'munmap' &&
+      t.pc.phase === MUNMAP_UNLINK_PHASE &&
+      t.handoff === true &&
+      t.folios.some((f) => f.vpage === index),
   );
 
 /**

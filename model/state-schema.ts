@@ -177,6 +177,7 @@ const task = record<Task>({
     uint(() => 2),
     0,
   ),
+  handoff: when((c) => c.sharedFile === true, flag),
 });
 
 const migrc = record<Migrc>({

@@ -276,6 +276,12 @@ export interface Task {
    * it started); empty when idle. Absent in every other world.
    */
   readonly revokes?: readonly number[];
+  /**
+   * A munmap() queued on i_mmap_rwsem in unlink_file_vma() has waited out RWSEM_WAIT_TIMEOUT
+   * and set RWSEM_FLAG_HANDOFF: no new walk of i_mmap starts (Policy.rwsemHandoff). Absent
+   * otherwise.
+   */
+  readonly handoff?: true;
 }
 
 /** migrc's global state: the generation counter and the requests hung on the node. */

@@ -67,9 +67,9 @@ const zap: readonly Phase[] = [
 // munmap(): unmap_region() (vms_clear_ptes() today) runs unmap_vmas(), then free_pgtables(),
 // which unlinks the VMA from the file's i_mmap (unlink_file_vma(), under i_mmap_rwsem for
 // write), then tlb_finish_mmu(): the flush comes after the unlink. Two steps, the lock's
-// request and the unlink under it, so a walk of i_mmap may start before the request and
-// none after it (a writer waiting on an rwsem holds back new readers). Steps only in
-// sharedFile worlds, where an i_mmap walk can tell (task.ts's applies()).
+// request and the unlink under it; a walk of i_mmap may start before the request, and
+// after it until the queued writer sets RWSEM_FLAG_HANDOFF (Policy.rwsemHandoff). Steps
+// only in sharedFile worlds, where an i_mmap walk can tell (task.ts's applies()).
 const munmapProgram: readonly Phase[] = [
   { each: ['zap_pte_range', 'tlb_flush_mmu_tlbonly'] },
   { once: 'free_pgtables' },
@@ -484,7 +484,8 @@ export function tlb_flush_mmu_tlbonly(d: Draft<State>, task: number, arch: Arch)
 
 /**
  * free_pgtables() of munmap()'s VMAs, in a sharedFile world, up to its request for
- * i_mmap_rwsem: from here on no new walk of i_mmap starts (iMmapWriterWaits()).
+ * i_mmap_rwsem: from here on a new walk of i_mmap may start only until the request sets
+ * RWSEM_FLAG_HANDOFF (iMmapWriterWaits()).
  * On an arch that does not merge VMAs (Arch.mergeVmas false) tlb_end_vma() has flushed the
  * range. Else Policy.pfnmapFlushBeforeUnlink (b67fbebd4cf9, v5.19, in tlb_end_vma(); tlb_free_vma()
  * today): if one of the VMAs is VM_PFNMAP, the gathered flush comes first, since the

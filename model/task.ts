@@ -234,10 +234,18 @@ export function waitsForFlusher(s: State, policy: Policy, index: number): boolea
 
 /**
  * Does task `index` wait for i_mmap_rwsem? unlink_file_vma() runs under it for write, so it
- * waits while unmap_mapping_range() of the same page walks i_mmap (iMmapWalked()).
+ * waits while unmap_mapping_range() of the same page walks i_mmap (iMmapWalked()). Its
+ * first step while waiting is the end of RWSEM_WAIT_TIMEOUT, which sets RWSEM_FLAG_HANDOFF
+ * (Policy.rwsemHandoff, lockedIMmap()); after that, or with no handoff at all, it waits.
  */
 export function waitsForIMmap(s: State, policy: Policy, index: number): boolean {
   const task = s.tasks[index]!;
+  if (!lockedIMmap(s, policy, task)) return false;
+  return task.handoff === true || policy.rwsemHandoff === false;
+}
+
+/** Is task `task` in unlink_file_vma() while a walk of i_mmap holds i_mmap_rwsem for its page? */
+function lockedIMmap(s: State, policy: Policy, task: Task): boolean {
   if (!sharedFile(s) || currentStep(policy, task) !== 'unlink_file_vma') return false;
   return task.folios.some((f) => iMmapWalked(s, policy, f.vpage));
 }
@@ -390,7 +398,14 @@ export function kernelStep(d: Draft<State>, policy: Policy, index: number): void
     case 'free_pgtables':
       free_pgtables(d, policy, index);
       break;
-    case 'unlink_file_vma': // (inIMmap() reads the phase this step leaves)
+    // (inIMmap() reads the phase this step leaves.) Queued behind a walk: the wait times out
+    // and the munmap() sets RWSEM_FLAG_HANDOFF (rwsem_try_write_lock()), and stays queued.
+    case 'unlink_file_vma':
+      if (lockedIMmap(d as State, policy, task)) {
+        d.tasks[index]!.handoff = true;
+        return;
+      }
+      delete d.tasks[index]!.handoff;
       break;
     case 'truncate_inode_folio':
       truncate_inode_folio(d, index);

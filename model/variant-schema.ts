@@ -400,6 +400,17 @@ const policyFields = {
   pfnmapFlushBeforeUnlink: z
     .union([z.boolean(), z.literal('first-vma')], { error: "expected true, false or 'first-vma'" })
     .optional(),
+  /**
+   * i_mmap_rwsem hands itself to a writer that has waited long enough: a munmap() queued in
+   * unlink_file_vma() while a walk of i_mmap runs may be overtaken by new walks (readers
+   * take the lock ahead of a queued writer: optimistic spinning since the rwsem rework of
+   * v5.3, lock stealing since 1a728dff855a, v5.11) until it sets RWSEM_FLAG_HANDOFF after
+   * RWSEM_WAIT_TIMEOUT (4f23dbc1e657, v5.3), from which no new reader starts. The timeout is
+   * a step of the waiting munmap(): fair, so it comes, after any number of overtaking walks.
+   * false: readers overtake a queued writer for ever, a seeded liveness bug (a lock with no
+   * handoff) whose munmap() can starve while everything else runs. Default true.
+   */
+  rwsemHandoff: z.boolean().optional(),
 };
 
 /** A built policy: every field the shared kernel code reads, and nothing else. */

@@ -106,6 +106,7 @@ const pfnmapFlushBeforeUnlink = (p: Policy['pfnmapFlushBeforeUnlink']) =>
 
 const zapDirtyShared = (z: Policy['zapDirtyShared']) => (z === undefined ? {} : { zapDirtyShared: z });
 const mremapFlush = (m: Policy['mremapFlush']) => (m === undefined ? {} : { mremapFlush: m });
+const rwsemHandoff = (h: Policy['rwsemHandoff']) => (h === undefined ? {} : { rwsemHandoff: h });
 
 /** Build a variant from a spec, inheriting every policy field it does not set from its base. */
 export function defineVariant(spec: VariantSpec): Variant {
@@ -146,6 +147,7 @@ export function defineVariant(spec: VariantSpec): Variant {
       ...pfnmapFlushBeforeUnlink(
         spec.policy?.pfnmapFlushBeforeUnlink ?? base?.policy.pfnmapFlushBeforeUnlink,
       ),
+      ...rwsemHandoff(spec.policy?.rwsemHandoff ?? base?.policy.rwsemHandoff),
     },
     violates: spec.violates ?? [],
     reaches: spec.reaches ?? base?.reaches ?? [],

@@ -6,6 +6,7 @@
 import type { Config } from '../model/config.js';
 import { accessOutcome } from '../model/fault.js';
 import type { State } from '../model/state.js';
+import { isSyscall } from '../model/syscalls.js';
 import type { Variant } from '../model/variant.js';
 
 export interface LeadsTo {
@@ -48,6 +49,14 @@ export const LEADS_TO: readonly LeadsTo[] = [
     pending: migrationEntry,
     done: (s, i) => !migrationEntry(s, i),
     name: (c, i) => `the migration entry of mm ${Math.floor(i / c.pages)} p${i % c.pages}`,
+  },
+  {
+    id: 'syscallReturns',
+    why: 'a system call that has started returns: no lock it waits for (i_mmap_rwsem, a folio lock, a PTL) is held or retaken for ever',
+    instances: (c) => c.taskCpus.length,
+    pending: (s, t) => isSyscall(s.tasks[t]!.job),
+    done: (s, t) => !isSyscall(s.tasks[t]!.job),
+    name: (_c, t) => `task ${t}'s system call`,
   },
 ];
 

@@ -4,11 +4,16 @@
 // verdict), 2 for bad input.
 
 import type { Action } from '../../model/actions.js';
+import type { Config } from '../../model/config.js';
+import { initialState } from '../../model/state.js';
+import type { Variant } from '../../model/variant.js';
 import { LEADS_TO } from '../../properties/liveness.js';
 import { worldOf } from '../check/check.js';
-import { describeAction } from '../codec/format.js';
+import { stepColumn } from '../codec/format.js';
 import { checkLiveness, DEFAULT_LIVENESS_STATES, type LivenessResult } from '../engine/liveness.js';
+import { step } from '../engine/trace.js';
 import { count } from '../progress.js';
+import { stepText } from '../report/report.js';
 import { loadVariantFiles, pickConfig, selectProtocols } from './args.js';
 import type { Io } from './io.js';
 
@@ -20,16 +25,27 @@ export interface LivenessFlags {
   json?: boolean;
 }
 
-const numbered = (actions: readonly Action[], from = 1): string[] =>
-  actions.map((a, k) => `    ${String(k + from).padStart(3)}. ${describeAction(a)}`);
+/**
+ * A path from the initial state, one numbered line a step as a race report writes it: the
+ * CPU it runs on, the kernel function or the user's call (each step replayed to name it).
+ */
+function narrate(v: Variant, config: Config, actions: readonly Action[]): string[] {
+  let pre = initialState(config);
+  return actions.map((a, k) => {
+    const column = stepColumn(pre, a);
+    const line = `    ${String(k + 1).padStart(3)}. ${column === null ? 'kernel' : `CPU ${column}`}: ${stepText(v, pre, a)}`;
+    pre = step(v, pre, a);
+    return line;
+  });
+}
 
-function formatResult(protocol: string, config: string, r: LivenessResult): string {
+function formatResult(v: Variant, config: Config, r: LivenessResult): string {
   const lines = [
-    `${protocol} in ${config}: ${count(r.states)} states, ${count(r.edges)} transitions${r.complete ? '' : ', INCOMPLETE (the state budget ended the search: no verdict)'}`,
+    `${v.id} in ${config.name}: ${count(r.states)} states, ${count(r.edges)} transitions${r.complete ? '' : ', INCOMPLETE (the state budget ended the search: no verdict)'}`,
   ];
   if (r.deadlock !== null) {
     lines.push(`  DEADLOCK: nothing can run while ${r.deadlock.waits}, after:`);
-    lines.push(...numbered(r.deadlock.path));
+    lines.push(...narrate(v, config, r.deadlock.path));
   } else if (r.complete) lines.push('  no deadlock');
   for (const p of r.properties) {
     if (p.verdict !== 'violated') {
@@ -39,11 +55,12 @@ function formatResult(protocol: string, config: string, r: LivenessResult): stri
     const l = p.lasso!;
     lines.push(`  ${p.property}: VIOLATED: ${p.instance} never gets there`);
     lines.push(`    (pending from step ${l.pendingAt}${l.pendingAt === 0 ? ', the initial state' : ''})`);
-    lines.push(...numbered(l.prefix));
+    const steps = narrate(v, config, [...l.prefix, ...l.loop]);
+    lines.push(...steps.slice(0, l.prefix.length));
     if (l.loop.length === 0) lines.push('    then nothing can run (a deadlock)');
     else {
       lines.push('    then, for ever (a fair run: each step a fair run owes is taken in the loop):');
-      lines.push(...numbered(l.loop, l.prefix.length + 1));
+      lines.push(...steps.slice(l.prefix.length));
     }
   }
   return lines.join('\n');
@@ -58,7 +75,7 @@ export async function runLiveness(flags: LivenessFlags, io: Io): Promise<number>
     const config = fixed ?? worldOf(v, 'exhaustive', worlds);
     const r = checkLiveness(v, config, { maxStates });
     const ok = r.complete && r.deadlock === null && r.properties.every((p) => p.verdict === 'holds');
-    if (!flags.json) io.out(`${formatResult(v.id, config.name, r)}\n`);
+    if (!flags.json) io.out(`${formatResult(v, config, r)}\n`);
     return { protocol: v.id, config: config.name, ok, ...r };
   });
   const ok = results.every((r) => r.ok);

@@ -299,6 +299,10 @@ export function describeChanges(pre: State, post: State): string[] {
           ? `T${i} flushed for tlb_flush_batched, will reset it`
           : `T${i}'s reset of tlb_flush_batched is stale (a flush deferred since)`,
       );
+    if (t.handoff === true && pre.tasks[i]!.handoff !== true)
+      out.push(
+        `T${i} waited RWSEM_WAIT_TIMEOUT for i_mmap_rwsem: RWSEM_FLAG_HANDOFF set, no new walk starts`,
+      );
     // a NUMA hinting fault's reference to a folio it has not isolated yet (numaIsolation 'after-unlock')
     const held = unisolatedText(t);
     const heldBefore = unisolatedText(pre.tasks[i]!);

@@ -10,7 +10,7 @@ import { accessOutcome } from '../../model/fault.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { fileValue, inIMmap, mapsFolio, pageCacheFrame } from '../../model/queries.js';
 import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
-import { policyProblem } from '../../model/variant.js';
+import { defineVariant, policyProblem } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { findTarget } from '../../properties/targets.js';
 import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
@@ -379,8 +379,9 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     const both: Action = { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0, 1] };
     const s = finalState(fixed, w0, [both, kstep(1), kstep(1), punch(0, 1), kstep(1)]);
     expect(describeStep(fixed, s, kstep(1))).toBe('unlink_file_vma');
-    expect(enabled(fixed, s, kstep(1))).toBe(false);
-    const walked = finalState(fixed, s, [...ksteps(0, 3)]);
+    const queued = next(fixed, s, kstep(1)); // RWSEM_WAIT_TIMEOUT: the handoff
+    expect(enabled(fixed, queued, kstep(1))).toBe(false);
+    const walked = finalState(fixed, queued, [...ksteps(0, 3)]);
     expect(describeStep(fixed, walked, kstep(0))).toBe('truncate_inode_folio');
     expect(enabled(fixed, walked, kstep(1))).toBe(true);
   });
@@ -405,17 +406,54 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     expect(freed.check(last.post)).toBeNull();
   });
 
-  it('does not start its walk of i_mmap while a munmap() waits for i_mmap_rwsem to unlink (a waiting writer holds back readers)', () => {
+  describe('i_mmap_rwsem: a munmap() queued to unlink against walks of i_mmap', () => {
     const zapped = finalState(fixed, w0, [
       { op: 'syscall', task: 1, call: 'munmap', mm: 1, vpages: [0] },
-      kstep(1),
+      ...ksteps(1, 2),
     ]);
-    expect(enabled(fixed, zapped, punch(0, 0))).toBe(true);
-    const queued = next(fixed, zapped, kstep(1));
-    expect(describeStep(fixed, queued, kstep(1))).toBe('unlink_file_vma');
-    expect(enabled(fixed, queued, punch(0, 0))).toBe(false);
-    expect(enabled(fixed, queued, punch(0, 1))).toBe(true);
-    expect(enabled(fixed, next(fixed, queued, kstep(1)), punch(0, 0))).toBe(true);
+    const walking = next(fixed, zapped, punch(0, 0));
+    // the punch's steps to its return: a zap of each mm, its flush, the truncation
+    const walkOver = (v: typeof fixed, from: State): State => {
+      let s = from;
+      for (let i = 0; i < 8 && s.tasks[0]!.job !== 'idle'; i++) s = next(v, s, kstep(0));
+      expect(s.tasks[0]!.job).toBe('idle');
+      return s;
+    };
+
+    it('a walk may start ahead of the queued writer, which then times out and sets RWSEM_FLAG_HANDOFF', () => {
+      expect(describeStep(fixed, zapped, kstep(1))).toBe('unlink_file_vma');
+      expect(enabled(fixed, zapped, punch(0, 0))).toBe(true);
+      expect(enabled(fixed, walking, kstep(1))).toBe(true);
+      const queued = next(fixed, walking, kstep(1));
+      expect(queued.tasks[1]!.handoff).toBe(true);
+      expect(queued.tasks[1]!.pc).toEqual(walking.tasks[1]!.pc);
+      expect(enabled(fixed, queued, kstep(1))).toBe(false);
+      // after the walk no new one of the page starts until the writer has unlinked; another page's may
+      const walked = walkOver(fixed, queued);
+      expect(walked.tasks[0]!.job).toBe('idle');
+      expect(enabled(fixed, walked, punch(0, 0))).toBe(false);
+      expect(enabled(fixed, walked, punch(0, 1))).toBe(true);
+      const unlinked = next(fixed, walked, kstep(1));
+      expect(unlinked.tasks[1]!.handoff).toBeUndefined();
+      expect(describeStep(fixed, unlinked, kstep(1))).toBe('tlb_finish_mmu');
+      expect(enabled(fixed, unlinked, punch(0, 0))).toBe(true);
+    });
+
+    it('without the handoff (a seeded liveness bug) the writer only waits, and walk after walk may overtake it', () => {
+      const noHandoff = defineVariant({
+        id: 'shared-file-wrong-no-rwsem-handoff',
+        title: 'no handoff',
+        source: 'test',
+        base: fixed,
+        policy: { rwsemHandoff: false },
+        violates: [],
+      });
+      expect(enabled(noHandoff, walking, kstep(1))).toBe(false);
+      const walked = walkOver(noHandoff, walking);
+      expect(walked.tasks[1]!.pc).toEqual(walking.tasks[1]!.pc);
+      expect(enabled(noHandoff, walked, punch(0, 0))).toBe(true);
+      expect(enabled(noHandoff, next(noHandoff, walked, punch(0, 0)), kstep(1))).toBe(false);
+    });
   });
 
   it('takes no mmap_lock: it starts while mprotect() or munmap() of the caller’s mm holds it for write', () => {
@@ -454,6 +492,7 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
       kstep(0),
       kstep(0),
       kstep(1),
+      kstep(1), // queued behind the walk: RWSEM_FLAG_HANDOFF
     ]);
     expect(s.tasks[1]!.tlb_ubc.flush_required).toBe(true);
     expect(describeStep(fixed, s, kstep(1))).toBe('unlink_file_vma');

@@ -14,7 +14,7 @@ import { encode, layoutOf } from '../../src/codec/encode.js';
 import { explore } from '../../src/engine/explore.js';
 import { checkLiveness, FAIR_OPS } from '../../src/engine/liveness.js';
 import { replay } from '../../src/engine/trace.js';
-import { neverFlushes, neverRemovesMigrationEntries } from '../fixtures/liveness-bugs.js';
+import { neverFlushes, neverHandsOff, neverRemovesMigrationEntries } from '../fixtures/liveness-bugs.js';
 import { runCli, variant } from '../support.js';
 
 const tiny = CONFIGS.tiny;
@@ -49,6 +49,7 @@ describe('liveness of correct protocols', () => {
       expect(r.properties.map((p) => [p.property, p.verdict])).toEqual([
         ['deferredFlushDone', 'holds'],
         ['migrationEntryRemoved', 'holds'],
+        ['syscallReturns', 'holds'],
       ]);
     });
 
@@ -78,28 +79,55 @@ describe('seeded liveness bugs', () => {
     expect(explore(v, tiny).violation?.invariant.id).toBe('noLostWrite');
   });
 
-  it('a reclaim that never does its deferred flush: a fair loop in which the flush stays pending', () => {
-    const v = neverFlushes;
-    const r = checkLiveness(v, tiny);
-    const p = r.properties.find((x) => x.property === 'deferredFlushDone')!;
+  /**
+   * The lasso of `property`'s violation by `v` in `config`, checked: P holds from pendingAt,
+   * Q never again around the loop back to where it began, and the loop is fair (a fair
+   * action enabled in every state of it is taken in it). Returns the lasso.
+   */
+  function expectFairLasso(v: Variant, config: Config, property: string, instance: number) {
+    const r = checkLiveness(v, config);
+    expect(r.complete).toBe(true);
+    const p = r.properties.find((x) => x.property === property)!;
     expect(p.verdict).toBe('violated');
     const { prefix, loop, pendingAt } = p.lasso!;
     expect(loop.length).toBeGreaterThan(0);
-    const prop = findLeadsTo('deferredFlushDone')!;
-    const states = statesOf(v, tiny, [...prefix, ...loop]);
+    const prop = findLeadsTo(property)!;
+    const states = statesOf(v, config, [...prefix, ...loop]);
     const atLoop = states[prefix.length - 1]!;
-    // pending from pendingAt on, and never done again, around the loop back to where it began
-    for (const s of states.slice(pendingAt - 1)) expect(prop.done(s, 0)).toBe(false);
-    expect(prop.pending(states[pendingAt - 1]!, 0)).toBe(true);
-    expect(bytes(tiny, states.at(-1)!)).toEqual(bytes(tiny, atLoop));
-    // fair: a fair action enabled in every state of the loop is taken in it
+    for (const s of states.slice(pendingAt - 1)) expect(prop.done(s, instance)).toBe(false);
+    expect(prop.pending(states[pendingAt - 1]!, instance)).toBe(true);
+    expect(bytes(config, states.at(-1)!)).toEqual(bytes(config, atLoop));
     const loopStates = states.slice(prefix.length - 1, -1);
-    for (const a of allActions(v, tiny).filter((x) => FAIR_OPS.has(x.op)))
+    for (const a of allActions(v, config).filter((x) => FAIR_OPS.has(x.op)))
       if (loopStates.every((s) => enabled(v, s, a)))
         expect(
           loop.some((b) => JSON.stringify(b) === JSON.stringify(a)),
           JSON.stringify(a),
         ).toBe(true);
+    return { result: r, lasso: p.lasso!, instance: p.instance };
+  }
+
+  it('a reclaim that never does its deferred flush: a fair loop in which the flush stays pending', () => {
+    expectFairLasso(neverFlushes, tiny, 'deferredFlushDone', 0);
+  });
+
+  it('a rwsem with no handoff: a munmap() overtaken by hole after hole never returns, and nothing deadlocks', () => {
+    const v = neverHandsOff;
+    const world = worldConfig(v.world, 'exhaustive');
+    const { result, lasso, instance } = expectFairLasso(v, world, 'syscallReturns', 0);
+    expect(instance).toBe("task 0's system call");
+    // something can always run, so the deadlock check alone would call this protocol live
+    expect(result.deadlock).toBeNull();
+    // the loop: punch after punch of the page the munmap() waits to unlink
+    const states = statesOf(v, world, [...lasso.prefix, ...lasso.loop]);
+    expect(states.at(-1)!.tasks[0]!.job).toBe('munmap');
+    expect(lasso.loop.filter((a) => a.op === 'syscall').map((a) => a.op === 'syscall' && a.call)).toEqual([
+      'punch_hole',
+    ]);
+    expect(lasso.loop.every((a) => a.op !== 'kernelStep' || a.task === 1)).toBe(true);
+    // with the handoff (today's kernel) the same world returns every call
+    const live = checkLiveness(variant('shared-file'), world);
+    expect(live.properties.find((p) => p.property === 'syscallReturns')!.verdict).toBe('holds');
   });
 });
 
@@ -136,6 +164,7 @@ describe('shootdown liveness', () => {
     expect(doc.properties.map((p: { id: string }) => p.id)).toEqual([
       'deferredFlushDone',
       'migrationEntryRemoved',
+      'syscallReturns',
     ]);
     expect(doc.protocols[0]).toMatchObject({
       protocol: 'sync',

@@ -453,6 +453,9 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
       expect(walked.tasks[1]!.pc).toEqual(walking.tasks[1]!.pc);
       expect(enabled(noHandoff, walked, punch(0, 0))).toBe(true);
       expect(enabled(noHandoff, next(noHandoff, walked, punch(0, 0)), kstep(1))).toBe(false);
+      expect(policyProblem({ ...fixed.policy, rwsemHandoff: 'no' })).toBe(
+        'policy.rwsemHandoff: expected boolean, got "no"',
+      );
     });
   });
 

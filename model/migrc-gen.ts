@@ -33,15 +33,26 @@ const genMask = (s: State): number => (1 << s.migrc.genBits!) - 1;
  */
 export function normaliseGens(d: Draft<State>, p: MigrcPolicy | null = null): void {
   if (wraps(d as State, p)) return;
-  const values = new Set<number>([d.migrc.gen]);
-  for (const c of d.cpus) values.add(c.migrc_done);
-  for (const r of d.migrc.reqs) values.add(r.gen);
-  for (const t of d.tasks) if (t.mreq !== null) values.add(t.mreq.gen);
-  const rank = new Map([...values].sort((a, b) => a - b).map((v, i) => [v, i]));
-  d.migrc.gen = rank.get(d.migrc.gen)!;
-  for (const c of d.cpus) c.migrc_done = rank.get(c.migrc_done)!;
-  for (const r of d.migrc.reqs) r.gen = rank.get(r.gen)!;
-  for (const t of d.tasks) if (t.mreq !== null) t.mreq.gen = rank.get(t.mreq.gen)!;
+  // (in the explorer's inner loop: a handful of small numbers, so no Set, Map or closure)
+  const values = SEEN;
+  values.length = 0;
+  note(values, d.migrc.gen);
+  for (const c of d.cpus) note(values, c.migrc_done);
+  for (const r of d.migrc.reqs) note(values, r.gen);
+  for (const t of d.tasks) if (t.mreq !== null) note(values, t.mreq.gen);
+  values.sort(ascending);
+  // already ranks 0..n-1, as after every earlier renumbering: nothing to do
+  if (values[values.length - 1] === values.length - 1) return;
+  d.migrc.gen = values.indexOf(d.migrc.gen);
+  for (const c of d.cpus) c.migrc_done = values.indexOf(c.migrc_done);
+  for (const r of d.migrc.reqs) r.gen = values.indexOf(r.gen);
+  for (const t of d.tasks) if (t.mreq !== null) t.mreq.gen = values.indexOf(t.mreq.gen);
+}
+
+const SEEN: number[] = [];
+const ascending = (a: number, b: number): number => a - b;
+function note(values: number[], v: number): void {
+  if (!values.includes(v)) values.push(v);
 }
 
 /**

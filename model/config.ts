@@ -487,7 +487,7 @@ const privateFile = defineConfig({
 const tinySharedFile = defineConfig({
   ...sharedFileWorld,
   name: 'tiny-shared-file',
-  why: 'shared-file with one process on two CPUs, one page and one frame, small enough to exhaust: CPU 0 stores to the page while the thread on CPU 1 unmaps it or punches a hole in it and the flusher writes it back, and reclaim may then drop it; either thread may mmap() it again or mprotect() it. Two store values, so a store lost after the writeback differs from the one written.',
+  why: 'shared-file with one process on two CPUs, one page and one frame, small enough to exhaust: CPU 0 stores to the page while the thread on CPU 1 unmaps it or punches a hole in it and the flusher writes it back, and reclaim may then drop it; either thread may mmap() it again or mprotect() it. Two store values, so a store lost after the writeback differs from the one written. Judged per call (perCallPromises), since munmap() and the hole punched race on the one page: when munmap() returns no CPU caches what the page held when it started, whatever punch still runs.',
   cpus: 2,
   cpuMm: [0, 0],
   mms: 1,
@@ -498,6 +498,7 @@ const tinySharedFile = defineConfig({
   ptesPerTable: 1,
   syscalls: ['munmap', 'mmap', 'mprotect', 'punch_hole'],
   syscallTasks: [0, 1],
+  perCallPromises: true,
 });
 
 // tiny-shared-file with the file a device's memory: one store value, no mprotect()

@@ -649,7 +649,10 @@ export function noteRevoked(
       if (entry !== null) frames.add(entry.frame);
     }
   }
-  t.revokes = [...frames].sort((a, b) => a - b);
+  // In the order found, not by number: symmetry reduction renumbers frames, and a list
+  // sorted by number would not stay sorted (the relabelled successor must be the successor
+  // of the relabelled state).
+  t.revokes = [...frames];
 }
 
 export function startSyscall(

@@ -154,6 +154,30 @@ describe('shootdown liveness', () => {
       /deferredFlushDone: VIOLATED: task 0's deferred flush \(tlb_ubc\) never gets there/,
     );
     expect(bugs.out).toMatch(/then, for ever/);
+    // each step as a race report writes it: its CPU, the task, the kernel function
+    expect(bugs.out).toMatch(/\n +\d+\. CPU 0: \[T0\] try_to_migrate_one\(p0\)\n/);
+  });
+
+  it('a system call that never returns, in its own world: the lasso in kernel functions and calls', async () => {
+    const r = await runCli(
+      'liveness',
+      ...[
+        '--variant-file',
+        'test/fixtures/liveness-bugs.ts',
+        '--protocol',
+        'shared-file-wrong-no-rwsem-handoff',
+      ],
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^shared-file-wrong-no-rwsem-handoff in tiny-shared-file: /);
+    expect(r.out).toMatch(/\n {2}no deadlock\n/);
+    const lasso = r.out.slice(r.out.indexOf('syscallReturns: VIOLATED'));
+    expect(lasso).toMatch(/^syscallReturns: VIOLATED: task 0's system call never gets there/);
+    expect(lasso).toMatch(/ 1\. CPU 1: munmap\(p0\)\n/);
+    expect(lasso).toMatch(/\. CPU 1: \[T0\] free_pgtables\n/);
+    const loop = lasso.slice(lasso.indexOf('then, for ever'));
+    expect(loop).toMatch(/\. CPU 0: fallocate\(fd, PUNCH_HOLE, p0\)\n/);
+    expect(loop).not.toMatch(/\[T0\]/);
   });
 
   it('--json: one document, a verdict per protocol and property', async () => {

@@ -10,13 +10,13 @@ import { accessOutcome } from '../../model/fault.js';
 import { tlbLookup } from '../../model/hardware.js';
 import { fileValue, inIMmap, mapsFolio, pageCacheFrame } from '../../model/queries.js';
 import { initialState, MAPPED_FILE, type State } from '../../model/state.js';
-import { defineVariant, policyProblem } from '../../model/variant.js';
+import { policyProblem } from '../../model/variant.js';
 import { findInvariant } from '../../properties/invariants.js';
 import { findTarget } from '../../properties/targets.js';
 import { copyState, decode, encode, layoutOf } from '../../src/codec/encode.js';
 import { describeStep, frameText } from '../../src/codec/format.js';
 import { canonicalPermutation, relabel } from '../../src/engine/symmetry.js';
-import { finalState, kstep, ksteps, load, run, store, variant } from '../support.js';
+import { derived, drain, finalState, kstep, ksteps, load, run, store, variant } from '../support.js';
 
 const fixed = variant('shared-file');
 const v61 = variant('shared-file-v6.1-rmap-before-flush');
@@ -412,13 +412,6 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
       ...ksteps(1, 2),
     ]);
     const walking = next(fixed, zapped, punch(0, 0));
-    // the punch's steps to its return: a zap of each mm, its flush, the truncation
-    const walkOver = (v: typeof fixed, from: State): State => {
-      let s = from;
-      for (let i = 0; i < 8 && s.tasks[0]!.job !== 'idle'; i++) s = next(v, s, kstep(0));
-      expect(s.tasks[0]!.job).toBe('idle');
-      return s;
-    };
 
     it('a walk may start ahead of the queued writer, which then times out and sets RWSEM_FLAG_HANDOFF', () => {
       expect(describeStep(fixed, zapped, kstep(1))).toBe('unlink_file_vma');
@@ -429,7 +422,8 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
       expect(queued.tasks[1]!.pc).toEqual(walking.tasks[1]!.pc);
       expect(enabled(fixed, queued, kstep(1))).toBe(false);
       // after the walk no new one of the page starts until the writer has unlinked; another page's may
-      const walked = walkOver(fixed, queued);
+      // (the punch's steps to its return: a zap of each mm, its flush, the truncation)
+      const walked = drain(fixed, queued, 0);
       expect(walked.tasks[0]!.job).toBe('idle');
       expect(enabled(fixed, walked, punch(0, 0))).toBe(false);
       expect(enabled(fixed, walked, punch(0, 1))).toBe(true);
@@ -440,16 +434,10 @@ describe('fallocate(PUNCH_HOLE) of a page', () => {
     });
 
     it('without the handoff (a seeded liveness bug) the writer only waits, and walk after walk may overtake it', () => {
-      const noHandoff = defineVariant({
-        id: 'shared-file-wrong-no-rwsem-handoff',
-        title: 'no handoff',
-        source: 'test',
-        base: fixed,
-        policy: { rwsemHandoff: false },
-        violates: [],
-      });
+      const noHandoff = derived('shared-file-wrong-no-rwsem-handoff', fixed, { rwsemHandoff: false });
       expect(enabled(noHandoff, walking, kstep(1))).toBe(false);
-      const walked = walkOver(noHandoff, walking);
+      const walked = drain(noHandoff, walking, 0);
+      expect(walked.tasks[0]!.job).toBe('idle');
       expect(walked.tasks[1]!.pc).toEqual(walking.tasks[1]!.pc);
       expect(enabled(noHandoff, walked, punch(0, 0))).toBe(true);
       expect(enabled(noHandoff, next(noHandoff, walked, punch(0, 0)), kstep(1))).toBe(false);
